@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The whole test gate: install, typecheck, build, then every test (unit, storage contract on a
+# real throwaway redis-server, HTTP, end-to-end, browser). Starts its own redis-server on a free
+# loopback port and stops it by its pid on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "test.sh: installing ${need_apt[*]} with apt-get"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  else
+    echo "test.sh: missing ${need_apt[*]} and cannot install it (not root or no apt-get)" >&2
+  fi
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+
+tmp=$(mktemp -d)
+redis_pid=""
+cleanup() {
+  if [ -n "$redis_pid" ] && kill -0 "$redis_pid" 2>/dev/null; then
+    kill "$redis_pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$redis_pid" 2>/dev/null || break; sleep 0.1; done
+  fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+if command -v redis-server >/dev/null 2>&1; then
+  port=$(node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
+  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$tmp" \
+    --daemonize no --loglevel warning >"$tmp/redis.log" 2>&1 &
+  redis_pid=$!
+  for _ in $(seq 100); do
+    redis-cli -p "$port" ping >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  redis-cli -p "$port" ping >/dev/null
+  export TEST_REDIS_URL="redis://127.0.0.1:$port"
+  echo "test.sh: redis-server $(redis-server --version | awk '{print $3}') on $TEST_REDIS_URL (pid $redis_pid)"
+elif [ "${CI:-}" = "true" ]; then
+  echo "test.sh: redis-server is required in CI" >&2
+  exit 1
+fi
+
+export TEST_ARTIFACTS_DIR="${TEST_ARTIFACTS_DIR:-$PWD/test-results}"
+mkdir -p "$TEST_ARTIFACTS_DIR"
+
+npm run -s typecheck
+npm run -s build >/dev/null
+npx vitest run "$@"

@@ -1,0 +1,91 @@
+/**
+ * The storage contract every driver (memory, file, Redis, Upstash REST) fulfils. A pet is read
+ * in one round trip and saved in one compare-and-set on its version. Keys: see keys.ts.
+ */
+import type { SystemName } from '../engine/types.js';
+
+/** A JSON object as stored for one system. */
+export type JsonObject = { [key: string]: unknown };
+
+/** `life_<petId>:meta`: everything about a pet that is not the simulation itself. */
+export interface PetMeta {
+  /** Incremented by every successful save; the compare-and-set token. */
+  version: number;
+  pet_name: string;
+  /** IANA timezone of the pet's external day. */
+  timezone: string;
+  /** ISO 8601 creation time (wall clock). */
+  created_at: string;
+  /** The pet's world clock at the last advance, Unix ms (ahead of the wall clock after catch-up). */
+  world_ms: number;
+  /** The wall clock at the last advance, Unix ms; never moves back. */
+  wall_ms: number;
+  /** Hash of the claim secret, when the pet has been claimed (issue #5). */
+  claim_hash?: string;
+}
+
+/** What `load` returns for a pet. */
+export interface PetRecord {
+  /** Version from meta; 0 when the pet has systems but no meta (written by the Python server). */
+  version: number;
+  meta: PetMeta | null;
+  /** Parsed JSON of every system key present. */
+  systems: Partial<Record<SystemName, JsonObject>>;
+  /** Raw values of the requested extra keys (null when absent or expired). */
+  extras: Record<string, string | null>;
+}
+
+/** An extra per-pet record written atomically with a save (`life_<petId>:<name>`). */
+export interface ExtraRecord {
+  /** Name under the pet, e.g. `idem:<hash>`; see keys.ts for the allowed shape. */
+  name: string;
+  value: string;
+  /** Time to live in ms; always set for extras. */
+  ttlMs: number;
+}
+
+export interface SaveRequest {
+  /** The version the caller loaded (0 for a pet not stored yet or without meta). */
+  expectedVersion: number;
+  /** New meta; its `version` must be expectedVersion + 1. */
+  meta: PetMeta;
+  /** Systems to write (only the dirty ones). */
+  systems: Partial<Record<SystemName, JsonObject>>;
+  /** Extra records written in the same atomic step. */
+  extras?: readonly ExtraRecord[];
+}
+
+export type SaveResult =
+  /** Saved; `keys` is how many keys were written (systems + meta + extras). */
+  | { ok: true; version: number; keys: number }
+  /** Someone else saved first; `version` is the version now stored (0 if none). */
+  | { ok: false; version: number };
+
+export interface LoadOptions {
+  /** Extra record names to read in the same round trip (e.g. an idempotency key). */
+  extras?: readonly string[];
+}
+
+export type DriverName = 'MemoryStorage' | 'FileStorage' | 'RedisStorage' | 'UpstashRestStorage';
+
+export interface StorageDriver {
+  readonly name: DriverName;
+  /** Where the data lives, secrets redacted (e.g. `redis://127.0.0.1:6379`, `./data`). */
+  readonly target: string;
+  /** Reads every key of the pet at once; null when nothing at all is stored for it. */
+  load(petId: string, options?: LoadOptions): Promise<PetRecord | null>;
+  /** Compare-and-set on the pet's version, writing systems, meta and extras together. */
+  save(petId: string, request: SaveRequest): Promise<SaveResult>;
+  /** Deletes every key of the pet. */
+  remove(petId: string): Promise<void>;
+  /**
+   * Counts a hit in a fixed window for a record tied to no single pet
+   * (`life_~<purpose>:<subject>`); returns the count including this hit and the ms left.
+   */
+  hit(purpose: string, subject: string, windowMs: number): Promise<{ count: number; resetInMs: number }>;
+  /** Throws StorageUnavailableError when the backend cannot be reached. */
+  ping(): Promise<void>;
+  /** Round trips made so far (for logs, tests and benchmarks). */
+  roundTrips(): number;
+  close(): Promise<void>;
+}
