@@ -1,0 +1,48 @@
+/**
+ * The life engine's public surface: pure functions from a state and a tick to a new state.
+ * Other layers import only from here; files inside the engine import each other directly.
+ */
+export { advance, tick } from './advance.js';
+export { describeAway } from './away-report.js';
+export { createLifeState, setTimezone, type CreateLifeStateOptions } from './create.js';
+export { CorruptSystemsError, UnknownActionError } from './errors.js';
+export { express, simplify } from './expression.js';
+export { interact, isAction } from './interact.js';
+export { createParams, DEFAULT_PARAMS, validateParams, type LifeParams } from './params.js';
+export { fromSystems, toSystems, type FromSystemsOptions } from './systems.js';
+export {
+  isValidTimezone,
+  localMinute,
+  msFromTick,
+  TICKS_PER_DAY,
+  TICKS_PER_HOUR,
+  tickFromMs,
+  utcOffsetMinutes,
+} from './time.js';
+export {
+  ACTIONS,
+  CURRENT_STATES,
+  LANGS,
+  SYSTEM_NAMES,
+  type Action,
+  type AdvanceReport,
+  type AdvanceResult,
+  type CurrentState,
+  type EnergySystem,
+  type Expression,
+  type InteractionResult,
+  type InteractionStats,
+  type Lang,
+  type LifeEvent,
+  type LifeEventKind,
+  type LifeState,
+  type MoodSystem,
+  type RhythmSystem,
+  type SatietySystem,
+  type SimplifiedState,
+  type StatsSystem,
+  type SystemName,
+  type Systems,
+  type Vitals,
+} from './types.js';
+export { vitalsOf } from './vitals.js';

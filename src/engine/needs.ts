@@ -1,0 +1,82 @@
+/**
+ * Satiety, bond and mood between events, all in closed form (docs/life-model.md §Needs).
+ * F(t) = F₀e^(−t/τ_F); B constant unless neglected, then B₀e^(−t/τ_B); mood relaxes towards
+ * M* = 100[m₀ + w_r(1 − S) + w_f·F + w_b·B] − n·P(1 − B) with time constant τ_M, and because M* is
+ * a constant plus exponentials, M(t) is exact too (Φ below). t in hours, F and B in [0, 1],
+ * M in [0, 100].
+ */
+import type { ModelConstants } from './params.js';
+
+/** Satiety after `hours` from F₀: halves every 10 h awake, 20 h asleep (defaults). */
+export function satietyAfter(satiety: number, asleep: boolean, hours: number, constants: ModelConstants): number {
+  return satiety * Math.exp(-hours / (asleep ? constants.tauSatietyAsleep : constants.tauSatietyAwake));
+}
+
+/** Bond after `hours` from B₀: constant when cared for, fading with τ_B while neglected. */
+export function bondAfter(bond: number, neglected: boolean, hours: number, constants: ModelConstants): number {
+  return neglected ? bond * Math.exp(-hours / constants.params.bondTauNeglectedHours) : bond;
+}
+
+/** M* (0–100) for sleep pressure S, satiety F, bond B and neglect. */
+export function moodTarget(
+  pressure: number,
+  satiety: number,
+  bond: number,
+  neglected: boolean,
+  constants: ModelConstants,
+): number {
+  const p = constants.params;
+  const target =
+    100 * (p.moodBase + p.moodRestWeight * (1 - pressure) + p.moodSatietyWeight * satiety + p.moodBondWeight * bond);
+  return neglected ? target - p.neglectPenalty * (1 - bond) : target;
+}
+
+/**
+ * Φ(t; τ_j) = ∫₀ᵗ e^(−(t−u)/τ_M) e^(−u/τ_j) du / τ_M: the response of mood to a target term
+ * decaying with τ_j. Written with expm1 so that it stays exact when τ_j is close to τ_M.
+ */
+export function moodResponse(hours: number, tauMood: number, tauTerm: number): number {
+  const rate = 1 / tauMood - 1 / tauTerm;
+  const decay = Math.exp(-hours / tauMood);
+  if (rate === 0) return (hours / tauMood) * decay;
+  return (decay * Math.expm1(rate * hours)) / (tauMood * rate);
+}
+
+/**
+ * Mood after `hours` in one mode from M₀, with S₀, F₀, B₀ the values at the segment start:
+ * M(t) = c₀ + (M₀ − c₀)e^(−t/τ_M) + Σ c_j Φ(t; τ_j), clamped to [0, 100] against rounding.
+ */
+export function moodAfter(
+  mood: number,
+  pressure: number,
+  satiety: number,
+  bond: number,
+  asleep: boolean,
+  neglected: boolean,
+  hours: number,
+  constants: ModelConstants,
+): number {
+  const p = constants.params;
+  const tauMood = neglected ? p.moodTauNeglectedHours : p.moodTauHours;
+  let constant = 100 * p.moodBase;
+  let transient = 0;
+  // Rest term: 100w_r(1 − S); awake 1 − S decays with τ_w, asleep S decays with τ_s.
+  if (asleep) {
+    constant += 100 * p.moodRestWeight;
+    transient -= 100 * p.moodRestWeight * pressure * moodResponse(hours, tauMood, p.tauSleepHours);
+  } else {
+    transient += 100 * p.moodRestWeight * (1 - pressure) * moodResponse(hours, tauMood, p.tauWakeHours);
+  }
+  const tauSatiety = asleep ? constants.tauSatietyAsleep : constants.tauSatietyAwake;
+  transient += 100 * p.moodSatietyWeight * satiety * moodResponse(hours, tauMood, tauSatiety);
+  // Bond term: 100w_b·B − n·P(1 − B); under neglect B decays, so its part is a transient.
+  if (neglected) {
+    constant -= p.neglectPenalty;
+    transient +=
+      (100 * p.moodBondWeight + p.neglectPenalty) * bond * moodResponse(hours, tauMood, p.bondTauNeglectedHours);
+  } else {
+    constant += 100 * p.moodBondWeight * bond;
+  }
+  const next = constant + (mood - constant) * Math.exp(-hours / tauMood) + transient;
+  return Math.min(100, Math.max(0, next));
+}
