@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 need_apt=()
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+# A small CJK font so browser screenshots show the Chinese texts (the default language).
+[ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need_apt+=(fonts-wqy-microhei)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "test.sh: installing ${need_apt[*]} with apt-get"
@@ -54,5 +56,6 @@ export TEST_ARTIFACTS_DIR="${TEST_ARTIFACTS_DIR:-$PWD/test-results}"
 mkdir -p "$TEST_ARTIFACTS_DIR"
 
 npm run -s typecheck
+npx tsc -p web/tsconfig.json --noEmit
 npm run -s build >/dev/null
 npx vitest run "$@"

@@ -1,0 +1,172 @@
+/**
+ * The compare-and-set save, as one Lua script shared by both Redis drivers (TCP and Upstash
+ * REST), plus the fixed-window `hit` counter. Both run server-side in one round trip
+ * (EVALSHA, with EVAL on NOSCRIPT). Pure: script texts, argument building, reply parsing and the
+ * request checks every driver applies.
+ */
+import { createHash } from 'node:crypto';
+import { SYSTEM_NAMES } from '../engine/types.js';
+import { CorruptStateError } from '../errors.js';
+import { encodeValue, extraKey, globalKey, petKeys } from './keys.js';
+import type { SaveRequest, SaveResult } from './types.js';
+
+/**
+ * KEYS[1] = meta, KEYS[2..1+n] = the n systems (SYSTEM_NAMES order), KEYS[2+n..] = extras.
+ * ARGV[1] = expected version, ARGV[2] = pet TTL in ms (0 = none), ARGV[3] = meta JSON,
+ * ARGV[4] = n, ARGV[5..4+n] = system JSON or '' when unchanged, then value, ttl ms per extra.
+ * Stored meta without a numeric version is an error (CORRUPT); an absent meta is version 0.
+ * On a match: writes the given systems and the meta (SET … PX ttl, or plain SET without a TTL),
+ * refreshes the TTL of the unchanged system keys (PEXPIRE) and writes the extras with their own
+ * PX; returns {1, new version, keys written}. On a mismatch it writes nothing and returns
+ * {0, current version}. Without a TTL, the unchanged system keys are PERSISTed only where an
+ * expiry may linger — a pet without our meta (the Python server wrote 30-day keys) or whose meta
+ * still has one (PET_TTL_DAYS was turned off) — so a pet never vanishes, at one PTTL per save.
+ */
+export const CAS_SCRIPT = `local raw = redis.call('GET', KEYS[1])
+local current = 0
+if raw then
+  local ok, meta = pcall(cjson.decode, raw)
+  if not ok or type(meta) ~= 'table' or type(meta['version']) ~= 'number' then
+    return redis.error_reply('CORRUPT ' .. KEYS[1] .. ' has no numeric version')
+  end
+  current = meta['version']
+end
+if current ~= tonumber(ARGV[1]) then
+  return {0, current}
+end
+local ttl = tonumber(ARGV[2])
+local persist = ttl == 0 and (not raw or redis.call('PTTL', KEYS[1]) > 0)
+local n = tonumber(ARGV[4])
+local written = 1
+for i = 1, n do
+  local key, value = KEYS[1 + i], ARGV[4 + i]
+  if value ~= '' then
+    if ttl > 0 then redis.call('SET', key, value, 'PX', ttl) else redis.call('SET', key, value) end
+    written = written + 1
+  elseif ttl > 0 then
+    redis.call('PEXPIRE', key, ttl)
+  elseif persist then
+    redis.call('PERSIST', key)
+  end
+end
+if ttl > 0 then redis.call('SET', KEYS[1], ARGV[3], 'PX', ttl) else redis.call('SET', KEYS[1], ARGV[3]) end
+for j = 1, #KEYS - 1 - n do
+  redis.call('SET', KEYS[1 + n + j], ARGV[3 + n + 2 * j], 'PX', ARGV[4 + n + 2 * j])
+  written = written + 1
+end
+return {1, current + 1, written}
+`;
+
+/**
+ * KEYS[1] = counter, ARGV[1] = window in ms. INCR; the first hit of a window sets its expiry
+ * (as does a counter found without one); returns {count, ms left}.
+ */
+export const HIT_SCRIPT = `local count = redis.call('INCR', KEYS[1])
+local left = redis.call('PTTL', KEYS[1])
+if count == 1 or left < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  left = tonumber(ARGV[1])
+end
+return {count, left}
+`;
+
+/** SHA-1 of a script, the EVALSHA handle. */
+export function scriptSha1(script: string): string {
+  return createHash('sha1').update(script).digest('hex');
+}
+
+export const CAS_SHA1 = scriptSha1(CAS_SCRIPT);
+export const HIT_SHA1 = scriptSha1(HIT_SCRIPT);
+
+/** Checks a save request (a caller bug, not bad input, so TypeError/RangeError). */
+export function assertSaveRequest(request: SaveRequest): void {
+  const { expectedVersion, meta, systems, extras = [] } = request;
+  if (!Number.isSafeInteger(expectedVersion) || expectedVersion < 0) {
+    throw new RangeError(`expectedVersion must be a non-negative integer, got ${expectedVersion}`);
+  }
+  if (meta.version !== expectedVersion + 1) {
+    throw new RangeError(`meta.version must be expectedVersion + 1 (${expectedVersion + 1}), got ${meta.version}`);
+  }
+  for (const name of Object.keys(systems)) {
+    if (!(SYSTEM_NAMES as readonly string[]).includes(name)) throw new TypeError(`unknown system ${JSON.stringify(name)}`);
+  }
+  for (const extra of extras) {
+    if (!Number.isSafeInteger(extra.ttlMs) || extra.ttlMs <= 0) {
+      throw new RangeError(`extra ${extra.name}: ttlMs must be a positive integer, got ${extra.ttlMs}`);
+    }
+  }
+}
+
+/** Checks a pet TTL option (`ttlMs`): absent, or a positive integer number of ms. */
+export function assertTtlOption(ttlMs: number | undefined): void {
+  if (ttlMs !== undefined && (!Number.isSafeInteger(ttlMs) || ttlMs <= 0)) {
+    throw new RangeError(`ttlMs must be a positive integer, got ${ttlMs}`);
+  }
+}
+
+/** KEYS and ARGV of CAS_SCRIPT for a save (validates the id, names and request first). */
+export function casArguments(
+  petId: string,
+  request: SaveRequest,
+  ttlMs: number | undefined,
+): { keys: string[]; args: string[] } {
+  const keys = petKeys(petId);
+  assertSaveRequest(request);
+  const extras = request.extras ?? [];
+  const keyList = [keys.meta, ...SYSTEM_NAMES.map((name) => keys.systems[name])];
+  const args = [
+    String(request.expectedVersion),
+    String(ttlMs ?? 0),
+    encodeValue(request.meta),
+    String(SYSTEM_NAMES.length),
+    ...SYSTEM_NAMES.map((name) => {
+      const state = request.systems[name];
+      return state === undefined ? '' : encodeValue(state);
+    }),
+  ];
+  for (const extra of extras) {
+    keyList.push(extraKey(petId, extra.name));
+    args.push(extra.value, String(extra.ttlMs));
+  }
+  return { keys: keyList, args };
+}
+
+/** Parses CAS_SCRIPT's reply. */
+export function parseCasReply(reply: unknown): SaveResult {
+  if (Array.isArray(reply)) {
+    const [flag, version, keys] = reply.map(Number);
+    if (flag === 1 && Number.isSafeInteger(version) && Number.isSafeInteger(keys)) {
+      return { ok: true, version: version as number, keys: keys as number };
+    }
+    if (flag === 0 && Number.isSafeInteger(version)) return { ok: false, version: version as number };
+  }
+  throw new CorruptStateError(`unexpected reply from the compare-and-set script: ${JSON.stringify(reply)}`);
+}
+
+/** KEYS and ARGV of HIT_SCRIPT. */
+export function hitArguments(purpose: string, subject: string, windowMs: number): { keys: string[]; args: string[] } {
+  assertWindow(windowMs);
+  return { keys: [globalKey(purpose, subject)], args: [String(windowMs)] };
+}
+
+export function assertWindow(windowMs: number): void {
+  if (!Number.isSafeInteger(windowMs) || windowMs <= 0) {
+    throw new RangeError(`windowMs must be a positive integer, got ${windowMs}`);
+  }
+}
+
+/** Parses HIT_SCRIPT's reply. */
+export function parseHitReply(reply: unknown): { count: number; resetInMs: number } {
+  if (Array.isArray(reply)) {
+    const [count, resetInMs] = reply.map(Number);
+    if (Number.isSafeInteger(count) && Number.isSafeInteger(resetInMs)) {
+      return { count: count as number, resetInMs: Math.max(0, resetInMs as number) };
+    }
+  }
+  throw new CorruptStateError(`unexpected reply from the hit script: ${JSON.stringify(reply)}`);
+}
+
+/** True for a Redis error reply raised by CAS_SCRIPT for a corrupt meta. */
+export function isCorruptReply(message: string): boolean {
+  return message.startsWith('CORRUPT ');
+}

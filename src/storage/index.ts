@@ -1,0 +1,44 @@
+/**
+ * The storage layer's public surface; other layers import from here only.
+ */
+export type {
+  DriverName,
+  ExtraRecord,
+  JsonObject,
+  LoadOptions,
+  PetMeta,
+  PetRecord,
+  SaveRequest,
+  SaveResult,
+  StorageDriver,
+} from './types.js';
+export {
+  KEY_PREFIX,
+  PET_ID_PATTERN,
+  assertPetId,
+  extraKey,
+  globalKey,
+  petKeys,
+  type PetKeys,
+} from './keys.js';
+export { CAS_SCRIPT, HIT_SCRIPT } from './cas-script.js';
+export { createMemoryStorage, type MemoryStorage, type MemoryStorageOptions, type MemoryStore } from './memory.js';
+export { createFileStorage, type FileStorageOptions } from './file.js';
+export { createRedisStorage, redactRedisUrl, type RedisStorageOptions, type StorageLog } from './redis.js';
+export { createUpstashStorage, redactRestUrl, type UpstashStorageOptions } from './upstash.js';
+export {
+  chooseStorage,
+  createStorage,
+  describeStorage,
+  type CreateStorageOptions,
+  type StorageChoice,
+  type StorageInput,
+  type StorageKind,
+} from './choose.js';
+export {
+  StateManager,
+  VersionConflictError,
+  isVersionConflictError,
+  type FlushReport,
+  type StateManagerOptions,
+} from './state-manager.js';

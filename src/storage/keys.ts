@@ -1,0 +1,144 @@
+/**
+ * Key layout, exactly as the seed: `life_<petId>:<system>` for each system, `life_<petId>:meta`,
+ * other per-pet records as `life_<petId>:<name>` (e.g. `life_dev-1:idem:3fa2…`), and records tied
+ * to no single pet as `life_~<purpose>:<subject>` (`~` never occurs in a pet id, so the two
+ * families cannot collide). Every key starts with `life_`: one SCAN pattern, one ACL rule.
+ * Ids and names are validated here, before any key or path is built. Pure: no I/O.
+ */
+import { SYSTEM_NAMES, type SystemName } from '../engine/types.js';
+import { CorruptStateError, InvalidInputError } from '../errors.js';
+import type { JsonObject, PetMeta, PetRecord } from './types.js';
+
+/** Prefix of every key the service writes. */
+export const KEY_PREFIX = 'life_';
+
+/** Pet ids: 1–64 characters of A–Z a–z 0–9 _ - (so never `:`, `~`, `/`, `.` or a glob character). */
+export const PET_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * Extra record names under a pet: a lowercase kind and one or more `:`-separated parts, e.g.
+ * `idem:<hex>`. The mandatory `:` keeps them apart from system names and `meta`.
+ */
+export const EXTRA_NAME_PATTERN = /^[a-z][a-z0-9-]{0,31}(?::[A-Za-z0-9_.-]{1,128}){1,4}$/;
+
+/** Purposes of global records (`life_~<purpose>:…`), e.g. `ratelimit`. */
+export const PURPOSE_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;
+
+/** Subjects of global records: 1–200 characters, no control characters (an IPv6 address has `:`). */
+export const SUBJECT_PATTERN = /^[^\x00-\x1f\x7f]{1,200}$/u;
+
+/** Throws InvalidInputError('invalid_device_id') unless `id` is a valid pet id. */
+export function assertPetId(id: unknown): asserts id is string {
+  if (typeof id !== 'string' || !PET_ID_PATTERN.test(id)) {
+    throw new InvalidInputError('invalid_device_id', 'device_id must be 1–64 of A–Z a–z 0–9 _ -');
+  }
+}
+
+/** Throws TypeError unless `name` is a valid extra record name (a programming error, not input). */
+export function assertExtraName(name: string): void {
+  if (!EXTRA_NAME_PATTERN.test(name)) {
+    throw new TypeError(`extra record name must match ${String(EXTRA_NAME_PATTERN)}, got ${JSON.stringify(name)}`);
+  }
+}
+
+/** The keys of one pet. */
+export interface PetKeys {
+  /** `life_<id>:meta` */
+  meta: string;
+  /** `life_<id>:<system>` for every system, in SYSTEM_NAMES order. */
+  systems: Record<SystemName, string>;
+  /** SCAN pattern matching every key of the pet (`life_<id>:*`). */
+  pattern: string;
+}
+
+/** The keys of pet `id` (validated first). */
+export function petKeys(id: string): PetKeys {
+  assertPetId(id);
+  const base = `${KEY_PREFIX}${id}:`;
+  const systems = {} as Record<SystemName, string>;
+  for (const name of SYSTEM_NAMES) systems[name] = base + name;
+  return { meta: `${base}meta`, systems, pattern: `${base}*` };
+}
+
+/** `life_<id>:<name>` for an extra record (both validated). */
+export function extraKey(id: string, name: string): string {
+  assertPetId(id);
+  assertExtraName(name);
+  return `${KEY_PREFIX}${id}:${name}`;
+}
+
+/** `life_~<purpose>:<subject>` for a record tied to no single pet (both validated). */
+export function globalKey(purpose: string, subject: string): string {
+  if (!PURPOSE_PATTERN.test(purpose)) {
+    throw new TypeError(`purpose must match ${String(PURPOSE_PATTERN)}, got ${JSON.stringify(purpose)}`);
+  }
+  if (!SUBJECT_PATTERN.test(subject)) {
+    throw new TypeError('subject must be 1–200 characters without control characters');
+  }
+  return `${KEY_PREFIX}~${purpose}:${subject}`;
+}
+
+/** Compact JSON, the stored form of every value. */
+export function encodeValue(value: unknown): string {
+  return JSON.stringify(value);
+}
+
+/** Keys read by one load, in order: meta, every system, then the requested extras. */
+export function loadKeyList(id: string, extras: readonly string[] = []): string[] {
+  const keys = petKeys(id);
+  return [keys.meta, ...SYSTEM_NAMES.map((name) => keys.systems[name]), ...extras.map((name) => extraKey(id, name))];
+}
+
+/**
+ * Turns the raw values of `loadKeyList(id, extras)` (null = absent) into a PetRecord; null when
+ * nothing at all is stored. Throws CorruptStateError on values that are not what we write.
+ */
+export function decodeLoad(
+  id: string,
+  values: readonly (string | null | undefined)[],
+  extras: readonly string[] = [],
+): PetRecord | null {
+  if (values.every((value) => value === null || value === undefined)) return null;
+  const rawMeta = values[0] ?? null;
+  const meta = rawMeta === null ? null : decodeMeta(id, rawMeta);
+  const systems: PetRecord['systems'] = {};
+  SYSTEM_NAMES.forEach((name, index) => {
+    const raw = values[index + 1];
+    if (raw !== null && raw !== undefined) systems[name] = decodeObject(`life_${id}:${name}`, raw);
+  });
+  const extraValues: Record<string, string | null> = {};
+  extras.forEach((name, index) => {
+    extraValues[name] = values[index + 1 + SYSTEM_NAMES.length] ?? null;
+  });
+  return { version: meta?.version ?? 0, meta, systems, extras: extraValues };
+}
+
+/** Parses a stored meta value, checking every field's type. */
+export function decodeMeta(id: string, raw: string): PetMeta {
+  const value = decodeObject(`life_${id}:meta`, raw);
+  const bad = (field: string): never => {
+    throw new CorruptStateError(`life_${id}:meta has an invalid ${field}`);
+  };
+  const { version, pet_name, timezone, created_at, world_ms, wall_ms, claim_hash } = value;
+  if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 0) bad('version');
+  if (typeof pet_name !== 'string') bad('pet_name');
+  if (typeof timezone !== 'string') bad('timezone');
+  if (typeof created_at !== 'string') bad('created_at');
+  if (typeof world_ms !== 'number' || !Number.isFinite(world_ms)) bad('world_ms');
+  if (typeof wall_ms !== 'number' || !Number.isFinite(wall_ms)) bad('wall_ms');
+  if (claim_hash !== undefined && typeof claim_hash !== 'string') bad('claim_hash');
+  return value as unknown as PetMeta;
+}
+
+function decodeObject(key: string, raw: string): JsonObject {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch (error) {
+    throw new CorruptStateError(`${key} is not JSON`, { cause: error });
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new CorruptStateError(`${key} is not a JSON object`);
+  }
+  return value as JsonObject;
+}

@@ -1,0 +1,132 @@
+/**
+ * In-memory driver for tests: the same keys, values, compare-and-set and TTL semantics as the
+ * Redis drivers, held in a Map of key → compact JSON string. Every operation yields to the event
+ * loop first, so concurrent callers interleave between load and save as they would over a network.
+ */
+import { SYSTEM_NAMES } from '../engine/types.js';
+import { assertWindow, assertTtlOption, casArguments } from './cas-script.js';
+import { KEY_PREFIX, decodeLoad, globalKey, loadKeyList, petKeys } from './keys.js';
+import type { LoadOptions, PetRecord, SaveRequest, SaveResult, StorageDriver } from './types.js';
+
+export interface MemoryStorageOptions {
+  /** Time to live of a pet's keys in ms, refreshed on every save. @default undefined (no TTL) */
+  ttlMs?: number;
+  /** Clock for expiry (tests pass a fake one). @default Date.now */
+  now?: () => number;
+  /** The key space; drivers given the same one share their data, like clients of one Redis. @default a new one */
+  store?: MemoryStore;
+}
+
+/** A memory driver's key space: key → compact JSON value and expiry (Unix ms, null for none). */
+export type MemoryStore = Map<string, { value: string; expiresAt: number | null }>;
+
+/** A memory driver with a way to look inside (tests). */
+export interface MemoryStorage extends StorageDriver {
+  /** Every live key, sorted. */
+  keys(): string[];
+  /** The raw value of a live key, or null. */
+  rawGet(key: string): string | null;
+  /** Remaining time to live in ms: -1 without one, -2 when the key is absent (as Redis PTTL). */
+  pttl(key: string): number;
+  /** Writes a raw value (e.g. state as the Python server left it). */
+  rawSet(key: string, value: string, ttlMs?: number): void;
+}
+
+export function createMemoryStorage(options: MemoryStorageOptions = {}): MemoryStorage {
+  const { ttlMs, now = Date.now, store: data = new Map() } = options;
+  assertTtlOption(ttlMs);
+  let trips = 0;
+
+  const live = (key: string): { value: string; expiresAt: number | null } | undefined => {
+    const entry = data.get(key);
+    if (entry && entry.expiresAt !== null && entry.expiresAt <= now()) {
+      data.delete(key);
+      return undefined;
+    }
+    return entry;
+  };
+  const set = (key: string, value: string, px?: number): void => {
+    data.set(key, { value, expiresAt: px === undefined ? null : now() + px });
+  };
+  /** One simulated round trip: count it and yield, so callers interleave. */
+  const trip = async (): Promise<void> => {
+    trips += 1;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  };
+
+  return {
+    name: 'MemoryStorage',
+    target: 'memory',
+
+    async load(petId: string, loadOptions: LoadOptions = {}): Promise<PetRecord | null> {
+      const extras = loadOptions.extras ?? [];
+      const keys = loadKeyList(petId, extras);
+      await trip();
+      return decodeLoad(petId, keys.map((key) => live(key)?.value ?? null), extras);
+    },
+
+    async save(petId: string, request: SaveRequest): Promise<SaveResult> {
+      const { keys, args } = casArguments(petId, request, ttlMs);
+      await trip();
+      // Mirrors CAS_SCRIPT step by step; nothing awaits in between, so it is atomic here.
+      const metaKey = keys[0] as string;
+      const rawMeta = live(metaKey)?.value;
+      const current = rawMeta === undefined ? 0 : decodeLoad(petId, [rawMeta])?.version ?? 0;
+      if (current !== request.expectedVersion) return { ok: false, version: current };
+      const persist = ttlMs === undefined && (rawMeta === undefined || live(metaKey)?.expiresAt !== null);
+      let written = 1;
+      SYSTEM_NAMES.forEach((_, index) => {
+        const key = keys[index + 1] as string;
+        const value = args[index + 4] as string;
+        if (value !== '') {
+          set(key, value, ttlMs);
+          written += 1;
+        } else {
+          const entry = live(key);
+          if (entry && ttlMs !== undefined) entry.expiresAt = now() + ttlMs;
+          else if (entry && persist) entry.expiresAt = null;
+        }
+      });
+      set(metaKey, args[2] as string, ttlMs);
+      (request.extras ?? []).forEach((extra, index) => {
+        set(keys[1 + SYSTEM_NAMES.length + index] as string, extra.value, extra.ttlMs);
+        written += 1;
+      });
+      return { ok: true, version: current + 1, keys: written };
+    },
+
+    async remove(petId: string): Promise<void> {
+      const prefix = petKeys(petId).pattern.slice(0, -1);
+      await trip();
+      for (const key of [...data.keys()]) if (key.startsWith(prefix)) data.delete(key);
+    },
+
+    async hit(purpose: string, subject: string, windowMs: number): Promise<{ count: number; resetInMs: number }> {
+      const key = globalKey(purpose, subject);
+      assertWindow(windowMs);
+      await trip();
+      const entry = live(key);
+      const count = entry ? Number(entry.value) + 1 : 1;
+      const expiresAt = entry?.expiresAt ?? now() + windowMs;
+      data.set(key, { value: String(count), expiresAt });
+      return { count, resetInMs: Math.max(0, expiresAt - now()) };
+    },
+
+    async ping(): Promise<void> {
+      await trip();
+    },
+
+    roundTrips: () => trips,
+
+    async close(): Promise<void> {},
+
+    keys: () => [...data.keys()].filter((key) => key.startsWith(KEY_PREFIX) && live(key)).sort(),
+    rawGet: (key) => live(key)?.value ?? null,
+    pttl(key) {
+      const entry = live(key);
+      if (!entry) return -2;
+      return entry.expiresAt === null ? -1 : entry.expiresAt - now();
+    },
+    rawSet: (key, value, px) => set(key, value, px),
+  };
+}

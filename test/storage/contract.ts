@@ -1,0 +1,312 @@
+/**
+ * The storage contract every driver passes (unstorage-style shared suite). Each driver's test file
+ * calls describeStorageContract(name, setup) and adds its own cases.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SYSTEM_NAMES, type SystemName } from '../../src/engine/types.js';
+import { InvalidInputError } from '../../src/errors.js';
+import type { JsonObject, PetMeta, SaveRequest, StorageDriver } from '../../src/storage/index.js';
+
+export interface StorageHarness {
+  /**
+   * A driver on the shared store; called several times (several instances = several processes
+   * or connections). `ttlMs` configures the pet TTL.
+   */
+  create(options?: { ttlMs?: number }): StorageDriver | Promise<StorageDriver>;
+  /** Every raw key (Redis) or path relative to the data folder (files) in the store. */
+  listKeys(): Promise<string[]>;
+  /** Remaining TTL in ms of `life_<petId>:<name>` (name: meta, a system, an extra): -1 none, -2 absent. */
+  pttl(petId: string, name: string): Promise<number>;
+  /** Moves time forward by `ms` (a fake clock, or real waiting for a real server). */
+  advance(ms: number): Promise<void>;
+  cleanup?(): Promise<void>;
+}
+
+let counter = 0;
+/** A pet id unique to this run. */
+export function petId(label: string): string {
+  counter += 1;
+  return `${label}-${process.pid}-${counter}-${Math.random().toString(36).slice(2, 7)}`;
+}
+
+export function metaFor(version: number, overrides: Partial<PetMeta> = {}): PetMeta {
+  return {
+    version,
+    pet_name: '小糖',
+    timezone: 'Asia/Shanghai',
+    created_at: '2026-11-25T08:00:00.000+08:00',
+    world_ms: 1_764_028_800_000 + version * 60_000,
+    wall_ms: 1_764_028_800_000 + version * 60_000,
+    ...overrides,
+  };
+}
+
+/** One value per system, with the kinds of values real state has (floats, unicode, null, nesting). */
+export function sampleSystems(seed = 1): Record<SystemName, JsonObject> {
+  return {
+    rhythm: {
+      internal_phase: 0.041009875020171324 * seed,
+      external_phase: 4.877646764119466e-6,
+      phase_difference: -0.041524047973070584,
+      last_calibration: 1762100299.762366,
+      last_update: 1762100299.762366,
+    },
+    energy: {
+      energy: 99.15729479437536,
+      consumption_rate: 0.8427052056246336,
+      recovery_rate: 0,
+      circadian_value: 0.6274153621648515,
+      sleep_pressure: 0.2,
+      asleep: false,
+      last_update: 1762100299.76237,
+    },
+    satiety: { satiety: 0.7, hunger: 30.000000000000004, last_update: 1762100299 },
+    mood: {
+      mood: 60,
+      bond: 0.015,
+      neglected: false,
+      last_interaction: 1762100280,
+      woken_by_play: null,
+      last_event: { kind: 'fed', at: 1762100280 },
+      note: '傍晚渐近，但仍有充足的能量 ●●●○○',
+      last_update: 1762100299,
+    },
+    stats: { feed: seed, play: 0, greet: 2 },
+  };
+}
+
+export const BAD_IDS: readonly string[] = ['a:b', '*', '../x', '', 'x'.repeat(65), 'ü', 'a b', '~x', 'a/b', 'a.b', '\u0000'];
+
+export function describeStorageContract(name: string, setup: () => StorageHarness | Promise<StorageHarness>): void {
+  describe(`storage contract: ${name}`, () => {
+    let harness: StorageHarness;
+    let driver: StorageDriver;
+    const opened: StorageDriver[] = [];
+    const create = async (options?: { ttlMs?: number }): Promise<StorageDriver> => {
+      const created = await harness.create(options);
+      opened.push(created);
+      return created;
+    };
+
+    beforeAll(async () => {
+      harness = await setup();
+      driver = await create();
+      await driver.ping();
+    });
+
+    afterAll(async () => {
+      await Promise.all(opened.map((d) => d.close()));
+      await harness?.cleanup?.();
+    });
+
+    it('returns null for a pet never stored', async () => {
+      expect(await driver.load(petId('missing'))).toBeNull();
+    });
+
+    it('round-trips every system and the meta', async () => {
+      const id = petId('roundtrip');
+      const systems = sampleSystems();
+      const result = await driver.save(id, { expectedVersion: 0, meta: metaFor(1), systems });
+      expect(result).toEqual({ ok: true, version: 1, keys: 1 + SYSTEM_NAMES.length });
+      const record = await driver.load(id);
+      expect(record).toEqual({ version: 1, meta: metaFor(1), systems, extras: {} });
+    });
+
+    it('keeps the systems a partial save leaves out', async () => {
+      const id = petId('partial');
+      const systems = sampleSystems();
+      await driver.save(id, { expectedVersion: 0, meta: metaFor(1), systems: { rhythm: systems.rhythm, energy: systems.energy } });
+      const second = await driver.save(id, { expectedVersion: 1, meta: metaFor(2), systems: { mood: systems.mood } });
+      expect(second).toEqual({ ok: true, version: 2, keys: 2 });
+      const record = await driver.load(id);
+      expect(record?.version).toBe(2);
+      expect(record?.systems).toEqual({ rhythm: systems.rhythm, energy: systems.energy, mood: systems.mood });
+    });
+
+    it('reads a pet in one round trip and saves it in one', async () => {
+      const id = petId('trips');
+      // The first save on a server may need EVAL after NOSCRIPT; measure once the script is known.
+      await driver.save(petId('warm-up'), { expectedVersion: 0, meta: metaFor(1), systems: sampleSystems() });
+      let before = driver.roundTrips();
+      await driver.save(id, { expectedVersion: 0, meta: metaFor(1), systems: sampleSystems() });
+      expect(driver.roundTrips() - before).toBe(1);
+      before = driver.roundTrips();
+      await driver.load(id, { extras: ['idem:0a1b'] });
+      expect(driver.roundTrips() - before).toBe(1);
+      before = driver.roundTrips();
+      await driver.save(id, {
+        expectedVersion: 1,
+        meta: metaFor(2),
+        systems: sampleSystems(2),
+        extras: [{ name: 'idem:0a1b', value: '{"status":200}', ttlMs: 60_000 }],
+      });
+      expect(driver.roundTrips() - before).toBe(1);
+    });
+
+    it('refuses a stale expected version and writes nothing', async () => {
+      const id = petId('conflict');
+      await driver.save(id, { expectedVersion: 0, meta: metaFor(1), systems: sampleSystems(1) });
+      const stale: SaveRequest = {
+        expectedVersion: 0,
+        meta: metaFor(1, { pet_name: 'intruder' }),
+        systems: sampleSystems(7),
+        extras: [{ name: 'idem:dead', value: 'x', ttlMs: 60_000 }],
+      };
+      expect(await driver.save(id, stale)).toEqual({ ok: false, version: 1 });
+      expect(await driver.save(id, { ...stale, expectedVersion: 5, meta: metaFor(6) })).toEqual({ ok: false, version: 1 });
+      const record = await driver.load(id, { extras: ['idem:dead'] });
+      expect(record).toEqual({ version: 1, meta: metaFor(1), systems: sampleSystems(1), extras: { 'idem:dead': null } });
+    });
+
+    it('refuses a save whose meta.version is not expectedVersion + 1', async () => {
+      await expect(driver.save(petId('badmeta'), { expectedVersion: 0, meta: metaFor(3), systems: {} })).rejects.toThrow(RangeError);
+    });
+
+    it('loses no increment among 16 concurrent writers (25 increments each)', async () => {
+      const id = petId('counter');
+      const drivers = [driver, await create(), await create(), await create()];
+      let conflicts = 0;
+      const worker = async (index: number): Promise<void> => {
+        const mine = drivers[index % drivers.length] as StorageDriver;
+        for (let done = 0; done < 25; ) {
+          const record = await mine.load(id);
+          const version = record?.version ?? 0;
+          const count = Number(record?.systems.stats?.['feed'] ?? 0);
+          const result = await mine.save(id, {
+            expectedVersion: version,
+            meta: metaFor(version + 1),
+            systems: { stats: { feed: count + 1, play: 0, greet: 0 } },
+          });
+          if (result.ok) done += 1;
+          else conflicts += 1;
+          if (conflicts > 100_000) throw new Error('livelock');
+        }
+      };
+      await Promise.all(Array.from({ length: 16 }, (_, index) => worker(index)));
+      const record = await driver.load(id);
+      expect(record?.systems.stats?.['feed']).toBe(400);
+      expect(record?.version).toBe(400);
+      console.info(`[${name}] 16 writers × 25 increments: 400 of 400 kept, ${conflicts} conflicts retried`);
+    });
+
+    it('sets no expiry when no TTL is configured', async () => {
+      const id = petId('nottl');
+      await driver.save(id, { expectedVersion: 0, meta: metaFor(1), systems: sampleSystems() });
+      expect(await harness.pttl(id, 'meta')).toBe(-1);
+      for (const system of SYSTEM_NAMES) expect(await harness.pttl(id, system)).toBe(-1);
+    });
+
+    it('expires a pet after its TTL and refreshes the TTL of every key on each save', async () => {
+      const ttlMs = 600;
+      const ttlDriver = await create({ ttlMs });
+      const id = petId('ttl');
+      const systems = sampleSystems();
+      await ttlDriver.save(id, { expectedVersion: 0, meta: metaFor(1), systems });
+      const first = await harness.pttl(id, 'energy');
+      expect(first).toBeGreaterThan(0);
+      expect(first).toBeLessThanOrEqual(ttlMs);
+      await harness.advance(300);
+      // Writes rhythm only: energy and the others must be refreshed too.
+      await ttlDriver.save(id, { expectedVersion: 1, meta: metaFor(2), systems: { rhythm: systems.rhythm } });
+      expect(await harness.pttl(id, 'energy')).toBeGreaterThan(400);
+      expect(await harness.pttl(id, 'meta')).toBeGreaterThan(400);
+      await harness.advance(400); // 700 ms after the first save, 400 after the second
+      expect((await ttlDriver.load(id))?.systems).toEqual(systems);
+      await harness.advance(700);
+      expect(await ttlDriver.load(id)).toBeNull();
+    });
+
+    it('clears the expiry of every key once the TTL is turned off', async () => {
+      const id = petId('ttl-off');
+      const systems = sampleSystems();
+      await (await create({ ttlMs: 60_000 })).save(id, { expectedVersion: 0, meta: metaFor(1), systems });
+      expect(await harness.pttl(id, 'stats')).toBeGreaterThan(0);
+      await driver.save(id, { expectedVersion: 1, meta: metaFor(2), systems: { rhythm: systems.rhythm } });
+      expect(await harness.pttl(id, 'meta')).toBe(-1);
+      for (const system of SYSTEM_NAMES) expect(await harness.pttl(id, system)).toBe(-1);
+    });
+
+    it('writes extras atomically with a save, reads them in the same load, and expires them', async () => {
+      const id = petId('extras');
+      const result = await driver.save(id, {
+        expectedVersion: 0,
+        meta: metaFor(1),
+        systems: { stats: { feed: 1, play: 0, greet: 0 } },
+        extras: [
+          { name: 'idem:00ff', value: '{"status":200,"body":"…"}', ttlMs: 300 },
+          { name: 'idem:0aff', value: 'long-lived', ttlMs: 60_000 },
+        ],
+      });
+      expect(result).toEqual({ ok: true, version: 1, keys: 4 });
+      const record = await driver.load(id, { extras: ['idem:00ff', 'idem:0aff', 'idem:beef'] });
+      expect(record?.extras).toEqual({ 'idem:00ff': '{"status":200,"body":"…"}', 'idem:0aff': 'long-lived', 'idem:beef': null });
+      const left = await harness.pttl(id, 'idem:00ff');
+      expect(left).toBeGreaterThan(0);
+      expect(left).toBeLessThanOrEqual(300);
+      await harness.advance(450);
+      const later = await driver.load(id, { extras: ['idem:00ff', 'idem:0aff'] });
+      expect(later?.extras).toEqual({ 'idem:00ff': null, 'idem:0aff': 'long-lived' });
+      expect(later?.version).toBe(1);
+      await expect(driver.load(id, { extras: ['rhythm'] })).rejects.toThrow(TypeError);
+    });
+
+    it('counts hits per fixed window and per subject', async () => {
+      const subject = `2001:db8::${Math.floor(Math.random() * 0xffff).toString(16)}`;
+      const first = await driver.hit('ratelimit', subject, 400);
+      expect(first.count).toBe(1);
+      expect(first.resetInMs).toBeGreaterThan(0);
+      expect(first.resetInMs).toBeLessThanOrEqual(400);
+      expect((await driver.hit('ratelimit', subject, 400)).count).toBe(2);
+      expect((await driver.hit('ratelimit', subject, 400)).count).toBe(3);
+      expect((await driver.hit('ratelimit', `${subject}:1`, 400)).count).toBe(1);
+      expect((await driver.hit('other', subject, 400)).count).toBe(1);
+      const before = driver.roundTrips();
+      expect((await driver.hit('ratelimit', '../..', 400)).count).toBe(1);
+      expect(driver.roundTrips() - before).toBe(1);
+      await harness.advance(550);
+      expect((await driver.hit('ratelimit', subject, 400)).count).toBe(1);
+    });
+
+    it('removes every key of a pet, extras included, and nothing else', async () => {
+      const id = petId('remove');
+      const other = petId('keep');
+      const request: SaveRequest = {
+        expectedVersion: 0,
+        meta: metaFor(1),
+        systems: sampleSystems(),
+        extras: [{ name: 'idem:aa', value: 'x', ttlMs: 60_000 }],
+      };
+      await driver.save(id, request);
+      await driver.save(other, request);
+      await driver.remove(id);
+      expect(await driver.load(id, { extras: ['idem:aa'] })).toBeNull();
+      expect((await harness.listKeys()).filter((key) => key.includes(id))).toEqual([]);
+      expect((await driver.load(other))?.version).toBe(1);
+      await driver.remove(petId('never-stored'));
+      // A removed pet starts again at version 0.
+      expect((await driver.save(id, request)).ok).toBe(true);
+    });
+
+    it('rejects unsafe ids before any key or file exists', async () => {
+      const before = await harness.listKeys();
+      for (const bad of BAD_IDS) {
+        const expectInvalid = async (promise: Promise<unknown>): Promise<void> => {
+          const error = await promise.then(
+            () => null,
+            (caught: unknown) => caught,
+          );
+          expect(error, JSON.stringify(bad)).toBeInstanceOf(InvalidInputError);
+          expect((error as InvalidInputError).code).toBe('invalid_device_id');
+        };
+        await expectInvalid(driver.load(bad));
+        await expectInvalid(driver.save(bad, { expectedVersion: 0, meta: metaFor(1), systems: sampleSystems() }));
+        await expectInvalid(driver.remove(bad));
+      }
+      expect(await harness.listKeys()).toEqual(before);
+    });
+
+    it('answers ping', async () => {
+      await expect(driver.ping()).resolves.toBeUndefined();
+    });
+  });
+}

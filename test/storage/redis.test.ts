@@ -1,0 +1,205 @@
+import net from 'node:net';
+import { createClient } from 'redis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CorruptStateError, StorageUnavailableError } from '../../src/errors.js';
+import { createRedisStorage, type StorageDriver } from '../../src/storage/index.js';
+import { describeWithRedis, testRedisUrl } from '../helpers/redis.js';
+import { freePort, startRedisServer } from '../helpers/redis-process.js';
+import { describeStorageContract, metaFor, petId, sampleSystems } from './contract.js';
+
+/** This file's own database on the test Redis, so SCAN sees only its keys. */
+const DB = 11;
+const url = (): string => {
+  const parsed = new URL(testRedisUrl ?? 'redis://127.0.0.1:6379');
+  parsed.pathname = `/${DB}`;
+  return parsed.toString();
+};
+
+const newAdmin = () => createClient({ url: url(), RESP: 2 });
+type Admin = ReturnType<typeof newAdmin>;
+async function connectAdmin(): Promise<Admin> {
+  const admin = newAdmin();
+  admin.on('error', () => undefined);
+  await admin.connect();
+  return admin;
+}
+
+async function scanAll(admin: Admin, pattern = '*'): Promise<string[]> {
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = (await admin.sendCommand(['SCAN', cursor, 'MATCH', pattern, 'COUNT', '1000'])) as [string, string[]];
+    cursor = next;
+    keys.push(...batch);
+  } while (cursor !== '0');
+  return keys.sort();
+}
+
+describeWithRedis('redis (TCP)', () => {
+  let admin: Admin;
+  beforeAll(async () => {
+    admin = await connectAdmin();
+    await admin.sendCommand(['FLUSHDB']);
+  });
+  afterAll(async () => {
+    await admin?.close();
+  });
+
+  describeStorageContract('redis', () => ({
+    create: (options) => createRedisStorage({ url: url(), ...(options?.ttlMs === undefined ? {} : { ttlMs: options.ttlMs }) }),
+    listKeys: () => scanAll(admin),
+    pttl: async (id, name) => Number(await admin.sendCommand(['PTTL', `life_${id}:${name}`])),
+    advance: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  }));
+
+  describe('redis storage', () => {
+    let driver: StorageDriver;
+    beforeAll(() => {
+      driver = createRedisStorage({ url: url() });
+    });
+    afterAll(async () => {
+      await driver.close();
+    });
+
+    it('writes exactly the seed keys, each value compact JSON', async () => {
+      const id = petId('layout');
+      await driver.save(id, { expectedVersion: 0, meta: metaFor(1), systems: sampleSystems() });
+      expect(await scanAll(admin, `life_${id}*`)).toEqual(
+        ['energy', 'meta', 'mood', 'rhythm', 'satiety', 'stats'].map((name) => `life_${id}:${name}`),
+      );
+      for (const key of await scanAll(admin, `life_${id}*`)) {
+        const value = String(await admin.sendCommand(['GET', key]));
+        expect(value).toBe(JSON.stringify(JSON.parse(value)));
+      }
+      expect(await admin.sendCommand(['GET', `life_${id}:rhythm`])).toBe(JSON.stringify(sampleSystems().rhythm));
+      // Every key the service writes matches life_*.
+      expect((await scanAll(admin)).every((key) => key.startsWith('life_'))).toBe(true);
+    });
+
+    it('loads state written by the Python server (rhythm and energy, no meta) as version 0 and saves over it', async () => {
+      const id = petId('python');
+      // upstream-facts §1.5 samples, as redis-py wrote them: SETEX with the server's 30-day TTL.
+      const rhythm =
+        '{"internal_phase":0.041009875020171324,"last_calibration":1762100299.762366,"last_update":1762100299.762366,"external_phase":4.877646764119466e-06,"phase_difference":-0.041524047973070584}';
+      const energy =
+        '{"energy":99.15729479437536,"last_update":1762100299.76237,"consumption_rate":0.8427052056246336,"recovery_rate":0.0,"circadian_value":0.6274153621648515}';
+      await admin.sendCommand(['SET', `life_${id}:rhythm`, rhythm, 'EX', '2592000']);
+      await admin.sendCommand(['SET', `life_${id}:energy`, energy, 'EX', '2592000']);
+      const record = await driver.load(id);
+      expect(record?.version).toBe(0);
+      expect(record?.meta).toBeNull();
+      expect(record?.systems.rhythm).toEqual(JSON.parse(rhythm));
+      expect(record?.systems.energy?.['energy']).toBe(99.15729479437536);
+      const saved = await driver.save(id, { expectedVersion: 0, meta: metaFor(1), systems: { rhythm: { internal_phase: 0.5 } } });
+      expect(saved).toEqual({ ok: true, version: 1, keys: 2 });
+      expect((await driver.load(id))?.systems.energy).toEqual(JSON.parse(energy));
+      // No TTL configured: the Python server's 30-day expiry is gone from every key.
+      for (const name of ['meta', 'rhythm', 'energy']) {
+        expect(Number(await admin.sendCommand(['PTTL', `life_${id}:${name}`]))).toBe(-1);
+      }
+    });
+
+    it('falls back to EVAL once when the server has no script cached', async () => {
+      const id = petId('noscript');
+      await admin.sendCommand(['SCRIPT', 'FLUSH']);
+      let before = driver.roundTrips();
+      expect((await driver.save(id, { expectedVersion: 0, meta: metaFor(1), systems: sampleSystems() })).ok).toBe(true);
+      expect(driver.roundTrips() - before).toBe(2); // EVALSHA → NOSCRIPT → EVAL
+      before = driver.roundTrips();
+      expect((await driver.save(id, { expectedVersion: 1, meta: metaFor(2), systems: {} })).ok).toBe(true);
+      expect(driver.roundTrips() - before).toBe(1);
+    });
+
+    it('reports a stored meta that is not ours as corrupt, on load and on save', async () => {
+      const id = petId('corrupt');
+      await admin.sendCommand(['SET', `life_${id}:meta`, '{"pet_name":"no version"}']);
+      await expect(driver.load(id)).rejects.toBeInstanceOf(CorruptStateError);
+      await expect(driver.save(id, { expectedVersion: 0, meta: metaFor(1), systems: {} })).rejects.toBeInstanceOf(
+        CorruptStateError,
+      );
+    });
+
+    it('redacts the password in target', () => {
+      const secret = createRedisStorage({ url: 'rediss://default:s3cr3t@example.upstash.io:6379' });
+      expect(secret.target).toBe('rediss://default:***@example.upstash.io:6379');
+      expect(driver.target).toMatch(/^redis:\/\/127\.0\.0\.1:\d+\/11$/);
+    });
+  });
+});
+
+describe('redis storage when Redis is down', () => {
+  it('fails fast with StorageUnavailableError on a closed port', async () => {
+    const port = await freePort();
+    const driver = createRedisStorage({ url: `redis://127.0.0.1:${port}`, connectTimeoutMs: 500 });
+    const started = Date.now();
+    await expect(driver.load(petId('down'))).rejects.toBeInstanceOf(StorageUnavailableError);
+    await expect(driver.save(petId('down'), { expectedVersion: 0, meta: metaFor(1), systems: {} })).rejects.toBeInstanceOf(
+      StorageUnavailableError,
+    );
+    await expect(driver.ping()).rejects.toBeInstanceOf(StorageUnavailableError);
+    expect(Date.now() - started).toBeLessThan(1500);
+    await driver.close();
+  });
+
+  it('gives up within the deadline on a server that accepts but never answers', async () => {
+    const sockets: net.Socket[] = [];
+    const silent = net.createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', () => resolve()));
+    const { port } = silent.address() as net.AddressInfo;
+    const driver = createRedisStorage({ url: `redis://127.0.0.1:${port}`, connectTimeoutMs: 300 });
+    const started = Date.now();
+    const error = await driver.load(petId('silent')).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(StorageUnavailableError);
+    expect(Date.now() - started).toBeLessThan(1500);
+    await driver.close();
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+  });
+});
+
+// Needs the redis-server binary, which a configured test Redis implies.
+describeWithRedis('redis storage across a server restart', () => {
+  it('fails fast while the server is stopped and recovers once it is back', async () => {
+    const server = await startRedisServer();
+    const driver = createRedisStorage({ url: server.url, connectTimeoutMs: 500 });
+    try {
+      const id = petId('restart');
+      expect((await driver.save(id, { expectedVersion: 0, meta: metaFor(1), systems: sampleSystems() })).ok).toBe(true);
+      await server.stop();
+      const started = Date.now();
+      await expect(driver.load(id)).rejects.toBeInstanceOf(StorageUnavailableError);
+      expect(Date.now() - started).toBeLessThan(2000);
+      await server.restart();
+      // The client reconnects with backoff (≤ 2 s); a no-persistence server comes back empty.
+      let record: unknown = undefined;
+      for (let attempt = 0; attempt < 40 && record === undefined; attempt += 1) {
+        record = await driver.load(id).catch(() => undefined);
+        if (record === undefined) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(record).toBeNull();
+      expect((await driver.save(id, { expectedVersion: 0, meta: metaFor(1), systems: {} })).ok).toBe(true);
+    } finally {
+      await driver.close();
+      await server.stop();
+    }
+  }, 20_000);
+});
+
+describe('redis storage close', () => {
+  it('returns at once while a connection attempt hangs', async () => {
+    const sockets: net.Socket[] = [];
+    const silent = net.createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', () => resolve()));
+    const { port } = silent.address() as net.AddressInfo;
+    const driver = createRedisStorage({ url: `redis://127.0.0.1:${port}`, connectTimeoutMs: 5000 });
+    const pending = driver.ping().catch((caught: unknown) => caught);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const started = Date.now();
+    await driver.close();
+    expect(Date.now() - started).toBeLessThan(500);
+    expect(await pending).toBeInstanceOf(StorageUnavailableError);
+    await expect(driver.load(petId('closed'))).rejects.toBeInstanceOf(StorageUnavailableError);
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+  });
+});

@@ -1,0 +1,131 @@
+import { createClient } from 'redis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StorageUnavailableError } from '../../src/errors.js';
+import { createUpstashStorage, type StorageDriver } from '../../src/storage/index.js';
+import { describeWithRedis, testRedisUrl } from '../helpers/redis.js';
+import { startUpstashFake, type UpstashFake } from '../helpers/upstash-fake.js';
+import { describeStorageContract, metaFor, petId, sampleSystems } from './contract.js';
+
+/** This file's own database on the test Redis, behind the fake REST server. */
+const DB = 12;
+const url = (): string => {
+  const parsed = new URL(testRedisUrl ?? 'redis://127.0.0.1:6379');
+  parsed.pathname = `/${DB}`;
+  return parsed.toString();
+};
+
+type Admin = ReturnType<typeof createClient>;
+
+describeWithRedis('upstash (REST, through a local fake backed by Redis)', () => {
+  let admin: Admin;
+  let fake: UpstashFake;
+  beforeAll(async () => {
+    admin = createClient({ url: url(), RESP: 2 });
+    admin.on('error', () => undefined);
+    await admin.connect();
+    await admin.sendCommand(['FLUSHDB']);
+    fake = await startUpstashFake({ redisUrl: url() });
+  });
+  afterAll(async () => {
+    await fake?.close();
+    await admin?.close();
+  });
+
+  describeStorageContract('upstash', () => ({
+    create: (options) =>
+      createUpstashStorage({ url: fake.url, token: fake.token, ...(options?.ttlMs === undefined ? {} : { ttlMs: options.ttlMs }) }),
+    async listKeys() {
+      const keys: string[] = [];
+      let cursor = '0';
+      do {
+        const [next, batch] = (await admin.sendCommand(['SCAN', cursor, 'COUNT', '1000'])) as [string, string[]];
+        cursor = next;
+        keys.push(...batch);
+      } while (cursor !== '0');
+      return keys.sort();
+    },
+    pttl: async (id, name) => Number(await admin.sendCommand(['PTTL', `life_${id}:${name}`])),
+    advance: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  }));
+
+  describe('upstash storage', () => {
+    let driver: StorageDriver;
+    beforeAll(() => {
+      driver = createUpstashStorage({ url: fake.url, token: fake.token });
+    });
+
+    it('sends one HTTP request per load and per save, and counts them as round trips', async () => {
+      const id = petId('http');
+      await driver.save(petId('warm-up'), { expectedVersion: 0, meta: metaFor(1), systems: {} });
+      const requests = fake.requests();
+      const trips = driver.roundTrips();
+      await driver.save(id, { expectedVersion: 0, meta: metaFor(1), systems: sampleSystems() });
+      await driver.load(id, { extras: ['idem:01'] });
+      expect(fake.requests() - requests).toBe(2);
+      expect(driver.roundTrips() - trips).toBe(2);
+      expect(fake.log.slice(-2).map((command) => command[0]?.toLowerCase())).toEqual(['evalsha', 'mget']);
+    });
+
+    it('returns stored values byte for byte (no automatic JSON parsing)', async () => {
+      const id = petId('bytes');
+      // A value automatic deserialization would mangle: a big numeric string inside a JSON object.
+      const systems = { stats: { feed: 1, play: 0, greet: 0 }, mood: { note: '12345678901234567890', emoji: '🐱' } };
+      await driver.save(id, { expectedVersion: 0, meta: metaFor(1), systems });
+      expect((await driver.load(id))?.systems).toEqual(systems);
+      expect(await admin.sendCommand(['GET', `life_${id}:mood`])).toBe(JSON.stringify(systems.mood));
+    });
+
+    it('keeps the token out of target', () => {
+      const secret = createUpstashStorage({ url: 'https://eu1-fine-cat-12345.upstash.io', token: 'AX_secret_token' });
+      expect(secret.target).toBe('https://eu1-fine-cat-12345.upstash.io');
+      expect(JSON.stringify(secret)).not.toContain('AX_secret_token');
+    });
+
+    it('reports a wrong token as unavailable storage', async () => {
+      const wrong = createUpstashStorage({ url: fake.url, token: 'wrong' });
+      await expect(wrong.load(petId('x'))).rejects.toBeInstanceOf(StorageUnavailableError);
+    });
+  });
+});
+
+describe('upstash storage when the REST endpoint is down', () => {
+  it('fails with StorageUnavailableError within its deadline', async () => {
+    const driver = createUpstashStorage({ url: 'http://127.0.0.1:9', token: 't', timeoutMs: 1000, readRetries: 1 });
+    const started = Date.now();
+    await expect(driver.load(petId('down'))).rejects.toBeInstanceOf(StorageUnavailableError);
+    await expect(driver.save(petId('down'), { expectedVersion: 0, meta: metaFor(1), systems: {} })).rejects.toBeInstanceOf(
+      StorageUnavailableError,
+    );
+    expect(Date.now() - started).toBeLessThan(2500);
+  });
+});
+
+// Opt-in: a real Upstash database. Never runs without both variables (so never in CI by default).
+const realUrl = process.env['UPSTASH_REDIS_REST_URL'];
+const realToken = process.env['UPSTASH_REDIS_REST_TOKEN'];
+if (!realUrl || !realToken) {
+  console.warn('skipping the real-Upstash contract: UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN are not set');
+}
+(realUrl && realToken ? describe : describe.skip)('upstash (real database, opt-in)', () => {
+  const created: StorageDriver[] = [];
+  const ids = new Set<string>();
+  afterAll(async () => {
+    // Remove what this run wrote: the pets (by id prefix) and nothing else.
+    const cleaner = created[0];
+    if (cleaner) for (const id of ids) await cleaner.remove(id).catch(() => undefined);
+  });
+  it('round-trips a pet with one request per load and per save, and refuses a stale version', async () => {
+    const driver = createUpstashStorage({ url: realUrl ?? '', token: realToken ?? '' });
+    created.push(driver);
+    const id = petId('real-upstash');
+    ids.add(id);
+    await driver.save(id, { expectedVersion: 0, meta: metaFor(1), systems: sampleSystems() });
+    const before = driver.roundTrips();
+    const record = await driver.load(id);
+    expect(driver.roundTrips() - before).toBe(1);
+    expect(record).toEqual({ version: 1, meta: metaFor(1), systems: sampleSystems(), extras: {} });
+    expect(await driver.save(id, { expectedVersion: 0, meta: metaFor(1), systems: {} })).toEqual({ ok: false, version: 1 });
+    const hit = await driver.hit('ratelimit', `test-${id}`, 5000);
+    expect(hit.count).toBe(1);
+  });
+});
