@@ -1,0 +1,127 @@
+/**
+ * The CLI's commands: parse argv (node:util parseArgs), call the service, return JSON to print.
+ * Pure of process state: main.ts supplies the service and does the printing and exit codes.
+ */
+import { parseArgs } from 'node:util';
+import { ACTIONS, LANGS, type Action, type Lang } from '../engine/index.js';
+import { InvalidInputError } from '../errors.js';
+import type { PetService, PetUpdate } from '../service/index.js';
+
+export const USAGE = `Usage: pet-life <command> [options]
+
+Commands:
+  state <device_id>                     the pet, brought to now
+  interact <device_id> <action>         action: ${ACTIONS.join(' | ')}
+  catchup <device_id> <hours>           fast-forward the pet's clock (0 < hours ≤ 87600)
+  reset <device_id>                     start the pet's life over
+  update <device_id> [--name N] [--timezone TZ]
+                                        rename the pet or move its timezone
+  forecast <device_id> [--hours N] [--step M]
+                                        the next N hours (1–168), nothing saved
+  serve                                 run the HTTP server (same as npm start)
+
+Options:
+  --lang zh|en                          language of the texts (default zh)
+  -h, --help                            this help
+
+Storage and defaults come from the same environment as the server (STORAGE, REDIS_URL,
+DATA_DIR, TIME_SCALE, PET_NAME, PET_TZ…; see README). Output is JSON on stdout.`;
+
+export type Command =
+  | { kind: 'help' }
+  | { kind: 'serve' }
+  | { kind: 'state'; deviceId: string; lang: Lang }
+  | { kind: 'interact'; deviceId: string; action: Action; lang: Lang }
+  | { kind: 'catchup'; deviceId: string; hours: number; lang: Lang }
+  | { kind: 'reset'; deviceId: string; lang: Lang }
+  | { kind: 'update'; deviceId: string; update: PetUpdate; lang: Lang }
+  | { kind: 'forecast'; deviceId: string; hours: number; stepMinutes: number };
+
+/** A command line that cannot be run; main prints the message and the usage. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+function numberArg(raw: string | undefined, name: string): number {
+  const value = Number(raw);
+  if (raw === undefined || raw.trim() === '' || !Number.isFinite(value)) throw new UsageError(`${name} must be a number`);
+  return value;
+}
+
+/** Parses argv (without node and the script) into a command. */
+export function parseCommand(argv: readonly string[]): Command {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      lang: { type: 'string' },
+      name: { type: 'string' },
+      timezone: { type: 'string' },
+      hours: { type: 'string' },
+      step: { type: 'string' },
+    },
+  });
+  const [command, deviceId, arg] = positionals;
+  if (values.help || command === undefined || command === 'help') return { kind: 'help' };
+  if (command === 'serve') return { kind: 'serve' };
+  if (values.lang !== undefined && !(LANGS as readonly string[]).includes(values.lang)) {
+    throw new UsageError(`--lang must be one of ${LANGS.join(', ')}`);
+  }
+  const lang = (values.lang ?? 'zh') as Lang;
+  if (deviceId === undefined) throw new UsageError(`${command} needs a device_id`);
+  switch (command) {
+    case 'state':
+      return { kind: 'state', deviceId, lang };
+    case 'interact':
+      if (arg === undefined || !(ACTIONS as readonly string[]).includes(arg)) {
+        throw new UsageError(`interact needs an action: ${ACTIONS.join(', ')}`);
+      }
+      return { kind: 'interact', deviceId, action: arg as Action, lang };
+    case 'catchup':
+      return { kind: 'catchup', deviceId, hours: numberArg(arg ?? values.hours, 'hours'), lang };
+    case 'reset':
+      return { kind: 'reset', deviceId, lang };
+    case 'update': {
+      const update: PetUpdate = {};
+      if (values.name !== undefined) update.pet_name = values.name;
+      if (values.timezone !== undefined) update.timezone = values.timezone;
+      if (update.pet_name === undefined && update.timezone === undefined) {
+        throw new UsageError('update needs --name and/or --timezone');
+      }
+      return { kind: 'update', deviceId, update, lang };
+    }
+    case 'forecast':
+      return {
+        kind: 'forecast',
+        deviceId,
+        hours: values.hours === undefined ? 24 : numberArg(values.hours, '--hours'),
+        stepMinutes: values.step === undefined ? 10 : numberArg(values.step, '--step'),
+      };
+    default:
+      throw new UsageError(`unknown command: ${command}`);
+  }
+}
+
+/** Runs a pet command (not help or serve) and returns what to print. */
+export async function runCommand(service: PetService, command: Exclude<Command, { kind: 'help' } | { kind: 'serve' }>): Promise<unknown> {
+  switch (command.kind) {
+    case 'state':
+      return (await service.getState(command.deviceId, { lang: command.lang })).value;
+    case 'interact':
+      return (await service.interact(command.deviceId, command.action, { lang: command.lang })).value;
+    case 'catchup':
+      return (await service.catchup(command.deviceId, command.hours, { lang: command.lang })).value;
+    case 'reset':
+      return (await service.reset(command.deviceId, { lang: command.lang })).value;
+    case 'update':
+      return (await service.update(command.deviceId, command.update, { lang: command.lang })).value;
+    case 'forecast':
+      return (await service.forecast(command.deviceId, { hours: command.hours, stepMinutes: command.stepMinutes })).value;
+    default: {
+      const never: never = command;
+      throw new InvalidInputError('invalid_body', `unknown command ${JSON.stringify(never)}`);
+    }
+  }
+}

@@ -1,0 +1,69 @@
+#!/usr/bin/env node
+/**
+ * `pet-life` — the command line: state | interact | catchup | reset | update | forecast on one
+ * pet, printing JSON, or `serve` to run the HTTP server. Same configuration as the server.
+ * Exit codes: 0 ok, 1 refused or failed (error JSON on stderr), 2 usage, 78 bad configuration.
+ */
+import { loadConfig } from '../config.js';
+import { ConfigError, isPetLifeError } from '../errors.js';
+import { createLogger, createSilentLogger } from '../log.js';
+import { createConfiguredStorage, runMain } from '../main.js';
+import { createPetService, systemClock } from '../service/index.js';
+import { parseCommand, runCommand, USAGE, UsageError } from './commands.js';
+
+async function cli(argv: readonly string[]): Promise<number> {
+  let command;
+  try {
+    command = parseCommand(argv);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`pet-life: ${message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (command.kind === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (command.kind === 'serve') {
+    await runMain(process.env);
+    return -1; // keeps running until a signal
+  }
+
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`pet-life: ${error.message}\n`);
+      return 78;
+    }
+    throw error;
+  }
+  // Only warnings reach stderr; stdout stays pure JSON.
+  const log = config.logLevel === 'silent' ? createSilentLogger() : createLogger({ level: 'warn', fd: 2 });
+  const storage = createConfiguredStorage(config, log);
+  try {
+    const service = createPetService({
+      storage,
+      clock: systemClock,
+      timeScale: config.timeScale,
+      defaultPetName: config.petName,
+      defaultTimezone: config.petTimezone,
+    });
+    const result = await runCommand(service, command);
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    return 0;
+  } catch (error) {
+    if (isPetLifeError(error) || error instanceof UsageError) {
+      const code = isPetLifeError(error) ? error.code : 'usage';
+      process.stderr.write(`${JSON.stringify({ error: { code, message: error.message } })}\n`);
+      return 1;
+    }
+    throw error;
+  } finally {
+    await storage.close();
+  }
+}
+
+const code = await cli(process.argv.slice(2));
+if (code >= 0) process.exitCode = code;

@@ -1,0 +1,185 @@
+/**
+ * The one reader of `process.env`. `loadConfig(env)` parses the environment with one zod schema,
+ * applies defaults, checks the rules that span variables, reports every problem at once (as a
+ * ConfigError naming each bad variable) and returns a frozen Config. Everything downstream gets
+ * the Config (or parts of it) as arguments.
+ *
+ * Empty values count as unset, as in most `.env` files.
+ */
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+import { LOG_LEVELS, type LogLevel } from './log.js';
+import { chooseStorage, type StorageChoice, type StorageInput, type StorageKind } from './storage/index.js';
+
+const STORAGE_KINDS = ['memory', 'file', 'redis', 'upstash'] as const satisfies readonly StorageKind[];
+
+export interface Config {
+  /** TCP port of the Node server. @default 8000 */
+  readonly port: number;
+  /** Interface the Node server binds. @default '127.0.0.1' */
+  readonly host: string;
+  /** Folder of the file storage. @default './data' */
+  readonly dataDir: string;
+  /** Simulated ms per wall ms; 0 = time moves only by catch-up. @default 1 */
+  readonly timeScale: number;
+  /** Name of a new pet. @default '小糖' */
+  readonly petName: string;
+  /** IANA timezone of a new pet. @default 'UTC' */
+  readonly petTimezone: string;
+  /** @default 'info' */
+  readonly logLevel: LogLevel;
+  /** Expire a pet this many days after its last save; null = never. @default null */
+  readonly petTtlDays: number | null;
+  /** The storage variables as given (STORAGE, REDIS_URL, KV_*, UPSTASH_*, DATA_DIR, VERCEL). */
+  readonly storageInput: Readonly<StorageInput>;
+  /** The backend they select (DESIGN §4), already checked. */
+  readonly storage: StorageChoice;
+  /** Running as a Vercel function (VERCEL is set). */
+  readonly onVercel: boolean;
+  /** Origins allowed by CORS; ['*'] allows any. @default ['*'] */
+  readonly corsOrigins: readonly string[];
+  /** Largest accepted request body, bytes. @default 16384 */
+  readonly bodyLimitBytes: number;
+  /** How long shutdown waits for requests in flight, ms. @default 10000 */
+  readonly shutdownTimeoutMs: number;
+}
+
+/** An unset or empty variable is undefined. */
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value) => (typeof value === 'string' && value.trim() === '' ? undefined : value), schema.optional());
+
+const numberFrom = (name: string, check: (n: number) => boolean, rule: string) =>
+  z.string().transform((raw, ctx) => {
+    const value = Number(raw.trim());
+    if (raw.trim() === '' || !Number.isFinite(value) || !check(value)) {
+      ctx.addIssue({ code: 'custom', message: `${name} must be ${rule} (got ${JSON.stringify(raw)})` });
+      return z.NEVER;
+    }
+    return value;
+  });
+
+/** True when `text` has a C0 control character or DEL (never wanted in a name). */
+export function hasControlCharacters(text: string): boolean {
+  for (let i = 0; i < text.length; i += 1) {
+    const code = text.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
+}
+
+function isIanaTimezone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const envSchema = z.object({
+  PORT: optional(numberFrom('PORT', (n) => Number.isInteger(n) && n >= 0 && n <= 65_535, 'an integer 0–65535')),
+  HOST: optional(z.string().trim()),
+  DATA_DIR: optional(z.string()),
+  TIME_SCALE: optional(numberFrom('TIME_SCALE', (n) => n >= 0 && n <= 1_000_000, 'a number from 0 to 1000000')),
+  PET_NAME: optional(
+    z
+      .string()
+      .trim()
+      .min(1)
+      .max(64, { message: 'PET_NAME must be at most 64 characters' })
+      .refine((name) => !hasControlCharacters(name), { message: 'PET_NAME must not contain control characters' }),
+  ),
+  PET_TZ: optional(
+    z.string().trim().refine(isIanaTimezone, { message: 'PET_TZ must be an IANA timezone name such as Asia/Shanghai or UTC' }),
+  ),
+  LOG_LEVEL: optional(z.enum(LOG_LEVELS, { message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` })),
+  PET_TTL_DAYS: optional(numberFrom('PET_TTL_DAYS', (n) => n > 0 && n <= 36_500, 'a number of days above 0 (at most 36500)')),
+  STORAGE: optional(z.enum(STORAGE_KINDS, { message: `STORAGE must be one of ${STORAGE_KINDS.join(', ')}` })),
+  REDIS_URL: optional(z.string()),
+  KV_URL: optional(z.string()),
+  KV_REST_API_URL: optional(z.string()),
+  KV_REST_API_TOKEN: optional(z.string()),
+  UPSTASH_REDIS_REST_URL: optional(z.string()),
+  UPSTASH_REDIS_REST_TOKEN: optional(z.string()),
+  VERCEL: optional(z.string()),
+  CORS_ORIGINS: optional(z.string()),
+  // TODO(#5): ADMIN_TOKEN and RATE_LIMIT_* join here, validated the same way.
+  SHUTDOWN_TIMEOUT_MS: optional(
+    numberFrom('SHUTDOWN_TIMEOUT_MS', (n) => Number.isInteger(n) && n >= 0 && n <= 600_000, 'an integer of ms from 0 to 600000'),
+  ),
+});
+
+function parseOrigins(raw: string | undefined): string[] {
+  if (raw === undefined) return ['*'];
+  const origins = raw
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter((origin) => origin !== '');
+  return origins.length > 0 ? origins : ['*'];
+}
+
+function isTruthy(raw: string | undefined): boolean {
+  return raw !== undefined && raw !== '0' && raw.toLowerCase() !== 'false';
+}
+
+function storageInputOf(env: Record<string, string | undefined>, storage: StorageKind | undefined): StorageInput {
+  const value = (name: string) => {
+    const raw = env[name]?.trim();
+    return raw === undefined || raw === '' ? undefined : raw;
+  };
+  return {
+    storage,
+    redisUrl: value('REDIS_URL'),
+    kvUrl: value('KV_URL'),
+    kvRestApiUrl: value('KV_REST_API_URL'),
+    kvRestApiToken: value('KV_REST_API_TOKEN'),
+    upstashRedisRestUrl: value('UPSTASH_REDIS_REST_URL'),
+    upstashRedisRestToken: value('UPSTASH_REDIS_REST_TOKEN'),
+    dataDir: value('DATA_DIR') ?? './data',
+    onVercel: isTruthy(value('VERCEL')),
+  };
+}
+
+/**
+ * Parses the environment into a Config; throws ConfigError listing every problem at once, each
+ * naming its variable. The storage variables are checked by the backend choice (DESIGN §4):
+ * on Vercel with no storage configured, that is a problem too.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const result = envSchema.safeParse(env);
+  const problems: string[] = [];
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      const name = String(issue.path[0] ?? 'environment');
+      problems.push(issue.message.includes(name) ? issue.message : `${name}: ${issue.message}`);
+    }
+  }
+  const parsed = result.success ? result.data : undefined;
+  const storageKind = parsed?.STORAGE ?? (STORAGE_KINDS as readonly string[]).find((kind) => kind === env['STORAGE']?.trim()) as StorageKind | undefined;
+  const storageInput = storageInputOf(env, storageKind);
+  let storage: StorageChoice | undefined;
+  try {
+    storage = chooseStorage(storageInput);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems);
+  }
+  if (!parsed || !storage || problems.length > 0) throw new ConfigError(problems);
+
+  return Object.freeze({
+    port: parsed.PORT ?? 8000,
+    host: parsed.HOST ?? '127.0.0.1',
+    dataDir: storageInput.dataDir,
+    timeScale: parsed.TIME_SCALE ?? 1,
+    petName: parsed.PET_NAME ?? '小糖',
+    petTimezone: parsed.PET_TZ ?? 'UTC',
+    logLevel: parsed.LOG_LEVEL ?? 'info',
+    petTtlDays: parsed.PET_TTL_DAYS ?? null,
+    storageInput: Object.freeze(storageInput),
+    storage: Object.freeze(storage),
+    onVercel: storageInput.onVercel,
+    corsOrigins: Object.freeze(parseOrigins(parsed.CORS_ORIGINS)),
+    bodyLimitBytes: 16 * 1024,
+    shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT_MS ?? 10_000,
+  });
+}

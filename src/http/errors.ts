@@ -1,0 +1,101 @@
+/**
+ * The only table from error code to HTTP status, and the two error bodies: the API's
+ * `{"error": {"code", "message"}}` and the original server's envelope
+ * `{"success": false, "error": {"code", "message"}, "timestamp"}` for the compatibility routes.
+ * Anything that is neither a PetLifeError nor an HTTPException is a 500 with a generic message;
+ * its stack goes to the log, never to the client.
+ */
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { type ErrorCode, isPetLifeError } from '../errors.js';
+import type { AppEnv } from './env.js';
+
+/** Codes on the wire: the service's, plus one for failures it did not foresee. */
+export type WireErrorCode = ErrorCode | 'internal_error';
+
+const STATUS_BY_CODE: Record<WireErrorCode, ContentfulStatusCode> = {
+  invalid_device_id: 400,
+  invalid_action: 400,
+  invalid_body: 400,
+  invalid_query: 400,
+  invalid_timezone: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  idempotency_conflict: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  config_invalid: 500,
+  corrupt_state: 500,
+  internal_error: 500,
+  storage_unavailable: 503,
+  conflict_retries_exhausted: 503,
+};
+
+/** The code an HTTPException (from Hono's own middleware) stands for. */
+const CODE_BY_STATUS: Partial<Record<number, WireErrorCode>> = {
+  400: 'invalid_body',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+  503: 'storage_unavailable',
+};
+
+const DEFAULT_MESSAGES: Partial<Record<WireErrorCode, string>> = {
+  invalid_body: 'the request body must be a JSON object as documented at /docs',
+  payload_too_large: 'the request body is too large',
+  unsupported_media_type: 'send the body as Content-Type: application/json',
+  internal_error: 'internal error; it has been logged',
+};
+
+export interface WireError {
+  status: ContentfulStatusCode;
+  code: WireErrorCode;
+  message: string;
+}
+
+export function statusOf(code: WireErrorCode): ContentfulStatusCode {
+  return STATUS_BY_CODE[code];
+}
+
+/** Turns anything thrown into the status, code and client-safe message to answer with. */
+export function toWireError(error: unknown): WireError {
+  if (isPetLifeError(error)) {
+    const code = error.code;
+    // Corrupt or config errors describe the server's insides: keep the details in the log.
+    const message =
+      code === 'corrupt_state'
+        ? 'the stored state of this pet cannot be read; it has been logged'
+        : code === 'config_invalid'
+          ? 'the server is misconfigured; it has been logged'
+          : error.message;
+    return { status: statusOf(code), code, message };
+  }
+  if (error instanceof HTTPException) {
+    const code = CODE_BY_STATUS[error.status] ?? (error.status >= 500 ? 'internal_error' : 'invalid_body');
+    const status = (error.status >= 400 && error.status <= 599 ? error.status : 500) as ContentfulStatusCode;
+    // Hono's own texts for these are bare ("Unsupported Media Type"); ours say what to send.
+    const preferDefault = code === 'unsupported_media_type';
+    const message = (preferDefault ? DEFAULT_MESSAGES[code] : error.message) || DEFAULT_MESSAGES[code] || 'request refused';
+    return { status, code, message: code === 'internal_error' ? (DEFAULT_MESSAGES.internal_error ?? '') : message };
+  }
+  return { status: 500, code: 'internal_error', message: DEFAULT_MESSAGES.internal_error ?? 'internal error' };
+}
+
+/** Which body shape errors take on this request: the API's, or the original server's envelope. */
+export type ErrorStyle = 'api' | 'compat';
+
+/** Builds the JSON error response for `wire` in the style the route asked for. */
+export function errorResponse(c: Context<AppEnv>, wire: WireError, headers?: Record<string, string>): Response {
+  const error = { code: wire.code, message: wire.message };
+  const nowMs = c.get('clock')?.nowMs() ?? Date.now();
+  const body = c.get('errorStyle') === 'compat' ? { success: false, error, timestamp: new Date(nowMs).toISOString() } : { error };
+  return c.json(body, wire.status, headers);
+}

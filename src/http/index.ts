@@ -1,0 +1,6 @@
+/** The HTTP layer: createApp(deps) → a Hono app. */
+export { createApp } from './create-app.js';
+export type { App, AppConfig, AppDeps } from './create-app.js';
+export type { AppEnv } from './env.js';
+export { statusOf, toWireError } from './errors.js';
+export type { WireError, WireErrorCode } from './errors.js';

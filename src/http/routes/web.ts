@@ -1,0 +1,26 @@
+/**
+ * The web page (issue #6), built by `npm run build` into dist/web: `/` is its index.html and
+ * `/assets/*` its files. Without a build, `/` answers a 404 saying how to make one.
+ */
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { AppEnv } from '../env.js';
+import { errorResponse } from '../errors.js';
+import { readStaticFile } from '../static-files.js';
+
+const NOT_BUILT = 'the web page is not built: run `npm run build` (it writes dist/web)';
+
+export function registerWebRoutes(app: OpenAPIHono<AppEnv>, webRoot: string): void {
+  app.get('/', async (c) => {
+    const file = await readStaticFile(webRoot, 'index.html');
+    if (!file) return errorResponse(c, { status: 404, code: 'not_found', message: NOT_BUILT });
+    return c.body(file.body, 200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-cache' });
+  });
+
+  app.get('/assets/*', async (c) => {
+    const relative = c.req.path.slice('/'.length);
+    const file = await readStaticFile(webRoot, relative);
+    if (!file) return errorResponse(c, { status: 404, code: 'not_found', message: `no such asset: ${c.req.path}` });
+    // Vite names built assets by content hash, so they never change under the same name.
+    return c.body(file.body, 200, { 'Content-Type': file.contentType, 'Cache-Control': 'public, max-age=31536000, immutable' });
+  });
+}

@@ -1,0 +1,229 @@
+/**
+ * The zod schemas that validate requests and, through @hono/zod-openapi, generate
+ * /openapi.json: one source for both. Response schemas document the answers.
+ */
+import { z } from '@hono/zod-openapi';
+import { ACTIONS, CURRENT_STATES, LANGS } from '../engine/index.js';
+import { MAX_CATCHUP_HOURS, MAX_FORECAST_HOURS, PET_NAME_MAX_LENGTH } from '../service/index.js';
+
+export const DEVICE_ID_MESSAGE = 'device_id must be 1–64 of A–Z a–z 0–9 _ -';
+export const ACTION_MESSAGE = `action must be one of ${ACTIONS.join(', ')}`;
+export const HOURS_MESSAGE = `hours must be a number above 0 and at most ${MAX_CATCHUP_HOURS}`;
+
+export const DeviceId = z
+  .string({ message: DEVICE_ID_MESSAGE })
+  .regex(/^[A-Za-z0-9_-]{1,64}$/, { message: DEVICE_ID_MESSAGE })
+  .openapi({ example: 'device_123', description: DEVICE_ID_MESSAGE });
+
+export const Action = z.enum(ACTIONS, { message: ACTION_MESSAGE }).openapi({ example: 'feed' });
+
+export const Hours = z
+  .number({ message: HOURS_MESSAGE })
+  .gt(0, { message: HOURS_MESSAGE })
+  .max(MAX_CATCHUP_HOURS, { message: HOURS_MESSAGE })
+  .openapi({ example: 24, description: 'Simulated hours, fractions allowed' });
+
+/** `?hours=` of the compatibility catch-up: a query string, 24 when absent. */
+export const HoursQuery = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    if (raw === undefined || raw.trim() === '') return 24;
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value <= 0 || value > MAX_CATCHUP_HOURS) {
+      ctx.addIssue({ code: 'custom', message: HOURS_MESSAGE });
+      return z.NEVER;
+    }
+    return value;
+  })
+  .openapi({ type: 'number', example: 24, description: 'Simulated hours (default 24)' });
+
+export const LangQuery = z
+  .enum(LANGS, { message: `lang must be one of ${LANGS.join(', ')}` })
+  .optional()
+  .openapi({ description: 'Language of the texts; else Accept-Language; else zh', example: 'en' });
+
+export const PetParams = z.object({
+  device_id: DeviceId.openapi({ param: { name: 'device_id', in: 'path' } }),
+});
+
+export const LangOnlyQuery = z.object({ lang: LangQuery });
+
+export const InteractBody = z.object({ action: Action }).openapi('InteractRequest');
+
+export const CatchupBody = z.object({ hours: Hours }).openapi('CatchupRequest');
+
+export const PetPatchBody = z
+  .object({
+    pet_name: z
+      .string({ message: `pet_name must be a string of 1–${PET_NAME_MAX_LENGTH} characters` })
+      .trim()
+      .min(1, { message: `pet_name must be 1–${PET_NAME_MAX_LENGTH} characters` })
+      .max(PET_NAME_MAX_LENGTH, { message: `pet_name must be 1–${PET_NAME_MAX_LENGTH} characters` })
+      .optional()
+      .openapi({ example: '小糖' }),
+    timezone: z
+      .string({ message: 'timezone must be an IANA timezone name' })
+      .max(64, { message: 'timezone must be an IANA timezone name' })
+      .optional()
+      .openapi({ example: 'Asia/Shanghai' }),
+  })
+  .refine((body) => body.pet_name !== undefined || body.timezone !== undefined, {
+    message: 'send pet_name and/or timezone',
+  })
+  .openapi('PetPatchRequest');
+
+export const ForecastQuery = z.object({
+  hours: z.coerce
+    .number({ message: `hours must be a number from 1 to ${MAX_FORECAST_HOURS}` })
+    .min(1, { message: `hours must be a number from 1 to ${MAX_FORECAST_HOURS}` })
+    .max(MAX_FORECAST_HOURS, { message: `hours must be a number from 1 to ${MAX_FORECAST_HOURS}` })
+    .default(24)
+    .openapi({ type: 'number', example: 24 }),
+  step_minutes: z.coerce
+    .number({ message: 'step_minutes must be an integer from 1 to 60' })
+    .int({ message: 'step_minutes must be an integer from 1 to 60' })
+    .min(1, { message: 'step_minutes must be an integer from 1 to 60' })
+    .max(60, { message: 'step_minutes must be an integer from 1 to 60' })
+    .default(10)
+    .openapi({ type: 'integer', example: 10 }),
+});
+
+// ── compatibility routes (the original server's inputs) ──
+
+export const CompatDeviceQuery = z.object({ device_id: DeviceId, lang: LangQuery });
+
+export const CompatCatchupQuery = z.object({ device_id: DeviceId, hours: HoursQuery, lang: LangQuery });
+
+export const CompatInteractBody = z
+  .object({
+    device_id: DeviceId,
+    action: Action,
+    user_id: z.string().max(256).optional(),
+  })
+  .openapi('CompatInteractRequest');
+
+export const CompatFeedBody = z
+  .object({
+    device_id: DeviceId,
+    food_type: z.string().max(64).optional().openapi({ description: 'Accepted and ignored, as by the original server' }),
+    user_id: z.string().max(256).optional(),
+  })
+  .openapi('CompatFeedRequest');
+
+// ── responses ──
+
+export const ErrorBody = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: 'invalid_action' }),
+      message: z.string().openapi({ example: ACTION_MESSAGE }),
+    }),
+  })
+  .openapi('Error');
+
+export const CompatErrorBody = z
+  .object({
+    success: z.literal(false),
+    error: z.object({ code: z.string(), message: z.string() }),
+    timestamp: z.string(),
+  })
+  .openapi('CompatError');
+
+const Triple = z.object({ energy: z.number(), hunger: z.number(), mood: z.number() });
+
+export const LifeReportSchema = z
+  .object({
+    ticks: z.number().int(),
+    hours: z.number(),
+    sleeps: z.number().int(),
+    wakes: z.number().int(),
+    minutes_asleep: z.number(),
+    lowest_energy: z.number(),
+    highest_hunger: z.number(),
+    lowest_mood: z.number(),
+    start: Triple,
+    end: Triple,
+    summary: z.string().openapi({ example: 'While you were away (26 h) 小糖 slept twice…' }),
+  })
+  .openapi('LifeReport');
+
+export const StateDocumentSchema = z
+  .object({
+    device_id: z.string(),
+    pet_name: z.string(),
+    internal_state: z.object({
+      rhythm: z.record(z.string(), z.unknown()),
+      energy: z.record(z.string(), z.unknown()),
+      satiety: z.record(z.string(), z.unknown()),
+      mood: z.record(z.string(), z.unknown()),
+    }),
+    expression: z.object({
+      pulse_rate: z.number(),
+      pulse_symbol: z.string(),
+      pulse_intensity: z.string(),
+      color_hex: z.string(),
+      color_name: z.string(),
+      feeling: z.string(),
+      life_box: z.string(),
+    }),
+    simplified_state: z.object({
+      energy: z.number(),
+      hunger: z.number(),
+      mood: z.number(),
+      current_state: z.enum(CURRENT_STATES),
+    }),
+    stats: z.object({ feed: z.number().int(), play: z.number().int(), greet: z.number().int() }),
+    pet_time: z.string().openapi({ example: '2026-03-01T08:00:00.000+08:00' }),
+    timezone: z.string().openapi({ example: 'Asia/Shanghai' }),
+    last_updated: z.string().openapi({ example: '2026-03-01T00:00:00.000Z' }),
+    created_at: z.string(),
+    version: z.number().int(),
+    away: LifeReportSchema.optional(),
+    interaction: z.object({ action: Action, event: z.string() }).optional(),
+    catchup: LifeReportSchema.extend({ requested_hours: z.number(), took_ms: z.number() }).optional(),
+  })
+  .openapi('PetState');
+
+export const ForecastSchema = z
+  .object({
+    device_id: z.string(),
+    timezone: z.string(),
+    from: z.string(),
+    hours: z.number(),
+    step_minutes: z.number().int(),
+    points: z.array(
+      z.object({
+        time: z.string(),
+        tick: z.number().int(),
+        energy: z.number(),
+        hunger: z.number(),
+        mood: z.number(),
+        asleep: z.boolean(),
+        circadian_value: z.number(),
+        current_state: z.enum(CURRENT_STATES),
+      }),
+    ),
+  })
+  .openapi('Forecast');
+
+export const CompatEnvelope = z
+  .object({
+    success: z.literal(true),
+    action: z.string().optional(),
+    hours: z.number().optional(),
+    message: z.string().optional(),
+    data: StateDocumentSchema,
+    timestamp: z.string(),
+  })
+  .openapi('CompatResponse');
+
+export const HealthSchema = z.object({ status: z.literal('ok'), uptime_s: z.number(), timestamp: z.string() }).openapi('Health');
+
+export const ReadySchema = z
+  .object({
+    status: z.enum(['ready', 'unavailable']),
+    storage: z.object({ backend: z.string(), target: z.string(), ok: z.boolean(), latency_ms: z.number().optional() }),
+    timestamp: z.string(),
+  })
+  .openapi('Ready');

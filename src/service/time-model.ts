@@ -1,0 +1,38 @@
+/**
+ * The time model of DESIGN §2, as pure arithmetic on a pet's two stored instants:
+ * `world_ms` (the pet's own clock at its last advance) and `wall_ms` (the wall clock then).
+ * A request at wall time `now` moves the world clock by (now − wall_ms) × TIME_SCALE, keeping
+ * fractions of a minute; a wall clock that went backwards moves nothing. Ticks are whole
+ * minutes of the world clock since the Unix epoch.
+ */
+
+/** One tick is one simulated minute. */
+export const MS_PER_TICK = 60_000;
+export const MS_PER_HOUR = 3_600_000;
+export const TICKS_PER_HOUR = 60;
+
+export interface TimeMarks {
+  /** The pet's world clock, Unix ms (fractional ms allowed: nothing is rounded away). */
+  worldMs: number;
+  /** The wall clock at the last advance, Unix ms; never moves back. */
+  wallMs: number;
+}
+
+/** Brings the marks to wall time `nowMs` at `timeScale` simulated ms per wall ms. */
+export function bringToNow(marks: TimeMarks, nowMs: number, timeScale: number): TimeMarks {
+  const elapsedWallMs = Math.max(0, nowMs - marks.wallMs);
+  return {
+    worldMs: marks.worldMs + elapsedWallMs * timeScale,
+    wallMs: Math.max(marks.wallMs, nowMs),
+  };
+}
+
+/** Moves the world clock ahead by `hours` simulated hours (catch-up); the wall clock stays. */
+export function fastForward(marks: TimeMarks, hours: number): TimeMarks {
+  return { worldMs: marks.worldMs + hours * MS_PER_HOUR, wallMs: marks.wallMs };
+}
+
+/** The whole tick the world clock is in. */
+export function tickOf(worldMs: number): number {
+  return Math.floor(worldMs / MS_PER_TICK);
+}

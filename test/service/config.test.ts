@@ -1,0 +1,102 @@
+/** src/config.ts (kept beside the service tests: the layer that consumes it). */
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { ConfigError } from '../../src/errors.js';
+
+function problemsOf(env: Record<string, string>): readonly string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('loadConfig', () => {
+  it('has the documented defaults', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 8000,
+      host: '127.0.0.1',
+      dataDir: './data',
+      timeScale: 1,
+      petName: '小糖',
+      petTimezone: 'UTC',
+      logLevel: 'info',
+      petTtlDays: null,
+      onVercel: false,
+      corsOrigins: ['*'],
+      bodyLimitBytes: 16 * 1024,
+      storage: { kind: 'file', dir: './data' },
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('reads every variable', () => {
+    const config = loadConfig({
+      PORT: '9000',
+      HOST: '0.0.0.0',
+      DATA_DIR: '/var/pets',
+      TIME_SCALE: '60',
+      PET_NAME: 'Mochi',
+      PET_TZ: 'Asia/Shanghai',
+      LOG_LEVEL: 'debug',
+      PET_TTL_DAYS: '30',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      CORS_ORIGINS: 'https://a.example, https://b.example',
+      SHUTDOWN_TIMEOUT_MS: '2500',
+    });
+    expect(config).toMatchObject({
+      port: 9000,
+      host: '0.0.0.0',
+      dataDir: '/var/pets',
+      timeScale: 60,
+      petName: 'Mochi',
+      petTimezone: 'Asia/Shanghai',
+      logLevel: 'debug',
+      petTtlDays: 30,
+      corsOrigins: ['https://a.example', 'https://b.example'],
+      shutdownTimeoutMs: 2500,
+      storage: { kind: 'redis', url: 'redis://127.0.0.1:6379' },
+    });
+  });
+
+  it('treats empty values as unset', () => {
+    expect(loadConfig({ PORT: '', TIME_SCALE: ' ', REDIS_URL: '' })).toMatchObject({ port: 8000, timeScale: 1, storage: { kind: 'file' } });
+  });
+
+  it('chooses the backend as DESIGN §4 says', () => {
+    expect(loadConfig({ STORAGE: 'memory', REDIS_URL: 'redis://x:1' }).storage).toEqual({ kind: 'memory' });
+    expect(loadConfig({ KV_URL: 'rediss://default:pw@h.upstash.io:6379' }).storage).toMatchObject({ kind: 'redis' });
+    expect(loadConfig({ KV_REST_API_URL: 'https://h.upstash.io', KV_REST_API_TOKEN: 't' }).storage).toMatchObject({ kind: 'upstash' });
+    expect(loadConfig({ VERCEL: '1', REDIS_URL: 'redis://r:6379' }).storage).toMatchObject({ kind: 'redis' });
+  });
+
+  it('refuses to start on Vercel with no storage configured, saying what to set', () => {
+    const problems = problemsOf({ VERCEL: '1' });
+    expect(problems.join('\n')).toMatch(/REDIS_URL/);
+    expect(problems.join('\n')).toMatch(/KV_REST_API_URL/);
+  });
+
+  it('reports every bad variable at once, by name', () => {
+    const problems = problemsOf({
+      PORT: '70000',
+      TIME_SCALE: '-1',
+      PET_TZ: 'Mars/Olympus',
+      LOG_LEVEL: 'loud',
+      PET_TTL_DAYS: '0',
+      STORAGE: 'floppy',
+      KV_REST_API_URL: 'https://h.upstash.io',
+    });
+    const text = problems.join('\n');
+    for (const name of ['PORT', 'TIME_SCALE', 'PET_TZ', 'LOG_LEVEL', 'PET_TTL_DAYS', 'STORAGE', 'KV_REST_API_TOKEN']) {
+      expect(text).toContain(name);
+    }
+    expect(problems.length).toBeGreaterThanOrEqual(7);
+  });
+
+  it('names a REST URL put where a redis:// URL belongs', () => {
+    expect(problemsOf({ REDIS_URL: 'https://h.upstash.io' }).join('\n')).toMatch(/REDIS_URL.*KV_REST_API_URL/);
+  });
+});

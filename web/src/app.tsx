@@ -1,0 +1,294 @@
+/**
+ * The pet page: loads the pet kept in this browser, refreshes it every 5 s while the tab is
+ * visible, and sends care actions, catch-ups, renames and resets to the API.
+ */
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { type Action, type ApiClient, ApiError, type ForecastPoint, type Lang, type PetView, type Report } from './api.ts';
+import { Care } from './components/care.tsx';
+import { ClockDial } from './components/clock-dial.tsx';
+import { Creature } from './components/creature.tsx';
+import { ForecastChart } from './components/forecast-chart.tsx';
+import { Gauges } from './components/gauges.tsx';
+import { ReportPanel } from './components/report.tsx';
+import { ResetDialog } from './components/reset-dialog.tsx';
+import { Settings } from './components/settings.tsx';
+import { Stats } from './components/stats.tsx';
+import { TEXTS, type Texts } from './i18n.ts';
+import { saveDeviceId, saveLang } from './prefs.ts';
+
+const REFRESH_MS = 5_000;
+const FORECAST_MS = 60_000;
+const FORECAST_HOURS = 24;
+
+type Pending = Action | 'catchup' | 'reset' | 'update' | null;
+
+function errorText(err: unknown, t: Texts): string {
+  if (err instanceof ApiError) return err.message || `${err.status} ${err.code}`;
+  return t.offline;
+}
+
+/** "Fed 小糖 · hunger 62 → 31" — what the action changed, for the live region and the toast. */
+function describeAction(t: Texts, action: Action, before: PetView | null, after: PetView): string {
+  const head = `${t.did[action]} ${after.name}`;
+  if (!before) return head;
+  const deltas: string[] = [];
+  const add = (label: string, a: number, b: number) => {
+    if (Math.round(a) !== Math.round(b)) deltas.push(`${label} ${Math.round(a)} → ${Math.round(b)}`);
+  };
+  add(t.hunger, before.hunger, after.hunger);
+  add(t.energy, before.energy, after.energy);
+  add(t.mood, before.mood, after.mood);
+  return deltas.length > 0 ? `${head} · ${deltas.join(' · ')}` : head;
+}
+
+export interface AppProps {
+  api: ApiClient;
+  initialDeviceId: string;
+  initialLang: Lang;
+  /** The first GET state, sent before the first render so the pet shows sooner. */
+  firstState?: Promise<PetView>;
+}
+
+export function App({ api, initialDeviceId, initialLang, firstState }: AppProps) {
+  const [lang, setLang] = useState<Lang>(initialLang);
+  const [deviceId, setDeviceId] = useState(initialDeviceId);
+  const [pet, setPet] = useState<PetView | null>(null);
+  const [forecast, setForecast] = useState<ForecastPoint[]>([]);
+  const [report, setReport] = useState<Report | null>(null);
+  // A failed refresh clears itself on the next good one; a refused change stays until closed.
+  const [error, setError] = useState<{ message: string; fromChange: boolean } | null>(null);
+  const [pending, setPending] = useState<Pending>(null);
+  const [notice, setNotice] = useState('');
+  const [bounce, setBounce] = useState(0);
+  const [resetOpen, setResetOpen] = useState(false);
+  const t = TEXTS[lang];
+
+  // Responses can overtake each other (a poll started before a feed may land after it): only
+  // a response to a request issued after the last applied one may replace the pet.
+  const issued = useRef(0);
+  const applied = useRef(0);
+  const forecastAt = useRef(0);
+  // While a change is in flight, polls wait: one sent after it could be answered before it.
+  const changing = useRef(false);
+  const prefetched = useRef(firstState);
+
+  const apply = useCallback((seq: number, next: PetView) => {
+    if (seq < applied.current) return false;
+    applied.current = seq;
+    setPet(next);
+    if (next.away) setReport(next.away);
+    setError((e) => (e?.fromChange ? e : null));
+    return true;
+  }, []);
+
+  const loadForecast = useCallback(async () => {
+    forecastAt.current = Date.now();
+    try {
+      setForecast(await api.forecast(deviceId, FORECAST_HOURS));
+    } catch {
+      forecastAt.current = 0; // try again on the next refresh
+    }
+  }, [api, deviceId]);
+
+  const refresh = useCallback(async () => {
+    if (changing.current) return;
+    const seq = ++issued.current;
+    const early = prefetched.current;
+    prefetched.current = undefined;
+    try {
+      apply(seq, await (early ?? api.state(deviceId, lang)));
+      if (Date.now() - forecastAt.current > FORECAST_MS) void loadForecast();
+    } catch (err) {
+      if (seq >= applied.current) setError((e) => (e?.fromChange ? e : { message: errorText(err, TEXTS[lang]), fromChange: false }));
+    }
+  }, [api, deviceId, lang, apply, loadForecast]);
+
+  // Load now, then every REFRESH_MS while the tab is visible; a hidden tab costs nothing.
+  useEffect(() => {
+    let timer: number | undefined;
+    const start = () => {
+      window.clearInterval(timer);
+      timer = window.setInterval(() => void refresh(), REFRESH_MS);
+    };
+    const onVisibility = () => {
+      if (document.hidden) {
+        window.clearInterval(timer);
+      } else {
+        void refresh();
+        start();
+      }
+    };
+    void refresh();
+    if (!document.hidden) start();
+    document.addEventListener('visibilitychange', onVisibility);
+    return () => {
+      window.clearInterval(timer);
+      document.removeEventListener('visibilitychange', onVisibility);
+    };
+  }, [refresh]);
+
+  // Time to first pet on screen, for the e2e load-time check (performance.getEntriesByName).
+  const shown = pet !== null;
+  useEffect(() => {
+    if (shown && performance.getEntriesByName('pet-life:pet-shown').length === 0) performance.mark('pet-life:pet-shown');
+  }, [shown]);
+
+  useEffect(() => {
+    if (!notice) return undefined;
+    const timer = window.setTimeout(() => setNotice(''), 4_000);
+    return () => window.clearTimeout(timer);
+  }, [notice]);
+
+  useEffect(() => {
+    document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+    document.title = pet?.name ? `${pet.name} · pet-life` : 'pet-life';
+  }, [lang, pet?.name]);
+
+  const run = async (kind: Exclude<Pending, null>, op: () => Promise<void>) => {
+    if (changing.current) return;
+    changing.current = true;
+    setPending(kind);
+    setError(null);
+    try {
+      await op();
+      forecastAt.current = 0;
+      void loadForecast();
+    } catch (err) {
+      setError({ message: errorText(err, t), fromChange: true });
+    } finally {
+      changing.current = false;
+      setPending(null);
+    }
+  };
+
+  const onAction = (action: Action) =>
+    run(action, async () => {
+      const before = pet;
+      setBounce((b) => b + 1); // the pet reacts at once; the numbers follow the answer
+      const seq = ++issued.current;
+      const next = await api.interact(deviceId, action, lang);
+      apply(seq, next);
+      setNotice(describeAction(t, action, before, next));
+    });
+
+  const onCatchup = (hours: number) =>
+    run('catchup', async () => {
+      const seq = ++issued.current;
+      const { state, report: r } = await api.catchup(deviceId, hours, lang);
+      apply(seq, state);
+      setReport(r ?? { hours, sleeps: null, wakes: null, minutesAsleep: null, lowestEnergy: null, highestHunger: null, lowestMood: null, sentence: '' });
+      setNotice(`${t.catchup}: ${hours} ${t.hoursUnit}`);
+    });
+
+  const onReset = () => {
+    setResetOpen(false);
+    void run('reset', async () => {
+      const seq = ++issued.current;
+      await api.reset(deviceId, lang);
+      setReport(null);
+      // The reset answer may be a bare acknowledgement: read the fresh pet back.
+      apply(seq, await api.state(deviceId, lang));
+      setNotice(t.resetDone);
+    });
+  };
+
+  const onUpdate = (patch: { pet_name?: string; timezone?: string }) =>
+    run('update', async () => {
+      const seq = ++issued.current;
+      apply(seq, await api.update(deviceId, patch, lang));
+      setNotice(t.saved);
+    });
+
+  const onSwitch = (id: string) => {
+    saveDeviceId(id);
+    applied.current = ++issued.current; // drop answers about the previous pet
+    forecastAt.current = 0;
+    setPet(null);
+    setForecast([]);
+    setReport(null);
+    setDeviceId(id);
+  };
+
+  const toggleLang = () => {
+    const next: Lang = lang === 'zh' ? 'en' : 'zh';
+    saveLang(next);
+    setLang(next);
+  };
+
+  return (
+    <>
+      <header class="top">
+        <h1>
+          <svg class="paw" viewBox="0 0 24 24" aria-hidden="true">
+            <ellipse cx="12" cy="16" rx="5" ry="4.2" />
+            <circle cx="5.5" cy="10" r="2.2" />
+            <circle cx="9.5" cy="6" r="2.2" />
+            <circle cx="14.5" cy="6" r="2.2" />
+            <circle cx="18.5" cy="10" r="2.2" />
+          </svg>
+          {t.title}
+        </h1>
+        <button type="button" class="lang" onClick={toggleLang} title={t.langToggleLabel} lang={lang === 'zh' ? 'en' : 'zh'} data-testid="lang-toggle">
+          {t.langToggle}
+        </button>
+      </header>
+      {error && (
+        <div class="banner" role="alert" data-testid="error">
+          <p>{error.message}</p>
+          <button type="button" class="icon-button" onClick={() => setError(null)} aria-label={t.close}>
+            ×
+          </button>
+        </div>
+      )}
+      <main class="layout" aria-busy={pet === null}>
+        {pet === null ? (
+          <p class="loading">{t.loading}</p>
+        ) : (
+          <>
+            <div class="col">
+              <section class="card hero" aria-labelledby="pet-name">
+                <Creature
+                  pet={pet}
+                  bounce={bounce}
+                  label={t.creature(pet.name, t.states[pet.currentState] ?? pet.currentState, pet.colorName || pet.colorHex)}
+                />
+                <div class="hero-text">
+                  <h2 id="pet-name" data-testid="pet-name">
+                    {pet.name}
+                  </h2>
+                  <span class={`chip state-${pet.currentState}`} data-testid="pet-state">
+                    {t.states[pet.currentState] ?? pet.currentState}
+                  </span>
+                  <p class="feeling" data-testid="feeling">
+                    {pet.feeling}
+                  </p>
+                </div>
+              </section>
+              <Care t={t} pending={pending} onAction={(a) => void onAction(a)} onCatchup={(h) => void onCatchup(h)} />
+              {report && <ReportPanel report={report} t={t} onClose={() => setReport(null)} />}
+              <Gauges pet={pet} t={t} />
+            </div>
+            <div class="col">
+              <ClockDial pet={pet} t={t} />
+              <ForecastChart points={forecast} t={t} timezone={pet.timezone} />
+              <Stats pet={pet} t={t} lang={lang} />
+              <Settings
+                t={t}
+                deviceId={deviceId}
+                pet={pet}
+                busy={pending !== null}
+                onSwitch={onSwitch}
+                onUpdate={(p) => void onUpdate(p)}
+                onReset={() => setResetOpen(true)}
+              />
+            </div>
+          </>
+        )}
+      </main>
+      <p class="toast" role="status" aria-live="polite" data-testid="notice">
+        {notice}
+      </p>
+      <ResetDialog open={resetOpen} name={pet?.name ?? ''} t={t} onCancel={() => setResetOpen(false)} onConfirm={onReset} />
+    </>
+  );
+}
