@@ -28,7 +28,9 @@ export function describeAway(report: AdvanceReport, lang: Lang = 'zh'): string {
   else clauses.push(away.stayedAwake);
 
   const lowestEnergy = Math.round(report.lowestEnergy);
-  if (report.lowestEnergy <= start.energy - NOTABLE_CHANGE) clauses.push(away.energyFell(lowestEnergy));
+  // Energy is 0 at every sleep onset by definition, so after a sleep its lowest is no news.
+  if (report.sleeps > 0) clauses.push(away.energyNow(Math.round(end.energy)));
+  else if (report.lowestEnergy <= start.energy - NOTABLE_CHANGE) clauses.push(away.energyFell(lowestEnergy));
   else if (end.energy >= start.energy + NOTABLE_CHANGE) clauses.push(away.energyRose(Math.round(end.energy)));
   else clauses.push(away.energyHeld(Math.round(end.energy)));
 

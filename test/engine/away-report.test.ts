@@ -36,15 +36,18 @@ const dayAway = report(1440 + 120, {
 });
 
 describe('describeAway', () => {
-  it('sums up a day away in English', () => {
+  it('sums up a day away in English, giving the energy it has now after a sleep (its lowest, at sleep onset, is always 0)', () => {
     expect(describeAway(dayAway, 'en')).toBe(
-      'While you were away (1 day 2 h): slept twice, energy fell to 12 at its lowest, got hungry (hunger 83) and mood dipped to 41.',
+      'While you were away (1 day 2 h): slept twice, energy is now 70, got hungry (hunger 83) and mood dipped to 41.',
+    );
+    expect(describeAway({ ...dayAway, sleeps: 0, wakes: 0, minutesAsleep: 0 }, 'en')).toBe(
+      'While you were away (1 day 2 h): stayed awake, energy fell to 12 at its lowest, got hungry (hunger 83) and mood dipped to 41.',
     );
   });
 
   it('sums up a day away in Chinese, the default', () => {
     expect(describeAway(dayAway)).toBe(
-      '你不在的这段时间（1天2小时）：睡了两觉，能量最低降到12，饿了（饥饿值83），心情一度跌到41。',
+      '你不在的这段时间（1天2小时）：睡了两觉，现在能量70，饿了（饥饿值83），心情一度跌到41。',
     );
   });
 
@@ -96,10 +99,10 @@ describe('describeAway', () => {
       end: { energy: 60, hunger: 100, mood: 19 },
     });
     expect(describeAway(year, 'en')).toBe(
-      'While you were away (400 days): slept 400 times, energy fell to 0 at its lowest, stayed hungry (hunger up to 100) and mood dipped to 12.',
+      'While you were away (400 days): slept 400 times, energy is now 60, stayed hungry (hunger up to 100) and mood dipped to 12.',
     );
     expect(describeAway(year, 'zh')).toBe(
-      '你不在的这段时间（400天）：睡了400觉，能量最低降到0，一直饿着（饥饿值最高100），心情一度跌到12。',
+      '你不在的这段时间（400天）：睡了400觉，现在能量60，一直饿着（饥饿值最高100），心情一度跌到12。',
     );
     expect(describeAway(report(1440, { sleeps: 1 }), 'en')).toMatch(/\(1 day\): slept once and/);
     expect(describeAway(report(2 * 1440 + 60, { sleeps: 3 }), 'en')).toMatch(/\(2 days 1 h\): slept 3 times and/);

@@ -94,6 +94,7 @@ export const en: Texts = {
     energyFell: (lowest) => `energy fell to ${lowest} at its lowest`,
     energyRose: (end) => `energy rose to ${end}`,
     energyHeld: (end) => `energy held at about ${end}`,
+    energyNow: (end) => `energy is now ${end}`,
     gotHungry: (highest) => `got hungry (hunger ${highest})`,
     stayedHungry: (highest) => `stayed hungry (hunger up to ${highest})`,
     hungerRose: (highest) => `hunger rose to ${highest}`,

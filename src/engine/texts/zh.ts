@@ -55,6 +55,8 @@ export interface AwayTexts {
   energyFell(lowest: number): string;
   energyRose(end: number): string;
   energyHeld(end: number): string;
+  /** After sleeping, the energy it has now (its lowest, at sleep onset, is always 0). */
+  energyNow(end: number): string;
   gotHungry(highest: number): string;
   stayedHungry(highest: number): string;
   hungerRose(highest: number): string;
@@ -173,6 +175,7 @@ export const zh: Texts = {
     energyFell: (lowest) => `能量最低降到${lowest}`,
     energyRose: (end) => `能量回升到${end}`,
     energyHeld: (end) => `能量保持在${end}左右`,
+    energyNow: (end) => `现在能量${end}`,
     gotHungry: (highest) => `饿了（饥饿值${highest}）`,
     stayedHungry: (highest) => `一直饿着（饥饿值最高${highest}）`,
     hungerRose: (highest) => `饥饿值升到${highest}`,

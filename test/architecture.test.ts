@@ -1,0 +1,71 @@
+/**
+ * Imports point one way (STYLE §2): cli, http → service → engine, storage; storage may use
+ * engine types only; nothing below http imports http or cli. Checked on every source file's
+ * import lines, so a new file is covered without touching this test.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../src');
+
+function sourceFiles(dir = SRC): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return sourceFiles(path);
+    return entry.name.endsWith('.ts') ? [path] : [];
+  });
+}
+
+/** The layer of a file: its folder under src/, or the file name for top-level files. */
+function layerOf(path: string): string {
+  const rel = relative(SRC, path);
+  return rel.includes(sep) ? rel.split(sep)[0]! : rel.replace(/\.ts$/, '');
+}
+
+function imports(path: string): Array<{ specifier: string; typeOnly: boolean }> {
+  const source = readFileSync(path, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '');
+  const found: Array<{ specifier: string; typeOnly: boolean }> = [];
+  for (const match of source.matchAll(/^\s*(import|export)\s+(type\s+)?[^'"]*?from\s+['"]([^'"]+)['"]/gm)) {
+    found.push({ specifier: match[3]!, typeOnly: Boolean(match[2]) });
+  }
+  for (const match of source.matchAll(/\bimport\s*\(\s*['"]([^'"]+)['"]/g)) found.push({ specifier: match[1]!, typeOnly: false });
+  return found;
+}
+
+/** Which layers each layer may import (values; `import type` of engine is always fine). */
+const ALLOWED: Record<string, readonly string[]> = {
+  engine: ['engine'],
+  errors: ['errors'],
+  storage: ['storage', 'errors', 'engine'],
+  service: ['service', 'storage', 'engine', 'errors', 'log'],
+  http: ['http', 'service', 'storage', 'engine', 'errors', 'config', 'log'],
+  cli: ['cli', 'service', 'storage', 'engine', 'errors', 'config', 'log', 'http', 'main'],
+  config: ['config', 'errors', 'storage', 'engine', 'log'],
+  log: ['log', 'errors'],
+  main: ['main', 'config', 'log', 'http', 'service', 'storage', 'errors', 'engine'],
+  server: ['server', 'main', 'config', 'log', 'http', 'service', 'storage', 'errors', 'engine'],
+};
+
+describe('architecture', () => {
+  const files = sourceFiles();
+
+  it('finds the layers', () => {
+    const layers = new Set(files.map(layerOf));
+    for (const layer of ['engine', 'storage', 'service', 'http', 'cli', 'config', 'main']) expect(layers).toContain(layer);
+    expect(imports(join(SRC, 'main.ts')).length).toBeGreaterThan(2);
+  });
+
+  it.each(files.map((file) => [relative(SRC, file), file]))('%s imports only the layers below it', (_, file) => {
+    const from = layerOf(file);
+    const allowed = ALLOWED[from];
+    expect(allowed, `no rule for layer ${from}`).toBeDefined();
+    for (const { specifier, typeOnly } of imports(file)) {
+      if (!specifier.startsWith('.')) continue; // packages and node: modules
+      const target = layerOf(resolve(dirname(file), specifier.replace(/\.js$/, '.ts')));
+      if (typeOnly && target === 'engine') continue;
+      expect(allowed, `${relative(SRC, file)} imports ${specifier} (${target})`).toContain(target);
+    }
+  });
+});
