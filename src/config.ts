@@ -38,10 +38,33 @@ export interface Config {
   readonly onVercel: boolean;
   /** Origins allowed by CORS; ['*'] allows any. @default ['*'] */
   readonly corsOrigins: readonly string[];
+  /**
+   * Bearer token that may do anything to any pet (claimed or not); null = none. At least 16
+   * visible ASCII characters. A secret: never logged. @default null
+   */
+  readonly adminToken: string | null;
+  /** Claimed pets need their secret (or the admin token) for reads too. @default false */
+  readonly readsRequireAuth: boolean;
+  /** Fixed-window rate limits, counted in the storage (so they hold across instances). */
+  readonly rateLimits: RateLimitConfig;
+  /**
+   * Take the client address from the first X-Forwarded-For hop instead of the socket (only behind
+   * a proxy that sets that header itself, as Vercel does). @default true on Vercel, else false
+   */
+  readonly trustProxy: boolean;
   /** Largest accepted request body, bytes. @default 16384 */
   readonly bodyLimitBytes: number;
   /** How long shutdown waits for requests in flight, ms. @default 10000 */
   readonly shutdownTimeoutMs: number;
+}
+
+export interface RateLimitConfig {
+  /** Requests per window to one pet, from anyone; 0 = no limit. @default 120 */
+  readonly perPet: number;
+  /** Requests per window from one client address, to any pet; 0 = no limit. @default 300 */
+  readonly perClient: number;
+  /** Window length, seconds. @default 60 */
+  readonly windowSeconds: number;
 }
 
 /** An unset or empty variable is undefined. */
@@ -76,6 +99,31 @@ function isIanaTimezone(name: string): boolean {
   }
 }
 
+const isCount = (n: number) => Number.isInteger(n) && n >= 0 && n <= 1_000_000;
+
+const TRUE_WORDS = ['true', '1', 'yes', 'on'];
+const FALSE_WORDS = ['false', '0', 'no', 'off'];
+
+const booleanFrom = (name: string) =>
+  z.string().transform((raw, ctx) => {
+    const word = raw.trim().toLowerCase();
+    if (TRUE_WORDS.includes(word)) return true;
+    if (FALSE_WORDS.includes(word)) return false;
+    ctx.addIssue({ code: 'custom', message: `${name} must be true or false (got ${JSON.stringify(raw)})` });
+    return z.NEVER;
+  });
+
+/** `*`, or an origin exactly as browsers send it: scheme://host[:port], nothing after. */
+function isOriginOrStar(origin: string): boolean {
+  if (origin === '*' || origin === '') return true;
+  try {
+    const url = new URL(origin);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === origin;
+  } catch {
+    return false;
+  }
+}
+
 const envSchema = z.object({
   PORT: optional(numberFrom('PORT', (n) => Number.isInteger(n) && n >= 0 && n <= 65_535, 'an integer 0–65535')),
   HOST: optional(z.string().trim()),
@@ -102,8 +150,21 @@ const envSchema = z.object({
   UPSTASH_REDIS_REST_URL: optional(z.string()),
   UPSTASH_REDIS_REST_TOKEN: optional(z.string()),
   VERCEL: optional(z.string()),
-  CORS_ORIGINS: optional(z.string()),
-  // TODO(#5): ADMIN_TOKEN and RATE_LIMIT_* join here, validated the same way.
+  CORS_ORIGINS: optional(
+    z.string().refine((raw) => raw.split(',').every((origin) => isOriginOrStar(origin.trim())), {
+      message: 'CORS_ORIGINS must be * or a comma-separated list of origins such as https://app.example (scheme://host[:port], no path)',
+    }),
+  ),
+  ADMIN_TOKEN: optional(
+    z.string().regex(/^[\x21-\x7e]{16,512}$/, { message: 'ADMIN_TOKEN must be 16–512 visible ASCII characters (no spaces)' }),
+  ),
+  READS_REQUIRE_AUTH: optional(booleanFrom('READS_REQUIRE_AUTH')),
+  RATE_LIMIT_PER_PET: optional(numberFrom('RATE_LIMIT_PER_PET', isCount, 'an integer from 0 (no limit) to 1000000')),
+  RATE_LIMIT_PER_CLIENT: optional(numberFrom('RATE_LIMIT_PER_CLIENT', isCount, 'an integer from 0 (no limit) to 1000000')),
+  RATE_LIMIT_WINDOW_SECONDS: optional(
+    numberFrom('RATE_LIMIT_WINDOW_SECONDS', (n) => Number.isInteger(n) && n >= 1 && n <= 86_400, 'an integer of seconds from 1 to 86400'),
+  ),
+  TRUST_PROXY: optional(booleanFrom('TRUST_PROXY')),
   SHUTDOWN_TIMEOUT_MS: optional(
     numberFrom('SHUTDOWN_TIMEOUT_MS', (n) => Number.isInteger(n) && n >= 0 && n <= 600_000, 'an integer of ms from 0 to 600000'),
   ),
@@ -179,6 +240,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     storage: Object.freeze(storage),
     onVercel: storageInput.onVercel,
     corsOrigins: Object.freeze(parseOrigins(parsed.CORS_ORIGINS)),
+    adminToken: parsed.ADMIN_TOKEN ?? null,
+    readsRequireAuth: parsed.READS_REQUIRE_AUTH ?? false,
+    rateLimits: Object.freeze({
+      perPet: parsed.RATE_LIMIT_PER_PET ?? 120,
+      perClient: parsed.RATE_LIMIT_PER_CLIENT ?? 300,
+      windowSeconds: parsed.RATE_LIMIT_WINDOW_SECONDS ?? 60,
+    }),
+    trustProxy: parsed.TRUST_PROXY ?? storageInput.onVercel,
     bodyLimitBytes: 16 * 1024,
     shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT_MS ?? 10_000,
   });

@@ -9,12 +9,15 @@ export type ErrorCode =
   | 'invalid_body'
   | 'invalid_query'
   | 'invalid_timezone'
+  | 'invalid_idempotency_key'
+  | 'bad_request'
   | 'not_found'
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'method_not_allowed'
   | 'unauthorized'
   | 'forbidden'
+  | 'already_claimed'
   | 'idempotency_conflict'
   | 'rate_limited'
   | 'storage_unavailable'
@@ -49,6 +52,59 @@ export class StorageUnavailableError extends PetLifeError {
 export class CorruptStateError extends PetLifeError {
   override readonly name = 'CorruptStateError';
   override readonly code = 'corrupt_state';
+}
+
+/** A claimed pet's change (or, with READS_REQUIRE_AUTH, read) came without a Bearer secret. */
+export class UnauthorizedError extends PetLifeError {
+  override readonly name = 'UnauthorizedError';
+  override readonly code = 'unauthorized';
+}
+
+/** The Bearer secret sent is neither the pet's claim secret nor the admin token. */
+export class ForbiddenError extends PetLifeError {
+  override readonly name = 'ForbiddenError';
+  override readonly code = 'forbidden';
+}
+
+/** A claim of a pet that has already been claimed (its secret is shown only once). */
+export class AlreadyClaimedError extends PetLifeError {
+  override readonly name = 'AlreadyClaimedError';
+  override readonly code = 'already_claimed';
+}
+
+/** An Idempotency-Key reused with another body or on another route. */
+export class IdempotencyConflictError extends PetLifeError {
+  override readonly name = 'IdempotencyConflictError';
+  override readonly code = 'idempotency_conflict';
+}
+
+/** Where one rate limit stands after a request was counted. */
+export interface RateLimitStatus {
+  /** `pet` (requests to one pet) or `client` (requests from one address). */
+  readonly policy: 'pet' | 'client';
+  /** Requests allowed per window. */
+  readonly limit: number;
+  /** Requests left in the current window (0 when over). */
+  readonly remaining: number;
+  /** Seconds until the window resets (at least 1). */
+  readonly resetS: number;
+  /** Length of the window, seconds. */
+  readonly windowS: number;
+}
+
+/** Too many requests to this pet or from this client in the current window; nothing was applied. */
+export class RateLimitedError extends PetLifeError {
+  override readonly name = 'RateLimitedError';
+  override readonly code = 'rate_limited';
+  /** Seconds until a retry can succeed (the Retry-After header). */
+  readonly retryAfterS: number;
+  /** Every limit counted for the request, for the RateLimit headers. */
+  readonly limits: readonly RateLimitStatus[];
+  constructor(message: string, retryAfterS: number, limits: readonly RateLimitStatus[]) {
+    super(message);
+    this.retryAfterS = retryAfterS;
+    this.limits = limits;
+  }
 }
 
 /** Compare-and-set kept failing: too many concurrent writers on one pet. */

@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
 import { loadConfig, type Config } from './config.js';
 import { ConfigError } from './errors.js';
-import { createApp } from './http/index.js';
+import { answerClientError, createApp } from './http/index.js';
 import { createLogger, type Logger } from './log.js';
 import { systemClock } from './service/index.js';
 import { createStorage, describeStorage, type StorageDriver } from './storage/index.js';
@@ -40,6 +40,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const server: ServerType = await new Promise((resolve) => {
     const started = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(started));
   });
+  // Requests Node's parser refuses get a JSON error too, instead of a bare 400/431.
+  server.on('clientError', answerClientError);
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;

@@ -1,6 +1,8 @@
 /**
  * createApp(deps) → the Hono app: middleware (the request frame: request id, security headers,
- * CORS and the log line; 405s; the body limit), the routes, and the single error exit. No env reads and no listen() here:
+ * CORS and the log line; 405s; the body limit), the routes, and the single error exit. The pet
+ * service it builds carries the guards of issue #5 (admin token, READS_REQUIRE_AUTH, rate
+ * limits); the routes hand it each request's Bearer secret, address and Idempotency-Key. No env reads and no listen() here:
  * src/main.ts serves it on Node, src/server.ts hands it to Vercel, tests call app.request().
  */
 import { readFileSync } from 'node:fs';
@@ -11,7 +13,7 @@ import { HTTPException } from 'hono/http-exception';
 import { methodNotAllowed } from 'hono/method-not-allowed';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
-import { createPetService, type Clock, type PetService } from '../service/index.js';
+import { createAccessPolicy, createPetService, type Clock, type PetService } from '../service/index.js';
 import type { StorageDriver } from '../storage/index.js';
 import type { AppEnv } from './env.js';
 import { errorResponse, toWireError } from './errors.js';
@@ -25,7 +27,15 @@ import { validationHook } from './validation.js';
 
 export type AppConfig = Pick<
   Config,
-  'timeScale' | 'petName' | 'petTimezone' | 'corsOrigins' | 'bodyLimitBytes'
+  | 'timeScale'
+  | 'petName'
+  | 'petTimezone'
+  | 'corsOrigins'
+  | 'bodyLimitBytes'
+  | 'adminToken'
+  | 'readsRequireAuth'
+  | 'rateLimits'
+  | 'trustProxy'
 >;
 
 export interface AppDeps {
@@ -62,6 +72,12 @@ export function createApp(deps: AppDeps): App {
       timeScale: config.timeScale,
       defaultPetName: config.petName,
       defaultTimezone: config.petTimezone,
+      access: createAccessPolicy({ adminToken: config.adminToken, readsRequireAuth: config.readsRequireAuth }),
+      rateLimits: {
+        perPet: config.rateLimits.perPet,
+        perClient: config.rateLimits.perClient,
+        windowMs: config.rateLimits.windowSeconds * 1000,
+      },
     });
   const root = findProjectRoot();
 
@@ -77,7 +93,7 @@ export function createApp(deps: AppDeps): App {
         origins: config.corsOrigins,
         allowMethods: ['GET', 'POST', 'PATCH', 'OPTIONS'],
         allowHeaders: ['Content-Type', 'Authorization', 'Idempotency-Key', 'Accept-Language'],
-        exposeHeaders: ['X-Request-Id'],
+        exposeHeaders: ['X-Request-Id', 'Idempotent-Replayed', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'WWW-Authenticate'],
         maxAgeS: 600,
       },
     }),
@@ -118,8 +134,9 @@ export function createApp(deps: AppDeps): App {
   });
 
   registerSystemRoutes(app, { storage, clock, log, version: packageVersion(root) });
-  registerPetRoutes(app, service);
-  registerCompatRoutes(app, service, clock);
+  const petCall = { service, trustProxy: config.trustProxy, countsClients: config.rateLimits.perClient > 0 };
+  registerPetRoutes(app, petCall);
+  registerCompatRoutes(app, petCall);
   registerWebRoutes(app, deps.webRoot ?? join(root, 'dist', 'web'));
 
   app.notFound((c) => errorResponse(c, { status: 404, code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` }));

@@ -8,8 +8,9 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { type ErrorCode, isPetLifeError } from '../errors.js';
+import { type ErrorCode, isPetLifeError, RateLimitedError, UnauthorizedError } from '../errors.js';
 import type { AppEnv } from './env.js';
+import { rateLimitHeaders } from './rate-limit-headers.js';
 
 /** Codes on the wire: the service's, plus one for failures it did not foresee. */
 export type WireErrorCode = ErrorCode | 'internal_error';
@@ -20,13 +21,16 @@ const STATUS_BY_CODE: Record<WireErrorCode, ContentfulStatusCode> = {
   invalid_body: 400,
   invalid_query: 400,
   invalid_timezone: 400,
+  invalid_idempotency_key: 400,
+  bad_request: 400,
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
   method_not_allowed: 405,
-  idempotency_conflict: 409,
+  already_claimed: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  idempotency_conflict: 422,
   rate_limited: 429,
   config_invalid: 500,
   corrupt_state: 500,
@@ -59,6 +63,17 @@ export interface WireError {
   status: ContentfulStatusCode;
   code: WireErrorCode;
   message: string;
+  /** Headers the error calls for (WWW-Authenticate on a 401; Retry-After and RateLimit on a 429). */
+  headers?: Record<string, string>;
+}
+
+/** The challenge of a 401 (RFC 6750). */
+export const BEARER_CHALLENGE = 'Bearer realm="pet-life"';
+
+function headersOf(error: unknown): Record<string, string> | undefined {
+  if (error instanceof UnauthorizedError) return { 'WWW-Authenticate': BEARER_CHALLENGE };
+  if (error instanceof RateLimitedError) return { 'Retry-After': String(error.retryAfterS), ...rateLimitHeaders(error.limits) };
+  return undefined;
 }
 
 export function statusOf(code: WireErrorCode): ContentfulStatusCode {
@@ -76,7 +91,8 @@ export function toWireError(error: unknown): WireError {
         : code === 'config_invalid'
           ? 'the server is misconfigured; it has been logged'
           : error.message;
-    return { status: statusOf(code), code, message };
+    const headers = headersOf(error);
+    return { status: statusOf(code), code, message, ...(headers ? { headers } : {}) };
   }
   if (error instanceof HTTPException) {
     const code = CODE_BY_STATUS[error.status] ?? (error.status >= 500 ? 'internal_error' : 'invalid_body');
@@ -97,5 +113,5 @@ export function errorResponse(c: Context<AppEnv>, wire: WireError, headers?: Rec
   const error = { code: wire.code, message: wire.message };
   const nowMs = c.get('clock')?.nowMs() ?? Date.now();
   const body = c.get('errorStyle') === 'compat' ? { success: false, error, timestamp: new Date(nowMs).toISOString() } : { error };
-  return c.json(body, wire.status, headers);
+  return c.json(body, wire.status, wire.headers || headers ? { ...wire.headers, ...headers } : undefined);
 }

@@ -1,4 +1,5 @@
 /** The HTTP layer: createApp(deps) → a Hono app. */
+export { answerClientError, clientErrorResponse } from './client-error.js';
 export { createApp } from './create-app.js';
 export type { App, AppConfig, AppDeps } from './create-app.js';
 export type { AppEnv } from './env.js';

@@ -23,13 +23,16 @@ export const Hours = z
   .max(MAX_CATCHUP_HOURS, { message: HOURS_MESSAGE })
   .openapi({ example: 24, description: 'Simulated hours, fractions allowed' });
 
-/** `?hours=` of the compatibility catch-up: a query string, 24 when absent. */
+/** A decimal number as the original server's float() read it, minus its leniencies (hex, inf, nan, `_`). */
+const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/** `?hours=` of the compatibility catch-up: a decimal query string, 24 when absent. */
 export const HoursQuery = z
   .string()
   .optional()
   .transform((raw, ctx) => {
     if (raw === undefined || raw.trim() === '') return 24;
-    const value = Number(raw);
+    const value = DECIMAL.test(raw.trim()) ? Number(raw) : Number.NaN;
     if (!Number.isFinite(value) || value <= 0 || value > MAX_CATCHUP_HOURS) {
       ctx.addIssue({ code: 'custom', message: HOURS_MESSAGE });
       return z.NEVER;
@@ -48,6 +51,19 @@ export const PetParams = z.object({
 });
 
 export const LangOnlyQuery = z.object({ lang: LangQuery });
+
+/**
+ * The Idempotency-Key header as documented in /openapi.json (checked in request-guard.ts, so
+ * that a bad key gets its own code and no header validator runs on every request).
+ */
+export const IDEMPOTENCY_KEY_PARAMETER = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  description:
+    '1–255 visible ASCII characters. A repeat with the same key and body answers the first answer again (with `Idempotent-Replayed: true`) and applies nothing; the same key with another body or route is a 422 `idempotency_conflict`. Kept 24 h.',
+  schema: { type: 'string', minLength: 1, maxLength: 255, example: '8e03978e-40d5-43e8-bc93-6894a57f9324' },
+} as const;
 
 export const InteractBody = z.object({ action: Action }).openapi('InteractRequest');
 
@@ -217,6 +233,16 @@ export const CompatEnvelope = z
     timestamp: z.string(),
   })
   .openapi('CompatResponse');
+
+export const ClaimSchema = z
+  .object({
+    device_id: z.string(),
+    secret: z.string().openapi({
+      description: 'Shown once: send it as `Authorization: Bearer <secret>` to change the pet from now on.',
+      example: 'q8c1Xo3m4Yt0f5lqj3eZ0sQy8a3uVhE2n9KJdP6wLbM',
+    }),
+  })
+  .openapi('Claim');
 
 export const HealthSchema = z.object({ status: z.literal('ok'), uptime_s: z.number(), timestamp: z.string() }).openapi('Health');
 

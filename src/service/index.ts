@@ -1,15 +1,31 @@
 /** The service layer: the pet adapter over storage, the clock seam and the time model. */
+export { assertAccess, createAccessPolicy, hashSecret, OPEN_ACCESS } from './access.js';
+export type { AccessNeed, AccessPolicy } from './access.js';
 export { createManualClock, systemClock } from './clock.js';
 export type { Clock, ManualClock } from './clock.js';
 export { AWAY_REPORT_MIN_TICKS, documentOf, lifeReportOf } from './document.js';
+export { IDEMPOTENCY_TTL_MS, idempotencyRecordName } from './idempotency.js';
+export type { IdempotencyRequest, StoredAnswer } from './idempotency.js';
 export type { LivePet, PetDefaults } from './live-pet.js';
 export {
-  createPetService,
+  catchupOperation,
+  claimOperation,
+  forecastOperation,
+  interactOperation,
   MAX_CATCHUP_HOURS,
   MAX_FORECAST_HOURS,
   PET_NAME_MAX_LENGTH,
-} from './pet-service.js';
-export type { ForecastOptions, PetService, PetServiceOptions, PetUpdate, ViewOptions } from './pet-service.js';
+  resetOperation,
+  stateOperation,
+  updateOperation,
+} from './operations.js';
+export type { Applied, ClaimResult, ForecastOptions, Operation, PetUpdate } from './operations.js';
+export { createPetService } from './pet-service.js';
+export type { PetService, PetServiceOptions, RequestContext, Served, ViewOptions } from './pet-service.js';
+export { createPetQueue } from './pet-queue.js';
+export type { PetQueue, PetQueueOptions } from './pet-queue.js';
+export { checkRateLimits, NO_RATE_LIMITS, rateLimitCounters } from './rate-limits.js';
+export type { RateLimitCounters, RateLimitPolicy } from './rate-limits.js';
 export { jitteredBackoff, runOnPet } from './run-on-pet.js';
 export type { Change, Plan, RunDeps, RunResult } from './run-on-pet.js';
 export { bringToNow, fastForward, MS_PER_HOUR, MS_PER_TICK, tickOf, TICKS_PER_HOUR } from './time-model.js';

@@ -1,37 +1,44 @@
 /**
- * The pet adapter (the seed's LifeAdapter): getState, interact, catchup, reset, update and
- * forecast, each as a plan run by runOnPet — one load, at most one compare-and-set save per
- * attempt, whatever the number of ticks. Input reaching here is already parsed; the checks
- * below guard callers other than HTTP (the CLI, tests).
+ * The pet adapter (the seed's LifeAdapter): getState, interact, catchup, reset, update, forecast
+ * and claim, each an Operation (operations.ts) run by runOnPet — one load, at most one
+ * compare-and-set save per attempt, whatever the number of ticks — behind a per-pet queue
+ * (pet-queue.ts) so that requests for one pet in this process take turns instead of racing.
+ *
+ * `perform` adds what a request from outside brings (issue #5): rate-limit counters hit in the
+ * same load, the access check against the claim (same load), and an Idempotency-Key whose record
+ * is read in the same load and written in the same compare-and-set. The plain methods are for
+ * trusted callers (the CLI, which holds the storage itself; tests): no limits, no access check.
  */
-import { performance } from 'node:perf_hooks';
-import {
-  ACTIONS,
-  createLifeState,
-  interact as applyInteraction,
-  isValidTimezone,
-  setTimezone,
-  vitalsOf,
-  type Action,
-  type AdvanceReport,
-  type Lang,
-  type LifeState,
-} from '../engine/index.js';
-import { InvalidInputError } from '../errors.js';
+import { IdempotencyConflictError, StorageUnavailableError, type RateLimitStatus } from '../errors.js';
+import { isValidTimezone, type Action, type Lang } from '../engine/index.js';
 import type { StorageDriver } from '../storage/index.js';
+import { assertAccess, OPEN_ACCESS, type AccessPolicy } from './access.js';
 import { systemClock, type Clock } from './clock.js';
-import { documentOf, lifeReportOf } from './document.js';
-import { marksOf, moveTo } from './live-pet.js';
+import {
+  decodeStoredAnswer,
+  encodeStoredAnswer,
+  IDEMPOTENCY_TTL_MS,
+  idempotencyRecordName,
+  type IdempotencyRequest,
+  type StoredAnswer,
+} from './idempotency.js';
+import {
+  catchupOperation,
+  claimOperation,
+  forecastOperation,
+  interactOperation,
+  resetOperation,
+  stateOperation,
+  updateOperation,
+  type ClaimResult,
+  type ForecastOptions,
+  type Operation,
+  type PetUpdate,
+} from './operations.js';
+import { createPetQueue } from './pet-queue.js';
+import { checkRateLimits, NO_RATE_LIMITS, rateLimitCounters, type RateLimitPolicy } from './rate-limits.js';
 import { jitteredBackoff, runOnPet, type Plan, type RunDeps, type RunResult } from './run-on-pet.js';
-import { forecastOf } from './forecast.js';
-import { fastForward } from './time-model.js';
-import type { Answer, CatchupReport, Forecast, StateDocument } from './types.js';
-
-/** Catch-up is bounded to ten years of simulated time. */
-export const MAX_CATCHUP_HOURS = 87_600;
-/** Forecasts look at most a week ahead. */
-export const MAX_FORECAST_HOURS = 168;
-export const PET_NAME_MAX_LENGTH = 64;
+import type { Answer, Forecast, StateDocument } from './types.js';
 
 export interface PetServiceOptions {
   storage: StorageDriver;
@@ -47,6 +54,10 @@ export interface PetServiceOptions {
   maxAttempts?: number;
   /** Delay before the next attempt, ms. @default full-jitter exponential, at most 64 ms */
   backoffMs?: (attempt: number) => number;
+  /** Admin token and whether reads of claimed pets need the secret (perform only). @default OPEN_ACCESS */
+  access?: AccessPolicy;
+  /** Limits per pet and per client (perform only). @default NO_RATE_LIMITS */
+  rateLimits?: RateLimitPolicy;
 }
 
 export interface ViewOptions {
@@ -54,16 +65,28 @@ export interface ViewOptions {
   lang?: Lang;
 }
 
-export interface PetUpdate {
-  pet_name?: string;
-  timezone?: string;
+/** What a request from outside brings to `perform`, besides the operation. */
+export interface RequestContext<T, B> {
+  /** The Bearer secret sent; null or absent when none. */
+  bearer?: string | null;
+  /** The client's address, for the per-client limit; null or absent when unknown (not counted). */
+  client?: string | null;
+  /** Makes a change idempotent (ignored by read-only operations). */
+  idempotency?: IdempotencyRequest | null;
+  /** Turns the operation's value into the body answered (and stored, with a key). */
+  render: (value: T, nowMs: number) => B;
+  /** Status of a fresh answer, stored with the body. @default 200 */
+  status?: number;
 }
 
-export interface ForecastOptions {
-  /** Hours ahead, 1–168. @default 24 */
-  hours?: number;
-  /** Minutes between points, 1–60. @default 10 */
-  stepMinutes?: number;
+/** What `perform` answers. */
+export interface Served<B> {
+  body: B;
+  status: number;
+  /** The stored first answer to the same Idempotency-Key: nothing was applied this time. */
+  replayed: boolean;
+  /** Where each rate limit stands after this request (empty when none applies). */
+  limits: readonly RateLimitStatus[];
 }
 
 export interface PetService {
@@ -73,70 +96,27 @@ export interface PetService {
   interact(petId: string, action: Action, options?: ViewOptions): Promise<Answer<StateDocument>>;
   /** Brings the pet to now, then fast-forwards its world clock by `hours` (0 < hours ≤ 87600). */
   catchup(petId: string, hours: number, options?: ViewOptions): Promise<Answer<StateDocument>>;
-  /** Starts the pet's life over (keeping its name, timezone and world clock). */
+  /** Starts the pet's life over (keeping its name, timezone, world clock and claim). */
   reset(petId: string, options?: ViewOptions): Promise<Answer<StateDocument>>;
   /** Renames the pet and/or moves it to another timezone. */
   update(petId: string, update: PetUpdate, options?: ViewOptions): Promise<Answer<StateDocument>>;
   /** Simulates the next hours from now without saving anything (one read, zero writes). */
   forecast(petId: string, options?: ForecastOptions): Promise<Answer<Forecast>>;
+  /** Claims the pet: its secret, once (AlreadyClaimedError when it has one). */
+  claim(petId: string): Promise<Answer<ClaimResult>>;
   /**
-   * Runs a custom plan through the same load → advance → apply → compare-and-set path
-   * (issue #5 builds idempotency and auth on this).
+   * Runs an operation for a request from outside: rate limits, access, idempotency, then the
+   * operation — still one load and one compare-and-set per attempt.
    */
+  perform<T, B>(petId: string, operation: Operation<T>, request: RequestContext<T, B>): Promise<Answer<Served<B>>>;
+  /** Runs a custom plan through the same queue and load → advance → apply → compare-and-set path. */
   run<R>(petId: string, plan: Plan<R>): Promise<Answer<RunResult<R>>>;
 }
 
-function assertAction(action: unknown): asserts action is Action {
-  if (!(ACTIONS as readonly unknown[]).includes(action)) {
-    throw new InvalidInputError('invalid_action', `action must be one of ${ACTIONS.join(', ')}`);
-  }
-}
-
-function assertCatchupHours(hours: number): void {
-  if (!Number.isFinite(hours) || hours <= 0 || hours > MAX_CATCHUP_HOURS) {
-    throw new InvalidInputError('invalid_body', `hours must be a number above 0 and at most ${MAX_CATCHUP_HOURS}`);
-  }
-}
-
-/** The report of an interval in which no whole tick passed. */
-function emptyReport(state: LifeState): AdvanceReport {
-  const vitals = vitalsOf(state);
-  const now = { energy: vitals.energy, hunger: vitals.hunger, mood: vitals.mood };
-  return {
-    fromTick: state.tick,
-    toTick: state.tick,
-    ticks: 0,
-    sleeps: 0,
-    wakes: 0,
-    minutesAsleep: 0,
-    lowestEnergy: vitals.energy,
-    highestHunger: vitals.hunger,
-    lowestMood: vitals.mood,
-    start: now,
-    end: { ...now },
-    events: [],
-    segments: 0,
-  };
-}
-
-function assertUpdate(update: PetUpdate): void {
-  if (update.pet_name === undefined && update.timezone === undefined) {
-    throw new InvalidInputError('invalid_body', 'send pet_name and/or timezone');
-  }
-  if (update.pet_name !== undefined) {
-    const name = update.pet_name.trim();
-    if (name.length === 0 || name.length > PET_NAME_MAX_LENGTH || /\p{Cc}/u.test(name)) {
-      throw new InvalidInputError('invalid_body', `pet_name must be 1–${PET_NAME_MAX_LENGTH} characters without control characters`);
-    }
-  }
-  if (update.timezone !== undefined && !isValidTimezone(update.timezone)) {
-    throw new InvalidInputError('invalid_timezone', 'timezone must be an IANA timezone name such as Asia/Shanghai or UTC');
-  }
-}
-
-function documentAnswer(answer: Answer<RunResult<unknown>>, lang: Lang): StateDocument {
-  return documentOf(answer.value.pet, answer.value.version, lang);
-}
+/** What a plan of `perform` leaves for the answer. */
+type Step<T, B> =
+  | { replayed: true; stored: StoredAnswer<B> }
+  | { replayed: false; present: (version: number) => T; rendered: { body: B } | null };
 
 /** Creates the pet service over a storage driver. */
 export function createPetService(options: PetServiceOptions): PetService {
@@ -148,102 +128,108 @@ export function createPetService(options: PetServiceOptions): PetService {
     maxAttempts: options.maxAttempts ?? 20,
     backoffMs: options.backoffMs ?? jitteredBackoff(),
   };
+  const access = options.access ?? OPEN_ACCESS;
+  const rateLimits = options.rateLimits ?? NO_RATE_LIMITS;
   if (!Number.isFinite(deps.timeScale) || deps.timeScale < 0) throw new RangeError('timeScale must be a finite number ≥ 0');
   if (!isValidTimezone(deps.defaults.timezone)) throw new RangeError('defaultTimezone must be an IANA timezone name');
   if (!Number.isInteger(deps.maxAttempts) || deps.maxAttempts < 1) throw new RangeError('maxAttempts must be an integer ≥ 1');
+  for (const [name, value] of [['rateLimits.perPet', rateLimits.perPet], ['rateLimits.perClient', rateLimits.perClient]] as const) {
+    if (!Number.isInteger(value) || value < 0) throw new RangeError(`${name} must be an integer ≥ 0`);
+  }
+  if (!Number.isFinite(rateLimits.windowMs) || rateLimits.windowMs < 1000) throw new RangeError('rateLimits.windowMs must be at least 1000');
 
-  const run = <R>(petId: string, plan: Plan<R>) => runOnPet(deps, petId, plan);
-  const answer = (result: Answer<RunResult<unknown>>, lang: Lang = 'zh', extend?: (document: StateDocument) => void) => {
-    const document = documentAnswer(result, lang);
-    extend?.(document);
-    return { value: document, roundTrips: result.roundTrips, attempts: result.attempts };
+  // Every request waiting behind one that found the storage unreachable would find it so too.
+  const queue = createPetQueue({ sharesFailure: (error) => error instanceof StorageUnavailableError });
+  const run = <R>(petId: string, plan: Plan<R>) =>
+    plan.readOnly ? runOnPet(deps, petId, plan) : queue.run(petId, () => runOnPet(deps, petId, plan));
+
+  const perform = async <T, B>(petId: string, operation: Operation<T>, request: RequestContext<T, B>): Promise<Answer<Served<B>>> => {
+    const counters = rateLimitCounters(rateLimits, petId, request.client ?? null);
+    let limits: readonly RateLimitStatus[] = [];
+    const bearer = request.bearer ?? null;
+    const status = request.status ?? 200;
+    const idempotency = operation.readOnly ? null : (request.idempotency ?? null);
+    const recordName = idempotency === null ? null : idempotencyRecordName(idempotency.key);
+
+    const plan: Plan<Step<T, B>> = {
+      ...(recordName === null ? {} : { extras: [recordName] }),
+      ...(counters.hits.length === 0
+        ? {}
+        : {
+            hits: counters.hits,
+            checkHits: (counts) => {
+              limits = checkRateLimits(counters, counts, rateLimits.windowMs);
+            },
+          }),
+      ...(operation.readOnly ? { readOnly: true } : {}),
+      precondition: (pet) => {
+        assertAccess(pet.meta, operation.access, bearer, access);
+        if (recordName !== null && idempotency !== null) {
+          const stored = decodeStoredAnswer<B>(recordName, pet.record?.extras[recordName]);
+          if (stored !== null) {
+            if (stored.fingerprint !== idempotency.fingerprint) {
+              throw new IdempotencyConflictError('this Idempotency-Key was used for a different request (body or route); use a new key');
+            }
+            return { replay: { replayed: true, stored } };
+          }
+        }
+        operation.check?.(pet);
+        return undefined;
+      },
+      apply: (pet, nowMs) => {
+        const applied = operation.apply(pet, nowMs);
+        if (recordName === null || idempotency === null) {
+          return { changed: applied.changed, result: { replayed: false, present: applied.present, rendered: null } };
+        }
+        // The record forces a save at loadedVersion + 1 in this attempt, so the answer is final
+        // now and goes into the same compare-and-set as the change.
+        const body = request.render(applied.present(pet.loadedVersion + 1), nowMs);
+        return {
+          changed: true,
+          result: { replayed: false, present: applied.present, rendered: { body } },
+          extras: [{ name: recordName, value: encodeStoredAnswer({ fingerprint: idempotency.fingerprint, status, body }), ttlMs: IDEMPOTENCY_TTL_MS }],
+        };
+      },
+    };
+
+    const answer = await run(petId, plan);
+    const step = answer.value.result;
+    const served: Served<B> = step.replayed
+      ? { body: step.stored.body, status: step.stored.status, replayed: true, limits }
+      : {
+          body: step.rendered !== null ? step.rendered.body : request.render(step.present(answer.value.version), answer.value.nowMs),
+          status,
+          replayed: false,
+          limits,
+        };
+    return { value: served, roundTrips: answer.roundTrips, attempts: answer.attempts };
+  };
+
+  /** A trusted caller's operation: no limits, no access check, the value as it is. */
+  const trusted = async <T>(petId: string, operation: Operation<T>): Promise<Answer<T>> => {
+    const answer = await run(petId, {
+      ...(operation.readOnly ? { readOnly: true } : {}),
+      precondition: (pet) => {
+        operation.check?.(pet);
+        return undefined;
+      },
+      apply: (pet, nowMs) => {
+        const applied = operation.apply(pet, nowMs);
+        return { changed: applied.changed, result: applied.present };
+      },
+    });
+    return { value: answer.value.result(answer.value.version), roundTrips: answer.roundTrips, attempts: answer.attempts };
   };
 
   return {
     run,
-
-    async getState(petId, view = {}) {
-      const result = await run(petId, { apply: () => ({ changed: false, result: null }) });
-      return answer(result, view.lang);
-    },
-
-    async interact(petId, action, view = {}) {
-      assertAction(action);
-      const result = await run(petId, {
-        apply: (pet) => {
-          const outcome = applyInteraction(pet.state, action);
-          pet.state = outcome.state;
-          return { changed: true, result: { action: outcome.action, event: outcome.event.kind } };
-        },
-      });
-      return answer(result, view.lang, (document) => {
-        document.interaction = result.value.result;
-      });
-    },
-
-    async catchup(petId, hours, view = {}) {
-      assertCatchupHours(hours);
-      const lang = view.lang ?? 'zh';
-      const result = await run(petId, {
-        apply: (pet) => {
-          const started = performance.now();
-          const report = moveTo(pet, fastForward(marksOf(pet), hours)) ?? emptyReport(pet.state);
-          const tookMs = performance.now() - started;
-          const catchup: CatchupReport = {
-            ...lifeReportOf(report, lang),
-            requested_hours: hours,
-            took_ms: Math.round(tookMs * 1000) / 1000,
-          };
-          return { changed: true, result: catchup };
-        },
-      });
-      return answer(result, lang, (document) => {
-        document.catchup = result.value.result;
-      });
-    },
-
-    async reset(petId, view = {}) {
-      const result = await run(petId, {
-        apply: (pet, nowMs) => {
-          pet.state = createLifeState({ tick: pet.state.tick, timezone: pet.meta.timezone });
-          pet.meta = { ...pet.meta, created_at: new Date(nowMs).toISOString() };
-          // The new life starts now: what the old one did while away is no news.
-          pet.away = null;
-          return { changed: true, result: null };
-        },
-      });
-      return answer(result, view.lang);
-    },
-
-    async update(petId, update, view = {}) {
-      assertUpdate(update);
-      const result = await run(petId, {
-        apply: (pet) => {
-          if (update.pet_name !== undefined) pet.meta = { ...pet.meta, pet_name: update.pet_name.trim() };
-          if (update.timezone !== undefined && update.timezone !== pet.meta.timezone) {
-            pet.state = setTimezone(pet.state, update.timezone);
-            pet.meta = { ...pet.meta, timezone: update.timezone };
-          }
-          return { changed: true, result: null };
-        },
-      });
-      return answer(result, view.lang);
-    },
-
-    async forecast(petId, forecastOptions = {}) {
-      const hours = forecastOptions.hours ?? 24;
-      const stepMinutes = forecastOptions.stepMinutes ?? 10;
-      if (!Number.isFinite(hours) || hours < 1 || hours > MAX_FORECAST_HOURS) {
-        throw new InvalidInputError('invalid_query', `hours must be a number from 1 to ${MAX_FORECAST_HOURS}`);
-      }
-      if (!Number.isInteger(stepMinutes) || stepMinutes < 1 || stepMinutes > 60) {
-        throw new InvalidInputError('invalid_query', 'step_minutes must be an integer from 1 to 60');
-      }
-      const result = await run(petId, {
-        readOnly: true,
-        apply: (pet) => ({ changed: false, result: forecastOf(pet, hours, stepMinutes) }),
-      });
-      return { value: result.value.result, roundTrips: result.roundTrips, attempts: result.attempts };
-    },
+    perform,
+    getState: async (petId, view = {}) => trusted(petId, stateOperation(view.lang)),
+    interact: async (petId, action, view = {}) => trusted(petId, interactOperation(action, view.lang)),
+    catchup: async (petId, hours, view = {}) => trusted(petId, catchupOperation(hours, view.lang)),
+    reset: async (petId, view = {}) => trusted(petId, resetOperation(view.lang)),
+    update: async (petId, update, view = {}) => trusted(petId, updateOperation(update, view.lang)),
+    forecast: async (petId, forecastOptions = {}) => trusted(petId, forecastOperation(forecastOptions)),
+    claim: async (petId) => trusted(petId, claimOperation()),
   };
 }

@@ -1,14 +1,14 @@
 /**
  * The compare-and-set save, as one Lua script shared by both Redis drivers (TCP and Upstash
- * REST), plus the fixed-window `hit` counter. Both run server-side in one round trip
- * (EVALSHA, with EVAL on NOSCRIPT). Pure: script texts, argument building, reply parsing and the
+ * REST), plus the fixed-window `hit` counter and the counted load (hits + a pet's load). Each
+ * runs server-side in one round trip (EVALSHA, with EVAL on NOSCRIPT). Pure: script texts, argument building, reply parsing and the
  * request checks every driver applies.
  */
 import { createHash } from 'node:crypto';
 import { SYSTEM_NAMES } from '../engine/types.js';
 import { CorruptStateError } from '../errors.js';
-import { encodeValue, extraKey, globalKey, petKeys } from './keys.js';
-import type { SaveRequest, SaveResult } from './types.js';
+import { decodeLoad, encodeValue, extraKey, globalKey, loadKeyList, petKeys } from './keys.js';
+import type { HitRequest, HitResult, LoadOptions, PetRecord, SaveRequest, SaveResult } from './types.js';
 
 /**
  * KEYS[1] = meta, KEYS[2..1+n] = the n systems (SYSTEM_NAMES order), KEYS[2+n..] = extras.
@@ -70,6 +70,27 @@ end
 return {count, left}
 `;
 
+/**
+ * The counted load: KEYS[1..h] = the h counters, KEYS[h+1..] = the pet's keys in loadKeyList
+ * order (meta, every system, the requested extras); ARGV[1] = h, ARGV[1+i] = window ms of
+ * counter i. Each counter is counted exactly as HIT_SCRIPT does, in order, then every pet key is
+ * read. Returns {{count1, ms left1, count2, …}, {value or nil per pet key}}.
+ */
+export const LOAD_COUNTED_SCRIPT = `local h = tonumber(ARGV[1])
+local hits = {}
+for i = 1, h do
+  local count = redis.call('INCR', KEYS[i])
+  local left = redis.call('PTTL', KEYS[i])
+  if count == 1 or left < 0 then
+    redis.call('PEXPIRE', KEYS[i], ARGV[1 + i])
+    left = tonumber(ARGV[1 + i])
+  end
+  hits[2 * i - 1] = count
+  hits[2 * i] = left
+end
+return {hits, redis.call('MGET', unpack(KEYS, h + 1))}
+`;
+
 /** SHA-1 of a script, the EVALSHA handle. */
 export function scriptSha1(script: string): string {
   return createHash('sha1').update(script).digest('hex');
@@ -77,6 +98,7 @@ export function scriptSha1(script: string): string {
 
 export const CAS_SHA1 = scriptSha1(CAS_SCRIPT);
 export const HIT_SHA1 = scriptSha1(HIT_SCRIPT);
+export const LOAD_COUNTED_SHA1 = scriptSha1(LOAD_COUNTED_SCRIPT);
 
 /** Checks a save request (a caller bug, not bad input, so TypeError/RangeError). */
 export function assertSaveRequest(request: SaveRequest): void {
@@ -149,6 +171,63 @@ export function hitArguments(purpose: string, subject: string, windowMs: number)
   return { keys: [globalKey(purpose, subject)], args: [String(windowMs)] };
 }
 
+/**
+ * The counter key of every hit request, in order, each checked as `hit` checks it (purpose and
+ * subject through globalKey, then the window). Throws TypeError/RangeError before any I/O.
+ */
+export function hitKeys(hits: readonly HitRequest[]): string[] {
+  if (!Array.isArray(hits)) throw new TypeError('hits must be an array of {purpose, subject, windowMs}');
+  return hits.map((request) => {
+    const key = globalKey(request.purpose, request.subject);
+    assertWindow(request.windowMs);
+    return key;
+  });
+}
+
+/** What a counted load sends (LOAD_COUNTED_SCRIPT) and needs to decode its reply. */
+export interface CountedLoadCall {
+  keys: string[];
+  args: string[];
+  /** The extras asked for (decodeLoad needs them). */
+  extras: readonly string[];
+  /** How many hits were asked for. */
+  hits: number;
+}
+
+/** KEYS and ARGV of LOAD_COUNTED_SCRIPT (validates the id, the extra names and every hit first). */
+export function loadCountedArguments(petId: string, options: LoadOptions & { hits: readonly HitRequest[] }): CountedLoadCall {
+  const extras = options.extras ?? [];
+  const petKeyList = loadKeyList(petId, extras);
+  const counters = hitKeys(options.hits);
+  return {
+    keys: [...counters, ...petKeyList],
+    args: [String(counters.length), ...options.hits.map((request) => String(request.windowMs))],
+    extras,
+    hits: counters.length,
+  };
+}
+
+/** Parses LOAD_COUNTED_SCRIPT's reply into load()'s record and one HitResult per hit. */
+export function parseLoadCountedReply(
+  petId: string,
+  call: CountedLoadCall,
+  reply: unknown,
+): { record: PetRecord | null; hits: HitResult[] } {
+  const bad = (): never => {
+    throw new CorruptStateError(`unexpected reply from the counted-load script: ${JSON.stringify(reply).slice(0, 200)}`);
+  };
+  if (!Array.isArray(reply) || reply.length !== 2) return bad();
+  const [rawHits, values] = reply as [unknown, unknown];
+  if (!Array.isArray(rawHits) || rawHits.length !== 2 * call.hits) return bad();
+  if (!Array.isArray(values) || values.length !== call.keys.length - call.hits) return bad();
+  const hits: HitResult[] = [];
+  for (let i = 0; i < call.hits; i += 1) {
+    hits.push(parseHitReply([rawHits[2 * i], rawHits[2 * i + 1]]));
+  }
+  if (!values.every((value) => value === null || typeof value === 'string')) return bad();
+  return { record: decodeLoad(petId, values as (string | null)[], call.extras), hits };
+}
+
 export function assertWindow(windowMs: number): void {
   if (!Number.isSafeInteger(windowMs) || windowMs <= 0) {
     throw new RangeError(`windowMs must be a positive integer, got ${windowMs}`);
@@ -156,7 +235,7 @@ export function assertWindow(windowMs: number): void {
 }
 
 /** Parses HIT_SCRIPT's reply. */
-export function parseHitReply(reply: unknown): { count: number; resetInMs: number } {
+export function parseHitReply(reply: unknown): HitResult {
   if (Array.isArray(reply)) {
     const [count, resetInMs] = reply.map(Number);
     if (Number.isSafeInteger(count) && Number.isSafeInteger(resetInMs)) {

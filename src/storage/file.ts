@@ -3,29 +3,47 @@
  * with the pet's meta, systems and extras together. A save is atomic and consistent: the new
  * file is written to a temp file, fsynced and renamed over the old one, so a crash leaves either
  * the old pet or the new one, never a partial or mixed pet. Compare-and-set runs under a
- * cross-process lock file (see file-lock below) plus an in-process queue per pet. Paths are built
- * only from validated ids and are checked to stay inside `dir`.
+ * cross-process lock file (see withFileLock below) plus an in-process queue per pet. Paths are
+ * built only from validated ids and are checked to stay inside `dir`. Error messages never
+ * carry a path (StorageUnavailableError messages reach clients in 503 bodies).
  *
  * Layout:  <dir>/<petId>/pet.json      {"meta":…,"systems":{…},"extras":{…},"expires_at":…}
  *          <dir>/<petId>/.lock         while a save or remove runs
  *          <dir>/~<purpose>/<subject>.json  `hit` counters; the subject %-encoded (IPv6 has ':')
+ * Transient: pet.json.<pid>.<hex>.tmp (a write in progress), .lock.<pid>.<hex>.tmp (a lock being
+ * created), .lock.stale.<pid>.<hex> (a stale lock being taken over); what a crash leaves of
+ * these is removed the next time the pet's lock is taken.
  */
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, readdir, readFile, rename, rmdir, stat, unlink } from 'node:fs/promises';
+import { link, lstat, mkdir, open, readdir, readFile, rename, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { SYSTEM_NAMES } from '../engine/types.js';
 import { CorruptStateError, InvalidInputError, PetLifeError, StorageUnavailableError } from '../errors.js';
 import { assertSaveRequest, assertTtlOption, assertWindow } from './cas-script.js';
 import { assertExtraName, assertPetId, decodeLoad, encodeValue, globalKey } from './keys.js';
-import type { JsonObject, LoadOptions, PetMeta, PetRecord, SaveRequest, SaveResult, StorageDriver } from './types.js';
+import type {
+  HitRequest,
+  HitResult,
+  JsonObject,
+  LoadOptions,
+  PetMeta,
+  PetRecord,
+  SaveRequest,
+  SaveResult,
+  StorageDriver,
+} from './types.js';
 
 export interface FileStorageOptions {
   /** Folder holding one sub-folder per pet (DATA_DIR). */
   dir: string;
   /** Time to live of a pet in ms, refreshed on every save. @default undefined (no TTL) */
   ttlMs?: number;
-  /** A lock older than this is taken over (its holder is presumed dead). @default 10000 */
+  /**
+   * A lock older than this is taken over (its holder is presumed dead). A lock whose holder is
+   * known dead (same host, pid gone) is taken over at once, and one that cannot be read
+   * (empty or cut off) once it is older than 1 s (or this, if smaller). @default 10000
+   */
   staleLockMs?: number;
   /** How long to wait for a busy lock before giving up (StorageUnavailableError). @default 5000 */
   lockTimeoutMs?: number;
@@ -51,7 +69,8 @@ export function createFileStorage(options: FileStorageOptions): StorageDriver {
   assertTtlOption(ttlMs);
   const root = path.resolve(dir);
   const queue = createKeyedQueue();
-  const lockOptions = { staleLockMs, lockTimeoutMs };
+  /** Lock options; `label` names what is locked in messages that can reach clients (never a path). */
+  const lockOptions = (label: string): LockOptions => ({ staleLockMs, lockTimeoutMs, label });
   let trips = 0;
 
   /** A path inside root; refuses anything that would resolve outside it (defence in depth). */
@@ -83,31 +102,100 @@ export function createFileStorage(options: FileStorageOptions): StorageDriver {
     return file;
   };
 
+  /** A pet file as load() returns it: re-encoded and decoded through the Redis drivers' checks. */
+  const toRecord = (petId: string, file: PetFile | null, extras: readonly string[]): PetRecord | null => {
+    if (file === null) return null;
+    const t = now();
+    const values = [
+      file.meta === null ? null : encodeValue(file.meta),
+      ...SYSTEM_NAMES.map((name) => {
+        const state = file.systems[name];
+        return state === undefined ? null : encodeValue(state);
+      }),
+      ...extras.map((name) => {
+        const extra = file.extras[name];
+        return extra !== undefined && extra.expires_at > t ? extra.value : null;
+      }),
+    ];
+    return decodeLoad(petId, values, extras);
+  };
+
+  /** Where the counter of a hit lives (purpose, subject and window validated as `hit` does). */
+  interface Counter {
+    purpose: string;
+    folder: string;
+    /** The %-encoded subject: the counter is `<name>.json`, its lock `<name>.lock`. */
+    name: string;
+    windowMs: number;
+  }
+  const counterOf = (purpose: string, subject: string, windowMs: number): Counter => {
+    globalKey(purpose, subject); // validates both
+    assertWindow(windowMs);
+    const name = encodeSubject(subject);
+    inside(`~${purpose}`, name); // stays inside root
+    return { purpose, folder: inside(`~${purpose}`), name, windowMs };
+  };
+
+  /** Counts one hit, under the counter's lock (the caller has counted the round trip). */
+  const countHit = (counter: Counter): Promise<HitResult> => {
+    const base = path.join(counter.folder, counter.name);
+    return queue.run(base, () =>
+      unavailableOnIoError(() =>
+        withFileLock(`${base}.lock`, lockOptions(`the ${counter.purpose} counter`), async (lock) => {
+          await mkdir(counter.folder, { recursive: true });
+          // A crash may have left temp files of this counter; look only after a takeover (the
+          // folder holds one counter per client address, too many to list on every hit).
+          if (lock.tookOver) await removeStaleTemps(counter.folder, `${counter.name}.json`, `${counter.name}.lock`);
+          const raw = await readOptional(`${base}.json`);
+          const t = now();
+          let stored: { count: number; expires_at: number } | null = null;
+          try {
+            stored = raw === null ? null : (JSON.parse(raw) as { count: number; expires_at: number });
+          } catch {
+            stored = null; // a corrupt counter restarts its window
+          }
+          const next =
+            stored !== null && stored.expires_at > t
+              ? { count: stored.count + 1, expires_at: stored.expires_at }
+              : { count: 1, expires_at: t + counter.windowMs };
+          await writeAtomic(`${base}.json`, encodeValue(next));
+          return { count: next.count, resetInMs: Math.max(0, next.expires_at - t) };
+        }),
+      ),
+    );
+  };
+
+  const load = async (petId: string, loadOptions: LoadOptions = {}): Promise<PetRecord | null> => {
+    const folder = petDir(petId);
+    const extras = loadOptions.extras ?? [];
+    extras.forEach(assertExtraName);
+    trips += 1;
+    return toRecord(petId, await unavailableOnIoError(() => readPet(folder)), extras);
+  };
+
   return {
     name: 'FileStorage',
     target: dir,
 
-    async load(petId: string, loadOptions: LoadOptions = {}): Promise<PetRecord | null> {
+    load,
+
+    async loadCounted(
+      petId: string,
+      loadOptions: LoadOptions & { hits: readonly HitRequest[] },
+    ): Promise<{ record: PetRecord | null; hits: HitResult[] }> {
       const folder = petDir(petId);
       const extras = loadOptions.extras ?? [];
       extras.forEach(assertExtraName);
+      if (!Array.isArray(loadOptions.hits)) throw new TypeError('hits must be an array of {purpose, subject, windowMs}');
+      const counters = loadOptions.hits.map((request) => counterOf(request.purpose, request.subject, request.windowMs));
       trips += 1;
-      const file = await unavailableOnIoError(() => readPet(folder));
-      if (file === null) return null;
-      // Re-encode and decode through the same checks as the Redis drivers.
-      const t = now();
-      const values = [
-        file.meta === null ? null : encodeValue(file.meta),
-        ...SYSTEM_NAMES.map((name) => {
-          const state = file.systems[name];
-          return state === undefined ? null : encodeValue(state);
-        }),
-        ...extras.map((name) => {
-          const extra = file.extras[name];
-          return extra !== undefined && extra.expires_at > t ? extra.value : null;
-        }),
-      ];
-      return decodeLoad(petId, values, extras);
+      // The pet file is read without a lock (as load does) while the hits are counted under
+      // their counters' locks, in order; the hits count even when reading the pet fails.
+      const [file, hits] = await Promise.all([
+        unavailableOnIoError(() => readPet(folder)),
+        Promise.all(counters.map(countHit)),
+      ]);
+      return { record: toRecord(petId, file, extras), hits };
     },
 
     async save(petId: string, request: SaveRequest): Promise<SaveResult> {
@@ -117,7 +205,8 @@ export function createFileStorage(options: FileStorageOptions): StorageDriver {
       trips += 1;
       return queue.run(folder, () =>
         unavailableOnIoError(() =>
-          withFileLock(path.join(folder, LOCK_FILE), lockOptions, async () => {
+          withFileLock(path.join(folder, LOCK_FILE), lockOptions(`pet ${petId}`), async () => {
+            await removeStaleTemps(folder, PET_FILE, LOCK_FILE);
             const old = await readPet(folder);
             const current = old?.meta?.version ?? 0;
             if (current !== request.expectedVersion) return { ok: false, version: current };
@@ -148,7 +237,7 @@ export function createFileStorage(options: FileStorageOptions): StorageDriver {
       trips += 1;
       await queue.run(folder, () =>
         unavailableOnIoError(async () => {
-          await withFileLock(path.join(folder, LOCK_FILE), lockOptions, async () => {
+          await withFileLock(path.join(folder, LOCK_FILE), lockOptions(`pet ${petId}`), async () => {
             for (const entry of await readdir(folder).catch(() => [] as string[])) {
               if (entry !== LOCK_FILE) await unlink(path.join(folder, entry)).catch(ignoreMissing);
             }
@@ -159,33 +248,10 @@ export function createFileStorage(options: FileStorageOptions): StorageDriver {
       );
     },
 
-    async hit(purpose: string, subject: string, windowMs: number): Promise<{ count: number; resetInMs: number }> {
-      globalKey(purpose, subject); // validates both
-      assertWindow(windowMs);
-      const folder = inside(`~${purpose}`);
-      const base = inside(`~${purpose}`, encodeSubject(subject));
+    async hit(purpose: string, subject: string, windowMs: number): Promise<HitResult> {
+      const counter = counterOf(purpose, subject, windowMs);
       trips += 1;
-      return queue.run(base, () =>
-        unavailableOnIoError(() =>
-          withFileLock(`${base}.lock`, lockOptions, async () => {
-            await mkdir(folder, { recursive: true });
-            const raw = await readOptional(`${base}.json`);
-            const t = now();
-            let counter: { count: number; expires_at: number } | null = null;
-            try {
-              counter = raw === null ? null : (JSON.parse(raw) as { count: number; expires_at: number });
-            } catch {
-              counter = null; // a corrupt counter restarts its window
-            }
-            const next =
-              counter !== null && counter.expires_at > t
-                ? { count: counter.count + 1, expires_at: counter.expires_at }
-                : { count: 1, expires_at: t + windowMs };
-            await writeAtomic(`${base}.json`, encodeValue(next));
-            return { count: next.count, resetInMs: Math.max(0, next.expires_at - t) };
-          }),
-        ),
-      );
+      return countHit(counter);
     },
 
     async ping(): Promise<void> {
@@ -262,6 +328,14 @@ async function syncFolder(folder: string): Promise<void> {
 interface LockOptions {
   staleLockMs: number;
   lockTimeoutMs: number;
+  /** What the lock guards, for messages that can reach clients (`pet dev-1`): never a path. */
+  label: string;
+}
+
+/** What the function run under a lock learns about it. */
+export interface HeldLock {
+  /** The lock was taken over from a dead or stale holder (which may have left temp files). */
+  tookOver: boolean;
 }
 
 interface LockInfo {
@@ -272,97 +346,233 @@ interface LockInfo {
 }
 
 const HOST = hostname();
+/** When this process started (Unix ms): a lock with our pid written before then is a predecessor's. */
+const PROCESS_START_MS = performance.timeOrigin;
+/** An unreadable lock (empty, cut off, not ours) is stale once older than this. */
+const GARBLED_LOCK_MS = 1000;
+/** Temp files older than this are debris, whoever wrote them. */
+const STALE_TEMP_MS = 60_000;
+/** Tokens of the locks this process holds or is acquiring. */
+const heldTokens = new Set<string>();
+/** Set once link() is refused (a file system without hard links): locks are then created in place. */
+let linkUnsupported = false;
 
 /**
  * Runs `fn` holding the lock file `lockPath` (cross-process mutual exclusion).
- * Acquire: `open(lockPath, 'wx')` (fails when it exists) and write {pid, host, token, at}. When
- * busy, wait a small jittered time and retry until lockTimeoutMs. A lock whose holder is dead
- * (same host, pid gone) or that is older than staleLockMs is moved aside with one rename (only
- * one contender wins it) and, if the moved file is not the one judged stale (same inode), put
- * back. Release: unlink, only if the lock still carries our token.
+ *
+ * Acquire: write {pid, host, token, at} to a temp file of our own next to the lock, `link()` it
+ * to `lockPath` (fails with EEXIST while the lock is held) and unlink the temp; the lock thus
+ * appears with its owner already in it, so a crash can never leave an empty lock. When busy, wait
+ * a small jittered time and retry until lockTimeoutMs, then StorageUnavailableError ("pet <id>
+ * is busy", no path). A held lock is stale, and taken over, when
+ *   - its holder is on this host and dead (pid gone; or our own pid, written before this process
+ *     started: a predecessor's), at once;
+ *   - it cannot be read (empty or cut off: left by a crash of an older version or on a file
+ *     system without hard links), once older than 1 s;
+ *   - it is older than staleLockMs, whoever holds it.
+ * Takeover moves the lock aside with one rename (only one contender wins it) and, if the moved
+ * file is not the one judged stale (other inode), puts it back (link never replaces a file).
+ * Release: unlink, only if the lock still carries our token.
  */
-export async function withFileLock<T>(lockPath: string, options: LockOptions, fn: () => Promise<T>): Promise<T> {
+export async function withFileLock<T>(
+  lockPath: string,
+  options: LockOptions,
+  fn: (lock: HeldLock) => Promise<T>,
+): Promise<T> {
   const token = randomBytes(8).toString('hex');
   const deadline = Date.now() + options.lockTimeoutMs;
-  for (let attempt = 0; ; attempt += 1) {
-    try {
-      const handle = await open(lockPath, 'wx', 0o644);
-      try {
-        const info: LockInfo = { pid: process.pid, host: HOST, token, at: Date.now() };
-        await handle.writeFile(JSON.stringify(info), 'utf8');
-      } finally {
-        await handle.close();
-      }
-      break;
-    } catch (error) {
-      const code = errorCode(error);
-      if (code === 'ENOENT') {
-        await mkdir(path.dirname(lockPath), { recursive: true });
-        continue;
-      }
-      if (code !== 'EEXIST') throw error;
-      if (await takeOverStaleLock(lockPath, options.staleLockMs)) continue;
+  let tookOver = false;
+  heldTokens.add(token);
+  try {
+    for (let attempt = 0; !(await createLock(lockPath, token)); attempt += 1) {
+      const outcome = await takeOverStaleLock(lockPath, options.staleLockMs);
+      if (outcome === 'taken') tookOver = true;
+      if (outcome !== 'held') continue; // taken over, or released meanwhile: retry at once
       if (Date.now() >= deadline) {
-        throw new StorageUnavailableError(`lock ${lockPath} is still held after ${options.lockTimeoutMs} ms`);
+        throw new StorageUnavailableError(
+          `${options.label} is busy: another write has held it for over ${options.lockTimeoutMs} ms; try again`,
+        );
       }
       // Small jittered waits: 1–4 ms at first, growing to at most ~50 ms.
       const cap = Math.min(50, 4 * 2 ** Math.min(attempt, 4));
       await new Promise((resolve) => setTimeout(resolve, 1 + Math.random() * cap));
     }
-  }
-  try {
-    return await fn();
+    try {
+      return await fn({ tookOver });
+    } finally {
+      const info = parseLock(await readOptional(lockPath).catch(() => null));
+      if (info?.token === token) await unlink(lockPath).catch(ignoreMissing);
+    }
   } finally {
-    const info = parseLock(await readOptional(lockPath).catch(() => null));
-    if (info?.token === token) await unlink(lockPath).catch(ignoreMissing);
+    heldTokens.delete(token);
   }
 }
 
-async function takeOverStaleLock(lockPath: string, staleLockMs: number): Promise<boolean> {
-  let before;
+/** Creates the lock with its owner in it; false when it is held. Creates a missing folder. */
+async function createLock(lockPath: string, token: string): Promise<boolean> {
+  const info: LockInfo = { pid: process.pid, host: HOST, token, at: Date.now() };
+  const content = JSON.stringify(info);
+  for (let tries = 1; ; tries += 1) {
+    try {
+      return linkUnsupported ? await createLockInPlace(lockPath, content) : await createLockByLink(lockPath, token, content);
+    } catch (error) {
+      // No folder yet (a pet's first save), or a remove emptied it meanwhile: create it, retry.
+      if (errorCode(error) !== 'ENOENT' || tries >= 5) throw error;
+      await mkdir(path.dirname(lockPath), { recursive: true });
+    }
+  }
+}
+
+async function createLockByLink(lockPath: string, token: string, content: string): Promise<boolean> {
+  const temp = `${lockPath}.${process.pid}.${token}.tmp`;
+  await writeFile(temp, content, { encoding: 'utf8', mode: 0o644 });
   try {
-    before = await stat(lockPath);
+    await link(temp, lockPath);
+    return true;
   } catch (error) {
-    if (errorCode(error) === 'ENOENT') return true; // released meanwhile: retry at once
+    const code = errorCode(error);
+    if (code === 'EEXIST') return false;
+    if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS') {
+      linkUnsupported = true;
+      return createLockInPlace(lockPath, content);
+    }
+    throw error;
+  } finally {
+    await unlink(temp).catch(ignoreMissing);
+  }
+}
+
+/** Fallback without hard links: create exclusively, then write (a crash in between leaves an empty lock). */
+async function createLockInPlace(lockPath: string, content: string): Promise<boolean> {
+  let handle;
+  try {
+    handle = await open(lockPath, 'wx', 0o644);
+  } catch (error) {
+    if (errorCode(error) === 'EEXIST') return false;
     throw error;
   }
-  const info = parseLock(await readOptional(lockPath).catch(() => null));
-  const holderDead = info !== null && info.host === HOST && info.pid !== process.pid && !isAlive(info.pid);
-  if (!holderDead && Date.now() - before.mtimeMs <= staleLockMs) return false;
+  try {
+    await handle.writeFile(content, 'utf8');
+  } finally {
+    await handle.close();
+  }
+  return true;
+}
+
+/**
+ * Takes the lock over if it is stale: 'taken' when we moved the stale lock away, 'gone' when it
+ * vanished meanwhile (or we moved a fresh one by mistake and put it back), 'held' when it stands.
+ */
+async function takeOverStaleLock(lockPath: string, staleLockMs: number): Promise<'taken' | 'gone' | 'held'> {
+  const seen = await inspectLock(lockPath);
+  if (seen === null) return 'gone';
+  if (!isStale(seen, staleLockMs)) return 'held';
   const aside = `${lockPath}.stale.${process.pid}.${randomBytes(4).toString('hex')}`;
   try {
     await rename(lockPath, aside);
   } catch (error) {
-    if (errorCode(error) === 'ENOENT') return true; // another contender moved it first
+    if (errorCode(error) === 'ENOENT') return 'gone'; // another contender moved it first
     throw error;
   }
   const moved = await stat(aside).catch(() => null);
-  if (moved !== null && moved.ino !== before.ino) {
+  if (moved !== null && moved.ino !== seen.ino) {
     // We moved a fresh lock created after our check: give it back unless the slot is taken
     // (link, unlike rename, never replaces an existing file).
     await link(aside, lockPath).catch(() => undefined);
+    await unlink(aside).catch(ignoreMissing);
+    return 'gone';
   }
   await unlink(aside).catch(ignoreMissing);
-  return true;
+  return 'taken';
+}
+
+/** The lock's inode, age and owner, read through one handle (so all three are of one file). */
+async function inspectLock(lockPath: string): Promise<{ ino: number; mtimeMs: number; info: LockInfo | null } | null> {
+  let handle;
+  try {
+    handle = await open(lockPath, 'r');
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return null;
+    throw error;
+  }
+  try {
+    const { ino, mtimeMs } = await handle.stat();
+    return { ino, mtimeMs, info: parseLock(await handle.readFile('utf8')) };
+  } finally {
+    await handle.close();
+  }
+}
+
+function isStale(lock: { mtimeMs: number; info: LockInfo | null }, staleLockMs: number): boolean {
+  const age = Date.now() - lock.mtimeMs;
+  const { info } = lock;
+  if (info === null) return age > Math.min(GARBLED_LOCK_MS, staleLockMs);
+  if (info.host === HOST) {
+    if (info.pid !== process.pid && !isAlive(info.pid)) return true;
+    // Our pid but not our lock, from before we started: a predecessor's (a restarted container).
+    if (info.pid === process.pid && !heldTokens.has(info.token) && info.at < PROCESS_START_MS) return true;
+  }
+  return age > staleLockMs;
 }
 
 function parseLock(raw: string | null): LockInfo | null {
   if (raw === null || raw === '') return null;
   try {
-    const info = JSON.parse(raw) as LockInfo;
-    return typeof info.pid === 'number' && typeof info.token === 'string' ? info : null;
+    const info = JSON.parse(raw) as Partial<LockInfo> | null;
+    if (typeof info !== 'object' || info === null) return null;
+    const { pid, host, token, at } = info;
+    if (typeof pid !== 'number' || !Number.isSafeInteger(pid) || pid <= 0) return null;
+    if (typeof host !== 'string' || typeof token !== 'string' || typeof at !== 'number') return null;
+    return { pid, host, token, at };
   } catch {
     return null;
   }
 }
 
+/** True unless `pid` is known gone on this host (kill(pid, 0) → ESRCH). */
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
   } catch (error) {
-    return errorCode(error) === 'EPERM';
+    return errorCode(error) !== 'ESRCH';
   }
+}
+
+/**
+ * Removes what crashed writers left in `folder` next to `dataFile` and `lockFile`: temp files
+ * (`<dataFile>.<pid>.<hex>.tmp`, `<lockFile>.<pid>.<hex>.tmp`) and locks moved aside
+ * (`<lockFile>.stale.<pid>.<hex>`), when their pid is gone from this host or they are older than
+ * a minute. Call it holding the lock: a data temp file is only ever written under it, so one
+ * seen then is an interrupted write's, whoever wrote it.
+ */
+async function removeStaleTemps(folder: string, dataFile: string, lockFile: string): Promise<void> {
+  const entries = await readdir(folder).catch(() => [] as string[]);
+  if (entries.length <= 2 && entries.every((entry) => entry === dataFile || entry === lockFile)) return;
+  const t = Date.now();
+  for (const entry of entries) {
+    const pid = tempFilePid(entry, dataFile, lockFile);
+    if (pid === null) continue;
+    const file = path.join(folder, entry);
+    const info = await lstat(file).catch(() => null);
+    if (info === null || !info.isFile()) continue;
+    if ((pid !== process.pid && !isAlive(pid)) || t - info.mtimeMs > STALE_TEMP_MS) {
+      await unlink(file).catch(ignoreMissing);
+    }
+  }
+}
+
+/** The pid in the name of a temp file of `dataFile` or `lockFile`, or null for any other entry. */
+function tempFilePid(entry: string, dataFile: string, lockFile: string): number | null {
+  let rest: string;
+  if (entry.startsWith(`${dataFile}.`) && entry.endsWith('.tmp')) rest = entry.slice(dataFile.length + 1, -4);
+  else if (entry.startsWith(`${lockFile}.stale.`)) rest = entry.slice(lockFile.length + 7);
+  else if (entry.startsWith(`${lockFile}.`) && entry.endsWith('.tmp')) rest = entry.slice(lockFile.length + 1, -4);
+  else return null;
+  const match = /^(\d{1,10})\.[0-9a-f]{1,64}$/.exec(rest);
+  if (match === null) return null;
+  const pid = Number(match[1]);
+  return pid > 0 ? pid : null;
 }
 
 /** Serialises async work per key inside this process (so only one contender per pet hits the lock). */
@@ -393,13 +603,37 @@ function ignoreMissing(error: unknown): void {
   if (errorCode(error) !== 'ENOENT') throw error;
 }
 
-/** File-system failures (EACCES, ENOSPC, EROFS…) become StorageUnavailableError; ours pass through. */
+/** What a file-system error code means, for messages (which never carry a path). */
+const IO_PROBLEMS: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EROFS: 'read-only file system',
+  ENOTDIR: 'the data folder is not a folder',
+  EISDIR: 'a folder where a file was expected',
+  EMFILE: 'too many open files',
+  ENFILE: 'too many open files',
+  EIO: 'input/output error',
+  EBUSY: 'resource busy',
+  ENOENT: 'a file or folder vanished',
+};
+
+/**
+ * File-system failures (EACCES, ENOSPC, EROFS…) become StorageUnavailableError; ours pass
+ * through. The message names the problem and the system call but never the path (Node's own
+ * messages quote it, and this one can reach a client); the original error is the cause.
+ */
 async function unavailableOnIoError<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (error) {
-    if (!(error instanceof PetLifeError) && error instanceof Error && /^E[A-Z]+$/.test(errorCode(error) ?? '')) {
-      throw new StorageUnavailableError(`file storage failed: ${error.message}`, { cause: error });
+    const code = errorCode(error) ?? '';
+    if (!(error instanceof PetLifeError) && error instanceof Error && /^E[A-Z]+$/.test(code)) {
+      const syscall = 'syscall' in error && typeof error.syscall === 'string' ? `, ${error.syscall}` : '';
+      throw new StorageUnavailableError(`file storage failed: ${IO_PROBLEMS[code] ?? 'I/O error'} (${code}${syscall})`, {
+        cause: error,
+      });
     }
     throw error;
   }

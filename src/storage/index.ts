@@ -4,6 +4,8 @@
 export type {
   DriverName,
   ExtraRecord,
+  HitRequest,
+  HitResult,
   JsonObject,
   LoadOptions,
   PetMeta,
@@ -21,7 +23,7 @@ export {
   petKeys,
   type PetKeys,
 } from './keys.js';
-export { CAS_SCRIPT, HIT_SCRIPT } from './cas-script.js';
+export { CAS_SCRIPT, HIT_SCRIPT, LOAD_COUNTED_SCRIPT } from './cas-script.js';
 export { createMemoryStorage, type MemoryStorage, type MemoryStorageOptions, type MemoryStore } from './memory.js';
 export { createFileStorage, type FileStorageOptions } from './file.js';
 export { createRedisStorage, redactRedisUrl, type RedisStorageOptions, type StorageLog } from './redis.js';

@@ -4,9 +4,17 @@
  * loop first, so concurrent callers interleave between load and save as they would over a network.
  */
 import { SYSTEM_NAMES } from '../engine/types.js';
-import { assertWindow, assertTtlOption, casArguments } from './cas-script.js';
+import { assertWindow, assertTtlOption, casArguments, loadCountedArguments } from './cas-script.js';
 import { KEY_PREFIX, decodeLoad, globalKey, loadKeyList, petKeys } from './keys.js';
-import type { LoadOptions, PetRecord, SaveRequest, SaveResult, StorageDriver } from './types.js';
+import type {
+  HitRequest,
+  HitResult,
+  LoadOptions,
+  PetRecord,
+  SaveRequest,
+  SaveResult,
+  StorageDriver,
+} from './types.js';
 
 export interface MemoryStorageOptions {
   /** Time to live of a pet's keys in ms, refreshed on every save. @default undefined (no TTL) */
@@ -48,6 +56,14 @@ export function createMemoryStorage(options: MemoryStorageOptions = {}): MemoryS
   const set = (key: string, value: string, px?: number): void => {
     data.set(key, { value, expiresAt: px === undefined ? null : now() + px });
   };
+  /** HIT_SCRIPT's step: counts a hit on `key` (validated) in a window of `windowMs`. */
+  const count = (key: string, windowMs: number): HitResult => {
+    const entry = live(key);
+    const hits = entry ? Number(entry.value) + 1 : 1;
+    const expiresAt = entry?.expiresAt ?? now() + windowMs;
+    data.set(key, { value: String(hits), expiresAt });
+    return { count: hits, resetInMs: Math.max(0, expiresAt - now()) };
+  };
   /** One simulated round trip: count it and yield, so callers interleave. */
   const trip = async (): Promise<void> => {
     trips += 1;
@@ -63,6 +79,18 @@ export function createMemoryStorage(options: MemoryStorageOptions = {}): MemoryS
       const keys = loadKeyList(petId, extras);
       await trip();
       return decodeLoad(petId, keys.map((key) => live(key)?.value ?? null), extras);
+    },
+
+    async loadCounted(
+      petId: string,
+      loadOptions: LoadOptions & { hits: readonly HitRequest[] },
+    ): Promise<{ record: PetRecord | null; hits: HitResult[] }> {
+      const call = loadCountedArguments(petId, loadOptions);
+      await trip();
+      // Mirrors LOAD_COUNTED_SCRIPT: every hit in order, then every pet key (atomic: no await).
+      const hits = loadOptions.hits.map((request, index) => count(call.keys[index] as string, request.windowMs));
+      const values = call.keys.slice(call.hits).map((key) => live(key)?.value ?? null);
+      return { record: decodeLoad(petId, values, call.extras), hits };
     },
 
     async save(petId: string, request: SaveRequest): Promise<SaveResult> {
@@ -101,15 +129,11 @@ export function createMemoryStorage(options: MemoryStorageOptions = {}): MemoryS
       for (const key of [...data.keys()]) if (key.startsWith(prefix)) data.delete(key);
     },
 
-    async hit(purpose: string, subject: string, windowMs: number): Promise<{ count: number; resetInMs: number }> {
+    async hit(purpose: string, subject: string, windowMs: number): Promise<HitResult> {
       const key = globalKey(purpose, subject);
       assertWindow(windowMs);
       await trip();
-      const entry = live(key);
-      const count = entry ? Number(entry.value) + 1 : 1;
-      const expiresAt = entry?.expiresAt ?? now() + windowMs;
-      data.set(key, { value: String(count), expiresAt });
-      return { count, resetInMs: Math.max(0, expiresAt - now()) };
+      return count(key, windowMs);
     },
 
     async ping(): Promise<void> {

@@ -2,8 +2,9 @@
  * Redis over TCP with node-redis v6. One lazily connected client per driver, RESP 2 chosen
  * explicitly (v6 defaults to RESP 3), an `error` listener always attached (an unhandled one kills
  * the process), a short connect timeout and bounded reconnect backoff. A load is one MGET of every
- * key of the pet, a save one EVALSHA of CAS_SCRIPT (EVAL once on NOSCRIPT). Redis being down is
- * a StorageUnavailableError within about the connect timeout, never a hang and never a fallback.
+ * key of the pet, a counted load one EVALSHA of LOAD_COUNTED_SCRIPT, a save one EVALSHA of
+ * CAS_SCRIPT (EVAL once on NOSCRIPT). Redis being down is a StorageUnavailableError within about
+ * the connect timeout, never a hang and never a fallback.
  */
 import { createClient } from 'redis';
 import { CorruptStateError, PetLifeError, StorageUnavailableError } from '../errors.js';
@@ -12,15 +13,27 @@ import {
   CAS_SHA1,
   HIT_SCRIPT,
   HIT_SHA1,
+  LOAD_COUNTED_SCRIPT,
+  LOAD_COUNTED_SHA1,
   assertTtlOption,
   casArguments,
   hitArguments,
   isCorruptReply,
+  loadCountedArguments,
   parseCasReply,
   parseHitReply,
+  parseLoadCountedReply,
 } from './cas-script.js';
 import { decodeLoad, loadKeyList, petKeys } from './keys.js';
-import type { LoadOptions, PetRecord, SaveRequest, SaveResult, StorageDriver } from './types.js';
+import type {
+  HitRequest,
+  HitResult,
+  LoadOptions,
+  PetRecord,
+  SaveRequest,
+  SaveResult,
+  StorageDriver,
+} from './types.js';
 
 /** Where drivers report background trouble (a pino logger fits). */
 export interface StorageLog {
@@ -73,8 +86,11 @@ export function createRedisStorage(options: RedisStorageOptions): StorageDriver 
         reconnectStrategy: (retries: number) =>
           everReady ? Math.min(2000, 50 * 2 ** Math.min(retries, 6)) + Math.floor(Math.random() * 100) : false,
       },
-      // Commands queued while (re)connecting give up after the connect timeout.
-      commandOptions: { timeout: connectTimeoutMs },
+      // No per-command timeout by default (node-redis would otherwise arm one of 5 s): it costs an
+      // AbortSignal and a timer per command, and it only ever applies to a command not yet written
+      // to the socket. `command` sets it for commands issued while not ready; the operation
+      // deadline in `run` bounds everything else.
+      commandOptions: { timeout: 0 },
     });
     fresh.on('error', (error: unknown) => log?.warn({ err: error, storage: target }, 'redis connection error'));
     fresh.on('ready', () => {
@@ -108,7 +124,9 @@ export function createRedisStorage(options: RedisStorageOptions): StorageDriver 
   const command = async (args: string[]): Promise<unknown> => {
     const active = await connect();
     trips += 1;
-    return active.sendCommand(args);
+    // Ready: written at once, so only the deadline applies. Otherwise (reconnecting) the command
+    // waits in the offline queue: give it up after the connect timeout, before the deadline.
+    return active.isReady ? active.sendCommand(args) : active.sendCommand(args, { timeout: connectTimeoutMs });
   };
 
   /** Runs an operation under the deadline, mapping every failure to our error types. */
@@ -142,16 +160,28 @@ export function createRedisStorage(options: RedisStorageOptions): StorageDriver 
     }
   };
 
+  const load = async (petId: string, loadOptions: LoadOptions = {}): Promise<PetRecord | null> => {
+    const extras = loadOptions.extras ?? [];
+    const keys = loadKeyList(petId, extras);
+    const values = await run('load', () => command(['MGET', ...keys]));
+    if (!Array.isArray(values)) throw new CorruptStateError(`redis ${target}: MGET returned ${typeof values}`);
+    return decodeLoad(petId, values as (string | null)[], extras);
+  };
+
   return {
     name: 'RedisStorage',
     target,
 
-    async load(petId: string, loadOptions: LoadOptions = {}): Promise<PetRecord | null> {
-      const extras = loadOptions.extras ?? [];
-      const keys = loadKeyList(petId, extras);
-      const values = await run('load', () => command(['MGET', ...keys]));
-      if (!Array.isArray(values)) throw new CorruptStateError(`redis ${target}: MGET returned ${typeof values}`);
-      return decodeLoad(petId, values as (string | null)[], extras);
+    load,
+
+    async loadCounted(
+      petId: string,
+      loadOptions: LoadOptions & { hits: readonly HitRequest[] },
+    ): Promise<{ record: PetRecord | null; hits: HitResult[] }> {
+      const call = loadCountedArguments(petId, loadOptions);
+      if (call.hits === 0) return { record: await load(petId, loadOptions), hits: [] };
+      const reply = await run('load', () => evalScript(LOAD_COUNTED_SCRIPT, LOAD_COUNTED_SHA1, call.keys, call.args));
+      return parseLoadCountedReply(petId, call, reply);
     },
 
     async save(petId: string, request: SaveRequest): Promise<SaveResult> {
@@ -174,7 +204,7 @@ export function createRedisStorage(options: RedisStorageOptions): StorageDriver 
       });
     },
 
-    async hit(purpose: string, subject: string, windowMs: number): Promise<{ count: number; resetInMs: number }> {
+    async hit(purpose: string, subject: string, windowMs: number): Promise<HitResult> {
       const { keys, args } = hitArguments(purpose, subject, windowMs);
       return parseHitReply(await run('hit', () => evalScript(HIT_SCRIPT, HIT_SHA1, keys, args)));
     },

@@ -66,6 +66,22 @@ export interface LoadOptions {
   extras?: readonly string[];
 }
 
+/** One fixed-window hit on a record tied to no single pet: `life_~<purpose>:<subject>`. */
+export interface HitRequest {
+  /** e.g. `ratelimit`; see PURPOSE_PATTERN in keys.ts. */
+  purpose: string;
+  /** e.g. a client address (an IPv6 one has `:`); see SUBJECT_PATTERN in keys.ts. */
+  subject: string;
+  /** Length of the window in ms, a positive integer. */
+  windowMs: number;
+}
+
+/** A counter after a hit: the count including this hit, and the ms left in its window. */
+export interface HitResult {
+  count: number;
+  resetInMs: number;
+}
+
 export type DriverName = 'MemoryStorage' | 'FileStorage' | 'RedisStorage' | 'UpstashRestStorage';
 
 export interface StorageDriver {
@@ -74,6 +90,15 @@ export interface StorageDriver {
   readonly target: string;
   /** Reads every key of the pet at once; null when nothing at all is stored for it. */
   load(petId: string, options?: LoadOptions): Promise<PetRecord | null>;
+  /**
+   * load() plus fixed-window hits on global counters, in the same single round trip. `record` is
+   * exactly what load() returns; `hits[i]` answers `options.hits[i]` (as `hit` would, in order).
+   * The hits count even when the pet is missing (record null) or its stored state is corrupt.
+   */
+  loadCounted(
+    petId: string,
+    options: LoadOptions & { hits: readonly HitRequest[] },
+  ): Promise<{ record: PetRecord | null; hits: HitResult[] }>;
   /** Compare-and-set on the pet's version, writing systems, meta and extras together. */
   save(petId: string, request: SaveRequest): Promise<SaveResult>;
   /** Deletes every key of the pet. */
@@ -82,7 +107,7 @@ export interface StorageDriver {
    * Counts a hit in a fixed window for a record tied to no single pet
    * (`life_~<purpose>:<subject>`); returns the count including this hit and the ms left.
    */
-  hit(purpose: string, subject: string, windowMs: number): Promise<{ count: number; resetInMs: number }>;
+  hit(purpose: string, subject: string, windowMs: number): Promise<HitResult>;
   /** Throws StorageUnavailableError when the backend cannot be reached. */
   ping(): Promise<void>;
   /** Round trips made so far (for logs, tests and benchmarks). */

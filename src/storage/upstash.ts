@@ -3,8 +3,9 @@
  * Automatic deserialization is off (values come back exactly as stored, the same strings the TCP
  * driver sees), auto-pipelining is off (its read/write reordering would break load-after-save), and
  * telemetry is off. A load is one MGET request, a save one EVALSHA of CAS_SCRIPT (EVAL once on
- * NOSCRIPT), a hit one EVALSHA. Reads retry network failures a bounded number of times; writes
- * never retry (a save that may have been applied must not be replayed blindly).
+ * NOSCRIPT), a hit one EVALSHA, a counted load one EVALSHA of LOAD_COUNTED_SCRIPT. Reads retry
+ * network failures a bounded number of times; writes never retry (a save that may have been
+ * applied must not be replayed blindly), nor do hits and counted loads (a replay counts twice).
  */
 import { Redis } from '@upstash/redis';
 import { CorruptStateError, PetLifeError, StorageUnavailableError } from '../errors.js';
@@ -13,15 +14,27 @@ import {
   CAS_SHA1,
   HIT_SCRIPT,
   HIT_SHA1,
+  LOAD_COUNTED_SCRIPT,
+  LOAD_COUNTED_SHA1,
   assertTtlOption,
   casArguments,
   hitArguments,
   isCorruptReply,
+  loadCountedArguments,
   parseCasReply,
   parseHitReply,
+  parseLoadCountedReply,
 } from './cas-script.js';
 import { decodeLoad, loadKeyList, petKeys } from './keys.js';
-import type { LoadOptions, PetRecord, SaveRequest, SaveResult, StorageDriver } from './types.js';
+import type {
+  HitRequest,
+  HitResult,
+  LoadOptions,
+  PetRecord,
+  SaveRequest,
+  SaveResult,
+  StorageDriver,
+} from './types.js';
 
 export interface UpstashStorageOptions {
   /** REST URL (KV_REST_API_URL / UPSTASH_REDIS_REST_URL), https:// (http:// for local fakes). */
@@ -74,19 +87,31 @@ export function createUpstashStorage(options: UpstashStorageOptions): StorageDri
     }
   };
 
+  const load = async (petId: string, loadOptions: LoadOptions = {}): Promise<PetRecord | null> => {
+    const extras = loadOptions.extras ?? [];
+    const keys = loadKeyList(petId, extras);
+    const values = await run('load', () => {
+      trips += 1;
+      return reads.mget<(string | null)[]>(...keys);
+    });
+    if (!Array.isArray(values)) throw new CorruptStateError(`upstash ${target}: MGET returned ${typeof values}`);
+    return decodeLoad(petId, values, extras);
+  };
+
   return {
     name: 'UpstashRestStorage',
     target,
 
-    async load(petId: string, loadOptions: LoadOptions = {}): Promise<PetRecord | null> {
-      const extras = loadOptions.extras ?? [];
-      const keys = loadKeyList(petId, extras);
-      const values = await run('load', () => {
-        trips += 1;
-        return reads.mget<(string | null)[]>(...keys);
-      });
-      if (!Array.isArray(values)) throw new CorruptStateError(`upstash ${target}: MGET returned ${typeof values}`);
-      return decodeLoad(petId, values, extras);
+    load,
+
+    async loadCounted(
+      petId: string,
+      loadOptions: LoadOptions & { hits: readonly HitRequest[] },
+    ): Promise<{ record: PetRecord | null; hits: HitResult[] }> {
+      const call = loadCountedArguments(petId, loadOptions);
+      if (call.hits === 0) return { record: await load(petId, loadOptions), hits: [] };
+      const reply = await run('load', () => evalScript(LOAD_COUNTED_SCRIPT, LOAD_COUNTED_SHA1, call.keys, call.args));
+      return parseLoadCountedReply(petId, call, reply);
     },
 
     async save(petId: string, request: SaveRequest): Promise<SaveResult> {
@@ -110,7 +135,7 @@ export function createUpstashStorage(options: UpstashStorageOptions): StorageDri
       });
     },
 
-    async hit(purpose: string, subject: string, windowMs: number): Promise<{ count: number; resetInMs: number }> {
+    async hit(purpose: string, subject: string, windowMs: number): Promise<HitResult> {
       const { keys, args } = hitArguments(purpose, subject, windowMs);
       return parseHitReply(await run('hit', () => evalScript(HIT_SCRIPT, HIT_SHA1, keys, args)));
     },

@@ -73,6 +73,11 @@ describe("the original server's routes", () => {
     ['feed as text', '/api/pet/feed', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' }, 415, 'unsupported_media_type'],
     ['hours of 0', '/api/pet/catchup?device_id=d&hours=0', { method: 'POST' }, 400, 'invalid_query'],
     ['hours not a number', '/api/pet/catchup?device_id=d&hours=lots', { method: 'POST' }, 400, 'invalid_query'],
+    // Decimal only (issue #5): Number() would read these as 16, 2, 8, Infinity.
+    ['hours in hex', '/api/pet/catchup?device_id=d&hours=0x10', { method: 'POST' }, 400, 'invalid_query'],
+    ['hours in binary', '/api/pet/catchup?device_id=d&hours=0b10', { method: 'POST' }, 400, 'invalid_query'],
+    ['hours in octal', '/api/pet/catchup?device_id=d&hours=0o10', { method: 'POST' }, 400, 'invalid_query'],
+    ['hours of Infinity', '/api/pet/catchup?device_id=d&hours=Infinity', { method: 'POST' }, 400, 'invalid_query'],
     ['reset without device', '/api/debug/reset', { method: 'POST' }, 400, 'invalid_device_id'],
     [
       'body over the limit',
@@ -87,6 +92,20 @@ describe("the original server's routes", () => {
     expect(response.status).toBe(status);
     const body = await readJson<CompatJson<unknown>>(response);
     expect(body).toEqual({ success: false, error: { code, message: expect.any(String) }, timestamp: TIMESTAMP });
+  });
+
+  it.each([
+    ['2', 2],
+    ['1.5', 1.5],
+    ['.5', 0.5],
+    ['+3', 3],
+    ['1e1', 10],
+    ['007', 7],
+  ] as const)('reads ?hours=%s as %d decimal hours', async (raw, hours) => {
+    const { app } = createTestApp();
+    const response = await app.request(`/api/pet/catchup?device_id=d&hours=${encodeURIComponent(raw)}`, { method: 'POST' });
+    expect(response.status).toBe(200);
+    expect((await readJson<CompatJson<StateDocument>>(response)).hours).toBe(hours);
   });
 
   it('answers 503 in the envelope when storage is down', async () => {

@@ -147,6 +147,7 @@ function downStorage(): StorageDriver {
     name: 'RedisStorage',
     target: 'redis://127.0.0.1:1',
     load: fail,
+    loadCounted: fail,
     save: fail,
     remove: fail,
     hit: fail,

@@ -7,7 +7,7 @@ import { loadConfig } from '../../src/config.js';
 import { createApp, type App } from '../../src/http/index.js';
 import { createLogger, type Logger } from '../../src/log.js';
 import { createManualClock, type ManualClock } from '../../src/service/index.js';
-import { createMemoryStorage, type MemoryStorage, type StorageDriver } from '../../src/storage/index.js';
+import { createMemoryStorage, type MemoryStorage, type MemoryStore, type StorageDriver } from '../../src/storage/index.js';
 
 /** 2026-03-01 08:00 UTC: a fixed, readable start for every test. */
 export const T0 = Date.UTC(2026, 2, 1, 8, 0, 0);
@@ -23,10 +23,19 @@ export interface TestApp<S extends StorageDriver = MemoryStorage> {
   logs: Array<Record<string, unknown>>;
 }
 
+/**
+ * Rate limits are off in test apps unless a test sets RATE_LIMIT_* itself (test/http/rate-limits.test.ts):
+ * the other tests count round trips and keys of pets, and a counter is a key and part of a round trip.
+ */
+export const NO_LIMITS_ENV: Readonly<Record<string, string>> = Object.freeze({ RATE_LIMIT_PER_PET: '0', RATE_LIMIT_PER_CLIENT: '0' });
+
 export interface TestAppOptions<S extends StorageDriver> {
+  /** On top of STORAGE=memory and NO_LIMITS_ENV. */
   env?: Record<string, string>;
   storage?: S;
   startMs?: number;
+  /** The app's clock (default: a new manual clock at startMs), e.g. one a memory storage also reads. */
+  clock?: ManualClock;
   webRoot?: string;
 }
 
@@ -40,10 +49,16 @@ export function createTestApp<S extends StorageDriver = MemoryStorage>(options: 
   });
   const log = createLogger({ level: 'info', destination: sink });
   const storage = (options.storage ?? createMemoryStorage()) as S;
-  const clock = createManualClock(options.startMs ?? T0);
-  const config = loadConfig({ STORAGE: 'memory', ...options.env });
+  const clock = options.clock ?? createManualClock(options.startMs ?? T0);
+  const config = loadConfig({ STORAGE: 'memory', ...NO_LIMITS_ENV, ...options.env });
   const app = createApp({ config, storage, clock, log, ...(options.webRoot ? { webRoot: options.webRoot } : {}) });
   return { app, storage, clock, log, logs };
+}
+
+/** A manual clock and a memory storage that expires keys and counter windows by it. */
+export function clockedStorage(startMs = T0, store?: MemoryStore): { clock: ManualClock; storage: MemoryStorage } {
+  const clock = createManualClock(startMs);
+  return { clock, storage: createMemoryStorage({ now: () => clock.nowMs(), ...(store ? { store } : {}) }) };
 }
 
 /** A JSON request. */

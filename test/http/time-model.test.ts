@@ -46,10 +46,10 @@ describe('time model (DESIGN §2)', () => {
   it('keeps sub-minute remainders instead of rounding them away', async () => {
     const { app, clock } = createTestApp();
     await state(app);
-    // 40 s at a time: a request that does not complete a minute writes nothing,
-    // and the next one still counts those seconds.
+    // 40 s at a time: a request that does not complete a minute writes nothing (and answers the
+    // stored instant, never one ahead of it: issue #5), and the next one still counts those seconds.
     clock.advance(40_000);
-    expect((await state(app)).pet_time).toBe('2026-03-01T08:00:40.000Z');
+    expect((await state(app)).pet_time).toBe('2026-03-01T08:00:00.000Z');
     clock.advance(40_000);
     expect((await state(app)).pet_time).toBe('2026-03-01T08:01:20.000Z');
     clock.advance(40_000);

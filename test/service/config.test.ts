@@ -96,6 +96,54 @@ describe('loadConfig', () => {
     expect(problems.length).toBeGreaterThanOrEqual(7);
   });
 
+  it('reads the access, rate-limit and proxy variables of issue #5, with their defaults', () => {
+    expect(loadConfig({})).toMatchObject({
+      adminToken: null,
+      readsRequireAuth: false,
+      rateLimits: { perPet: 120, perClient: 300, windowSeconds: 60 },
+      trustProxy: false,
+    });
+    expect(loadConfig({ VERCEL: '1', REDIS_URL: 'redis://r:6379' }).trustProxy).toBe(true);
+    const config = loadConfig({
+      ADMIN_TOKEN: 'a-long-admin-token-123',
+      READS_REQUIRE_AUTH: 'true',
+      RATE_LIMIT_PER_PET: '0',
+      RATE_LIMIT_PER_CLIENT: '1000',
+      RATE_LIMIT_WINDOW_SECONDS: '10',
+      TRUST_PROXY: 'no',
+      VERCEL: '1',
+      REDIS_URL: 'redis://r:6379',
+    });
+    expect(config).toMatchObject({
+      adminToken: 'a-long-admin-token-123',
+      readsRequireAuth: true,
+      rateLimits: { perPet: 0, perClient: 1000, windowSeconds: 10 },
+      trustProxy: false,
+    });
+    expect(Object.isFrozen(config.rateLimits)).toBe(true);
+  });
+
+  it('refuses bad access, rate-limit, proxy and CORS values, without echoing the admin token', () => {
+    const problems = problemsOf({
+      ADMIN_TOKEN: 'short secret',
+      READS_REQUIRE_AUTH: 'maybe',
+      RATE_LIMIT_PER_PET: '-1',
+      RATE_LIMIT_PER_CLIENT: '1.5',
+      RATE_LIMIT_WINDOW_SECONDS: '0',
+      TRUST_PROXY: 'sometimes',
+      CORS_ORIGINS: 'https://ok.example, https://bad.example/path',
+    });
+    const text = problems.join('\n');
+    for (const name of ['ADMIN_TOKEN', 'READS_REQUIRE_AUTH', 'RATE_LIMIT_PER_PET', 'RATE_LIMIT_PER_CLIENT', 'RATE_LIMIT_WINDOW_SECONDS', 'TRUST_PROXY', 'CORS_ORIGINS']) {
+      expect(text).toContain(name);
+    }
+    expect(text).not.toContain('short secret');
+    expect(problemsOf({ ADMIN_TOKEN: 'x'.repeat(15) }).join('\n')).toContain('ADMIN_TOKEN');
+    expect(problemsOf({ CORS_ORIGINS: 'pets.example' }).join('\n')).toContain('CORS_ORIGINS');
+    expect(loadConfig({ CORS_ORIGINS: '*' }).corsOrigins).toEqual(['*']);
+    expect(loadConfig({ CORS_ORIGINS: 'http://localhost:5173' }).corsOrigins).toEqual(['http://localhost:5173']);
+  });
+
   it('names a REST URL put where a redis:// URL belongs', () => {
     expect(problemsOf({ REDIS_URL: 'https://h.upstash.io' }).join('\n')).toMatch(/REDIS_URL.*KV_REST_API_URL/);
   });

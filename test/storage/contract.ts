@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM_NAMES, type SystemName } from '../../src/engine/types.js';
 import { InvalidInputError } from '../../src/errors.js';
-import type { JsonObject, PetMeta, SaveRequest, StorageDriver } from '../../src/storage/index.js';
+import type { HitRequest, JsonObject, PetMeta, SaveRequest, StorageDriver } from '../../src/storage/index.js';
 
 export interface StorageHarness {
   /**
@@ -265,6 +265,98 @@ export function describeStorageContract(name: string, setup: () => StorageHarnes
       expect(driver.roundTrips() - before).toBe(1);
       await harness.advance(550);
       expect((await driver.hit('ratelimit', subject, 400)).count).toBe(1);
+    });
+
+    it('counts hits and loads the pet in one round trip (loadCounted), the record identical to load()', async () => {
+      const id = petId('counted');
+      const address = `2001:db8::${Math.floor(Math.random() * 0xffff).toString(16)}`;
+      await driver.save(id, {
+        expectedVersion: 0,
+        meta: metaFor(1),
+        systems: sampleSystems(3),
+        extras: [{ name: 'idem:0a1b', value: '{"status":200}', ttlMs: 60_000 }],
+      });
+      const hits: HitRequest[] = [
+        { purpose: 'ratelimit', subject: address, windowMs: 400 },
+        { purpose: 'ratelimit', subject: `${address}:${id}`, windowMs: 60_000 },
+        { purpose: 'writes', subject: id, windowMs: 400 },
+      ];
+      const extras = ['idem:0a1b', 'idem:beef'];
+      // The first script call on a server may need EVAL after NOSCRIPT; measure once it is known.
+      await driver.loadCounted(petId('warm-up'), { hits: [{ purpose: 'warm-up', subject: id, windowMs: 1000 }] });
+      const before = driver.roundTrips();
+      const first = await driver.loadCounted(id, { extras, hits });
+      expect(driver.roundTrips() - before).toBe(1);
+      expect(first.record).toEqual(await driver.load(id, { extras }));
+      expect(first.record).toEqual({
+        version: 1,
+        meta: metaFor(1),
+        systems: sampleSystems(3),
+        extras: { 'idem:0a1b': '{"status":200}', 'idem:beef': null },
+      });
+      expect(first.hits.map((hit) => hit.count)).toEqual([1, 1, 1]);
+      for (const [index, hit] of first.hits.entries()) {
+        expect(hit.resetInMs).toBeGreaterThan(0);
+        expect(hit.resetInMs).toBeLessThanOrEqual(hits[index]?.windowMs ?? 0);
+      }
+      const second = await driver.loadCounted(id, { extras, hits });
+      expect(second.hits.map((hit) => hit.count)).toEqual([2, 2, 2]);
+      expect(second.record).toEqual(first.record);
+      // The same counters as hit(): the two count together.
+      expect((await driver.hit('ratelimit', address, 400)).count).toBe(3);
+      expect((await driver.loadCounted(id, { hits: hits.slice(0, 1) })).hits).toMatchObject([{ count: 4 }]);
+      // Each window resets on its own.
+      await harness.advance(550);
+      const later = await driver.loadCounted(id, { hits });
+      expect(later.hits.map((hit) => hit.count)).toEqual([1, 3, 1]);
+      expect(later.record).toEqual(await driver.load(id));
+    });
+
+    it('counts hits for a missing pet (record null), in order, a repeated counter twice', async () => {
+      const id = petId('counted-missing');
+      const subject = `::ffff:10.0.${Math.floor(Math.random() * 255)}.1`;
+      const hit: HitRequest = { purpose: 'ratelimit', subject, windowMs: 60_000 };
+      const before = driver.roundTrips();
+      const result = await driver.loadCounted(id, { extras: ['idem:aa'], hits: [hit, hit, { ...hit, subject: '../..' }] });
+      expect(driver.roundTrips() - before).toBe(1);
+      expect(result.record).toBeNull();
+      expect(result.hits.map((entry) => entry.count)).toEqual([1, 2, expect.any(Number)]);
+      expect((await driver.hit('ratelimit', subject, 60_000)).count).toBe(3);
+      expect(await driver.load(id)).toBeNull(); // counting wrote nothing of the pet
+      expect((await harness.listKeys()).filter((key) => key.includes(id))).toEqual([]);
+    });
+
+    it('loadCounted without hits is load() in one round trip', async () => {
+      const id = petId('counted-none');
+      await driver.save(id, { expectedVersion: 0, meta: metaFor(1), systems: sampleSystems() });
+      const before = driver.roundTrips();
+      const result = await driver.loadCounted(id, { hits: [] });
+      expect(driver.roundTrips() - before).toBe(1);
+      expect(result).toEqual({ record: await driver.load(id), hits: [] });
+    });
+
+    it('checks every hit and the pet id of loadCounted before counting anything', async () => {
+      const subject = `check-${petId('subject')}`;
+      const good: HitRequest = { purpose: 'ratelimit', subject, windowMs: 1000 };
+      const id = petId('counted-checks');
+      const cases: Array<[HitRequest, ErrorConstructor]> = [
+        [{ purpose: 'Rate', subject, windowMs: 1000 }, TypeError],
+        [{ purpose: 'rate:limit', subject, windowMs: 1000 }, TypeError],
+        [{ purpose: 'ratelimit', subject: '', windowMs: 1000 }, TypeError],
+        [{ purpose: 'ratelimit', subject: 'a\nb', windowMs: 1000 }, TypeError],
+        [{ purpose: 'ratelimit', subject: 'x'.repeat(201), windowMs: 1000 }, TypeError],
+        [{ purpose: 'ratelimit', subject, windowMs: 0 }, RangeError],
+        [{ purpose: 'ratelimit', subject, windowMs: 1.5 }, RangeError],
+      ];
+      const before = await harness.listKeys();
+      for (const [bad, type] of cases) {
+        await expect(driver.loadCounted(id, { hits: [good, bad] }), JSON.stringify(bad)).rejects.toThrow(type);
+      }
+      const invalidId = await driver.loadCounted('a:b', { hits: [good] }).catch((caught: unknown) => caught);
+      expect(invalidId).toBeInstanceOf(InvalidInputError);
+      await expect(driver.loadCounted(id, { extras: ['rhythm'], hits: [good] })).rejects.toThrow(TypeError);
+      expect(await harness.listKeys()).toEqual(before);
+      expect((await driver.hit('ratelimit', subject, 1000)).count).toBe(1);
     });
 
     it('removes every key of a pet, extras included, and nothing else', async () => {

@@ -10,6 +10,8 @@ import { createFileStorage } from '../../src/storage/index.js';
 import { describeStorageContract, metaFor, petId, sampleSystems } from './contract.js';
 
 const run = promisify(execFile);
+/** Above the largest pid_max (2^22): never a live process. */
+const DEAD_PID = 2 ** 22 + 12_345;
 const fixture = fileURLToPath(new URL('./fixtures/file-increment.ts', import.meta.url));
 
 async function listFiles(root: string, prefix = ''): Promise<string[]> {
@@ -114,13 +116,133 @@ describe('file storage', () => {
     // Held by a live process (this one, as seen from another host): only its age can free it.
     await writeFile(lockPath, JSON.stringify({ pid: process.pid, host: 'elsewhere', token: 't', at: 0 }));
     const busy = createFileStorage({ dir, lockTimeoutMs: 150, staleLockMs: 10_000 });
-    await expect(busy.save(id, { expectedVersion: 0, meta: metaFor(1), systems: {} })).rejects.toBeInstanceOf(
-      StorageUnavailableError,
-    );
+    const error = await busy.save(id, { expectedVersion: 0, meta: metaFor(1), systems: {} }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(StorageUnavailableError);
+    // The message reaches clients (503 body): it names the pet, never a path.
+    expect((error as Error).message).toMatch(new RegExp(`^pet ${id} is busy`));
+    expect((error as Error).message).not.toContain(dir);
+    expect((error as Error).message).not.toContain('.lock');
     const old = new Date(Date.now() - 60_000);
     await utimes(lockPath, old, old);
     expect((await busy.save(id, { expectedVersion: 0, meta: metaFor(1), systems: {} })).ok).toBe(true);
     await expect(stat(lockPath)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  // A crash between creating a lock and writing its owner into it (older versions did that in two
+  // steps) leaves an empty or cut-off lock: it must not hold the pet for staleLockMs.
+  for (const [kind, content] of [
+    ['empty', ''],
+    ['cut off', '{"pid":'],
+    ['garbled', '\u0000\u0000 not a lock'],
+  ] as const) {
+    it(`takes over a lock file left ${kind} about a second after it was written, at once when older`, async () => {
+      const storage = createFileStorage({ dir });
+      const id = petId(`lock-${kind.replace(' ', '-')}`);
+      await mkdir(path.join(dir, id), { recursive: true });
+      const lockPath = path.join(dir, id, '.lock');
+      await writeFile(lockPath, content);
+      let started = Date.now();
+      expect((await storage.save(id, { expectedVersion: 0, meta: metaFor(1), systems: {} })).ok).toBe(true);
+      const fresh = Date.now() - started;
+      expect(fresh).toBeGreaterThanOrEqual(800); // a lock being written by an older version is left alone
+      expect(fresh).toBeLessThan(1800);
+      await writeFile(lockPath, content);
+      const old = new Date(Date.now() - 5000);
+      await utimes(lockPath, old, old);
+      started = Date.now();
+      expect((await storage.save(id, { expectedVersion: 1, meta: metaFor(2), systems: {} })).ok).toBe(true);
+      expect(Date.now() - started).toBeLessThan(500);
+      expect(await readdir(path.join(dir, id))).toEqual(['pet.json']);
+    });
+  }
+
+  it('takes over at once a lock of a dead process written just now, and leaves no lock files', async () => {
+    const storage = createFileStorage({ dir });
+    const id = petId('lock-dead');
+    await storage.save(id, { expectedVersion: 0, meta: metaFor(1), systems: {} });
+    await writeFile(path.join(dir, id, '.lock'), JSON.stringify({ pid: DEAD_PID, host: hostname(), token: 'x', at: Date.now() }));
+    const started = Date.now();
+    expect((await storage.save(id, { expectedVersion: 1, meta: metaFor(2), systems: {} })).ok).toBe(true);
+    expect(Date.now() - started).toBeLessThan(300);
+    expect(await readdir(path.join(dir, id))).toEqual(['pet.json']);
+  });
+
+  it("takes over at once a lock with this process's pid written before it started (a restarted container)", async () => {
+    const storage = createFileStorage({ dir, lockTimeoutMs: 300 });
+    const id = petId('lock-predecessor');
+    await mkdir(path.join(dir, id), { recursive: true });
+    const lockPath = path.join(dir, id, '.lock');
+    const predecessor = { pid: process.pid, host: hostname(), token: 'before', at: performance.timeOrigin - 60_000 };
+    await writeFile(lockPath, JSON.stringify(predecessor));
+    const started = Date.now();
+    expect((await storage.save(id, { expectedVersion: 0, meta: metaFor(1), systems: {} })).ok).toBe(true);
+    expect(Date.now() - started).toBeLessThan(300);
+    // The same pid, written since this process started, with a token it does not hold: left alone.
+    await writeFile(lockPath, JSON.stringify({ ...predecessor, token: 'unknown', at: Date.now() }));
+    await expect(storage.save(id, { expectedVersion: 1, meta: metaFor(2), systems: {} })).rejects.toBeInstanceOf(
+      StorageUnavailableError,
+    );
+    await rm(lockPath);
+  });
+
+  it('removes temp files of killed writes when the lock is taken, and keeps live ones', async () => {
+    const storage = createFileStorage({ dir });
+    const id = petId('temps');
+    const folder = path.join(dir, id);
+    await storage.save(id, { expectedVersion: 0, meta: metaFor(1), systems: sampleSystems() });
+    const minutesAgo = new Date(Date.now() - 2 * 60_000);
+    const debris = [
+      `pet.json.${DEAD_PID}.0a1b2c3d4e5f.tmp`, // dead writer, fresh
+      `pet.json.${process.pid}.00aa00aa00aa.tmp`, // a live pid, but two minutes old
+      `.lock.${DEAD_PID}.0123456789abcdef.tmp`, // a lock being created when its process died
+      `.lock.stale.${DEAD_PID}.abcd1234`, // a stale lock moved aside when its taker died
+    ];
+    const kept = [
+      `pet.json.${process.ppid}.bbbbbbbbbbbb.tmp`, // a live process, fresh: may still be renamed
+      'notes.txt', // not ours
+      'pet.json.backup',
+    ];
+    for (const name of [...debris, ...kept]) await writeFile(path.join(folder, name), '{"meta":');
+    await utimes(path.join(folder, debris[1] as string), minutesAgo, minutesAgo);
+    // A load takes no lock and leaves everything as it is.
+    expect((await storage.load(id))?.version).toBe(1);
+    expect((await readdir(folder)).length).toBe(1 + debris.length + kept.length);
+    expect((await storage.save(id, { expectedVersion: 1, meta: metaFor(2), systems: {} })).ok).toBe(true);
+    expect((await readdir(folder)).sort()).toEqual(['pet.json', ...kept].sort());
+    expect((await storage.load(id))?.systems).toEqual(sampleSystems());
+  });
+
+  it("removes a counter's temp files when its lock is taken over from a dead process", async () => {
+    const storage = createFileStorage({ dir });
+    const subject = `::ffff:${process.pid}`;
+    const name = subject.replace(/:/g, '%3A');
+    expect((await storage.hit('crashed', subject, 60_000)).count).toBe(1);
+    const folder = path.join(dir, '~crashed');
+    await writeFile(path.join(folder, `${name}.lock`), JSON.stringify({ pid: DEAD_PID, host: hostname(), token: 'x', at: Date.now() }));
+    await writeFile(path.join(folder, `${name}.json.${DEAD_PID}.0a1b2c3d4e5f.tmp`), '{"count":');
+    await writeFile(path.join(folder, `other.json.${DEAD_PID}.0a1b2c3d4e5f.tmp`), '{"count":'); // another counter's
+    const started = Date.now();
+    const counted = await storage.loadCounted(petId('nobody'), { hits: [{ purpose: 'crashed', subject, windowMs: 60_000 }] });
+    expect(Date.now() - started).toBeLessThan(300);
+    expect(counted).toEqual({ record: null, hits: [{ count: 2, resetInMs: expect.any(Number) }] });
+    expect((await readdir(folder)).sort()).toEqual([`${name}.json`, `other.json.${DEAD_PID}.0a1b2c3d4e5f.tmp`].sort());
+  });
+
+  it('counts loadCounted hits under the counter lock: a busy counter is a 503 naming no path', async () => {
+    const storage = createFileStorage({ dir, lockTimeoutMs: 150 });
+    const subject = '2001:db8::busy';
+    await storage.hit('slow', subject, 60_000);
+    const lockPath = path.join(dir, '~slow', `${subject.replace(/:/g, '%3A')}.lock`);
+    // Held by a live process elsewhere: only its age could free it.
+    await writeFile(lockPath, JSON.stringify({ pid: process.pid, host: 'elsewhere', token: 't', at: Date.now() }));
+    const error = await storage
+      .loadCounted(petId('busy'), { hits: [{ purpose: 'slow', subject, windowMs: 60_000 }] })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(StorageUnavailableError);
+    expect((error as Error).message).toMatch(/^the slow counter is busy/);
+    expect((error as Error).message).not.toContain(dir);
+    await rm(lockPath);
+    expect((await storage.hit('slow', subject, 60_000)).count).toBe(2);
   });
 
   it('ignores a temp file left by a crash mid-write', async () => {
@@ -146,9 +268,13 @@ describe('file storage', () => {
     const file = path.join(dir, 'not-a-folder');
     await writeFile(file, 'x');
     const storage = createFileStorage({ dir: file });
-    await expect(storage.save(petId('x'), { expectedVersion: 0, meta: metaFor(1), systems: {} })).rejects.toBeInstanceOf(
-      StorageUnavailableError,
-    );
+    const error = await storage.save(petId('x'), { expectedVersion: 0, meta: metaFor(1), systems: {} }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(StorageUnavailableError);
+    expect((error as Error).message).toMatch(/^file storage failed: .+ \(E[A-Z]+/);
+    expect((error as Error).message).not.toContain(dir);
     await expect(storage.ping()).rejects.toBeInstanceOf(StorageUnavailableError);
+    const loadError = await storage.loadCounted(petId('x'), { hits: [] }).catch((caught: unknown) => caught);
+    expect(loadError).toBeInstanceOf(StorageUnavailableError);
+    expect((loadError as Error).message).not.toContain(dir);
   });
 });

@@ -110,6 +110,41 @@ describeWithRedis('redis (TCP)', () => {
       expect(driver.roundTrips() - before).toBe(1);
     });
 
+    it('counts a load with hits in one EVALSHA (EVAL once on NOSCRIPT), under life_~<purpose>:<subject>', async () => {
+      const id = petId('counted');
+      const subject = `2001:db8::${Math.floor(Math.random() * 0xffff).toString(16)}`;
+      await driver.save(id, { expectedVersion: 0, meta: metaFor(1), systems: sampleSystems() });
+      await admin.sendCommand(['SCRIPT', 'FLUSH']);
+      let before = driver.roundTrips();
+      const first = await driver.loadCounted(id, { hits: [{ purpose: 'ratelimit', subject, windowMs: 60_000 }] });
+      expect(driver.roundTrips() - before).toBe(2); // EVALSHA → NOSCRIPT → EVAL
+      expect(first.hits).toMatchObject([{ count: 1 }]);
+      expect(first.record).toEqual(await driver.load(id));
+      before = driver.roundTrips();
+      expect((await driver.loadCounted(id, { hits: [{ purpose: 'ratelimit', subject, windowMs: 60_000 }] })).hits).toMatchObject([
+        { count: 2 },
+      ]);
+      expect(driver.roundTrips() - before).toBe(1);
+      expect(await admin.sendCommand(['GET', `life_~ratelimit:${subject}`])).toBe('2');
+      const left = Number(await admin.sendCommand(['PTTL', `life_~ratelimit:${subject}`]));
+      expect(left).toBeGreaterThan(50_000);
+      expect(left).toBeLessThanOrEqual(60_000);
+    });
+
+    it('gives a counter found without an expiry a window, and counts even when the pet is corrupt', async () => {
+      const id = petId('counted-corrupt');
+      const subject = `no-ttl-${id}`;
+      await admin.sendCommand(['SET', `life_~ratelimit:${subject}`, '7']);
+      await admin.sendCommand(['SET', `life_${id}:meta`, '{"pet_name":"no version"}']);
+      await expect(driver.loadCounted(id, { hits: [{ purpose: 'ratelimit', subject, windowMs: 5000 }] })).rejects.toBeInstanceOf(
+        CorruptStateError,
+      );
+      expect(await admin.sendCommand(['GET', `life_~ratelimit:${subject}`])).toBe('8');
+      const left = Number(await admin.sendCommand(['PTTL', `life_~ratelimit:${subject}`]));
+      expect(left).toBeGreaterThan(0);
+      expect(left).toBeLessThanOrEqual(5000);
+    });
+
     it('reports a stored meta that is not ours as corrupt, on load and on save', async () => {
       const id = petId('corrupt');
       await admin.sendCommand(['SET', `life_${id}:meta`, '{"pet_name":"no version"}']);

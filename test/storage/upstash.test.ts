@@ -66,6 +66,23 @@ describeWithRedis('upstash (REST, through a local fake backed by Redis)', () => 
       expect(fake.log.slice(-2).map((command) => command[0]?.toLowerCase())).toEqual(['evalsha', 'mget']);
     });
 
+    it('sends one HTTP request (EVALSHA) per counted load, values byte for byte', async () => {
+      const id = petId('counted');
+      const systems = { stats: { feed: 1, play: 0, greet: 0 }, mood: { note: '12345678901234567890', emoji: '🐱' } };
+      await driver.save(id, { expectedVersion: 0, meta: metaFor(1), systems });
+      const hits = [{ purpose: 'ratelimit', subject: `2001:db8::${id.length}:${id}`, windowMs: 60_000 }];
+      await driver.loadCounted(petId('warm-up'), { hits });
+      const requests = fake.requests();
+      const trips = driver.roundTrips();
+      const result = await driver.loadCounted(id, { extras: ['idem:01'], hits });
+      expect(fake.requests() - requests).toBe(1);
+      expect(driver.roundTrips() - trips).toBe(1);
+      expect(fake.log.at(-1)?.[0]?.toLowerCase()).toBe('evalsha');
+      expect(result.hits).toMatchObject([{ count: 2 }]);
+      expect(result.record).toEqual({ version: 1, meta: metaFor(1), systems, extras: { 'idem:01': null } });
+      expect(result.record).toEqual(await driver.load(id, { extras: ['idem:01'] }));
+    });
+
     it('returns stored values byte for byte (no automatic JSON parsing)', async () => {
       const id = petId('bytes');
       // A value automatic deserialization would mangle: a big numeric string inside a JSON object.

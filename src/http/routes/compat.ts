@@ -2,13 +2,21 @@
  * The original server's routes (upstream-facts §5.1), same behaviour on the same engine, in its
  * envelope `{success, data, timestamp}`; errors keep the envelope too
  * (`{success: false, error: {code, message}, timestamp}`) with the right status, unlike the
- * original (which answered 200 or 500 with a traceback).
+ * original (which answered 200 or 500 with a traceback). They share the API's guards (issue #5):
+ * rate limits, a claimed pet's Bearer secret, and Idempotency-Key on the POSTs.
  */
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
-import type { Clock, PetService } from '../../service/index.js';
+import {
+  catchupOperation,
+  interactOperation,
+  resetOperation,
+  stateOperation,
+  type StateDocument,
+} from '../../service/index.js';
 import type { AppEnv } from '../env.js';
 import { pickLang } from '../lang.js';
+import { callPet, type PetCallDeps } from '../pet-call.js';
 import {
   CompatCatchupQuery,
   CompatDeviceQuery,
@@ -16,9 +24,9 @@ import {
   CompatErrorBody,
   CompatFeedBody,
   CompatInteractBody,
+  IDEMPOTENCY_KEY_PARAMETER,
   LangOnlyQuery,
 } from '../schemas.js';
-import { noteAnswer } from './pet.js';
 
 /** Routes answered in the original server's envelope, errors included. */
 export const COMPAT_ROUTES = [
@@ -37,9 +45,17 @@ export const compatErrors: MiddlewareHandler<AppEnv> = async (c, next) => {
 
 const json = <T>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
 const errors = {
-  400: json(CompatErrorBody, 'Bad device id, action, hours or body'),
+  400: json(CompatErrorBody, 'Bad device id, action, hours, body or Idempotency-Key'),
+  401: json(CompatErrorBody, 'The pet is claimed and no Bearer secret was sent'),
+  403: json(CompatErrorBody, 'Wrong Bearer secret'),
+  429: json(CompatErrorBody, 'Too many requests to this pet or from this client'),
   503: json(CompatErrorBody, 'Storage unavailable'),
 };
+const idempotent = {
+  parameters: [IDEMPOTENCY_KEY_PARAMETER],
+  responses: { 422: json(CompatErrorBody, 'Idempotency-Key already used for another body or route') },
+};
+const security = [{ bearer: [] }, {}];
 const jsonBody = <T>(schema: T) => ({ required: true, content: { 'application/json': { schema } } });
 
 const statusRoute = createRoute({
@@ -47,6 +63,7 @@ const statusRoute = createRoute({
   path: '/api/pet/status',
   tags: ['compat'],
   summary: 'Original server: the pet state in an envelope',
+  security,
   request: { query: CompatDeviceQuery },
   responses: { 200: json(CompatEnvelope, 'Envelope with the state document'), ...errors },
 });
@@ -56,8 +73,10 @@ const interactRoute = createRoute({
   path: '/api/pet/interact',
   tags: ['compat'],
   summary: 'Original server: interact',
+  security,
+  parameters: idempotent.parameters,
   request: { query: LangOnlyQuery, body: jsonBody(CompatInteractBody) },
-  responses: { 200: json(CompatEnvelope, 'Envelope with `action` and the state'), ...errors },
+  responses: { 200: json(CompatEnvelope, 'Envelope with `action` and the state'), ...errors, ...idempotent.responses },
 });
 
 const feedRoute = createRoute({
@@ -65,8 +84,10 @@ const feedRoute = createRoute({
   path: '/api/pet/feed',
   tags: ['compat'],
   summary: 'Original server: feed (food_type is accepted and ignored)',
+  security,
+  parameters: idempotent.parameters,
   request: { query: LangOnlyQuery, body: jsonBody(CompatFeedBody) },
-  responses: { 200: json(CompatEnvelope, 'Envelope with action "feed" and the state'), ...errors },
+  responses: { 200: json(CompatEnvelope, 'Envelope with action "feed" and the state'), ...errors, ...idempotent.responses },
 });
 
 const catchupRoute = createRoute({
@@ -74,8 +95,10 @@ const catchupRoute = createRoute({
   path: '/api/pet/catchup',
   tags: ['compat'],
   summary: 'Original server: catch up (query parameters; hours defaults to 24)',
+  security,
+  parameters: idempotent.parameters,
   request: { query: CompatCatchupQuery },
-  responses: { 200: json(CompatEnvelope, 'Envelope with action "catchup", hours and the state'), ...errors },
+  responses: { 200: json(CompatEnvelope, 'Envelope with action "catchup", hours and the state'), ...errors, ...idempotent.responses },
 });
 
 const resetRoute = createRoute({
@@ -83,8 +106,10 @@ const resetRoute = createRoute({
   path: '/api/debug/reset',
   tags: ['compat'],
   summary: "Original server: reset the pet's life",
+  security,
+  parameters: idempotent.parameters,
   request: { query: CompatDeviceQuery },
-  responses: { 200: json(CompatEnvelope, 'Envelope with a message and the new state'), ...errors },
+  responses: { 200: json(CompatEnvelope, 'Envelope with a message and the new state'), ...errors, ...idempotent.responses },
 });
 
 /** Registers compatErrors on the compatibility routes; call before any middleware that may refuse a request. */
@@ -92,51 +117,61 @@ export function markCompatRoutes(app: OpenAPIHono<AppEnv>): void {
   for (const [method, path] of COMPAT_ROUTES) app.on(method, path, compatErrors);
 }
 
-export function registerCompatRoutes(app: OpenAPIHono<AppEnv>, service: PetService, clock: Clock): void {
-  const timestamp = () => new Date(clock.nowMs()).toISOString();
+export function registerCompatRoutes(app: OpenAPIHono<AppEnv>, deps: PetCallDeps): void {
+  const timestamp = (nowMs: number) => new Date(nowMs).toISOString();
+  const envelope =
+    <E extends object>(extra: E) =>
+    (data: StateDocument, nowMs: number) => ({ success: true as const, ...extra, data, timestamp: timestamp(nowMs) });
 
   app.openapi(statusRoute, async (c) => {
     const { device_id, lang } = c.req.valid('query');
-    c.set('device', device_id);
-    const answer = await service.getState(device_id, { lang: pickLang(lang, c.req.header('accept-language')) });
-    noteAnswer(c, device_id, answer);
-    return c.json({ success: true as const, data: answer.value, timestamp: timestamp() }, 200);
+    const operation = stateOperation(pickLang(lang, c.req.header('accept-language')));
+    return c.json(await callPet(c, deps, { deviceId: device_id, operation, render: envelope({}) }), 200);
   });
 
   app.openapi(interactRoute, async (c) => {
-    const { device_id, action } = c.req.valid('json');
-    c.set('device', device_id);
+    const input = c.req.valid('json');
     const lang = pickLang(c.req.valid('query').lang, c.req.header('accept-language'));
-    const answer = await service.interact(device_id, action, { lang });
-    noteAnswer(c, device_id, answer);
-    return c.json({ success: true as const, action, data: answer.value, timestamp: timestamp() }, 200);
+    const body = await callPet(c, deps, {
+      deviceId: input.device_id,
+      operation: interactOperation(input.action, lang),
+      render: envelope({ action: input.action }),
+      idempotentInput: input,
+    });
+    return c.json(body, 200);
   });
 
   app.openapi(feedRoute, async (c) => {
-    const { device_id } = c.req.valid('json');
-    c.set('device', device_id);
+    const input = c.req.valid('json');
     const lang = pickLang(c.req.valid('query').lang, c.req.header('accept-language'));
-    const answer = await service.interact(device_id, 'feed', { lang });
-    noteAnswer(c, device_id, answer);
-    return c.json({ success: true as const, action: 'feed', data: answer.value, timestamp: timestamp() }, 200);
+    const body = await callPet(c, deps, {
+      deviceId: input.device_id,
+      operation: interactOperation('feed', lang),
+      render: envelope({ action: 'feed' }),
+      idempotentInput: input,
+    });
+    return c.json(body, 200);
   });
 
   app.openapi(catchupRoute, async (c) => {
     const { device_id, hours, lang } = c.req.valid('query');
-    c.set('device', device_id);
-    const answer = await service.catchup(device_id, hours, { lang: pickLang(lang, c.req.header('accept-language')) });
-    noteAnswer(c, device_id, answer);
-    return c.json({ success: true as const, action: 'catchup', hours, data: answer.value, timestamp: timestamp() }, 200);
+    const body = await callPet(c, deps, {
+      deviceId: device_id,
+      operation: catchupOperation(hours, pickLang(lang, c.req.header('accept-language'))),
+      render: envelope({ action: 'catchup', hours }),
+      idempotentInput: { device_id, hours },
+    });
+    return c.json(body, 200);
   });
 
   app.openapi(resetRoute, async (c) => {
     const { device_id, lang } = c.req.valid('query');
-    c.set('device', device_id);
-    const answer = await service.reset(device_id, { lang: pickLang(lang, c.req.header('accept-language')) });
-    noteAnswer(c, device_id, answer);
-    return c.json(
-      { success: true as const, message: `Pet ${device_id} reset`, data: answer.value, timestamp: timestamp() },
-      200,
-    );
+    const body = await callPet(c, deps, {
+      deviceId: device_id,
+      operation: resetOperation(pickLang(lang, c.req.header('accept-language'))),
+      render: envelope({ message: `Pet ${device_id} reset` }),
+      idempotentInput: { device_id },
+    });
+    return c.json(body, 200);
   });
 }

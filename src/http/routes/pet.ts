@@ -1,14 +1,28 @@
-/** The seed's routes: `/api/pet/{device_id}/…` (DESIGN §5), plus PATCH and the forecast for the web page. */
+/**
+ * The seed's routes: `/api/pet/{device_id}/…` (DESIGN §5), plus PATCH, the forecast for the web
+ * page and the claim (issue #5). Every one reaches the pet through callPet (pet-call.ts): rate
+ * limits, the claim's access rule and, on the POSTs, Idempotency-Key.
+ */
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
-import type { Context } from 'hono';
-import type { Answer, PetService } from '../../service/index.js';
+import {
+  catchupOperation,
+  claimOperation,
+  forecastOperation,
+  interactOperation,
+  resetOperation,
+  stateOperation,
+  updateOperation,
+} from '../../service/index.js';
 import type { AppEnv } from '../env.js';
 import { pickLang } from '../lang.js';
+import { callPet, type PetCallDeps } from '../pet-call.js';
 import {
   CatchupBody,
+  ClaimSchema,
   ErrorBody,
   ForecastQuery,
   ForecastSchema,
+  IDEMPOTENCY_KEY_PARAMETER,
   InteractBody,
   LangOnlyQuery,
   PetParams,
@@ -18,15 +32,32 @@ import {
 
 const json = <T>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
 const errors = {
-  400: json(ErrorBody, 'Bad device id, action, hours, body or timezone'),
+  400: json(ErrorBody, 'Bad device id, action, hours, body, timezone or Idempotency-Key'),
+  429: json(ErrorBody, 'Too many requests to this pet or from this client (Retry-After, RateLimit headers)'),
   503: json(ErrorBody, 'Storage unavailable, or too many concurrent changes to this pet'),
+};
+const readErrors = {
+  ...errors,
+  401: json(ErrorBody, 'Claimed pet, READS_REQUIRE_AUTH on, and no Bearer secret'),
+  403: json(ErrorBody, 'Claimed pet, READS_REQUIRE_AUTH on, and a wrong Bearer secret'),
+};
+const changeErrors = {
+  ...errors,
+  401: json(ErrorBody, 'The pet is claimed and no Bearer secret was sent (WWW-Authenticate: Bearer)'),
+  403: json(ErrorBody, 'The Bearer secret is neither the pet\'s nor the admin token'),
 };
 const jsonBody = <T>(schema: T) => ({ required: true, content: { 'application/json': { schema } } });
 const withBodyErrors = {
-  ...errors,
+  ...changeErrors,
   413: json(ErrorBody, 'Body larger than the limit'),
   415: json(ErrorBody, 'Body not sent as application/json'),
 };
+const idempotent = {
+  parameters: [IDEMPOTENCY_KEY_PARAMETER],
+  422: json(ErrorBody, 'Idempotency-Key already used for another body or route'),
+};
+/** Open unless claimed: the claim's secret, or the admin token. */
+const security = [{ bearer: [] }, {}];
 
 const stateRoute = createRoute({
   method: 'get',
@@ -35,8 +66,9 @@ const stateRoute = createRoute({
   summary: 'The pet, brought to now (created on first sight)',
   description:
     'Advances the pet from its last stored instant to now. After more than an hour away the answer carries an `away` report.',
+  security,
   request: { params: PetParams, query: LangOnlyQuery },
-  responses: { 200: json(StateDocumentSchema, 'The state document'), ...errors },
+  responses: { 200: json(StateDocumentSchema, 'The state document'), ...readErrors },
 });
 
 const interactRoute = createRoute({
@@ -44,8 +76,14 @@ const interactRoute = createRoute({
   path: '/api/pet/{device_id}/interact',
   tags: ['pet'],
   summary: 'Feed, play with or greet the pet',
+  security,
+  parameters: idempotent.parameters,
   request: { params: PetParams, query: LangOnlyQuery, body: jsonBody(InteractBody) },
-  responses: { 200: json(StateDocumentSchema, 'The state after the interaction, with `interaction`'), ...withBodyErrors },
+  responses: {
+    200: json(StateDocumentSchema, 'The state after the interaction, with `interaction`'),
+    ...withBodyErrors,
+    422: idempotent[422],
+  },
 });
 
 const catchupRoute = createRoute({
@@ -54,17 +92,21 @@ const catchupRoute = createRoute({
   tags: ['pet'],
   summary: "Fast-forward the pet's own clock by some simulated hours",
   description: 'Answers the new state with a `catchup` report: ticks simulated, sleeps, lowest energy, a summary and the time it took.',
+  security,
+  parameters: idempotent.parameters,
   request: { params: PetParams, query: LangOnlyQuery, body: jsonBody(CatchupBody) },
-  responses: { 200: json(StateDocumentSchema, 'The state after catching up, with `catchup`'), ...withBodyErrors },
+  responses: { 200: json(StateDocumentSchema, 'The state after catching up, with `catchup`'), ...withBodyErrors, 422: idempotent[422] },
 });
 
 const resetRoute = createRoute({
   method: 'post',
   path: '/api/pet/{device_id}/reset',
   tags: ['pet'],
-  summary: "Start the pet's life over (keeps its name and timezone)",
+  summary: "Start the pet's life over (keeps its name, timezone and claim)",
+  security,
+  parameters: idempotent.parameters,
   request: { params: PetParams, query: LangOnlyQuery },
-  responses: { 200: json(StateDocumentSchema, 'The new life'), ...errors },
+  responses: { 200: json(StateDocumentSchema, 'The new life'), ...changeErrors, 422: idempotent[422] },
 });
 
 const patchRoute = createRoute({
@@ -73,6 +115,7 @@ const patchRoute = createRoute({
   tags: ['pet'],
   summary: 'Rename the pet or move it to another timezone',
   description: 'A new timezone shifts its external day at once; its body clock follows over days (jet lag).',
+  security,
   request: { params: PetParams, query: LangOnlyQuery, body: jsonBody(PetPatchBody) },
   responses: { 200: json(StateDocumentSchema, 'The updated state'), ...withBodyErrors },
 });
@@ -82,72 +125,91 @@ const forecastRoute = createRoute({
   path: '/api/pet/{device_id}/forecast',
   tags: ['pet'],
   summary: 'The next hours of the pet, simulated without saving anything',
+  security,
   request: { params: PetParams, query: ForecastQuery },
-  responses: { 200: json(ForecastSchema, 'Sampled points from now'), ...errors },
+  responses: { 200: json(ForecastSchema, 'Sampled points from now'), ...readErrors },
 });
 
-/** Leaves the pet and the storage cost on the context for the request log. */
-export function noteAnswer(c: Context<AppEnv>, deviceId: string, answer: Answer<unknown>): void {
-  c.set('device', deviceId);
-  c.set('roundTrips', answer.roundTrips);
-}
+const claimRoute = createRoute({
+  method: 'post',
+  path: '/api/pet/{device_id}/claim',
+  tags: ['pet'],
+  summary: 'Claim the pet: from now on, changing it needs the secret answered here, once',
+  description:
+    'Answers 201 with a secret (256 random bits, base64url); only its SHA-256 is stored. Changes to a claimed pet need `Authorization: Bearer <secret>` (its reads too when READS_REQUIRE_AUTH is on); the admin token opens every pet.',
+  security,
+  request: { params: PetParams },
+  responses: {
+    201: json(ClaimSchema, 'The secret, shown once'),
+    ...changeErrors,
+    409: json(ErrorBody, 'The pet is already claimed'),
+  },
+});
 
-export function registerPetRoutes(app: OpenAPIHono<AppEnv>, service: PetService): void {
+export function registerPetRoutes(app: OpenAPIHono<AppEnv>, deps: PetCallDeps): void {
   app.openapi(stateRoute, async (c) => {
-    const { device_id } = c.req.valid('param');
-    c.set('device', device_id);
+    const deviceId = c.req.valid('param').device_id;
     const lang = pickLang(c.req.valid('query').lang, c.req.header('accept-language'));
-    const answer = await service.getState(device_id, { lang });
-    noteAnswer(c, device_id, answer);
-    return c.json(answer.value, 200);
+    const body = await callPet(c, deps, { deviceId, operation: stateOperation(lang), render: (document) => document });
+    return c.json(body, 200);
   });
 
   app.openapi(interactRoute, async (c) => {
-    const { device_id } = c.req.valid('param');
-    c.set('device', device_id);
+    const deviceId = c.req.valid('param').device_id;
     const lang = pickLang(c.req.valid('query').lang, c.req.header('accept-language'));
-    const answer = await service.interact(device_id, c.req.valid('json').action, { lang });
-    noteAnswer(c, device_id, answer);
-    return c.json(answer.value, 200);
+    const input = c.req.valid('json');
+    const body = await callPet(c, deps, {
+      deviceId,
+      operation: interactOperation(input.action, lang),
+      render: (document) => document,
+      idempotentInput: input,
+    });
+    return c.json(body, 200);
   });
 
   app.openapi(catchupRoute, async (c) => {
-    const { device_id } = c.req.valid('param');
-    c.set('device', device_id);
+    const deviceId = c.req.valid('param').device_id;
     const lang = pickLang(c.req.valid('query').lang, c.req.header('accept-language'));
-    const answer = await service.catchup(device_id, c.req.valid('json').hours, { lang });
-    noteAnswer(c, device_id, answer);
-    return c.json(answer.value, 200);
+    const input = c.req.valid('json');
+    const body = await callPet(c, deps, {
+      deviceId,
+      operation: catchupOperation(input.hours, lang),
+      render: (document) => document,
+      idempotentInput: input,
+    });
+    return c.json(body, 200);
   });
 
   app.openapi(resetRoute, async (c) => {
-    const { device_id } = c.req.valid('param');
-    c.set('device', device_id);
+    const deviceId = c.req.valid('param').device_id;
     const lang = pickLang(c.req.valid('query').lang, c.req.header('accept-language'));
-    const answer = await service.reset(device_id, { lang });
-    noteAnswer(c, device_id, answer);
-    return c.json(answer.value, 200);
+    const body = await callPet(c, deps, { deviceId, operation: resetOperation(lang), render: (document) => document, idempotentInput: {} });
+    return c.json(body, 200);
   });
 
   app.openapi(patchRoute, async (c) => {
-    const { device_id } = c.req.valid('param');
-    c.set('device', device_id);
+    const deviceId = c.req.valid('param').device_id;
     const lang = pickLang(c.req.valid('query').lang, c.req.header('accept-language'));
-    const body = c.req.valid('json');
+    const input = c.req.valid('json');
     const update: { pet_name?: string; timezone?: string } = {};
-    if (body.pet_name !== undefined) update.pet_name = body.pet_name;
-    if (body.timezone !== undefined) update.timezone = body.timezone;
-    const answer = await service.update(device_id, update, { lang });
-    noteAnswer(c, device_id, answer);
-    return c.json(answer.value, 200);
+    if (input.pet_name !== undefined) update.pet_name = input.pet_name;
+    if (input.timezone !== undefined) update.timezone = input.timezone;
+    const body = await callPet(c, deps, { deviceId, operation: updateOperation(update, lang), render: (document) => document });
+    return c.json(body, 200);
   });
 
   app.openapi(forecastRoute, async (c) => {
-    const { device_id } = c.req.valid('param');
-    c.set('device', device_id);
+    const deviceId = c.req.valid('param').device_id;
     const query = c.req.valid('query');
-    const answer = await service.forecast(device_id, { hours: query.hours, stepMinutes: query.step_minutes });
-    noteAnswer(c, device_id, answer);
-    return c.json(answer.value, 200);
+    const operation = forecastOperation({ hours: query.hours, stepMinutes: query.step_minutes });
+    const body = await callPet(c, deps, { deviceId, operation, render: (forecast) => forecast });
+    return c.json(body, 200);
+  });
+
+  app.openapi(claimRoute, async (c) => {
+    const deviceId = c.req.valid('param').device_id;
+    // Never idempotent: a stored answer would keep the secret in storage.
+    const body = await callPet(c, deps, { deviceId, operation: claimOperation(), render: (claim) => claim, status: 201 });
+    return c.json(body, 201);
   });
 }

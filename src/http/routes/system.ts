@@ -72,6 +72,11 @@ export function registerSystemRoutes(app: OpenAPIHono<AppEnv>, deps: SystemRoute
     }
   });
 
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: "A claimed pet's secret (from POST /api/pet/{device_id}/claim) or the admin token. Unclaimed pets need none.",
+  });
   app.doc('/openapi.json', {
     openapi: '3.0.3',
     info: {
@@ -79,7 +84,9 @@ export function registerSystemRoutes(app: OpenAPIHono<AppEnv>, deps: SystemRoute
       version: deps.version,
       description:
         'Virtual pets with an inner life that goes on while nobody is looking. Errors: `{"error": {"code", "message"}}`; ' +
-        'the compatibility routes (tag `compat`) answer in the original server\'s envelope `{success, data, timestamp}`.',
+        'the compatibility routes (tag `compat`) answer in the original server\'s envelope `{success, data, timestamp}`. ' +
+        'Every pet route is rate limited per pet and per client (429 with Retry-After; RateLimit and RateLimit-Policy headers); ' +
+        'a claimed pet needs `Authorization: Bearer <secret>` to change; POSTs accept an `Idempotency-Key`.',
     },
     tags: [
       { name: 'pet', description: 'The pet API' },

@@ -1,0 +1,57 @@
+/**
+ * The one way a route reaches a pet: the request's guards (Bearer secret, client address,
+ * Idempotency-Key) go to PetService.perform with the operation, and the answer comes back with
+ * its RateLimit headers (and `Idempotent-Replayed: true` when it is a stored first answer).
+ * Leaves the pet and the storage round trips on the context for the request log.
+ */
+import type { Context } from 'hono';
+import type { Answer, Operation, PetService } from '../service/index.js';
+import type { AppEnv } from './env.js';
+import { rateLimitHeaders } from './rate-limit-headers.js';
+import { bearerOf, clientAddressOf, fingerprintOf, idempotencyKeyOf } from './request-guard.js';
+
+export interface PetCallDeps {
+  service: PetService;
+  /** Take the client address from X-Forwarded-For (TRUST_PROXY). */
+  trustProxy: boolean;
+  /** A per-client limit is on: the address is needed (else it is not looked up). */
+  countsClients: boolean;
+}
+
+export interface PetCall<T, B> {
+  deviceId: string;
+  operation: Operation<T>;
+  /** The body answered (and, with an Idempotency-Key, stored) for the operation's value. */
+  render: (value: T, nowMs: number) => B;
+  /**
+   * The validated input the request acts on; given, an Idempotency-Key makes the call idempotent
+   * and this input is part of its fingerprint. Absent: the header is ignored.
+   */
+  idempotentInput?: unknown;
+  /** Status of a fresh answer. @default 200 */
+  status?: number;
+}
+
+/** Leaves the pet and the storage cost on the context for the request log. */
+export function noteAnswer(c: Context<AppEnv>, deviceId: string, answer: Answer<unknown>): void {
+  c.set('device', deviceId);
+  c.set('roundTrips', answer.roundTrips);
+}
+
+/** Runs `call` for the request in `c`; returns the body to answer with the route's status. */
+export async function callPet<T, B>(c: Context<AppEnv>, deps: PetCallDeps, call: PetCall<T, B>): Promise<B> {
+  c.set('device', call.deviceId);
+  const key = call.idempotentInput === undefined ? null : idempotencyKeyOf(c);
+  const answer = await deps.service.perform(call.deviceId, call.operation, {
+    bearer: bearerOf(c),
+    client: deps.countsClients ? clientAddressOf(c, deps.trustProxy) : null,
+    idempotency: key === null ? null : { key, fingerprint: fingerprintOf(c, call.idempotentInput) },
+    render: call.render,
+    ...(call.status === undefined ? {} : { status: call.status }),
+  });
+  noteAnswer(c, call.deviceId, answer);
+  for (const [name, value] of Object.entries(rateLimitHeaders(answer.value.limits))) c.header(name, value);
+  // The fingerprint covers method and path, so a replay's stored status is this route's status.
+  if (answer.value.replayed) c.header('Idempotent-Replayed', 'true');
+  return answer.value.body;
+}

@@ -1,0 +1,84 @@
+/**
+ * What a request brings for the guards of issue #5, read from its headers: the Bearer secret,
+ * the client's address (the socket's, or the first X-Forwarded-For hop behind a trusted proxy),
+ * the Idempotency-Key and a fingerprint of what the request asks (method, path and the validated
+ * input, canonical JSON) that a repeat must match.
+ */
+import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import type { Context } from 'hono';
+import { InvalidInputError } from '../errors.js';
+import type { AppEnv } from './env.js';
+
+/** 1–255 visible ASCII characters, bare (as Stripe) or as a structured-field string (as the IETF draft). */
+export const IDEMPOTENCY_KEY_PATTERN = /^(?:[\x21-\x7e]{1,255}|"[\x21\x23-\x5b\x5d-\x7e]{1,255}")$/;
+export const IDEMPOTENCY_KEY_MESSAGE = 'Idempotency-Key must be 1–255 visible ASCII characters (no spaces)';
+
+/** The secret of `Authorization: Bearer <secret>`; null when absent or another scheme. */
+export function bearerOf(c: Context<AppEnv>): string | null {
+  const header = c.req.header('authorization');
+  if (header === undefined) return null;
+  const match = /^Bearer +([\x21-\x7e]+) *$/i.exec(header);
+  return match?.[1] ?? null;
+}
+
+/** The Idempotency-Key (quotes of the draft's form removed); null when absent; 400 when malformed. */
+export function idempotencyKeyOf(c: Context<AppEnv>): string | null {
+  const raw = c.req.header('idempotency-key');
+  if (raw === undefined) return null;
+  if (!IDEMPOTENCY_KEY_PATTERN.test(raw)) throw new InvalidInputError('invalid_idempotency_key', IDEMPOTENCY_KEY_MESSAGE);
+  const quoted = raw.length > 2 && raw.startsWith('"') && raw.endsWith('"');
+  return quoted ? raw.slice(1, -1) : raw;
+}
+
+/** An IP address in one spelling (IPv4-mapped IPv6 as IPv4, lowercase, no port or brackets); null if none. */
+export function normalizeAddress(raw: string): string | null {
+  let address = raw.trim();
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(address);
+  if (bracketed?.[1] !== undefined) address = bracketed[1];
+  else if (/^[\d.]+:\d+$/.test(address)) address = address.slice(0, address.lastIndexOf(':'));
+  address = address.toLowerCase();
+  if (address.startsWith('::ffff:') && isIP(address.slice(7)) === 4) address = address.slice(7);
+  return isIP(address) === 0 ? null : address;
+}
+
+/**
+ * The client's address: with `trustProxy`, the first X-Forwarded-For hop (when it is an IP
+ * address); else, or failing that, the socket's. Null when neither is known (app.request() in
+ * tests, runtimes without a socket).
+ */
+export function clientAddressOf(c: Context<AppEnv>, trustProxy: boolean): string | null {
+  if (trustProxy) {
+    const first = c.req.header('x-forwarded-for')?.split(',')[0];
+    const forwarded = first === undefined ? null : normalizeAddress(first);
+    if (forwarded !== null) return forwarded;
+  }
+  let remote: string | undefined;
+  try {
+    remote = getConnInfo(c).remote.address;
+  } catch {
+    remote = undefined; // no Node socket behind this request
+  }
+  return remote === undefined ? null : normalizeAddress(remote);
+}
+
+/** JSON with object keys sorted, so that equal values give equal text. Input is already validated (shallow). */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value)
+      .filter(([, item]) => item !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/**
+ * SHA-256 (hex) of method, path and the validated input the request acts on (body fields and
+ * query parameters that change what is done; not `lang`, which only changes the wording).
+ */
+export function fingerprintOf(c: Context<AppEnv>, input: unknown): string {
+  return createHash('sha256').update(`${c.req.method} ${c.req.path}\n${canonicalJson(input)}`).digest('hex');
+}

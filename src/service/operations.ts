@@ -1,0 +1,244 @@
+/**
+ * What each request does to a pet, as an Operation: the access it needs, how it changes the pet
+ * (run inside runOnPet, so it may run again on fresh state after a compare-and-set conflict) and
+ * the value it answers. Input reaching here is already parsed; the checks guard callers other
+ * than HTTP (the CLI, tests) and run before any I/O.
+ */
+import { performance } from 'node:perf_hooks';
+import {
+  ACTIONS,
+  createLifeState,
+  interact as applyInteraction,
+  isValidTimezone,
+  setTimezone,
+  vitalsOf,
+  type Action,
+  type AdvanceReport,
+  type Lang,
+  type LifeState,
+} from '../engine/index.js';
+import { AlreadyClaimedError, InvalidInputError } from '../errors.js';
+import { hashSecret, newClaimSecret, type AccessNeed } from './access.js';
+import { documentOf, lifeReportOf } from './document.js';
+import { forecastOf } from './forecast.js';
+import { marksOf, moveTo, type LivePet } from './live-pet.js';
+import { fastForward } from './time-model.js';
+import type { CatchupReport, Forecast, StateDocument } from './types.js';
+
+/** Catch-up is bounded to ten years of simulated time. */
+export const MAX_CATCHUP_HOURS = 87_600;
+/** Forecasts look at most a week ahead. */
+export const MAX_FORECAST_HOURS = 168;
+export const PET_NAME_MAX_LENGTH = 64;
+
+export interface PetUpdate {
+  pet_name?: string;
+  timezone?: string;
+}
+
+export interface ForecastOptions {
+  /** Hours ahead, 1–168. @default 24 */
+  hours?: number;
+  /** Minutes between points, 1–60. @default 10 */
+  stepMinutes?: number;
+}
+
+/** What a claim answers, once: the secret itself is never stored. */
+export interface ClaimResult {
+  device_id: string;
+  /** 256 random bits, base64url; send it as `Authorization: Bearer <secret>`. */
+  secret: string;
+}
+
+/** What an operation did, and how to present it once the pet is saved (or not). */
+export interface Applied<T> {
+  /** The pet changed and must be saved. */
+  changed: boolean;
+  /** The answer, from the pet as it stands at `version` (call after the pet is final). */
+  present: (version: number) => T;
+}
+
+/** One thing a request does to a pet. */
+export interface Operation<T> {
+  /** `write` needs the claim secret on a claimed pet; `read` only when reads require auth. */
+  access: AccessNeed;
+  /** Never saves (forecast). */
+  readOnly?: boolean;
+  /** Refuses before any change, after access and idempotency checks (a second claim). */
+  check?: (pet: LivePet) => void;
+  /** Changes the pet (replacing `pet.state`, editing `pet.meta`). */
+  apply: (pet: LivePet, nowMs: number) => Applied<T>;
+}
+
+function assertAction(action: unknown): asserts action is Action {
+  if (!(ACTIONS as readonly unknown[]).includes(action)) {
+    throw new InvalidInputError('invalid_action', `action must be one of ${ACTIONS.join(', ')}`);
+  }
+}
+
+function assertCatchupHours(hours: number): void {
+  if (!Number.isFinite(hours) || hours <= 0 || hours > MAX_CATCHUP_HOURS) {
+    throw new InvalidInputError('invalid_body', `hours must be a number above 0 and at most ${MAX_CATCHUP_HOURS}`);
+  }
+}
+
+function assertUpdate(update: PetUpdate): void {
+  if (update.pet_name === undefined && update.timezone === undefined) {
+    throw new InvalidInputError('invalid_body', 'send pet_name and/or timezone');
+  }
+  if (update.pet_name !== undefined) {
+    const name = update.pet_name.trim();
+    if (name.length === 0 || name.length > PET_NAME_MAX_LENGTH || /\p{Cc}/u.test(name)) {
+      throw new InvalidInputError('invalid_body', `pet_name must be 1–${PET_NAME_MAX_LENGTH} characters without control characters`);
+    }
+  }
+  if (update.timezone !== undefined && !isValidTimezone(update.timezone)) {
+    throw new InvalidInputError('invalid_timezone', 'timezone must be an IANA timezone name such as Asia/Shanghai or UTC');
+  }
+}
+
+/** The report of an interval in which no whole tick passed. */
+function emptyReport(state: LifeState): AdvanceReport {
+  const vitals = vitalsOf(state);
+  const now = { energy: vitals.energy, hunger: vitals.hunger, mood: vitals.mood };
+  return {
+    fromTick: state.tick,
+    toTick: state.tick,
+    ticks: 0,
+    sleeps: 0,
+    wakes: 0,
+    minutesAsleep: 0,
+    lowestEnergy: vitals.energy,
+    highestHunger: vitals.hunger,
+    lowestMood: vitals.mood,
+    start: now,
+    end: { ...now },
+    events: [],
+    segments: 0,
+  };
+}
+
+/** The state document, extended by `extend`, as the answer of a change or a read. */
+const documentAnswer =
+  (pet: LivePet, lang: Lang, extend?: (document: StateDocument) => void) =>
+  (version: number): StateDocument => {
+    const document = documentOf(pet, version, lang);
+    extend?.(document);
+    return document;
+  };
+
+/** Reads the pet, brought to now (created on first sight). */
+export function stateOperation(lang: Lang = 'zh'): Operation<StateDocument> {
+  return {
+    access: 'read',
+    apply: (pet) => ({ changed: false, present: documentAnswer(pet, lang) }),
+  };
+}
+
+/** Brings the pet to now, then applies `action`. */
+export function interactOperation(action: Action, lang: Lang = 'zh'): Operation<StateDocument> {
+  assertAction(action);
+  return {
+    access: 'write',
+    apply: (pet) => {
+      const outcome = applyInteraction(pet.state, action);
+      pet.state = outcome.state;
+      const interaction = { action: outcome.action, event: outcome.event.kind };
+      return {
+        changed: true,
+        present: documentAnswer(pet, lang, (document) => {
+          document.interaction = interaction;
+        }),
+      };
+    },
+  };
+}
+
+/** Brings the pet to now, then fast-forwards its world clock by `hours` (0 < hours ≤ 87600). */
+export function catchupOperation(hours: number, lang: Lang = 'zh'): Operation<StateDocument> {
+  assertCatchupHours(hours);
+  return {
+    access: 'write',
+    apply: (pet) => {
+      const started = performance.now();
+      const report = moveTo(pet, fastForward(marksOf(pet), hours)) ?? emptyReport(pet.state);
+      const tookMs = performance.now() - started;
+      const catchup: CatchupReport = { ...lifeReportOf(report, lang), requested_hours: hours, took_ms: Math.round(tookMs * 1000) / 1000 };
+      return {
+        changed: true,
+        present: documentAnswer(pet, lang, (document) => {
+          document.catchup = catchup;
+        }),
+      };
+    },
+  };
+}
+
+/** Starts the pet's life over, keeping its name, timezone, world clock and claim. */
+export function resetOperation(lang: Lang = 'zh'): Operation<StateDocument> {
+  return {
+    access: 'write',
+    apply: (pet, nowMs) => {
+      pet.state = createLifeState({ tick: pet.state.tick, timezone: pet.meta.timezone });
+      pet.meta = { ...pet.meta, created_at: new Date(nowMs).toISOString() };
+      // The new life starts now: what the old one did while away is no news.
+      pet.away = null;
+      return { changed: true, present: documentAnswer(pet, lang) };
+    },
+  };
+}
+
+/** Renames the pet and/or moves it to another timezone. */
+export function updateOperation(update: PetUpdate, lang: Lang = 'zh'): Operation<StateDocument> {
+  assertUpdate(update);
+  return {
+    access: 'write',
+    apply: (pet) => {
+      if (update.pet_name !== undefined) pet.meta = { ...pet.meta, pet_name: update.pet_name.trim() };
+      if (update.timezone !== undefined && update.timezone !== pet.meta.timezone) {
+        pet.state = setTimezone(pet.state, update.timezone);
+        pet.meta = { ...pet.meta, timezone: update.timezone };
+      }
+      return { changed: true, present: documentAnswer(pet, lang) };
+    },
+  };
+}
+
+/** Simulates the next hours from now without saving anything (one read, zero writes). */
+export function forecastOperation(options: ForecastOptions = {}): Operation<Forecast> {
+  const hours = options.hours ?? 24;
+  const stepMinutes = options.stepMinutes ?? 10;
+  if (!Number.isFinite(hours) || hours < 1 || hours > MAX_FORECAST_HOURS) {
+    throw new InvalidInputError('invalid_query', `hours must be a number from 1 to ${MAX_FORECAST_HOURS}`);
+  }
+  if (!Number.isInteger(stepMinutes) || stepMinutes < 1 || stepMinutes > 60) {
+    throw new InvalidInputError('invalid_query', 'step_minutes must be an integer from 1 to 60');
+  }
+  return {
+    access: 'read',
+    readOnly: true,
+    apply: (pet) => {
+      const forecast = forecastOf(pet, hours, stepMinutes);
+      return { changed: false, present: () => forecast };
+    },
+  };
+}
+
+/**
+ * Claims the pet (created on first sight): a new secret, answered once, whose SHA-256 is stored
+ * in meta.claim_hash. A claimed pet's second claim is AlreadyClaimedError (after the access
+ * check: without its secret or the admin token, a claimed pet answers 401/403 first).
+ */
+export function claimOperation(): Operation<ClaimResult> {
+  return {
+    access: 'write',
+    check: (pet) => {
+      if (pet.meta.claim_hash !== undefined) throw new AlreadyClaimedError('this pet has already been claimed');
+    },
+    apply: (pet) => {
+      const secret = newClaimSecret();
+      pet.meta = { ...pet.meta, claim_hash: hashSecret(secret).toString('hex') };
+      return { changed: true, present: () => ({ device_id: pet.petId, secret }) };
+    },
+  };
+}
