@@ -64,6 +64,11 @@ export interface Operation<T> {
   access: AccessNeed;
   /** Never saves (forecast). */
   readOnly?: boolean;
+  /**
+   * Changes nothing itself (a state read): skips the per-pet queue, so readers of one pet never
+   * wait on each other; the save that catching up to now may need is still a compare-and-set.
+   */
+  readsOnly?: boolean;
   /** Refuses before any change, after access and idempotency checks (a second claim). */
   check?: (pet: LivePet) => void;
   /** Changes the pet (replacing `pet.state`, editing `pet.meta`). */
@@ -131,6 +136,7 @@ const documentAnswer =
 export function stateOperation(lang: Lang = 'zh'): Operation<StateDocument> {
   return {
     access: 'read',
+    readsOnly: true,
     apply: (pet) => ({ changed: false, present: documentAnswer(pet, lang) }),
   };
 }

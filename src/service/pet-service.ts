@@ -141,7 +141,7 @@ export function createPetService(options: PetServiceOptions): PetService {
   // Every request waiting behind one that found the storage unreachable would find it so too.
   const queue = createPetQueue({ sharesFailure: (error) => error instanceof StorageUnavailableError });
   const run = <R>(petId: string, plan: Plan<R>) =>
-    plan.readOnly ? runOnPet(deps, petId, plan) : queue.run(petId, () => runOnPet(deps, petId, plan));
+    plan.readOnly || plan.readsOnly ? runOnPet(deps, petId, plan) : queue.run(petId, () => runOnPet(deps, petId, plan));
 
   const perform = async <T, B>(petId: string, operation: Operation<T>, request: RequestContext<T, B>): Promise<Answer<Served<B>>> => {
     const counters = rateLimitCounters(rateLimits, petId, request.client ?? null);
@@ -162,6 +162,7 @@ export function createPetService(options: PetServiceOptions): PetService {
             },
           }),
       ...(operation.readOnly ? { readOnly: true } : {}),
+      ...(operation.readsOnly ? { readsOnly: true } : {}),
       precondition: (pet) => {
         assertAccess(pet.meta, operation.access, bearer, access);
         if (recordName !== null && idempotency !== null) {
@@ -209,6 +210,7 @@ export function createPetService(options: PetServiceOptions): PetService {
   const trusted = async <T>(petId: string, operation: Operation<T>): Promise<Answer<T>> => {
     const answer = await run(petId, {
       ...(operation.readOnly ? { readOnly: true } : {}),
+      ...(operation.readsOnly ? { readsOnly: true } : {}),
       precondition: (pet) => {
         operation.check?.(pet);
         return undefined;

@@ -59,6 +59,8 @@ export interface Plan<R> {
   apply: (pet: LivePet, nowMs: number) => Change<R>;
   /** Never save, whatever happened (forecast): one round trip, zero writes. */
   readOnly?: boolean;
+  /** Applies no change of its own (a state read): runs outside the per-pet queue. */
+  readsOnly?: boolean;
 }
 
 export interface RunResult<R> {

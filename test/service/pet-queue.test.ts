@@ -78,4 +78,26 @@ describe('the per-pet queue', () => {
     expect(results.map((result) => result.attempts)).toEqual(Array(64).fill(1));
     expect(results.map((result) => result.value.stats.feed).sort((a, b) => a - b)).toEqual(Array.from({ length: 64 }, (_, i) => i + 1));
   });
+
+  it('lets readers of one pet through side by side: a state read waits for no one', async () => {
+    const storage = createMemoryStorage();
+    const service = createPetService({ storage, clock: createManualClock(Date.UTC(2026, 2, 1)) });
+    await service.getState('watched');
+    // Loads that only finish when all eight readers have started: a queue would deadlock here.
+    const load = storage.load.bind(storage);
+    let started = 0;
+    let openGate = (): void => {};
+    const gate = new Promise<void>((resolve) => {
+      openGate = resolve;
+    });
+    storage.load = async (...args) => {
+      started += 1;
+      if (started === 8) openGate();
+      await gate;
+      return load(...args);
+    };
+    const reads = await Promise.all(Array.from({ length: 8 }, () => service.getState('watched')));
+    expect(started).toBe(8);
+    expect(reads.every((read) => read.value.device_id === 'watched')).toBe(true);
+  });
 });
