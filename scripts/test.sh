@@ -58,4 +58,10 @@ mkdir -p "$TEST_ARTIFACTS_DIR"
 npm run -s typecheck
 npx tsc -p web/tsconfig.json --noEmit
 npm run -s build >/dev/null
-npx vitest run "$@"
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile.json="$tmp/vitest.json" "$@" || status=$?
+# The plain closing line CI reads: "N passed, N failed, N skipped".
+if [ -f "$tmp/vitest.json" ]; then
+  node -e 'const r=require(process.argv[1]);console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests+r.numTodoTests} skipped`)' "$tmp/vitest.json"
+fi
+exit "$status"
