@@ -65,17 +65,18 @@ export class Life {
     const stateManager = new StateManager({ driver: storage, petId, autoFlush });
     const record = await stateManager.load();
     const nowMs = clock.nowMs();
+    const metaFor = (state: LifeState, timezone: string) => ({
+      pet_name: options.petName ?? DEFAULT_PET_NAME,
+      timezone,
+      created_at: new Date(nowMs).toISOString(),
+      world_ms: state.tick * 60_000,
+      wall_ms: nowMs,
+    });
 
     if (record === null || Object.keys(record.systems).length === 0) {
       const timezone = options.timezone ?? 'UTC';
       const state = createLifeState({ tick: options.tickAt ?? Math.floor(nowMs / 60_000), timezone });
-      stateManager.setMeta({
-        pet_name: options.petName ?? DEFAULT_PET_NAME,
-        timezone,
-        created_at: new Date(nowMs).toISOString(),
-        world_ms: state.tick * 60_000,
-        wall_ms: nowMs,
-      });
+      stateManager.setMeta(metaFor(state, timezone));
       const life = new Life(stateManager, state, clock, new Map());
       await life.#hand(toSystems(state));
       return life;
@@ -89,13 +90,7 @@ export class Life {
     });
     if (meta === null) {
       // Written by the Python server (systems only): give it a meta, stored with the next save.
-      stateManager.setMeta({
-        pet_name: options.petName ?? DEFAULT_PET_NAME,
-        timezone,
-        created_at: new Date(nowMs).toISOString(),
-        world_ms: state.tick * 60_000,
-        wall_ms: nowMs,
-      });
+      stateManager.setMeta(metaFor(state, timezone));
     }
     const written = new Map<SystemName, unknown>();
     for (const [name, value] of Object.entries(record.systems)) written.set(name as SystemName, value);

@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { StateDocument } from '../../src/service/index.js';
 import {
   assertNotRateLimited,
@@ -21,22 +21,17 @@ import {
   summarizeLatency,
 } from '../helpers/load.js';
 import { describeWithRedis, testRedisUrl, uniqueId } from '../helpers/redis.js';
-import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { startServersPerTest, type ServerProcess } from '../helpers/server-process.js';
 
 const FEEDS = 2000;
 const CLIENTS = 64;
 /** Attempts per feed before the test gives up on it (a 503 each time). */
 const MAX_ATTEMPTS = 50;
 
-const running: ServerProcess[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((server) => server.stop('SIGKILL')));
-});
+const start = startServersPerTest(LOAD_TEST_ENV);
 
 async function startServers(count: number, env: Record<string, string>): Promise<ServerProcess[]> {
-  const servers = await Promise.all(Array.from({ length: count }, () => startServerProcess({ env: { ...LOAD_TEST_ENV, ...env } })));
-  running.push(...servers);
-  return servers;
+  return Promise.all(Array.from({ length: count }, () => start(env)));
 }
 
 interface Acknowledged {

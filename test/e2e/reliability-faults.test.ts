@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createManualClock, createPetService, MS_PER_HOUR, MS_PER_TICK, type StateDocument } from '../../src/service/index.js';
 import { createMemoryStorage, type StorageDriver } from '../../src/storage/index.js';
 import {
@@ -25,18 +25,9 @@ import {
 } from '../helpers/load.js';
 import { startRedisServer, type RedisProcess } from '../helpers/redis-process.js';
 import { describeWithRedis, uniqueId } from '../helpers/redis.js';
-import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { startServersPerTest } from '../helpers/server-process.js';
 
-const running: ServerProcess[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((server) => server.stop('SIGKILL')));
-});
-
-async function start(env: Record<string, string>): Promise<ServerProcess> {
-  const server = await startServerProcess({ env: { ...LOAD_TEST_ENV, ...env } });
-  running.push(server);
-  return server;
-}
+const start = startServersPerTest(LOAD_TEST_ENV);
 
 const errorCodeOf = (result: HttpResult): string | undefined => (result.json as { error?: { code?: string } } | undefined)?.error?.code;
 

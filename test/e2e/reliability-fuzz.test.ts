@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { createClient } from 'redis';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   closeRawAgent,
   countStatuses,
@@ -28,17 +28,14 @@ import {
 } from '../helpers/load.js';
 import { startRedisServer, type RedisProcess } from '../helpers/redis-process.js';
 import { describeWithRedis } from '../helpers/redis.js';
-import { PROJECT_ROOT, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { startServersPerTest, PROJECT_ROOT, type ServerProcess } from '../helpers/server-process.js';
 
 /** Generated requests per backend (files, Redis): 10,000 in all, plus the named table twice. */
 const GENERATED_PER_BACKEND = 5_000;
 const CONCURRENCY = 32;
 const SEED = 0x5eed;
 
-const running: ServerProcess[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((server) => server.stop('SIGKILL')));
-});
+const start = startServersPerTest(LOAD_TEST_ENV);
 afterAll(() => closeRawAgent());
 
 // ── the generator ──
@@ -483,8 +480,7 @@ function listTree(dir: string): string[] {
 
 /** The fuzz, then what every backend must show: only 4xx JSON, still alive, clean exit. */
 async function fuzzServer(backend: string, env: Record<string, string>, seed: number): Promise<FuzzRun> {
-  const server = await startServerProcess({ env: { ...LOAD_TEST_ENV, ...env } });
-  running.push(server);
+  const server = await start(env);
   const generated = fc.sample(malformedRequest, { seed, numRuns: GENERATED_PER_BACKEND });
   const run = await fuzz(server, [...TABLE, ...generated]);
 
@@ -529,8 +525,7 @@ describe('reliability: malformed requests against a file-backed server (issue #5
   }, 90_000);
 
   it('refuses requests Node cannot parse with a 4xx and stays up', async () => {
-    const server = await startServerProcess({ env: { ...LOAD_TEST_ENV, DATA_DIR: dataDir } });
-    running.push(server);
+    const server = await start({ DATA_DIR: dataDir });
     const { port } = new URL(server.url);
     const raw = [
       ['bytes above ASCII in the path', Buffer.from('GET /api/pet/caf\xe9/state HTTP/1.1\r\nHost: x\r\n\r\n', 'latin1')],

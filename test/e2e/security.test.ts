@@ -11,22 +11,13 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createClient } from 'redis';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { StateDocument } from '../../src/service/index.js';
 import { countStatuses, LOAD_TEST_ENV, reportFigures, send, type HttpResult } from '../helpers/load.js';
 import { describeWithRedis, testRedisUrl, uniqueId } from '../helpers/redis.js';
-import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { startServersPerTest } from '../helpers/server-process.js';
 
-const running: ServerProcess[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((server) => server.stop('SIGKILL')));
-});
-
-async function start(env: Record<string, string>): Promise<ServerProcess> {
-  const server = await startServerProcess({ env });
-  running.push(server);
-  return server;
-}
+const start = startServersPerTest();
 
 const feedJson = { action: 'feed' };
 

@@ -6,21 +6,12 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createClient } from 'redis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StateDocument } from '../../src/service/index.js';
 import { describeWithRedis, testRedisUrl, uniqueId } from '../helpers/redis.js';
-import { startServerProcess, waitForLogs, type ServerProcess } from '../helpers/server-process.js';
+import { startServersPerTest, startServerProcess, waitForLogs, type ServerProcess } from '../helpers/server-process.js';
 
-const running: ServerProcess[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((server) => server.stop('SIGKILL')));
-});
-
-async function start(env: Record<string, string>): Promise<ServerProcess> {
-  const server = await startServerProcess({ env });
-  running.push(server);
-  return server;
-}
+const start = startServersPerTest();
 
 async function call<T>(server: ServerProcess, method: string, urlPath: string, body?: unknown): Promise<{ status: number; json: T }> {
   const response = await fetch(`${server.url}${urlPath}`, {

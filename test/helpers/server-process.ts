@@ -7,6 +7,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterEach } from 'vitest';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const SERVER_ENTRY = path.join(PROJECT_ROOT, 'dist', 'src', 'main.js');
@@ -168,6 +169,22 @@ export async function startServerProcess(options: StartServerOptions = {}): Prom
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;
     },
+  };
+}
+
+/**
+ * For a test file: a `start(env)` that starts the built server with `baseEnv` under `env`, and
+ * an afterEach that kills (SIGKILL) every server the test started, so none outlives its test.
+ */
+export function startServersPerTest(baseEnv: Record<string, string> = {}): (env?: Record<string, string>) => Promise<ServerProcess> {
+  const running: ServerProcess[] = [];
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((server) => server.stop('SIGKILL')));
+  });
+  return async (env = {}) => {
+    const server = await startServerProcess({ env: { ...baseEnv, ...env } });
+    running.push(server);
+    return server;
   };
 }
 
