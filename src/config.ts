@@ -52,6 +52,11 @@ export interface Config {
    * a proxy that sets that header itself, as Vercel does). @default true on Vercel, else false
    */
   readonly trustProxy: boolean;
+  /**
+   * Pets whose last state answer is kept in memory for the next read that finds them unchanged
+   * in the same minute (0: none). @default 2000
+   */
+  readonly readCacheSize: number;
   /** Largest accepted request body, bytes. @default 16384 */
   readonly bodyLimitBytes: number;
   /** How long shutdown waits for requests in flight, ms. @default 10000 */
@@ -165,6 +170,7 @@ const envSchema = z.object({
     numberFrom('RATE_LIMIT_WINDOW_SECONDS', (n) => Number.isInteger(n) && n >= 1 && n <= 86_400, 'an integer of seconds from 1 to 86400'),
   ),
   TRUST_PROXY: optional(booleanFrom('TRUST_PROXY')),
+  READ_CACHE_SIZE: optional(numberFrom('READ_CACHE_SIZE', isCount, 'an integer from 0 (no cache) to 1000000')),
   SHUTDOWN_TIMEOUT_MS: optional(
     numberFrom('SHUTDOWN_TIMEOUT_MS', (n) => Number.isInteger(n) && n >= 0 && n <= 600_000, 'an integer of ms from 0 to 600000'),
   ),
@@ -248,6 +254,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       windowSeconds: parsed.RATE_LIMIT_WINDOW_SECONDS ?? 60,
     }),
     trustProxy: parsed.TRUST_PROXY ?? storageInput.onVercel,
+    readCacheSize: parsed.READ_CACHE_SIZE ?? 2000,
     bodyLimitBytes: 16 * 1024,
     shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT_MS ?? 10_000,
   });

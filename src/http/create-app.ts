@@ -1,6 +1,7 @@
 /**
  * createApp(deps) → the Hono app: middleware (the request frame: request id, security headers,
- * CORS and the log line; 405s; the body limit), the routes, and the single error exit. The pet
+ * CORS and the log line; the body limit), the routes, and the two exits: notFound (404, or 405
+ * with Allow when the path exists for other methods) and onError. The pet
  * service it builds carries the guards of issue #5 (admin token, READS_REQUIRE_AUTH, rate
  * limits); the routes hand it each request's Bearer secret, address and Idempotency-Key. No env reads and no listen() here:
  * src/main.ts serves it on Node, src/server.ts hands it to Vercel, tests call app.request().
@@ -10,11 +11,11 @@ import { join } from 'node:path';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
-import { methodNotAllowed } from 'hono/method-not-allowed';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { createAccessPolicy, createPetService, type Clock, type PetService } from '../service/index.js';
 import type { StorageDriver } from '../storage/index.js';
+import { allowedMethodsOf } from './allowed-methods.js';
 import type { AppEnv } from './env.js';
 import { errorResponse, toWireError } from './errors.js';
 import { findProjectRoot } from './project-root.js';
@@ -36,6 +37,7 @@ export type AppConfig = Pick<
   | 'readsRequireAuth'
   | 'rateLimits'
   | 'trustProxy'
+  | 'readCacheSize'
 >;
 
 export interface AppDeps {
@@ -78,6 +80,7 @@ export function createApp(deps: AppDeps): App {
         perClient: config.rateLimits.perClient,
         windowMs: config.rateLimits.windowSeconds * 1000,
       },
+      readCacheSize: config.readCacheSize,
     });
   const root = findProjectRoot();
 
@@ -96,18 +99,6 @@ export function createApp(deps: AppDeps): App {
         exposeHeaders: ['X-Request-Id', 'Idempotent-Replayed', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'WWW-Authenticate'],
         maxAgeS: 600,
       },
-    }),
-  );
-  app.use(
-    '*',
-    methodNotAllowed({
-      app,
-      onMethodNotAllowed: (c, methods) =>
-        errorResponse(
-          c,
-          { status: 405, code: 'method_not_allowed', message: `${c.req.method} is not allowed here; use ${methods.join(', ')}` },
-          { Allow: methods.join(', ') },
-        ),
     }),
   );
   markCompatRoutes(app);
@@ -139,7 +130,15 @@ export function createApp(deps: AppDeps): App {
   registerCompatRoutes(app, petCall);
   registerWebRoutes(app, deps.webRoot ?? join(root, 'dist', 'web'));
 
-  app.notFound((c) => errorResponse(c, { status: 404, code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` }));
+  const allowedMethods = allowedMethodsOf(app);
+  app.notFound((c) => {
+    const methods = allowedMethods(c.req.path);
+    if (methods.length > 0 && !methods.includes(c.req.method)) {
+      const message = `${c.req.method} is not allowed here; use ${methods.join(', ')}`;
+      return errorResponse(c, { status: 405, code: 'method_not_allowed', message }, { Allow: methods.join(', ') });
+    }
+    return errorResponse(c, { status: 404, code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` });
+  });
 
   app.onError((error, c) => {
     const wire = toWireError(error);

@@ -11,8 +11,13 @@ export interface AppVariables {
   device: string;
   /** Storage round trips the request made, for the request log. */
   roundTrips: number;
-  /** Set by hono/request-id (also sent as X-Request-Id). */
+  /** The request id (client's X-Request-Id when plain, else a UUID; sent back as X-Request-Id). */
   requestId: string;
+  /**
+   * Response headers gathered for this request (the frame's, then RateLimit and the like), as a
+   * plain object: jsonResponse answers with them, the frame adds them to any other response.
+   */
+  headers: Record<string, string>;
 }
 
 export interface AppEnv {

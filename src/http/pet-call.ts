@@ -7,6 +7,7 @@
 import type { Context } from 'hono';
 import type { Answer, Operation, PetService } from '../service/index.js';
 import type { AppEnv } from './env.js';
+import { jsonResponse } from './json-response.js';
 import { rateLimitHeaders } from './rate-limit-headers.js';
 import { bearerOf, clientAddressOf, fingerprintOf, idempotencyKeyOf } from './request-guard.js';
 
@@ -50,8 +51,14 @@ export async function callPet<T, B>(c: Context<AppEnv>, deps: PetCallDeps, call:
     ...(call.status === undefined ? {} : { status: call.status }),
   });
   noteAnswer(c, call.deviceId, answer);
-  for (const [name, value] of Object.entries(rateLimitHeaders(answer.value.limits))) c.header(name, value);
+  const headers = c.get('headers');
+  if (answer.value.limits.length > 0) Object.assign(headers, rateLimitHeaders(answer.value.limits));
   // The fingerprint covers method and path, so a replay's stored status is this route's status.
-  if (answer.value.replayed) c.header('Idempotent-Replayed', 'true');
+  if (answer.value.replayed) headers['Idempotent-Replayed'] = 'true';
   return answer.value.body;
+}
+
+/** callPet, answered as JSON with the call's status (200 unless it says otherwise). */
+export async function answerPet<T, B>(c: Context<AppEnv>, deps: PetCallDeps, call: PetCall<T, B>): Promise<Response> {
+  return jsonResponse(c, await callPet(c, deps, call), call.status ?? 200);
 }

@@ -69,6 +69,11 @@ export interface Operation<T> {
    * wait on each other; the save that catching up to now may need is still a compare-and-set.
    */
   readsOnly?: boolean;
+  /**
+   * The answer depends only on the stored pet and this key whenever the request saves nothing
+   * (no tick passed, nothing changed): the service may answer it from its read cache.
+   */
+  cacheKey?: string;
   /** Refuses before any change, after access and idempotency checks (a second claim). */
   check?: (pet: LivePet) => void;
   /** Changes the pet (replacing `pet.state`, editing `pet.meta`). */
@@ -137,6 +142,7 @@ export function stateOperation(lang: Lang = 'zh'): Operation<StateDocument> {
   return {
     access: 'read',
     readsOnly: true,
+    cacheKey: `state:${lang}`,
     apply: (pet) => ({ changed: false, present: documentAnswer(pet, lang) }),
   };
 }

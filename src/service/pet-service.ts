@@ -37,6 +37,7 @@ import {
 } from './operations.js';
 import { createPetQueue } from './pet-queue.js';
 import { checkRateLimits, NO_RATE_LIMITS, rateLimitCounters, type RateLimitPolicy } from './rate-limits.js';
+import { createReadCache } from './read-cache.js';
 import { jitteredBackoff, runOnPet, type Plan, type RunDeps, type RunResult } from './run-on-pet.js';
 import type { Answer, Forecast, StateDocument } from './types.js';
 
@@ -58,6 +59,8 @@ export interface PetServiceOptions {
   access?: AccessPolicy;
   /** Limits per pet and per client (perform only). @default NO_RATE_LIMITS */
   rateLimits?: RateLimitPolicy;
+  /** Pets whose last read answer is kept for the next read of the same stored bytes (perform only; 0: none). @default 2000 */
+  readCacheSize?: number;
 }
 
 export interface ViewOptions {
@@ -113,6 +116,9 @@ export interface PetService {
   run<R>(petId: string, plan: Plan<R>): Promise<Answer<RunResult<R>>>;
 }
 
+/** Pets whose last read answer is kept (PetServiceOptions.readCacheSize). */
+export const DEFAULT_READ_CACHE_SIZE = 2000;
+
 /** What a plan of `perform` leaves for the answer. */
 type Step<T, B> =
   | { replayed: true; stored: StoredAnswer<B> }
@@ -139,6 +145,17 @@ export function createPetService(options: PetServiceOptions): PetService {
   if (!Number.isFinite(rateLimits.windowMs) || rateLimits.windowMs < 1000) throw new RangeError('rateLimits.windowMs must be at least 1000');
 
   // Every request waiting behind one that found the storage unreachable would find it so too.
+  const readCache = createReadCache(options.readCacheSize ?? DEFAULT_READ_CACHE_SIZE);
+  /** The operation's value: from the read cache when the request saved nothing and the operation allows it. */
+  const valueOf = <T>(petId: string, operation: Operation<T>, run: RunResult<unknown>, present: (version: number) => T): T => {
+    const { pet } = run;
+    const key = operation.cacheKey;
+    if (key === undefined || run.saved || pet.created || pet.away !== null || pet.record === null || pet.record.meta === null) {
+      return present(run.version);
+    }
+    const raw = pet.record.raw;
+    return (readCache.get(petId, key, raw) as T | undefined) ?? readCache.set(petId, key, raw, present(run.version));
+  };
   const queue = createPetQueue({ sharesFailure: (error) => error instanceof StorageUnavailableError });
   const run = <R>(petId: string, plan: Plan<R>) =>
     plan.readOnly || plan.readsOnly ? runOnPet(deps, petId, plan) : queue.run(petId, () => runOnPet(deps, petId, plan));
@@ -198,7 +215,7 @@ export function createPetService(options: PetServiceOptions): PetService {
     const served: Served<B> = step.replayed
       ? { body: step.stored.body, status: step.stored.status, replayed: true, limits }
       : {
-          body: step.rendered !== null ? step.rendered.body : request.render(step.present(answer.value.version), answer.value.nowMs),
+          body: step.rendered !== null ? step.rendered.body : request.render(valueOf(petId, operation, answer.value, step.present), answer.value.nowMs),
           status,
           replayed: false,
           limits,

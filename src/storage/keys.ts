@@ -110,7 +110,8 @@ export function decodeLoad(
   extras.forEach((name, index) => {
     extraValues[name] = values[index + 1 + SYSTEM_NAMES.length] ?? null;
   });
-  return { version: meta?.version ?? 0, meta, systems, extras: extraValues };
+  const raw = values.slice(0, 1 + SYSTEM_NAMES.length).map((value) => value ?? null);
+  return { version: meta?.version ?? 0, meta, systems, extras: extraValues, raw };
 }
 
 /** Parses a stored meta value, checking every field's type. */

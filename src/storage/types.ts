@@ -33,6 +33,12 @@ export interface PetRecord {
   systems: Partial<Record<SystemName, JsonObject>>;
   /** Raw values of the requested extra keys (null when absent or expired). */
   extras: Record<string, string | null>;
+  /**
+   * The stored values of meta and of every system, in SYSTEM_NAMES order, as read (null = absent).
+   * Equal arrays mean the stored pet is unchanged byte for byte — whoever wrote it, version or not
+   * (the service's read cache keys on it).
+   */
+  raw: readonly (string | null)[];
 }
 
 /** An extra per-pet record written atomically with a save (`life_<petId>:<name>`). */

@@ -28,6 +28,7 @@ describe('loadConfig', () => {
       onVercel: false,
       corsOrigins: ['*'],
       bodyLimitBytes: 16 * 1024,
+      readCacheSize: 2000,
       storage: { kind: 'file', dir: './data' },
     });
     expect(Object.isFrozen(config)).toBe(true);
@@ -46,6 +47,7 @@ describe('loadConfig', () => {
       REDIS_URL: 'redis://127.0.0.1:6379',
       CORS_ORIGINS: 'https://a.example, https://b.example',
       SHUTDOWN_TIMEOUT_MS: '2500',
+      READ_CACHE_SIZE: '0',
     });
     expect(config).toMatchObject({
       port: 9000,
@@ -58,6 +60,7 @@ describe('loadConfig', () => {
       petTtlDays: 30,
       corsOrigins: ['https://a.example', 'https://b.example'],
       shutdownTimeoutMs: 2500,
+      readCacheSize: 0,
       storage: { kind: 'redis', url: 'redis://127.0.0.1:6379' },
     });
   });
@@ -140,6 +143,7 @@ describe('loadConfig', () => {
     expect(text).not.toContain('short secret');
     expect(problemsOf({ ADMIN_TOKEN: 'x'.repeat(15) }).join('\n')).toContain('ADMIN_TOKEN');
     expect(problemsOf({ CORS_ORIGINS: 'pets.example' }).join('\n')).toContain('CORS_ORIGINS');
+    expect(problemsOf({ READ_CACHE_SIZE: 'lots' }).join('\n')).toContain('READ_CACHE_SIZE');
     expect(loadConfig({ CORS_ORIGINS: '*' }).corsOrigins).toEqual(['*']);
     expect(loadConfig({ CORS_ORIGINS: 'http://localhost:5173' }).corsOrigins).toEqual(['http://localhost:5173']);
   });

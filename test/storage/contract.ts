@@ -41,6 +41,11 @@ export function metaFor(version: number, overrides: Partial<PetMeta> = {}): PetM
   };
 }
 
+/** PetRecord.raw for a pet stored with `meta` and `systems`: the compact JSON of each, null for a system absent. */
+export function storedValues(meta: PetMeta, systems: Partial<Record<SystemName, JsonObject>>): (string | null)[] {
+  return [JSON.stringify(meta), ...SYSTEM_NAMES.map((name) => (systems[name] === undefined ? null : JSON.stringify(systems[name])))];
+}
+
 /** One value per system, with the kinds of values real state has (floats, unicode, null, nesting). */
 export function sampleSystems(seed = 1): Record<SystemName, JsonObject> {
   return {
@@ -109,7 +114,19 @@ export function describeStorageContract(name: string, setup: () => StorageHarnes
       const result = await driver.save(id, { expectedVersion: 0, meta: metaFor(1), systems });
       expect(result).toEqual({ ok: true, version: 1, keys: 1 + SYSTEM_NAMES.length });
       const record = await driver.load(id);
-      expect(record).toEqual({ version: 1, meta: metaFor(1), systems, extras: {} });
+      expect(record).toEqual({ version: 1, meta: metaFor(1), systems, extras: {}, raw: storedValues(metaFor(1), systems) });
+    });
+
+    it('reads the same raw values while nothing is saved, and others after a save', async () => {
+      const id = petId('raw');
+      await driver.save(id, { expectedVersion: 0, meta: metaFor(1), systems: sampleSystems(1) });
+      const first = await driver.load(id);
+      const again = await driver.load(id, { extras: ['idem:0a1b'] });
+      expect(again?.raw).toEqual(first?.raw);
+      await driver.save(id, { expectedVersion: 1, meta: metaFor(2), systems: { mood: sampleSystems(2).mood } });
+      const after = await driver.load(id);
+      expect(after?.raw).not.toEqual(first?.raw);
+      expect(after?.raw).toEqual(storedValues(metaFor(2), { ...sampleSystems(1), mood: sampleSystems(2).mood }));
     });
 
     it('keeps the systems a partial save leaves out', async () => {
@@ -155,7 +172,13 @@ export function describeStorageContract(name: string, setup: () => StorageHarnes
       expect(await driver.save(id, stale)).toEqual({ ok: false, version: 1 });
       expect(await driver.save(id, { ...stale, expectedVersion: 5, meta: metaFor(6) })).toEqual({ ok: false, version: 1 });
       const record = await driver.load(id, { extras: ['idem:dead'] });
-      expect(record).toEqual({ version: 1, meta: metaFor(1), systems: sampleSystems(1), extras: { 'idem:dead': null } });
+      expect(record).toEqual({
+        version: 1,
+        meta: metaFor(1),
+        systems: sampleSystems(1),
+        extras: { 'idem:dead': null },
+        raw: storedValues(metaFor(1), sampleSystems(1)),
+      });
     });
 
     it('refuses a save whose meta.version is not expectedVersion + 1', async () => {
@@ -293,6 +316,7 @@ export function describeStorageContract(name: string, setup: () => StorageHarnes
         meta: metaFor(1),
         systems: sampleSystems(3),
         extras: { 'idem:0a1b': '{"status":200}', 'idem:beef': null },
+        raw: storedValues(metaFor(1), sampleSystems(3)),
       });
       expect(first.hits.map((hit) => hit.count)).toEqual([1, 1, 1]);
       for (const [index, hit] of first.hits.entries()) {

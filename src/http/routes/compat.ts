@@ -6,7 +6,8 @@
  * rate limits, a claimed pet's Bearer secret, and Idempotency-Key on the POSTs.
  */
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
+import type { Lang } from '../../engine/index.js';
 import {
   catchupOperation,
   interactOperation,
@@ -16,7 +17,8 @@ import {
 } from '../../service/index.js';
 import type { AppEnv } from '../env.js';
 import { pickLang } from '../lang.js';
-import { callPet, type PetCallDeps } from '../pet-call.js';
+import { answerPet, type PetCallDeps } from '../pet-call.js';
+import { servePetRoute } from '../pet-route.js';
 import {
   CompatCatchupQuery,
   CompatDeviceQuery,
@@ -123,55 +125,47 @@ export function registerCompatRoutes(app: OpenAPIHono<AppEnv>, deps: PetCallDeps
     <E extends object>(extra: E) =>
     (data: StateDocument, nowMs: number) => ({ success: true as const, ...extra, data, timestamp: timestamp(nowMs) });
 
-  app.openapi(statusRoute, async (c) => {
-    const { device_id, lang } = c.req.valid('query');
-    const operation = stateOperation(pickLang(lang, c.req.header('accept-language')));
-    return c.json(await callPet(c, deps, { deviceId: device_id, operation, render: envelope({}) }), 200);
-  });
+  const langOf = (c: Context<AppEnv>, lang: Lang | undefined) => pickLang(lang, c.req.header('accept-language'));
 
-  app.openapi(interactRoute, async (c) => {
-    const input = c.req.valid('json');
-    const lang = pickLang(c.req.valid('query').lang, c.req.header('accept-language'));
-    const body = await callPet(c, deps, {
-      deviceId: input.device_id,
-      operation: interactOperation(input.action, lang),
-      render: envelope({ action: input.action }),
-      idempotentInput: input,
-    });
-    return c.json(body, 200);
-  });
+  servePetRoute(app, statusRoute, (c, { query }) =>
+    answerPet(c, deps, { deviceId: query.device_id, operation: stateOperation(langOf(c, query.lang)), render: envelope({}) }),
+  );
 
-  app.openapi(feedRoute, async (c) => {
-    const input = c.req.valid('json');
-    const lang = pickLang(c.req.valid('query').lang, c.req.header('accept-language'));
-    const body = await callPet(c, deps, {
-      deviceId: input.device_id,
-      operation: interactOperation('feed', lang),
+  servePetRoute(app, interactRoute, (c, { query, json }) =>
+    answerPet(c, deps, {
+      deviceId: json.device_id,
+      operation: interactOperation(json.action, langOf(c, query.lang)),
+      render: envelope({ action: json.action }),
+      idempotentInput: json,
+    }),
+  );
+
+  servePetRoute(app, feedRoute, (c, { query, json }) =>
+    answerPet(c, deps, {
+      deviceId: json.device_id,
+      operation: interactOperation('feed', langOf(c, query.lang)),
       render: envelope({ action: 'feed' }),
-      idempotentInput: input,
-    });
-    return c.json(body, 200);
-  });
+      idempotentInput: json,
+    }),
+  );
 
-  app.openapi(catchupRoute, async (c) => {
-    const { device_id, hours, lang } = c.req.valid('query');
-    const body = await callPet(c, deps, {
+  servePetRoute(app, catchupRoute, (c, { query }) => {
+    const { device_id, hours, lang } = query;
+    return answerPet(c, deps, {
       deviceId: device_id,
-      operation: catchupOperation(hours, pickLang(lang, c.req.header('accept-language'))),
+      operation: catchupOperation(hours, langOf(c, lang)),
       render: envelope({ action: 'catchup', hours }),
       idempotentInput: { device_id, hours },
     });
-    return c.json(body, 200);
   });
 
-  app.openapi(resetRoute, async (c) => {
-    const { device_id, lang } = c.req.valid('query');
-    const body = await callPet(c, deps, {
+  servePetRoute(app, resetRoute, (c, { query }) => {
+    const { device_id, lang } = query;
+    return answerPet(c, deps, {
       deviceId: device_id,
-      operation: resetOperation(pickLang(lang, c.req.header('accept-language'))),
+      operation: resetOperation(langOf(c, lang)),
       render: envelope({ message: `Pet ${device_id} reset` }),
       idempotentInput: { device_id },
     });
-    return c.json(body, 200);
   });
 }

@@ -1,9 +1,12 @@
 /**
  * The seed's routes: `/api/pet/{device_id}/…` (DESIGN §5), plus PATCH, the forecast for the web
- * page and the claim (issue #5). Every one reaches the pet through callPet (pet-call.ts): rate
- * limits, the claim's access rule and, on the POSTs, Idempotency-Key.
+ * page and the claim (issue #5). Every one is served by servePetRoute (checked input, pet-route.ts)
+ * and reaches the pet through answerPet (pet-call.ts): rate limits, the claim's access rule and,
+ * on the POSTs, Idempotency-Key.
  */
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import type { Lang } from '../../engine/index.js';
 import {
   catchupOperation,
   claimOperation,
@@ -15,7 +18,8 @@ import {
 } from '../../service/index.js';
 import type { AppEnv } from '../env.js';
 import { pickLang } from '../lang.js';
-import { callPet, type PetCallDeps } from '../pet-call.js';
+import { answerPet, type PetCallDeps } from '../pet-call.js';
+import { servePetRoute } from '../pet-route.js';
 import {
   CatchupBody,
   ClaimSchema,
@@ -147,69 +151,53 @@ const claimRoute = createRoute({
 });
 
 export function registerPetRoutes(app: OpenAPIHono<AppEnv>, deps: PetCallDeps): void {
-  app.openapi(stateRoute, async (c) => {
-    const deviceId = c.req.valid('param').device_id;
-    const lang = pickLang(c.req.valid('query').lang, c.req.header('accept-language'));
-    const body = await callPet(c, deps, { deviceId, operation: stateOperation(lang), render: (document) => document });
-    return c.json(body, 200);
-  });
+  /** The language of the texts: `?lang=`, else Accept-Language, else Chinese. */
+  const langOf = (c: Context<AppEnv>, query: { lang?: Lang | undefined }) => pickLang(query.lang, c.req.header('accept-language'));
+  const asIs = <T>(value: T) => value;
 
-  app.openapi(interactRoute, async (c) => {
-    const deviceId = c.req.valid('param').device_id;
-    const lang = pickLang(c.req.valid('query').lang, c.req.header('accept-language'));
-    const input = c.req.valid('json');
-    const body = await callPet(c, deps, {
-      deviceId,
-      operation: interactOperation(input.action, lang),
-      render: (document) => document,
-      idempotentInput: input,
-    });
-    return c.json(body, 200);
-  });
+  servePetRoute(app, stateRoute, (c, { param, query }) =>
+    answerPet(c, deps, { deviceId: param.device_id, operation: stateOperation(langOf(c, query)), render: asIs }),
+  );
 
-  app.openapi(catchupRoute, async (c) => {
-    const deviceId = c.req.valid('param').device_id;
-    const lang = pickLang(c.req.valid('query').lang, c.req.header('accept-language'));
-    const input = c.req.valid('json');
-    const body = await callPet(c, deps, {
-      deviceId,
-      operation: catchupOperation(input.hours, lang),
-      render: (document) => document,
-      idempotentInput: input,
-    });
-    return c.json(body, 200);
-  });
+  servePetRoute(app, interactRoute, (c, { param, query, json }) =>
+    answerPet(c, deps, {
+      deviceId: param.device_id,
+      operation: interactOperation(json.action, langOf(c, query)),
+      render: asIs,
+      idempotentInput: json,
+    }),
+  );
 
-  app.openapi(resetRoute, async (c) => {
-    const deviceId = c.req.valid('param').device_id;
-    const lang = pickLang(c.req.valid('query').lang, c.req.header('accept-language'));
-    const body = await callPet(c, deps, { deviceId, operation: resetOperation(lang), render: (document) => document, idempotentInput: {} });
-    return c.json(body, 200);
-  });
+  servePetRoute(app, catchupRoute, (c, { param, query, json }) =>
+    answerPet(c, deps, {
+      deviceId: param.device_id,
+      operation: catchupOperation(json.hours, langOf(c, query)),
+      render: asIs,
+      idempotentInput: json,
+    }),
+  );
 
-  app.openapi(patchRoute, async (c) => {
-    const deviceId = c.req.valid('param').device_id;
-    const lang = pickLang(c.req.valid('query').lang, c.req.header('accept-language'));
-    const input = c.req.valid('json');
+  servePetRoute(app, resetRoute, (c, { param, query }) =>
+    answerPet(c, deps, { deviceId: param.device_id, operation: resetOperation(langOf(c, query)), render: asIs, idempotentInput: {} }),
+  );
+
+  servePetRoute(app, patchRoute, (c, { param, query, json }) => {
     const update: { pet_name?: string; timezone?: string } = {};
-    if (input.pet_name !== undefined) update.pet_name = input.pet_name;
-    if (input.timezone !== undefined) update.timezone = input.timezone;
-    const body = await callPet(c, deps, { deviceId, operation: updateOperation(update, lang), render: (document) => document });
-    return c.json(body, 200);
+    if (json.pet_name !== undefined) update.pet_name = json.pet_name;
+    if (json.timezone !== undefined) update.timezone = json.timezone;
+    return answerPet(c, deps, { deviceId: param.device_id, operation: updateOperation(update, langOf(c, query)), render: asIs });
   });
 
-  app.openapi(forecastRoute, async (c) => {
-    const deviceId = c.req.valid('param').device_id;
-    const query = c.req.valid('query');
-    const operation = forecastOperation({ hours: query.hours, stepMinutes: query.step_minutes });
-    const body = await callPet(c, deps, { deviceId, operation, render: (forecast) => forecast });
-    return c.json(body, 200);
-  });
+  servePetRoute(app, forecastRoute, (c, { param, query }) =>
+    answerPet(c, deps, {
+      deviceId: param.device_id,
+      operation: forecastOperation({ hours: query.hours, stepMinutes: query.step_minutes }),
+      render: asIs,
+    }),
+  );
 
-  app.openapi(claimRoute, async (c) => {
-    const deviceId = c.req.valid('param').device_id;
-    // Never idempotent: a stored answer would keep the secret in storage.
-    const body = await callPet(c, deps, { deviceId, operation: claimOperation(), render: (claim) => claim, status: 201 });
-    return c.json(body, 201);
-  });
+  // Never idempotent: a stored answer would keep the secret in storage.
+  servePetRoute(app, claimRoute, (c, { param }) =>
+    answerPet(c, deps, { deviceId: param.device_id, operation: claimOperation(), render: asIs, status: 201 }),
+  );
 }
