@@ -150,5 +150,8 @@ describe('who may read a pet', () => {
     }
     const doc = await readJson<StateDocument>(await app.request('/api/pet/p1/state', { headers: bearer(secret) }));
     expect(doc.device_id).toBe('p1');
+    // The answer just rendered is in the read cache now; a reader without the secret still gets none of it.
+    expect((await app.request('/api/pet/p1/state')).status).toBe(401);
+    expect((await app.request('/api/pet/p1/state', { headers: bearer('nope') })).status).toBe(403);
   });
 });
