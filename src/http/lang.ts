@@ -2,7 +2,9 @@
  * Language of the generated texts: `?lang=` wins, then the best supported entry of
  * Accept-Language (by q-value), then Chinese, the seed's language.
  */
+import type { Context } from 'hono';
 import type { Lang } from '../engine/index.js';
+import type { AppEnv } from './env.js';
 
 const SUPPORTED: readonly Lang[] = ['zh', 'en'];
 
@@ -31,4 +33,9 @@ export function pickLang(query: Lang | undefined, acceptLanguage: string | undef
     if (q > 0 && (!best || q > best.q)) best = { lang, q };
   }
   return best?.lang ?? 'zh';
+}
+
+/** The language of a request's texts: its validated `lang` query value, else its Accept-Language. */
+export function langOf(c: Context<AppEnv>, query: Lang | undefined): Lang {
+  return pickLang(query, c.req.header('accept-language'));
 }

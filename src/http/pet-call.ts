@@ -39,8 +39,8 @@ export function noteAnswer(c: Context<AppEnv>, deviceId: string, answer: Answer<
   c.set('roundTrips', answer.roundTrips);
 }
 
-/** Runs `call` for the request in `c`; returns the body to answer with the route's status. */
-export async function callPet<T, B>(c: Context<AppEnv>, deps: PetCallDeps, call: PetCall<T, B>): Promise<B> {
+/** Runs `call` for the request in `c`; returns the body to answer (answerPet sends it). */
+async function callPet<T, B>(c: Context<AppEnv>, deps: PetCallDeps, call: PetCall<T, B>): Promise<B> {
   c.set('device', call.deviceId);
   const key = call.idempotentInput === undefined ? null : idempotencyKeyOf(c);
   const answer = await deps.service.perform(call.deviceId, call.operation, {

@@ -6,8 +6,7 @@
  * rate limits, a claimed pet's Bearer secret, and Idempotency-Key on the POSTs.
  */
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
-import type { Context, MiddlewareHandler } from 'hono';
-import type { Lang } from '../../engine/index.js';
+import type { MiddlewareHandler } from 'hono';
 import {
   catchupOperation,
   interactOperation,
@@ -16,7 +15,7 @@ import {
   type StateDocument,
 } from '../../service/index.js';
 import type { AppEnv } from '../env.js';
-import { pickLang } from '../lang.js';
+import { langOf } from '../lang.js';
 import { answerPet, type PetCallDeps } from '../pet-call.js';
 import { servePetRoute } from '../pet-route.js';
 import {
@@ -124,8 +123,6 @@ export function registerCompatRoutes(app: OpenAPIHono<AppEnv>, deps: PetCallDeps
   const envelope =
     <E extends object>(extra: E) =>
     (data: StateDocument, nowMs: number) => ({ success: true as const, ...extra, data, timestamp: timestamp(nowMs) });
-
-  const langOf = (c: Context<AppEnv>, lang: Lang | undefined) => pickLang(lang, c.req.header('accept-language'));
 
   servePetRoute(app, statusRoute, (c, { query }) =>
     answerPet(c, deps, { deviceId: query.device_id, operation: stateOperation(langOf(c, query.lang)), render: envelope({}) }),

@@ -5,8 +5,6 @@
  * on the POSTs, Idempotency-Key.
  */
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
-import type { Context } from 'hono';
-import type { Lang } from '../../engine/index.js';
 import {
   catchupOperation,
   claimOperation,
@@ -17,7 +15,7 @@ import {
   updateOperation,
 } from '../../service/index.js';
 import type { AppEnv } from '../env.js';
-import { pickLang } from '../lang.js';
+import { langOf } from '../lang.js';
 import { answerPet, type PetCallDeps } from '../pet-call.js';
 import { servePetRoute } from '../pet-route.js';
 import {
@@ -151,18 +149,16 @@ const claimRoute = createRoute({
 });
 
 export function registerPetRoutes(app: OpenAPIHono<AppEnv>, deps: PetCallDeps): void {
-  /** The language of the texts: `?lang=`, else Accept-Language, else Chinese. */
-  const langOf = (c: Context<AppEnv>, query: { lang?: Lang | undefined }) => pickLang(query.lang, c.req.header('accept-language'));
   const asIs = <T>(value: T) => value;
 
   servePetRoute(app, stateRoute, (c, { param, query }) =>
-    answerPet(c, deps, { deviceId: param.device_id, operation: stateOperation(langOf(c, query)), render: asIs }),
+    answerPet(c, deps, { deviceId: param.device_id, operation: stateOperation(langOf(c, query.lang)), render: asIs }),
   );
 
   servePetRoute(app, interactRoute, (c, { param, query, json }) =>
     answerPet(c, deps, {
       deviceId: param.device_id,
-      operation: interactOperation(json.action, langOf(c, query)),
+      operation: interactOperation(json.action, langOf(c, query.lang)),
       render: asIs,
       idempotentInput: json,
     }),
@@ -171,21 +167,21 @@ export function registerPetRoutes(app: OpenAPIHono<AppEnv>, deps: PetCallDeps): 
   servePetRoute(app, catchupRoute, (c, { param, query, json }) =>
     answerPet(c, deps, {
       deviceId: param.device_id,
-      operation: catchupOperation(json.hours, langOf(c, query)),
+      operation: catchupOperation(json.hours, langOf(c, query.lang)),
       render: asIs,
       idempotentInput: json,
     }),
   );
 
   servePetRoute(app, resetRoute, (c, { param, query }) =>
-    answerPet(c, deps, { deviceId: param.device_id, operation: resetOperation(langOf(c, query)), render: asIs, idempotentInput: {} }),
+    answerPet(c, deps, { deviceId: param.device_id, operation: resetOperation(langOf(c, query.lang)), render: asIs, idempotentInput: {} }),
   );
 
   servePetRoute(app, patchRoute, (c, { param, query, json }) => {
     const update: { pet_name?: string; timezone?: string } = {};
     if (json.pet_name !== undefined) update.pet_name = json.pet_name;
     if (json.timezone !== undefined) update.timezone = json.timezone;
-    return answerPet(c, deps, { deviceId: param.device_id, operation: updateOperation(update, langOf(c, query)), render: asIs });
+    return answerPet(c, deps, { deviceId: param.device_id, operation: updateOperation(update, langOf(c, query.lang)), render: asIs });
   });
 
   servePetRoute(app, forecastRoute, (c, { param, query }) =>
