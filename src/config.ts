@@ -7,6 +7,7 @@
  * Empty values count as unset, as in most `.env` files.
  */
 import { z } from 'zod';
+import { canonicalTimezone } from './engine/index.js';
 import { ConfigError } from './errors.js';
 import { LOG_LEVELS, type LogLevel } from './log.js';
 import { chooseStorage, type StorageChoice, type StorageInput, type StorageKind } from './storage/index.js';
@@ -61,6 +62,24 @@ export interface Config {
   readonly bodyLimitBytes: number;
   /** How long shutdown waits for requests in flight, ms. @default 10000 */
   readonly shutdownTimeoutMs: number;
+  /** Node server timeouts, so that a client that sends slowly or never finishes cannot hold a socket. */
+  readonly serverTimeouts: ServerTimeouts;
+  /**
+   * A pet created by reads alone and never changed expires this many days after its last save;
+   * its first change makes it permanent (or subject to PET_TTL_DAYS). @default 30
+   */
+  readonly newbornTtlDays: number;
+  /** Requests one pet may have waiting in this process's queue; beyond it 503 `busy`. @default 64 */
+  readonly petQueueDepth: number;
+}
+
+export interface ServerTimeouts {
+  /** Until the request's headers are complete, ms. @default 10000 */
+  readonly headersMs: number;
+  /** Until the whole request (headers and body) is received, ms. @default 30000 */
+  readonly requestMs: number;
+  /** An idle keep-alive connection is closed after this long, ms. @default 5000 */
+  readonly keepAliveMs: number;
 }
 
 export interface RateLimitConfig {
@@ -95,14 +114,8 @@ export function hasControlCharacters(text: string): boolean {
   return false;
 }
 
-function isIanaTimezone(name: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: name });
-    return true;
-  } catch {
-    return false;
-  }
-}
+const timeoutMs = (name: string) =>
+  numberFrom(name, (n) => Number.isInteger(n) && n >= 1_000 && n <= 600_000, 'an integer of ms from 1000 to 600000');
 
 const isCount = (n: number) => Number.isInteger(n) && n >= 0 && n <= 1_000_000;
 
@@ -143,7 +156,9 @@ const envSchema = z.object({
       .refine((name) => !hasControlCharacters(name), { message: 'PET_NAME must not contain control characters' }),
   ),
   PET_TZ: optional(
-    z.string().trim().refine(isIanaTimezone, { message: 'PET_TZ must be an IANA timezone name such as Asia/Shanghai or UTC' }),
+    z.string().trim().refine((name) => canonicalTimezone(name) !== null, {
+      message: 'PET_TZ must be an IANA timezone name such as Asia/Shanghai or UTC',
+    }),
   ),
   LOG_LEVEL: optional(z.enum(LOG_LEVELS, { message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` })),
   PET_TTL_DAYS: optional(numberFrom('PET_TTL_DAYS', (n) => n > 0 && n <= 36_500, 'a number of days above 0 (at most 36500)')),
@@ -174,6 +189,11 @@ const envSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: optional(
     numberFrom('SHUTDOWN_TIMEOUT_MS', (n) => Number.isInteger(n) && n >= 0 && n <= 600_000, 'an integer of ms from 0 to 600000'),
   ),
+  HEADERS_TIMEOUT_MS: optional(timeoutMs('HEADERS_TIMEOUT_MS')),
+  REQUEST_TIMEOUT_MS: optional(timeoutMs('REQUEST_TIMEOUT_MS')),
+  KEEP_ALIVE_TIMEOUT_MS: optional(timeoutMs('KEEP_ALIVE_TIMEOUT_MS')),
+  NEWBORN_TTL_DAYS: optional(numberFrom('NEWBORN_TTL_DAYS', (n) => n > 0 && n <= 36_500, 'a number of days above 0 (at most 36500)')),
+  PET_QUEUE_DEPTH: optional(numberFrom('PET_QUEUE_DEPTH', (n) => Number.isInteger(n) && n >= 1 && n <= 100_000, 'an integer from 1 to 100000')),
 });
 
 function parseOrigins(raw: string | undefined): string[] {
@@ -231,6 +251,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (!(error instanceof ConfigError)) throw error;
     problems.push(...error.problems);
   }
+  const headersMs = parsed?.HEADERS_TIMEOUT_MS ?? 10_000;
+  const requestMs = parsed?.REQUEST_TIMEOUT_MS ?? 30_000;
+  if (headersMs > requestMs) {
+    problems.push(`HEADERS_TIMEOUT_MS (${headersMs}) must not be above REQUEST_TIMEOUT_MS (${requestMs})`);
+  }
   if (!parsed || !storage || problems.length > 0) throw new ConfigError(problems);
 
   return Object.freeze({
@@ -239,7 +264,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir: storageInput.dataDir,
     timeScale: parsed.TIME_SCALE ?? 1,
     petName: parsed.PET_NAME ?? '小糖',
-    petTimezone: parsed.PET_TZ ?? 'UTC',
+    petTimezone: canonicalTimezone(parsed.PET_TZ ?? 'UTC') ?? 'UTC',
     logLevel: parsed.LOG_LEVEL ?? 'info',
     petTtlDays: parsed.PET_TTL_DAYS ?? null,
     storageInput: Object.freeze(storageInput),
@@ -257,5 +282,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     readCacheSize: parsed.READ_CACHE_SIZE ?? 2000,
     bodyLimitBytes: 16 * 1024,
     shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT_MS ?? 10_000,
+    serverTimeouts: Object.freeze({ headersMs, requestMs, keepAliveMs: parsed.KEEP_ALIVE_TIMEOUT_MS ?? 5_000 }),
+    newbornTtlDays: parsed.NEWBORN_TTL_DAYS ?? 30,
+    petQueueDepth: parsed.PET_QUEUE_DEPTH ?? 64,
   });
 }

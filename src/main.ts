@@ -38,7 +38,23 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const storage = createConfiguredStorage(config, log);
   const app = createApp({ config, storage, clock: systemClock, log });
   const server: ServerType = await new Promise((resolve) => {
-    const started = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(started));
+    const { headersMs, requestMs, keepAliveMs } = config.serverTimeouts;
+    const started = serve(
+      {
+        fetch: app.fetch,
+        port: config.port,
+        hostname: config.host,
+        serverOptions: {
+          headersTimeout: headersMs,
+          requestTimeout: requestMs,
+          keepAliveTimeout: keepAliveMs,
+          // Node checks both timeouts on this beat (30 s by default): a half-sent request would
+          // otherwise live up to a whole beat past its limit.
+          connectionsCheckingInterval: Math.min(1_000, headersMs),
+        },
+      },
+      () => resolve(started),
+    );
   });
   // Requests Node's parser refuses get a JSON error too, instead of a bare 400/431.
   server.on('clientError', answerClientError);

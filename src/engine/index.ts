@@ -11,6 +11,7 @@ export { interact, isAction } from './interact.js';
 export { createParams, DEFAULT_PARAMS, validateParams, type LifeParams } from './params.js';
 export { fromSystems, toSystems, type FromSystemsOptions } from './systems.js';
 export {
+  canonicalTimezone,
   isValidTimezone,
   localMinute,
   msFromTick,

@@ -27,36 +27,66 @@ export function modulo(x: number, m: number): number {
   return r < 0 ? r + m : r;
 }
 
+/**
+ * Formatters and day caches are keyed by canonical zone names only (what
+ * `resolvedOptions().timeZone` answers), so that the many spellings one zone accepts
+ * (`asia/shanghai`, `ASIA/SHANGHAI`, …) cannot each buy a formatter and a cache: there are a
+ * few hundred canonical zones, and the spelling map is bounded.
+ */
 const formatters = new Map<string, Intl.DateTimeFormat>();
+/** Raw spelling → canonical name (null: not a zone). Cleared when full: a flood of spellings costs CPU, never memory. */
+const canonicalNames = new Map<string, string | null>();
+const MAX_CANONICAL_SPELLINGS = 1_000;
+/** Longest zone name accepted (the longest in the tz database is 32 characters). */
+const MAX_TIMEZONE_LENGTH = 64;
 
-function formatterFor(timezone: string): Intl.DateTimeFormat {
-  let formatter = formatters.get(timezone);
-  if (!formatter) {
-    // Throws RangeError for an unknown zone; callers rely on that.
-    formatter = new Intl.DateTimeFormat('en-US', {
-      timeZone: timezone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
-    formatters.set(timezone, formatter);
-  }
-  return formatter;
+function newFormatter(timezone: string): Intl.DateTimeFormat {
+  // Throws RangeError for an unknown zone.
+  return new Intl.DateTimeFormat('en-US', {
+    timeZone: timezone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    second: 'numeric',
+  });
 }
 
-/** Whether `timezone` is an IANA zone name this runtime knows (e.g. 'Asia/Shanghai', 'UTC'). */
-export function isValidTimezone(timezone: string): boolean {
-  if (typeof timezone !== 'string' || timezone.length === 0) return false;
+/**
+ * The canonical IANA name of `timezone` (`asia/shanghai` → `Asia/Shanghai`, `utc` → `UTC`), or
+ * null when it names no zone this runtime knows. Callers store and compare canonical names.
+ */
+export function canonicalTimezone(timezone: string): string | null {
+  if (typeof timezone !== 'string' || timezone.length === 0 || timezone.length > MAX_TIMEZONE_LENGTH) return null;
+  if (formatters.has(timezone)) return timezone;
+  const known = canonicalNames.get(timezone);
+  if (known !== undefined) return known;
+  let canonical: string | null;
   try {
-    formatterFor(timezone);
-    return true;
+    const formatter = newFormatter(timezone);
+    canonical = formatter.resolvedOptions().timeZone;
+    if (!formatters.has(canonical)) formatters.set(canonical, canonical === timezone ? formatter : newFormatter(canonical));
   } catch {
-    return false;
+    canonical = null;
   }
+  if (canonical !== timezone) {
+    if (canonicalNames.size >= MAX_CANONICAL_SPELLINGS) canonicalNames.clear();
+    canonicalNames.set(timezone, canonical);
+  }
+  return canonical;
+}
+
+function formatterFor(timezone: string): Intl.DateTimeFormat {
+  const canonical = canonicalTimezone(timezone);
+  if (canonical === null) throw new RangeError(`unknown timezone: ${String(timezone)}`);
+  return formatters.get(canonical) as Intl.DateTimeFormat;
+}
+
+/** Whether `timezone` is an IANA zone name this runtime knows (e.g. 'Asia/Shanghai', 'UTC'), in any spelling. */
+export function isValidTimezone(timezone: string): boolean {
+  return canonicalTimezone(timezone) !== null;
 }
 
 /** Throws a RangeError unless `timezone` is a known IANA zone. */
@@ -114,14 +144,22 @@ interface DayOffsets {
   readonly after: number;
 }
 
-const MAX_CACHED_DAYS = 50_000;
+/** Day entries kept over all zones together (~100 bytes each: ~20 MB at most). */
+const MAX_CACHED_DAYS = 200_000;
+let cachedDays = 0;
+/** Per canonical zone name (see canonicalTimezone). */
 const dayCaches = new Map<string, Map<number, DayOffsets>>();
 
 function dayOffsets(timezone: string, day: number): DayOffsets {
   let cache = dayCaches.get(timezone);
   if (!cache) {
-    cache = new Map();
-    dayCaches.set(timezone, cache);
+    const canonical = canonicalTimezone(timezone);
+    if (canonical === null) throw new RangeError(`unknown timezone: ${String(timezone)}`);
+    cache = dayCaches.get(canonical);
+    if (!cache) {
+      cache = new Map();
+      dayCaches.set(canonical, cache);
+    }
   }
   let entry = cache.get(day);
   if (entry) return entry;
@@ -142,8 +180,13 @@ function dayOffsets(timezone: string, day: number): DayOffsets {
     }
     entry = { before, change: hi, after };
   }
-  if (cache.size >= MAX_CACHED_DAYS) cache.clear();
+  if (cachedDays >= MAX_CACHED_DAYS) {
+    // Rare (200,000 distinct zone-days): start over rather than track recency on the hot path.
+    for (const zone of dayCaches.values()) zone.clear();
+    cachedDays = 0;
+  }
   cache.set(day, entry);
+  cachedDays += 1;
   return entry;
 }
 

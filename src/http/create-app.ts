@@ -144,7 +144,10 @@ export function createApp(deps: AppDeps): App {
     const wire = toWireError(error);
     if (wire.status >= 500) {
       // The stack stays here; the client gets the code and a safe message.
-      log.error({ err: error, code: wire.code, path: c.req.path, device: c.get('device') ?? null }, 'request failed');
+      log.error(
+        { err: error, code: wire.code, path: c.req.path, device: c.get('device') ?? null, request_id: c.get('requestId') ?? null },
+        'request failed',
+      );
     }
     return errorResponse(c, wire);
   });

@@ -59,6 +59,18 @@ const DEFAULT_MESSAGES: Partial<Record<WireErrorCode, string>> = {
   internal_error: 'internal error; it has been logged',
 };
 
+/**
+ * Errors whose own message describes the server's insides (a storage host and port, a connection
+ * error, a parse failure): the client gets this text and the request id, the log gets the rest.
+ */
+const SAFE_MESSAGES: Partial<Record<WireErrorCode, string>> = {
+  corrupt_state: 'the stored state of this pet cannot be read; it has been logged',
+  config_invalid: 'the server is misconfigured; it has been logged',
+  storage_unavailable:
+    'the storage is unavailable; try again shortly. A change answered this way may or may not have been applied: ' +
+    'send it again with the same Idempotency-Key to be sure it counts once',
+};
+
 export interface WireError {
   status: ContentfulStatusCode;
   code: WireErrorCode;
@@ -85,12 +97,7 @@ export function toWireError(error: unknown): WireError {
   if (isPetLifeError(error)) {
     const code = error.code;
     // Corrupt or config errors describe the server's insides: keep the details in the log.
-    const message =
-      code === 'corrupt_state'
-        ? 'the stored state of this pet cannot be read; it has been logged'
-        : code === 'config_invalid'
-          ? 'the server is misconfigured; it has been logged'
-          : error.message;
+    const message = SAFE_MESSAGES[code] ?? error.message;
     const headers = headersOf(error);
     return { status: statusOf(code), code, message, ...(headers ? { headers } : {}) };
   }
@@ -110,7 +117,8 @@ export type ErrorStyle = 'api' | 'compat';
 
 /** Builds the JSON error response for `wire` in the style the route asked for. */
 export function errorResponse(c: Context<AppEnv>, wire: WireError, headers?: Record<string, string>): Response {
-  const error = { code: wire.code, message: wire.message };
+  // A server-side failure names the request id, which the log line of its details carries too.
+  const error = wire.status >= 500 ? { code: wire.code, message: wire.message, request_id: c.get('requestId') ?? null } : { code: wire.code, message: wire.message };
   const nowMs = c.get('clock')?.nowMs() ?? Date.now();
   const body = c.get('errorStyle') === 'compat' ? { success: false, error, timestamp: new Date(nowMs).toISOString() } : { error };
   return c.json(body, wire.status, wire.headers || headers ? { ...wire.headers, ...headers } : undefined);

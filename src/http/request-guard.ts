@@ -32,27 +32,66 @@ export function idempotencyKeyOf(c: Context<AppEnv>): string | null {
   return quoted ? raw.slice(1, -1) : raw;
 }
 
-/** An IP address in one spelling (IPv4-mapped IPv6 as IPv4, lowercase, no port or brackets); null if none. */
+/** Longer than any spelling of an address with brackets and a port: refused unparsed. */
+const MAX_ADDRESS_TEXT = 64;
+
+/**
+ * An IP address in one spelling (IPv4-mapped IPv6 as IPv4, lowercase, no port, brackets or IPv6
+ * zone id such as `%eth0`, which names the receiver's interface, not the client); null if none.
+ */
 export function normalizeAddress(raw: string): string | null {
+  if (raw.length > MAX_ADDRESS_TEXT) return null;
   let address = raw.trim();
   const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(address);
   if (bracketed?.[1] !== undefined) address = bracketed[1];
   else if (/^[\d.]+:\d+$/.test(address)) address = address.slice(0, address.lastIndexOf(':'));
+  const zone = address.indexOf('%');
+  if (zone >= 0) address = address.slice(0, zone);
   address = address.toLowerCase();
   if (address.startsWith('::ffff:') && isIP(address.slice(7)) === 4) address = address.slice(7);
   return isIP(address) === 0 ? null : address;
 }
 
+/** The eight 16-bit groups of a valid IPv6 address (`::` expanded, an IPv4 tail as two groups). */
+function ipv6Groups(address: string): number[] {
+  const [head = '', tail] = address.split('::');
+  const partsOf = (text: string): number[] =>
+    text === ''
+      ? []
+      : text.split(':').flatMap((part) => {
+          if (!part.includes('.')) return [Number.parseInt(part, 16)];
+          const [a = 0, b = 0, c = 0, d = 0] = part.split('.').map(Number);
+          return [(a << 8) | b, (c << 8) | d];
+        });
+  const left = partsOf(head);
+  const right = tail === undefined ? [] : partsOf(tail);
+  return [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
+}
+
 /**
- * The client's address: with `trustProxy`, the first X-Forwarded-For hop (when it is an IP
- * address); else, or failing that, the socket's. Null when neither is known (app.request() in
- * tests, runtimes without a socket).
+ * The rate-limit bucket of a normalized address: an IPv4 address as it is, an IPv6 address by its
+ * /64 prefix (`2001:db8:1:2::/64`), since one host or home usually holds a whole /64 and could
+ * otherwise take a new bucket with every request.
+ */
+export function clientBucketOf(address: string): string {
+  if (isIP(address) !== 6) return address;
+  const prefix = ipv6Groups(address)
+    .slice(0, 4)
+    .map((group) => group.toString(16))
+    .join(':');
+  return `${prefix}::/64`;
+}
+
+/**
+ * The client's rate-limit bucket (clientBucketOf its address): with `trustProxy`, of the first
+ * X-Forwarded-For hop (when it is an IP address); else, or failing that, of the socket's. Null when
+ * neither is known (app.request() in tests, runtimes without a socket).
  */
 export function clientAddressOf(c: Context<AppEnv>, trustProxy: boolean): string | null {
   if (trustProxy) {
     const first = c.req.header('x-forwarded-for')?.split(',')[0];
     const forwarded = first === undefined ? null : normalizeAddress(first);
-    if (forwarded !== null) return forwarded;
+    if (forwarded !== null) return clientBucketOf(forwarded);
   }
   let remote: string | undefined;
   try {
@@ -60,7 +99,8 @@ export function clientAddressOf(c: Context<AppEnv>, trustProxy: boolean): string
   } catch {
     remote = undefined; // no Node socket behind this request
   }
-  return remote === undefined ? null : normalizeAddress(remote);
+  const address = remote === undefined ? null : normalizeAddress(remote);
+  return address === null ? null : clientBucketOf(address);
 }
 
 /** JSON with object keys sorted, so that equal values give equal text. Input is already validated (shallow). */

@@ -134,6 +134,7 @@ export const ErrorBody = z
     error: z.object({
       code: z.string().openapi({ example: 'invalid_action' }),
       message: z.string().openapi({ example: ACTION_MESSAGE }),
+      request_id: z.string().optional().openapi({ description: 'On 5xx answers: the id of the log line that has the details' }),
     }),
   })
   .openapi('Error');
@@ -141,7 +142,7 @@ export const ErrorBody = z
 export const CompatErrorBody = z
   .object({
     success: z.literal(false),
-    error: z.object({ code: z.string(), message: z.string() }),
+    error: z.object({ code: z.string(), message: z.string(), request_id: z.string().optional() }),
     timestamp: z.string(),
   })
   .openapi('CompatError');
@@ -249,7 +250,9 @@ export const HealthSchema = z.object({ status: z.literal('ok'), uptime_s: z.numb
 export const ReadySchema = z
   .object({
     status: z.enum(['ready', 'unavailable']),
-    storage: z.object({ backend: z.string(), target: z.string(), ok: z.boolean(), latency_ms: z.number().optional() }),
+    storage: z.object({ backend: z.string(), ok: z.boolean(), latency_ms: z.number().optional() }),
+    message: z.string().optional(),
+    request_id: z.string().optional(),
     timestamp: z.string(),
   })
   .openapi('Ready');

@@ -7,9 +7,9 @@
 import { performance } from 'node:perf_hooks';
 import {
   ACTIONS,
+  canonicalTimezone,
   createLifeState,
   interact as applyInteraction,
-  isValidTimezone,
   setTimezone,
   vitalsOf,
   type Action,
@@ -92,7 +92,8 @@ function assertCatchupHours(hours: number): void {
   }
 }
 
-function assertUpdate(update: PetUpdate): void {
+/** The update with its timezone in canonical spelling (`asia/shanghai` → `Asia/Shanghai`); throws on bad input. */
+function checkedUpdate(update: PetUpdate): PetUpdate {
   if (update.pet_name === undefined && update.timezone === undefined) {
     throw new InvalidInputError('invalid_body', 'send pet_name and/or timezone');
   }
@@ -102,9 +103,12 @@ function assertUpdate(update: PetUpdate): void {
       throw new InvalidInputError('invalid_body', `pet_name must be 1–${PET_NAME_MAX_LENGTH} characters without control characters`);
     }
   }
-  if (update.timezone !== undefined && !isValidTimezone(update.timezone)) {
+  if (update.timezone === undefined) return update;
+  const timezone = canonicalTimezone(update.timezone);
+  if (timezone === null) {
     throw new InvalidInputError('invalid_timezone', 'timezone must be an IANA timezone name such as Asia/Shanghai or UTC');
   }
+  return { ...update, timezone };
 }
 
 /** The report of an interval in which no whole tick passed. */
@@ -201,8 +205,8 @@ export function resetOperation(lang: Lang = 'zh'): Operation<StateDocument> {
 }
 
 /** Renames the pet and/or moves it to another timezone. */
-export function updateOperation(update: PetUpdate, lang: Lang = 'zh'): Operation<StateDocument> {
-  assertUpdate(update);
+export function updateOperation(requested: PetUpdate, lang: Lang = 'zh'): Operation<StateDocument> {
+  const update = checkedUpdate(requested);
   return {
     access: 'write',
     apply: (pet) => {

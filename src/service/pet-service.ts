@@ -10,7 +10,7 @@
  * trusted callers (the CLI, which holds the storage itself; tests): no limits, no access check.
  */
 import { IdempotencyConflictError, StorageUnavailableError, type RateLimitStatus } from '../errors.js';
-import { isValidTimezone, type Action, type Lang } from '../engine/index.js';
+import { canonicalTimezone, type Action, type Lang } from '../engine/index.js';
 import type { StorageDriver } from '../storage/index.js';
 import { assertAccess, OPEN_ACCESS, type AccessPolicy } from './access.js';
 import { systemClock, type Clock } from './clock.js';
@@ -130,14 +130,14 @@ export function createPetService(options: PetServiceOptions): PetService {
     storage: options.storage,
     clock: options.clock ?? systemClock,
     timeScale: options.timeScale ?? 1,
-    defaults: { petName: options.defaultPetName ?? '小糖', timezone: options.defaultTimezone ?? 'UTC' },
+    defaults: { petName: options.defaultPetName ?? '小糖', timezone: canonicalTimezone(options.defaultTimezone ?? 'UTC') ?? '' },
     maxAttempts: options.maxAttempts ?? 20,
     backoffMs: options.backoffMs ?? jitteredBackoff(),
   };
   const access = options.access ?? OPEN_ACCESS;
   const rateLimits = options.rateLimits ?? NO_RATE_LIMITS;
   if (!Number.isFinite(deps.timeScale) || deps.timeScale < 0) throw new RangeError('timeScale must be a finite number ≥ 0');
-  if (!isValidTimezone(deps.defaults.timezone)) throw new RangeError('defaultTimezone must be an IANA timezone name');
+  if (deps.defaults.timezone === '') throw new RangeError('defaultTimezone must be an IANA timezone name');
   if (!Number.isInteger(deps.maxAttempts) || deps.maxAttempts < 1) throw new RangeError('maxAttempts must be an integer ≥ 1');
   for (const [name, value] of [['rateLimits.perPet', rateLimits.perPet], ['rateLimits.perClient', rateLimits.perClient]] as const) {
     if (!Number.isInteger(value) || value < 0) throw new RangeError(`${name} must be an integer ≥ 0`);

@@ -61,14 +61,25 @@ export function registerSystemRoutes(app: OpenAPIHono<AppEnv>, deps: SystemRoute
 
   app.openapi(readyRoute, async (c) => {
     const started = performance.now();
-    const backend = { backend: storage.name, target: storage.target };
+    // The target (host, port) and the error stay in the log: the answer is public.
+    const backend = { backend: storage.name };
     try {
       await pingWithin(storage, READY_TIMEOUT_MS);
       const latency_ms = Math.round((performance.now() - started) * 1000) / 1000;
       return c.json({ status: 'ready' as const, storage: { ...backend, ok: true, latency_ms }, timestamp: timestamp() }, 200);
     } catch (error) {
-      deps.log.warn({ err: error, backend: storage.name }, 'readiness check failed');
-      return c.json({ status: 'unavailable' as const, storage: { ...backend, ok: false }, timestamp: timestamp() }, 503);
+      const requestId = c.get('requestId');
+      deps.log.warn({ err: error, backend: storage.name, target: storage.target, request_id: requestId }, 'readiness check failed');
+      return c.json(
+        {
+          status: 'unavailable' as const,
+          storage: { ...backend, ok: false },
+          message: 'the storage does not answer; the details are in the server log',
+          request_id: requestId,
+          timestamp: timestamp(),
+        },
+        503,
+      );
     }
   });
 
