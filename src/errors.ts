@@ -22,6 +22,7 @@ export type ErrorCode =
   | 'rate_limited'
   | 'storage_unavailable'
   | 'conflict_retries_exhausted'
+  | 'busy'
   | 'config_invalid'
   | 'corrupt_state';
 
@@ -111,6 +112,18 @@ export class RateLimitedError extends PetLifeError {
 export class ConflictRetriesExhaustedError extends PetLifeError {
   override readonly name = 'ConflictRetriesExhaustedError';
   override readonly code = 'conflict_retries_exhausted';
+}
+
+/** Too many requests for one pet are already waiting in this process; nothing was applied. */
+export class BusyError extends PetLifeError {
+  override readonly name = 'BusyError';
+  override readonly code = 'busy';
+  /** Seconds after which a retry is likely to find room (the Retry-After header). */
+  readonly retryAfterS: number;
+  constructor(message: string, retryAfterS = 1) {
+    super(message);
+    this.retryAfterS = retryAfterS;
+  }
 }
 
 /** The environment does not describe a valid configuration; lists every problem. */

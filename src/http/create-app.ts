@@ -38,6 +38,7 @@ export type AppConfig = Pick<
   | 'rateLimits'
   | 'trustProxy'
   | 'readCacheSize'
+  | 'petQueueDepth'
 >;
 
 export interface AppDeps {
@@ -81,6 +82,7 @@ export function createApp(deps: AppDeps): App {
         windowMs: config.rateLimits.windowSeconds * 1000,
       },
       readCacheSize: config.readCacheSize,
+      queueDepth: config.petQueueDepth,
     });
   const root = findProjectRoot();
 

@@ -8,7 +8,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { type ErrorCode, isPetLifeError, RateLimitedError, UnauthorizedError } from '../errors.js';
+import { BusyError, type ErrorCode, isPetLifeError, RateLimitedError, UnauthorizedError } from '../errors.js';
 import type { AppEnv } from './env.js';
 import { rateLimitHeaders } from './rate-limit-headers.js';
 
@@ -37,6 +37,7 @@ const STATUS_BY_CODE: Record<WireErrorCode, ContentfulStatusCode> = {
   internal_error: 500,
   storage_unavailable: 503,
   conflict_retries_exhausted: 503,
+  busy: 503,
 };
 
 /** The code an HTTPException (from Hono's own middleware) stands for. */
@@ -85,6 +86,7 @@ export const BEARER_CHALLENGE = 'Bearer realm="pet-life"';
 function headersOf(error: unknown): Record<string, string> | undefined {
   if (error instanceof UnauthorizedError) return { 'WWW-Authenticate': BEARER_CHALLENGE };
   if (error instanceof RateLimitedError) return { 'Retry-After': String(error.retryAfterS), ...rateLimitHeaders(error.limits) };
+  if (error instanceof BusyError) return { 'Retry-After': String(error.retryAfterS) };
   return undefined;
 }
 

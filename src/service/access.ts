@@ -51,7 +51,7 @@ function sameHash(hash: Buffer, storedHex: string): boolean {
  * Throws UnauthorizedError (no secret sent) or ForbiddenError (a wrong one) unless `bearer` may
  * `need` the pet with `meta`. Unclaimed pets are open, as in the seed.
  */
-export function assertAccess(meta: PetMeta, need: AccessNeed, bearer: string | null, policy: AccessPolicy): void {
+export function assertAccess(meta: Pick<PetMeta, 'claim_hash'>, need: AccessNeed, bearer: string | null, policy: AccessPolicy): void {
   const sent = bearer === null ? null : hashSecret(bearer);
   if (sent !== null && policy.adminTokenHash !== null && timingSafeEqual(sent, policy.adminTokenHash)) return;
   const claim = meta.claim_hash;
@@ -61,4 +61,16 @@ export function assertAccess(meta: PetMeta, need: AccessNeed, bearer: string | n
     throw new UnauthorizedError('this pet is claimed: send Authorization: Bearer <the secret its claim returned>');
   }
   if (!sameHash(sent, claim)) throw new ForbiddenError('the Bearer secret does not open this pet');
+}
+
+/** SHA-256 of `bearer`, once per request (the checks below take it rather than hash again). */
+export function bearerHashOf(bearer: string | null): Buffer | null {
+  return bearer === null ? null : hashSecret(bearer);
+}
+
+/** `sent` (a bearer's hash) is the admin token's, or the claim secret's of a claimed pet. */
+export function isOwnerOrAdmin(meta: Pick<PetMeta, 'claim_hash'>, sent: Buffer | null, policy: AccessPolicy): boolean {
+  if (sent === null) return false;
+  if (policy.adminTokenHash !== null && timingSafeEqual(sent, policy.adminTokenHash)) return true;
+  return meta.claim_hash !== undefined && sameHash(sent, meta.claim_hash);
 }

@@ -22,13 +22,24 @@ import { hashSecret, newClaimSecret, type AccessNeed } from './access.js';
 import { documentOf, lifeReportOf } from './document.js';
 import { forecastOf } from './forecast.js';
 import { marksOf, moveTo, type LivePet } from './live-pet.js';
-import { fastForward } from './time-model.js';
+import { fastForward, MAX_WORLD_MS } from './time-model.js';
 import type { CatchupReport, Forecast, StateDocument } from './types.js';
 
 /** Catch-up is bounded to ten years of simulated time. */
 export const MAX_CATCHUP_HOURS = 87_600;
 /** Forecasts look at most a week ahead. */
 export const MAX_FORECAST_HOURS = 168;
+/** Points one forecast answers at most (a week at a 6-minute step is 1,681). */
+export const MAX_FORECAST_POINTS = 2_000;
+/**
+ * How far catch-ups may put a pet's world clock ahead of the wall clock: 100 years. A catch-up
+ * past it is refused (400) rather than stored and failing later.
+ */
+export const MAX_CLOCK_AHEAD_HOURS = 876_000;
+/** Simulated hours of catch-up that count as one more request in the rate limits (≈ 6 weeks, ~0.2 ms of engine work). */
+export const CATCHUP_HOURS_PER_UNIT = 1_000;
+/** Forecast points that count as one more request in the rate limits. */
+export const FORECAST_POINTS_PER_UNIT = 200;
 export const PET_NAME_MAX_LENGTH = 64;
 
 export interface PetUpdate {
@@ -74,6 +85,8 @@ export interface Operation<T> {
    * (no tick passed, nothing changed): the service may answer it from its read cache.
    */
   cacheKey?: string;
+  /** Units the request counts for in the rate limits: the work it asks for. @default 1 */
+  weight?: number;
   /** Refuses before any change, after access and idempotency checks (a second claim). */
   check?: (pet: LivePet) => void;
   /** Changes the pet (replacing `pet.state`, editing `pet.meta`). */
@@ -175,7 +188,15 @@ export function catchupOperation(hours: number, lang: Lang = 'zh'): Operation<St
   assertCatchupHours(hours);
   return {
     access: 'write',
-    apply: (pet) => {
+    weight: 1 + Math.floor(hours / CATCHUP_HOURS_PER_UNIT),
+    apply: (pet, nowMs) => {
+      const aheadHours = (pet.meta.world_ms + hours * 3_600_000 - Math.max(nowMs, pet.meta.wall_ms)) / 3_600_000;
+      if (aheadHours > MAX_CLOCK_AHEAD_HOURS || pet.meta.world_ms + hours * 3_600_000 > MAX_WORLD_MS) {
+        throw new InvalidInputError(
+          'invalid_body',
+          `this catch-up would put the pet's clock ${Math.round(aheadHours)} hours ahead of the wall clock; at most ${MAX_CLOCK_AHEAD_HOURS} (100 years) is allowed`,
+        );
+      }
       const started = performance.now();
       const report = moveTo(pet, fastForward(marksOf(pet), hours)) ?? emptyReport(pet.state);
       const tookMs = performance.now() - started;
@@ -230,9 +251,18 @@ export function forecastOperation(options: ForecastOptions = {}): Operation<Fore
   if (!Number.isInteger(stepMinutes) || stepMinutes < 1 || stepMinutes > 60) {
     throw new InvalidInputError('invalid_query', 'step_minutes must be an integer from 1 to 60');
   }
+  const points = Math.floor((hours * 60) / stepMinutes) + 1;
+  if (points > MAX_FORECAST_POINTS) {
+    const step = Math.ceil((hours * 60) / (MAX_FORECAST_POINTS - 1));
+    throw new InvalidInputError(
+      'invalid_query',
+      `a forecast answers at most ${MAX_FORECAST_POINTS} points; for ${hours} hours use step_minutes of at least ${step}`,
+    );
+  }
   return {
     access: 'read',
     readOnly: true,
+    weight: 1 + Math.floor(points / FORECAST_POINTS_PER_UNIT),
     apply: (pet) => {
       const forecast = forecastOf(pet, hours, stepMinutes);
       return { changed: false, present: () => forecast };

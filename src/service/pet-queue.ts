@@ -9,11 +9,17 @@
  * pets with a request in flight. Requests already waiting when one fails with a failure that
  * `sharesFailure` accepts (storage unreachable) fail at once with it: each would otherwise wait
  * for the one before it to time out too (4 queued requests × a 2 s connect timeout = 8 s).
+ *
+ * A lane holds at most `maxDepth` tasks (running and waiting): one more is refused at once with
+ * BusyError (503 `busy`, Retry-After) instead of growing the lane without bound (issue #10).
  */
+import { BusyError } from '../errors.js';
 
 export interface PetQueueOptions {
   /** A failure every request waiting behind the failed one shares. @default none */
   sharesFailure?: (error: unknown) => boolean;
+  /** Tasks one pet may have queued or running; one more is BusyError. @default Infinity */
+  maxDepth?: number;
 }
 
 export interface PetQueue {
@@ -28,6 +34,8 @@ interface Lane {
   tail: Promise<void>;
   /** Tickets handed out so far. */
   issued: number;
+  /** Tasks queued or running. */
+  depth: number;
   /** Tickets below this, still waiting, share `failure`. */
   failedBefore: number;
   failure: unknown;
@@ -35,15 +43,20 @@ interface Lane {
 
 export function createPetQueue(options: PetQueueOptions = {}): PetQueue {
   const sharesFailure = options.sharesFailure ?? (() => false);
+  const maxDepth = options.maxDepth ?? Number.POSITIVE_INFINITY;
   const lanes = new Map<string, Lane>();
 
   return {
     async run<T>(petId: string, task: () => Promise<T>): Promise<T> {
       let lane = lanes.get(petId);
       if (lane === undefined) {
-        lane = { tail: Promise.resolve(), issued: 0, failedBefore: 0, failure: undefined };
+        lane = { tail: Promise.resolve(), issued: 0, depth: 0, failedBefore: 0, failure: undefined };
         lanes.set(petId, lane);
       }
+      if (lane.depth >= maxDepth) {
+        throw new BusyError(`pet ${petId} has ${lane.depth} requests waiting here already; try again in a moment`);
+      }
+      lane.depth += 1;
       const ticket = lane.issued;
       lane.issued += 1;
       const previous = lane.tail;
@@ -65,6 +78,7 @@ export function createPetQueue(options: PetQueueOptions = {}): PetQueue {
           throw error;
         }
       } finally {
+        lane.depth -= 1;
         release();
         if (lanes.get(petId) === lane && lane.tail === settled) lanes.delete(petId);
       }

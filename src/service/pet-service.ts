@@ -9,10 +9,11 @@
  * is read in the same load and written in the same compare-and-set. The plain methods are for
  * trusted callers (the CLI, which holds the storage itself; tests): no limits, no access check.
  */
-import { IdempotencyConflictError, StorageUnavailableError, type RateLimitStatus } from '../errors.js';
+import { IdempotencyConflictError, RateLimitedError, StorageUnavailableError, type RateLimitStatus } from '../errors.js';
 import { canonicalTimezone, type Action, type Lang } from '../engine/index.js';
-import type { StorageDriver } from '../storage/index.js';
-import { assertAccess, OPEN_ACCESS, type AccessPolicy } from './access.js';
+import type { HitResult, StorageDriver } from '../storage/index.js';
+import { assertAccess, bearerHashOf, isOwnerOrAdmin, OPEN_ACCESS, type AccessPolicy } from './access.js';
+import { createExpiringMap } from './expiring-map.js';
 import { systemClock, type Clock } from './clock.js';
 import {
   decodeStoredAnswer,
@@ -61,6 +62,8 @@ export interface PetServiceOptions {
   rateLimits?: RateLimitPolicy;
   /** Pets whose last read answer is kept for the next read of the same stored bytes (perform only; 0: none). @default 2000 */
   readCacheSize?: number;
+  /** Requests one pet may have queued or running in this process; one more is BusyError. @default 64 */
+  queueDepth?: number;
 }
 
 export interface ViewOptions {
@@ -118,6 +121,12 @@ export interface PetService {
 
 /** Pets whose last read answer is kept (PetServiceOptions.readCacheSize). */
 export const DEFAULT_READ_CACHE_SIZE = 2000;
+/** Requests one pet may have queued or running in this process (PetServiceOptions.queueDepth). */
+export const DEFAULT_QUEUE_DEPTH = 64;
+/** Clients, pets and claims remembered between requests, each (issue #10: bounded whatever strangers do). */
+const MEMO_ENTRIES = 10_000;
+/** How long a pet's claim, as last loaded, is trusted to refuse a wrong secret before queueing. */
+const CLAIM_MEMO_MS = 60_000;
 
 /** What a plan of `perform` leaves for the answer. */
 type Step<T, B> =
@@ -156,14 +165,50 @@ export function createPetService(options: PetServiceOptions): PetService {
     const raw = pet.record.raw;
     return (readCache.get(petId, key, raw) as T | undefined) ?? readCache.set(petId, key, raw, present(run.version));
   };
-  const queue = createPetQueue({ sharesFailure: (error) => error instanceof StorageUnavailableError });
+  const queue = createPetQueue({
+    sharesFailure: (error) => error instanceof StorageUnavailableError,
+    maxDepth: options.queueDepth ?? DEFAULT_QUEUE_DEPTH,
+  });
+  // What earlier requests found, so that strangers cannot fill a pet's queue (issue #10): a
+  // client over its limit and a pet whose shared bucket is full are refused at once, with no
+  // round trip; a request whose secret does not open a claimed pet (as last loaded) still goes to
+  // storage, where it is counted and refused, but outside the queue, so it never delays the owner.
+  const blockedClients = createExpiringMap<RateLimitStatus>(MEMO_ENTRIES);
+  const blockedPets = createExpiringMap<RateLimitStatus>(MEMO_ENTRIES);
+  const knownClaims = createExpiringMap<string | null>(MEMO_ENTRIES);
+  const refusal = (blocked: RateLimitStatus) => {
+    const what = blocked.policy === 'client' ? 'requests from this client' : 'requests to this pet';
+    return new RateLimitedError(`too many requests: over ${blocked.limit} ${what} per ${blocked.windowS} s; retry after ${blocked.resetS} s`, blocked.resetS, [blocked]);
+  };
+  /** Throws when a limit is known to be exceeded; true when the request is a stranger's to a claimed pet. */
+  const admit = (petId: string, operation: Operation<unknown>, bearerHash: Buffer | null, client: string | null, nowMs: number): { stranger: boolean } => {
+    const blockedClient = client === null ? undefined : blockedClients.get(client, nowMs);
+    if (blockedClient !== undefined) throw refusal(blockedClient);
+    const claim = knownClaims.get(petId, nowMs);
+    const owner = isOwnerOrAdmin(typeof claim === 'string' ? { claim_hash: claim } : {}, bearerHash, access);
+    const blockedPet = owner ? undefined : blockedPets.get(petId, nowMs);
+    if (blockedPet !== undefined) throw refusal(blockedPet);
+    const needsSecret = operation.access === 'write' || access.readsRequireAuth;
+    return { stranger: typeof claim === 'string' && !owner && needsSecret };
+  };
+  /** Remembers a limit found exceeded until its window resets. */
+  const block = (memo: typeof blockedClients, key: string, policy: RateLimitStatus['policy'], limit: number, resetInMs: number, nowMs: number) => {
+    const windowS = Math.ceil(rateLimits.windowMs / 1000);
+    const resetS = Math.min(windowS, Math.max(1, Math.ceil(resetInMs / 1000)));
+    memo.set(key, { policy, limit, remaining: 0, resetS, windowS }, nowMs + resetInMs, nowMs);
+  };
   const run = <R>(petId: string, plan: Plan<R>) =>
     plan.readOnly || plan.readsOnly ? runOnPet(deps, petId, plan) : queue.run(petId, () => runOnPet(deps, petId, plan));
 
   const perform = async <T, B>(petId: string, operation: Operation<T>, request: RequestContext<T, B>): Promise<Answer<Served<B>>> => {
-    const counters = rateLimitCounters(rateLimits, petId, request.client ?? null);
-    let limits: readonly RateLimitStatus[] = [];
     const bearer = request.bearer ?? null;
+    const client = request.client ?? null;
+    const startedMs = deps.clock.nowMs();
+    const bearerHash = bearerHashOf(bearer);
+    const { stranger } = admit(petId, operation, bearerHash, client, startedMs);
+    const counters = rateLimitCounters(rateLimits, petId, { client, bearerHash, weight: operation.weight ?? 1 });
+    let counts: readonly HitResult[] = [];
+    let limits: readonly RateLimitStatus[] = [];
     const status = request.status ?? 200;
     const idempotency = operation.readOnly ? null : (request.idempotency ?? null);
     const recordName = idempotency === null ? null : idempotencyRecordName(idempotency.key);
@@ -174,13 +219,29 @@ export function createPetService(options: PetServiceOptions): PetService {
         ? {}
         : {
             hits: counters.hits,
-            checkHits: (counts) => {
-              limits = checkRateLimits(counters, counts, rateLimits.windowMs);
+            // The client's limit does not depend on the pet: refused before the pet is even read.
+            checkHits: (hitCounts) => {
+              counts = hitCounts;
+              const check = checkRateLimits(counters, counts, rateLimits.windowMs, false);
+              if (check.clientBlockedMs > 0 && client !== null) {
+                block(blockedClients, client, 'client', rateLimits.perClient, check.clientBlockedMs, startedMs);
+                limits = check.statuses;
+                throw check.exceeded;
+              }
             },
           }),
       ...(operation.readOnly ? { readOnly: true } : {}),
       ...(operation.readsOnly ? { readsOnly: true } : {}),
       precondition: (pet) => {
+        knownClaims.set(petId, pet.meta.claim_hash ?? null, startedMs + CLAIM_MEMO_MS, startedMs);
+        if (counters.hits.length > 0) {
+          // The pet's limit: the owner's own bucket when the secret opens the pet, else the shared
+          // one. Checked before access, so that a 429 does not tell whether a secret was right.
+          const check = checkRateLimits(counters, counts, rateLimits.windowMs, isOwnerOrAdmin(pet.meta, bearerHash, access));
+          limits = check.statuses;
+          if (check.sharedPetBlockedMs > 0) block(blockedPets, petId, 'pet', rateLimits.perPet, check.sharedPetBlockedMs, startedMs);
+          if (check.exceeded !== null) throw check.exceeded;
+        }
         assertAccess(pet.meta, operation.access, bearer, access);
         if (recordName !== null && idempotency !== null) {
           const stored = decodeStoredAnswer<B>(recordName, pet.record?.extras[recordName]);
@@ -210,7 +271,8 @@ export function createPetService(options: PetServiceOptions): PetService {
       },
     };
 
-    const answer = await run(petId, plan);
+    // A stranger's request is refused by its own load; it never waits in (or fills) the owner's queue.
+    const answer = stranger ? await runOnPet(deps, petId, plan) : await run(petId, plan);
     const step = answer.value.result;
     const served: Served<B> = step.replayed
       ? { body: step.stored.body, status: step.stored.status, replayed: true, limits }

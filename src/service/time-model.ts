@@ -18,11 +18,18 @@ export interface TimeMarks {
   wallMs: number;
 }
 
+/**
+ * The last instant a world clock may reach: 9999-12-31T23:59:59.999Z, the end of four-digit ISO
+ * 8601 years. A pet whose clock runs fast (a large TIME_SCALE) stops there instead of reaching
+ * dates that cannot be written.
+ */
+export const MAX_WORLD_MS = 253_402_300_799_999;
+
 /** Brings the marks to wall time `nowMs` at `timeScale` simulated ms per wall ms. */
 export function bringToNow(marks: TimeMarks, nowMs: number, timeScale: number): TimeMarks {
   const elapsedWallMs = Math.max(0, nowMs - marks.wallMs);
   return {
-    worldMs: marks.worldMs + elapsedWallMs * timeScale,
+    worldMs: Math.max(marks.worldMs, Math.min(MAX_WORLD_MS, marks.worldMs + elapsedWallMs * timeScale)),
     wallMs: Math.max(marks.wallMs, nowMs),
   };
 }

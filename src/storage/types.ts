@@ -80,6 +80,8 @@ export interface HitRequest {
   subject: string;
   /** Length of the window in ms, a positive integer. */
   windowMs: number;
+  /** Units this hit counts for, a positive integer (a costly request counts more). @default 1 */
+  weight?: number;
 }
 
 /** A counter after a hit: the count including this hit, and the ms left in its window. */

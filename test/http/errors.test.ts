@@ -209,10 +209,13 @@ describe('storage failures', () => {
     const response = await app.request('/api/pet/p/state');
     expect(response.status).toBe(500);
     const text = await response.text();
-    expect(JSON.parse(text)).toEqual({ error: { code: 'internal_error', message: expect.any(String) } });
+    const body = JSON.parse(text) as ErrorJson & { error: { request_id: string } };
+    expect(body).toEqual({ error: { code: 'internal_error', message: expect.any(String), request_id: response.headers.get('x-request-id') } });
     expect(text).not.toMatch(/boom|stack/);
-    const logged = logs.find((line) => line['msg'] === 'request failed') as { err?: { stack?: string } } | undefined;
+    const logged = logs.find((line) => line['msg'] === 'request failed') as { err?: { stack?: string }; request_id?: string } | undefined;
     expect(logged?.err?.stack).toMatch(/boom/);
+    // The request id in the answer finds the log line with the details.
+    expect(logged?.request_id).toBe(body.error.request_id);
   });
 });
 
