@@ -34,11 +34,21 @@ export function modulo(x: number, m: number): number {
  * few hundred canonical zones, and the spelling map is bounded.
  */
 const formatters = new Map<string, Intl.DateTimeFormat>();
-/** Raw spelling → canonical name (null: not a zone). Cleared when full: a flood of spellings costs CPU, never memory. */
-const canonicalNames = new Map<string, string | null>();
-const MAX_CANONICAL_SPELLINGS = 1_000;
-/** Longest zone name accepted (the longest in the tz database is 32 characters). */
+/**
+ * Lower-cased name → canonical name (null: not a zone). Zone names are matched without regard to
+ * case, so every spelling of one zone shares one entry; seeded with the runtime's canonical zones,
+ * and aliases (`Asia/Calcutta`) or non-zones found later are kept up to a bound, then start over.
+ */
+const canonicalByLowerCase = new Map<string, string | null>();
+const KNOWN_ZONES: ReadonlySet<string> = new Set(
+  typeof Intl.supportedValuesOf === 'function' ? [...Intl.supportedValuesOf('timeZone'), 'UTC'] : ['UTC'],
+);
+for (const zone of KNOWN_ZONES) canonicalByLowerCase.set(zone.toLowerCase(), zone);
+const MAX_LOOKED_UP_NAMES = KNOWN_ZONES.size + 1_000;
+/** Longest zone name accepted (the longest in the tz database has 32 characters). */
 const MAX_TIMEZONE_LENGTH = 64;
+/** What a zone name is made of (`Etc/GMT+5`, `America/Port-au-Prince`, `UTC`). */
+const ZONE_NAME = /^[A-Za-z][A-Za-z0-9_+\-/]*$/;
 
 function newFormatter(timezone: string): Intl.DateTimeFormat {
   // Throws RangeError for an unknown zone.
@@ -61,27 +71,34 @@ function newFormatter(timezone: string): Intl.DateTimeFormat {
 export function canonicalTimezone(timezone: string): string | null {
   if (typeof timezone !== 'string' || timezone.length === 0 || timezone.length > MAX_TIMEZONE_LENGTH) return null;
   if (formatters.has(timezone)) return timezone;
-  const known = canonicalNames.get(timezone);
+  const key = timezone.toLowerCase();
+  const known = canonicalByLowerCase.get(key);
   if (known !== undefined) return known;
-  let canonical: string | null;
-  try {
-    const formatter = newFormatter(timezone);
-    canonical = formatter.resolvedOptions().timeZone;
-    if (!formatters.has(canonical)) formatters.set(canonical, canonical === timezone ? formatter : newFormatter(canonical));
-  } catch {
-    canonical = null;
+  let canonical: string | null = null;
+  if (ZONE_NAME.test(timezone)) {
+    try {
+      canonical = newFormatter(timezone).resolvedOptions().timeZone;
+    } catch {
+      canonical = null;
+    }
   }
-  if (canonical !== timezone) {
-    if (canonicalNames.size >= MAX_CANONICAL_SPELLINGS) canonicalNames.clear();
-    canonicalNames.set(timezone, canonical);
+  if (canonicalByLowerCase.size >= MAX_LOOKED_UP_NAMES) {
+    canonicalByLowerCase.clear();
+    for (const zone of KNOWN_ZONES) canonicalByLowerCase.set(zone.toLowerCase(), zone);
   }
+  canonicalByLowerCase.set(key, canonical);
   return canonical;
 }
 
 function formatterFor(timezone: string): Intl.DateTimeFormat {
   const canonical = canonicalTimezone(timezone);
   if (canonical === null) throw new RangeError(`unknown timezone: ${String(timezone)}`);
-  return formatters.get(canonical) as Intl.DateTimeFormat;
+  let formatter = formatters.get(canonical);
+  if (formatter === undefined) {
+    formatter = newFormatter(canonical);
+    formatters.set(canonical, formatter);
+  }
+  return formatter;
 }
 
 /** Whether `timezone` is an IANA zone name this runtime knows (e.g. 'Asia/Shanghai', 'UTC'), in any spelling. */

@@ -82,6 +82,8 @@ export function requestFrame(options: FrameOptions): MiddlewareHandler<AppEnv> {
     }
 
     const headers: Record<string, string> = { 'X-Request-Id': requestId, ...securityHeaders };
+    // API answers carry a pet's state or a claim secret: no cache, shared or private, may keep them.
+    if (c.req.path.startsWith('/api/')) headers['Cache-Control'] = 'no-store';
     if (allowOrigin !== null) {
       headers['Access-Control-Allow-Origin'] = allowOrigin;
       headers['Access-Control-Expose-Headers'] = expose;

@@ -273,6 +273,8 @@ export function createPetService(options: PetServiceOptions): PetService {
 
     // A stranger's request is refused by its own load; it never waits in (or fills) the owner's queue.
     const answer = stranger ? await runOnPet(deps, petId, plan) : await run(petId, plan);
+    // The claim as this request left it (a claim sets it).
+    knownClaims.set(petId, answer.value.pet.meta.claim_hash ?? null, startedMs + CLAIM_MEMO_MS, startedMs);
     const step = answer.value.result;
     const served: Served<B> = step.replayed
       ? { body: step.stored.body, status: step.stored.status, replayed: true, limits }

@@ -1,0 +1,248 @@
+/**
+ * Hostile but valid requests (issue #10), through the app on file storage and on the real test
+ * Redis: each request passes validation, and none may grow memory or storage without bound, lock
+ * an owner out, or tell a client about the server's insides. docs/reliability.md lists each
+ * attack with its bound and the test here that proves it.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { createApp, type App } from '../../src/http/index.js';
+import { createLogger } from '../../src/log.js';
+import { createManualClock, type Forecast, type StateDocument } from '../../src/service/index.js';
+import { createFileStorage, createRedisStorage, type StorageDriver } from '../../src/storage/index.js';
+import { testRedisUrl, uniqueId } from '../helpers/redis.js';
+import { jsonRequest, readJson, T0, type ErrorJson } from './support.js';
+
+setFlagsFromString('--expose_gc');
+const collectGarbage = runInNewContext('gc') as () => void;
+
+/**
+ * Resident memory after a full collection, MB: what the process holds, ICU's formatters included
+ * (they live outside the JS heap, so heapUsed alone does not see them).
+ */
+function usedMb(): number {
+  collectGarbage();
+  collectGarbage();
+  return process.memoryUsage().rss / 1e6;
+}
+
+interface Backend {
+  name: string;
+  make: () => StorageDriver;
+}
+
+const folders: string[] = [];
+const drivers: StorageDriver[] = [];
+afterAll(async () => {
+  await Promise.all(drivers.map((driver) => driver.close()));
+  for (const folder of folders) rmSync(folder, { recursive: true, force: true });
+});
+
+const backends: Backend[] = [
+  {
+    name: 'file',
+    make: () => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'pet-life-hostile-'));
+      folders.push(dir);
+      return createFileStorage({ dir });
+    },
+  },
+];
+if (testRedisUrl) backends.push({ name: 'redis', make: () => createRedisStorage({ url: testRedisUrl ?? '' }) });
+else if (process.env['CI'] === 'true') throw new Error('TEST_REDIS_URL is not set in CI');
+
+/** An app on `backend` with the default limits unless `env` says otherwise, and its log lines. */
+function hostileApp(backend: Backend, env: Record<string, string> = {}) {
+  const storage = backend.make();
+  drivers.push(storage);
+  const logs: string[] = [];
+  const log = createLogger({ level: 'info', destination: { write: (line: string) => logs.push(line) } as never });
+  const clock = createManualClock(T0);
+  const config = loadConfig({ STORAGE: 'memory', ...env });
+  const app: App = createApp({ config, storage, clock, log });
+  return { app, storage, clock, logs };
+}
+
+const from = (address: string, more: Record<string, string> = {}) => ({ headers: { 'x-forwarded-for': address, ...more } });
+
+/** Every upper/lower-case spelling of `name` in turn (2^letters of them). */
+function spellings(name: string, count: number): string[] {
+  const letters = [...name].map((char, index) => ({ char, index })).filter(({ char }) => /[a-z]/i.test(char));
+  return Array.from({ length: count }, (_, n) => {
+    const chars = [...name.toLowerCase()];
+    letters.forEach(({ index }, bit) => {
+      if ((n >> bit) & 1) chars[index] = (chars[index] ?? '').toUpperCase();
+    });
+    return chars.join('');
+  });
+}
+
+for (const backend of backends) {
+  describe(`hostile but valid requests on ${backend.name}`, () => {
+    it('stores a timezone in its canonical spelling, and 3,000 spellings of one zone keep memory flat', async () => {
+      const { app } = hostileApp(backend, { TRUST_PROXY: 'true' });
+      const id = uniqueId('tz');
+      const moved = await app.request(`/api/pet/${id}`, jsonRequest('PATCH', { timezone: 'asia/shanghai' }));
+      expect(moved.status).toBe(200);
+      expect((await readJson<StateDocument>(moved)).timezone).toBe('Asia/Shanghai');
+
+      const names = spellings('America/Argentina/ComodRivadavia', 3_000);
+      expect(new Set(names).size).toBe(3_000);
+      const canonical = new Intl.DateTimeFormat('en', { timeZone: names[0] }).resolvedOptions().timeZone;
+      const statuses = new Map<number, number>();
+      const echoed = new Set<string>();
+      const flood = async (part: string[], offset: number) => {
+        for (const [n, name] of part.entries()) {
+          const i = n + offset;
+          const response = await app.request(`/api/pet/${id}-${i % 7}`, jsonRequest('PATCH', { timezone: name }, from(`198.51.100.${i % 5}`)));
+          statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+          if (response.status === 200) echoed.add((await readJson<StateDocument>(response)).timezone);
+          else await response.arrayBuffer();
+        }
+      };
+      // The first half also grows what any run grows once (heap, I/O buffers, scripts); the
+      // second half of new spellings must add next to nothing. Before the fix each spelling kept
+      // a formatter and a day cache: ~105 MB of resident memory for 3,000 on files, growing on.
+      await flood(names.slice(0, 1_500), 0);
+      const before = usedMb();
+      await flood(names.slice(1_500), 1_500);
+      const grownMb = usedMb() - before;
+      console.info(`[${backend.name}] 3,000 timezone spellings: ${JSON.stringify(Object.fromEntries(statuses))}, resident memory over the second 1,500: +${grownMb.toFixed(1)} MB`);
+      expect([...statuses.keys()].every((status) => status === 200 || status === 429)).toBe(true);
+      expect(grownMb).toBeLessThan(10);
+      expect([...echoed]).toEqual([canonical]);
+    });
+
+    it("keeps a claimed pet's owner in while a stranger bursts past the per-pet limit", async () => {
+      const { app } = hostileApp(backend, { RATE_LIMIT_PER_PET: '20', RATE_LIMIT_PER_CLIENT: '0' });
+      const id = uniqueId('owner');
+      const claimed = await app.request(`/api/pet/${id}/claim`, { method: 'POST' });
+      const { secret } = await readJson<{ secret: string }>(claimed);
+      const owner = { authorization: `Bearer ${secret}` };
+      const strangerStatuses: number[] = [];
+      for (let i = 0; i < 30; i += 1) strangerStatuses.push((await app.request(`/api/pet/${id}/state`)).status);
+      expect(strangerStatuses.filter((status) => status === 429).length).toBeGreaterThanOrEqual(10);
+      // The owner reads and changes the pet all the same, from the owner's own bucket.
+      expect((await app.request(`/api/pet/${id}/state`, { headers: owner })).status).toBe(200);
+      expect((await app.request(`/api/pet/${id}/interact`, jsonRequest('POST', { action: 'feed' }, owner))).status).toBe(200);
+      // A stranger guessing secrets spends the shared bucket, never the owner's: 429, not 403.
+      const guess = await app.request(`/api/pet/${id}/interact`, jsonRequest('POST', { action: 'feed' }, { authorization: 'Bearer not-the-secret' }));
+      expect(guess.status).toBe(429);
+      expect((await app.request(`/api/pet/${id}/state`, { headers: owner })).status).toBe(200);
+    });
+
+    it('answers 503 busy with Retry-After beyond the queue depth, and strangers never take the owner’s place in it', async () => {
+      const { app } = hostileApp(backend, { PET_QUEUE_DEPTH: '3', RATE_LIMIT_PER_PET: '0', RATE_LIMIT_PER_CLIENT: '0' });
+      const id = uniqueId('queue');
+      const burst = await Promise.all(
+        Array.from({ length: 30 }, () => app.request(`/api/pet/${id}/interact`, jsonRequest('POST', { action: 'greet' }))),
+      );
+      const busy = burst.filter((response) => response.status === 503);
+      expect(burst.filter((response) => response.status === 200).length).toBeGreaterThanOrEqual(3);
+      expect(busy.length).toBeGreaterThan(0);
+      expect(burst.every((response) => response.status === 200 || response.status === 503)).toBe(true);
+      expect(busy[0]?.headers.get('retry-after')).toBe('1');
+      expect((await readJson<ErrorJson>(busy[0] as Response)).error.code).toBe('busy');
+      const greets = (await readJson<StateDocument>(await app.request(`/api/pet/${id}/state`))).stats.greet;
+      expect(greets).toBe(burst.length - busy.length); // what was refused was not applied
+
+      // Claimed: 30 strangers' writes at once and the owner's one among them.
+      const owned = uniqueId('queue-owned');
+      const { secret } = await readJson<{ secret: string }>(await app.request(`/api/pet/${owned}/claim`, { method: 'POST' }));
+      const strangers = Array.from({ length: 30 }, (_, i) =>
+        app.request(`/api/pet/${owned}/interact`, jsonRequest('POST', { action: 'feed' }, { authorization: `Bearer guess-${i}` })),
+      );
+      const ownerWrite = app.request(`/api/pet/${owned}/interact`, jsonRequest('POST', { action: 'feed' }, { authorization: `Bearer ${secret}` }));
+      const refused = await Promise.all(strangers);
+      expect(refused.every((response) => response.status === 403)).toBe(true);
+      expect((await ownerWrite).status).toBe(200);
+    });
+
+    it('bounds a forecast to 2,000 points and counts costly requests by their weight', async () => {
+      const { app } = hostileApp(backend, { RATE_LIMIT_PER_PET: '0', RATE_LIMIT_PER_CLIENT: '300', TRUST_PROXY: 'true' });
+      const id = uniqueId('forecast');
+      const huge = await app.request(`/api/pet/${id}/forecast?hours=168&step_minutes=1`, from('203.0.113.9'));
+      expect(huge.status).toBe(400);
+      expect((await readJson<ErrorJson>(huge)).error.message).toMatch(/at most 2000 points.*step_minutes of at least 6/);
+      const week = await app.request(`/api/pet/${id}/forecast?hours=168&step_minutes=6`, from('203.0.113.10'));
+      expect(week.status).toBe(200);
+      expect((await readJson<Forecast>(week)).points).toHaveLength(1681);
+      // 1 + floor(1681 / 200) = 9 units of the client's 300.
+      expect(week.headers.get('ratelimit')).toMatch(/r=291/);
+      const read = await app.request(`/api/pet/${id}/state`, from('203.0.113.10'));
+      expect(read.headers.get('ratelimit')).toMatch(/r=290/);
+      // A ten-year catch-up: 1 + floor(87600 / 1000) = 88 units.
+      const decade = await app.request(`/api/pet/${id}/catchup`, jsonRequest('POST', { hours: 87_600 }, { 'x-forwarded-for': '203.0.113.11' }));
+      expect(decade.status).toBe(200);
+      expect(decade.headers.get('ratelimit')).toMatch(/r=212/);
+    });
+
+    it("refuses a catch-up that would put the pet's clock more than 100 years ahead (400, nothing stored)", async () => {
+      const { app } = hostileApp(backend, { RATE_LIMIT_PER_PET: '0', RATE_LIMIT_PER_CLIENT: '0' });
+      const id = uniqueId('ahead');
+      for (let i = 0; i < 10; i += 1) {
+        expect((await app.request(`/api/pet/${id}/catchup`, jsonRequest('POST', { hours: 87_600 }))).status).toBe(200);
+      }
+      const before = await readJson<StateDocument>(await app.request(`/api/pet/${id}/state`));
+      const past = await app.request(`/api/pet/${id}/catchup`, jsonRequest('POST', { hours: 1 }));
+      expect(past.status).toBe(400);
+      expect((await readJson<ErrorJson>(past)).error.message).toMatch(/at most 876000 \(100 years\)/);
+      const after = await readJson<StateDocument>(await app.request(`/api/pet/${id}/state`));
+      expect(after.pet_time).toBe(before.pet_time);
+    });
+
+    it('strips IPv6 zone ids, bounds forwarded addresses and groups IPv6 clients per /64', async () => {
+      const { app } = hostileApp(backend, { RATE_LIMIT_PER_PET: '0', RATE_LIMIT_PER_CLIENT: '3', TRUST_PROXY: 'true' });
+      const id = uniqueId('addr');
+      const long = await app.request(`/api/pet/${id}/state`, from(`fe80::1%${'x'.repeat(300)}`));
+      expect(long.status).toBe(200);
+      // fe80::1%1, %2, … are one client.
+      const zoned = [];
+      for (let zone = 1; zone <= 5; zone += 1) zoned.push((await app.request(`/api/pet/${id}/state`, from(`fe80::1%${zone}`))).status);
+      expect(zoned).toEqual([200, 200, 200, 429, 429]);
+      // Two hosts of one /64 share a bucket; the next /64 is another client.
+      const net = uniqueId('n').length % 9000; // a /64 of its own per run on the shared Redis
+      const statuses = [];
+      for (let host = 1; host <= 4; host += 1) statuses.push((await app.request(`/api/pet/${id}/state`, from(`2001:db8:${net.toString(16)}:1::${host}`))).status);
+      expect(statuses).toEqual([200, 200, 200, 429]);
+      expect((await app.request(`/api/pet/${id}/state`, from(`2001:db8:${net.toString(16)}:2::1`))).status).toBe(200);
+    });
+
+    it('marks every API answer with pet state or a secret Cache-Control: no-store', async () => {
+      const { app } = hostileApp(backend, { RATE_LIMIT_PER_PET: '0', RATE_LIMIT_PER_CLIENT: '0' });
+      const id = uniqueId('cache');
+      expect((await app.request(`/api/pet/${id}/state`)).headers.get('cache-control')).toBe('no-store');
+      expect((await app.request(`/api/pet/${id}/claim`, { method: 'POST' })).headers.get('cache-control')).toBe('no-store');
+      expect((await app.request(`/api/pet/status?device_id=${id}`)).headers.get('cache-control')).toBe('no-store');
+    });
+  });
+}
+
+describe('answers say nothing of internals', () => {
+  it('a 503 and /ready carry a generic message and the request id; the target and error go to the log', async () => {
+    const storage = createRedisStorage({ url: 'redis://127.0.0.1:1', connectTimeoutMs: 300 });
+    drivers.push(storage);
+    const logs: string[] = [];
+    const log = createLogger({ level: 'info', destination: { write: (line: string) => logs.push(line) } as never });
+    const app = createApp({ config: loadConfig({ STORAGE: 'memory', RATE_LIMIT_PER_PET: '0', RATE_LIMIT_PER_CLIENT: '0' }), storage, clock: createManualClock(T0), log });
+    const down = await app.request('/api/pet/p/state', { headers: { 'x-request-id': 'req-503' } });
+    expect(down.status).toBe(503);
+    const text = await down.text();
+    expect(JSON.parse(text)).toMatchObject({ error: { code: 'storage_unavailable', request_id: 'req-503' } });
+    expect(text).not.toMatch(/127\.0\.0\.1|:1\b|ECONNREFUSED|redis:/i);
+    expect(text).toMatch(/Idempotency-Key/);
+    const ready = await app.request('/ready', { headers: { 'x-request-id': 'req-ready' } });
+    expect(ready.status).toBe(503);
+    const readyText = await ready.text();
+    expect(JSON.parse(readyText)).toMatchObject({ status: 'unavailable', request_id: 'req-ready', storage: { ok: false } });
+    expect(readyText).not.toMatch(/127\.0\.0\.1|ECONNREFUSED|redis:/i);
+    // The details are in the log, under the same request ids.
+    expect(logs.some((line) => line.includes('req-503') && line.includes('127.0.0.1'))).toBe(true);
+    expect(logs.some((line) => line.includes('req-ready') && line.includes('127.0.0.1'))).toBe(true);
+  });
+});
