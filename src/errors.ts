@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'unauthorized'
   | 'forbidden'
   | 'already_claimed'
+  | 'already_exists'
   | 'idempotency_conflict'
   | 'rate_limited'
   | 'storage_unavailable'
@@ -71,6 +72,12 @@ export class ForbiddenError extends PetLifeError {
 export class AlreadyClaimedError extends PetLifeError {
   override readonly name = 'AlreadyClaimedError';
   override readonly code = 'already_claimed';
+}
+
+/** A pet created with an id that is already taken (POST /api/pets). */
+export class AlreadyExistsError extends PetLifeError {
+  override readonly name = 'AlreadyExistsError';
+  override readonly code = 'already_exists';
 }
 
 /** An Idempotency-Key reused with another body or on another route. */

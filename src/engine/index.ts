@@ -4,7 +4,8 @@
  */
 export { advance, tick } from './advance.js';
 export { describeAway } from './away-report.js';
-export { createLifeState, setTimezone, type CreateLifeStateOptions } from './create.js';
+export { createLifeState, NEWBORN_MOVE_TICKS, setTimezone, type Birth, type CreateLifeStateOptions } from './create.js';
+export { entrainedDay, type EntrainedDay } from './entrained.js';
 export { CorruptSystemsError, UnknownActionError } from './errors.js';
 export { express, simplify } from './expression.js';
 export { interact, isAction } from './interact.js';

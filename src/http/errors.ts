@@ -28,6 +28,7 @@ const STATUS_BY_CODE: Record<WireErrorCode, ContentfulStatusCode> = {
   not_found: 404,
   method_not_allowed: 405,
   already_claimed: 409,
+  already_exists: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   idempotency_conflict: 422,

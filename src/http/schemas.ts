@@ -69,25 +69,43 @@ export const InteractBody = z.object({ action: Action }).openapi('InteractReques
 
 export const CatchupBody = z.object({ hours: Hours }).openapi('CatchupRequest');
 
+const PetName = z
+  .string({ message: `pet_name must be a string of 1–${PET_NAME_MAX_LENGTH} characters` })
+  .trim()
+  .min(1, { message: `pet_name must be 1–${PET_NAME_MAX_LENGTH} characters` })
+  .max(PET_NAME_MAX_LENGTH, { message: `pet_name must be 1–${PET_NAME_MAX_LENGTH} characters` });
+
+/** An IANA name; whether this runtime knows it is checked by the service (invalid_timezone). */
+const Timezone = z
+  .string({ message: 'timezone must be an IANA timezone name' })
+  .max(64, { message: 'timezone must be an IANA timezone name' });
+
 export const PetPatchBody = z
   .object({
-    pet_name: z
-      .string({ message: `pet_name must be a string of 1–${PET_NAME_MAX_LENGTH} characters` })
-      .trim()
-      .min(1, { message: `pet_name must be 1–${PET_NAME_MAX_LENGTH} characters` })
-      .max(PET_NAME_MAX_LENGTH, { message: `pet_name must be 1–${PET_NAME_MAX_LENGTH} characters` })
-      .optional()
-      .openapi({ example: '小糖' }),
-    timezone: z
-      .string({ message: 'timezone must be an IANA timezone name' })
-      .max(64, { message: 'timezone must be an IANA timezone name' })
-      .optional()
-      .openapi({ example: 'Asia/Shanghai' }),
+    pet_name: PetName.optional().openapi({ example: '小糖' }),
+    timezone: Timezone.optional().openapi({ example: 'Asia/Shanghai' }),
   })
   .refine((body) => body.pet_name !== undefined || body.timezone !== undefined, {
     message: 'send pet_name and/or timezone',
   })
   .openapi('PetPatchRequest');
+
+export const PetCreateBody = z
+  .object({
+    device_id: DeviceId.optional().openapi({ description: `${DEVICE_ID_MESSAGE}; generated (pet_ + 128 random bits) when absent` }),
+    pet_name: PetName.optional().openapi({ example: '小糖', description: 'Default: the server\'s (PET_NAME)' }),
+    timezone: Timezone.optional().openapi({ example: 'Asia/Tokyo', description: 'IANA name; default: the server\'s (PET_TZ)' }),
+  })
+  .openapi('PetCreateRequest');
+
+/** `?timezone=` of a GET state: the zone a pet never seen is created in (ignored afterwards). */
+export const StateQuery = z.object({
+  lang: LangQuery,
+  timezone: Timezone.optional().openapi({
+    example: 'Asia/Tokyo',
+    description: 'Only when this request creates the pet (first sight): its timezone. Ignored for a pet that exists.',
+  }),
+});
 
 export const ForecastQuery = z.object({
   hours: z.coerce

@@ -10,16 +10,18 @@ export type { LivePet, PetDefaults } from './live-pet.js';
 export {
   catchupOperation,
   claimOperation,
+  createOperation,
   forecastOperation,
   interactOperation,
   MAX_CATCHUP_HOURS,
   MAX_FORECAST_HOURS,
+  newPetId,
   PET_NAME_MAX_LENGTH,
   resetOperation,
   stateOperation,
   updateOperation,
 } from './operations.js';
-export type { Applied, ClaimResult, ForecastOptions, Operation, PetUpdate } from './operations.js';
+export type { Applied, ClaimResult, ForecastOptions, Operation, PetBirth, PetUpdate } from './operations.js';
 export { createPetService } from './pet-service.js';
 export type { PetService, PetServiceOptions, RequestContext, Served, ViewOptions } from './pet-service.js';
 export { createPetQueue } from './pet-queue.js';

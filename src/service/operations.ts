@@ -4,6 +4,7 @@
  * the value it answers. Input reaching here is already parsed; the checks guard callers other
  * than HTTP (the CLI, tests) and run before any I/O.
  */
+import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import {
   ACTIONS,
@@ -17,11 +18,11 @@ import {
   type Lang,
   type LifeState,
 } from '../engine/index.js';
-import { AlreadyClaimedError, InvalidInputError } from '../errors.js';
+import { AlreadyClaimedError, AlreadyExistsError, InvalidInputError } from '../errors.js';
 import { hashSecret, newClaimSecret, type AccessNeed } from './access.js';
 import { documentOf, lifeReportOf } from './document.js';
 import { forecastOf } from './forecast.js';
-import { marksOf, moveTo, type LivePet } from './live-pet.js';
+import { marksOf, moveTo, type LivePet, type PetDefaults } from './live-pet.js';
 import { fastForward, MAX_WORLD_MS } from './time-model.js';
 import type { CatchupReport, Forecast, StateDocument } from './types.js';
 
@@ -89,6 +90,8 @@ export interface Operation<T> {
   weight?: number;
   /** Refuses before any change, after access and idempotency checks (a second claim). */
   check?: (pet: LivePet) => void;
+  /** Name and timezone of the pet if this request creates it (POST /api/pets, a first GET). */
+  birth?: Partial<PetDefaults>;
   /** Changes the pet (replacing `pet.state`, editing `pet.meta`). */
   apply: (pet: LivePet, nowMs: number) => Applied<T>;
 }
@@ -154,13 +157,66 @@ const documentAnswer =
     return document;
   };
 
-/** Reads the pet, brought to now (created on first sight). */
-export function stateOperation(lang: Lang = 'zh'): Operation<StateDocument> {
+/** What a new pet may be given (POST /api/pets). */
+export interface PetBirth {
+  pet_name?: string;
+  timezone?: string;
+}
+
+function birthOf(input: PetBirth): Partial<PetDefaults> {
+  const birth: Partial<PetDefaults> = {};
+  if (input.pet_name !== undefined) {
+    const name = input.pet_name.trim();
+    if (name.length === 0 || name.length > PET_NAME_MAX_LENGTH || /\p{Cc}/u.test(name)) {
+      throw new InvalidInputError('invalid_body', `pet_name must be 1–${PET_NAME_MAX_LENGTH} characters without control characters`);
+    }
+    birth.petName = name;
+  }
+  if (input.timezone !== undefined) {
+    const timezone = canonicalTimezone(input.timezone);
+    if (timezone === null) {
+      throw new InvalidInputError('invalid_timezone', 'timezone must be an IANA timezone name such as Asia/Shanghai or UTC');
+    }
+    birth.timezone = timezone;
+  }
+  return birth;
+}
+
+/** A new pet id: `pet_` + 128 random bits, base64url (26 characters, URL-safe, never a leading `-`). */
+export function newPetId(): string {
+  return `pet_${randomBytes(16).toString('base64url')}`;
+}
+
+/**
+ * Reads the pet, brought to now. A pet never seen is created, in `timezone` when given (ignored
+ * for a pet that exists), else in the service's default zone.
+ */
+export function stateOperation(lang: Lang = 'zh', timezone?: string): Operation<StateDocument> {
+  const birth = timezone === undefined ? null : birthOf({ timezone });
   return {
     access: 'read',
     readsOnly: true,
     cacheKey: `state:${lang}`,
+    ...(birth === null ? {} : { birth }),
     apply: (pet) => ({ changed: false, present: documentAnswer(pet, lang) }),
+  };
+}
+
+/**
+ * Creates the pet, entrained to its local time of birth (engine createLifeState), named and in
+ * the zone given or the service's defaults. AlreadyExistsError when anything is stored under its
+ * id (checked on the load; the save expects version 0, so a concurrent creator loses the race,
+ * reloads and gets the same error).
+ */
+export function createOperation(input: PetBirth = {}, lang: Lang = 'zh'): Operation<StateDocument> {
+  const birth = birthOf(input);
+  return {
+    access: 'create',
+    birth,
+    check: (pet) => {
+      if (!pet.created) throw new AlreadyExistsError(`a pet with the id ${pet.petId} already exists`);
+    },
+    apply: (pet) => ({ changed: true, present: documentAnswer(pet, lang) }),
   };
 }
 

@@ -61,6 +61,8 @@ export interface Plan<R> {
   readOnly?: boolean;
   /** Applies no change of its own (a state read): runs outside the per-pet queue. */
   readsOnly?: boolean;
+  /** Name and timezone of the pet if this request creates it (over the service's defaults). */
+  birth?: Partial<PetDefaults>;
 }
 
 export interface RunResult<R> {
@@ -97,7 +99,7 @@ export async function runOnPet<R>(deps: RunDeps, petId: string, plan: Plan<R>): 
       roundTrips += 1;
     }
     const nowMs = deps.clock.nowMs();
-    const pet = hydratePet(petId, record, nowMs, deps.defaults);
+    const pet = hydratePet(petId, record, nowMs, plan.birth ? { ...deps.defaults, ...plan.birth } : deps.defaults);
     const stored = marksOf(pet);
     bringPetToNow(pet, nowMs, deps.timeScale);
     const done = (result: R, version: number, saved: boolean): Answer<RunResult<R>> => ({

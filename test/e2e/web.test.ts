@@ -341,6 +341,41 @@ describe('web page (issue #6)', () => {
     }
   }, 45_000);
 
+  it('creates a new visitor\'s pet in the browser\'s timezone (Asia/Tokyo), its first night at Tokyo night (issue #17)', async () => {
+    if (!browser || !server) throw new Error('not started');
+    const ctx = await browser.newContext({ timezoneId: 'Asia/Tokyo', viewport: { width: 1280, height: 800 } });
+    ctx.setDefaultTimeout(10_000);
+    const page = await ctx.newPage();
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    const created = page.waitForResponse((res) => res.url().includes('/api/pets') && res.request().method() === 'POST');
+    await page.goto(`${server.baseUrl}/?lang=en`);
+    expect((await created).status()).toBe(201);
+    await eventually(async () => (await page.getByTestId('feeling').textContent())?.trim() ?? '').not.toBe('');
+    const id = await page.getByTestId('pet-id').inputValue();
+    expect(id).toMatch(/^web-[A-Za-z0-9_-]{22}$/);
+    const doc = await api(`/api/pet/${id}/state`);
+    expect(doc['timezone']).toBe('Asia/Tokyo');
+    expect(String(doc['pet_time'])).toMatch(/\+09:00$/);
+    // Born entrained: every asleep minute of the next day lies in the Tokyo night (22:49–06:46).
+    const forecast = await api(`/api/pet/${id}/forecast?hours=24&step_minutes=5`);
+    const asleep = (forecast['points'] as Array<{ time: string; asleep: boolean }>).filter((p) => p.asleep);
+    expect(asleep.length).toBeGreaterThan(0);
+    for (const point of asleep) {
+      const minute = Number(point.time.slice(11, 13)) * 60 + Number(point.time.slice(14, 16));
+      expect(minute >= 22 * 60 + 45 || minute <= 6 * 60 + 50, point.time).toBe(true);
+    }
+    // The settings offer the IANA zones as a searchable list, and "New pet" makes one in Tokyo too.
+    await page.getByText('Settings').click();
+    expect(await page.getByTestId('pet-tz').getAttribute('list')).toBe('pet-tz-zones');
+    expect(await page.locator('#pet-tz-zones option').count()).toBeGreaterThan(300);
+    expect(await page.getByTestId('pet-tz').inputValue()).toBe('Asia/Tokyo');
+    await page.getByTestId('new-pet').click();
+    await eventually(() => page.getByTestId('pet-id').inputValue()).toMatch(/^pet_/);
+    const second = await api(`/api/pet/${await page.getByTestId('pet-id').inputValue()}/state`);
+    expect(second['timezone']).toBe('Asia/Tokyo');
+    await ctx.close();
+  });
+
   it('logs no errors in the page', () => {
     expect(pageErrors).toEqual([]);
   });

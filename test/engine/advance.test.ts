@@ -29,8 +29,8 @@ function deepFreeze<T>(value: T): T {
 const settled = (): LifeState => advance(createLifeState({ tick: T2024 + 12 * 60 }), T2024 + 30 * DAY).state;
 
 describe('createLifeState', () => {
-  it('makes a newborn: awake, rested, fairly full, mood 60, no bond, body clock on local time', () => {
-    const state = createLifeState({ tick: T2024 + 9 * 60, timezone: 'Asia/Shanghai' });
+  it("makes a rested newborn on request (the seed's): awake, S 0.2, fairly full, mood 60, no bond, body clock on local time", () => {
+    const state = createLifeState({ tick: T2024 + 9 * 60, timezone: 'Asia/Shanghai', birth: 'rested' });
     expect(state).toMatchObject({
       tick: T2024 + 9 * 60,
       timezone: 'Asia/Shanghai',

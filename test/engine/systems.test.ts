@@ -90,7 +90,8 @@ describe('systems', () => {
 
   it('fills newborn defaults for missing systems and takes the tick from options', () => {
     const state = fromSystems({}, { timezone: 'UTC', tick: T2024 });
-    expect(state).toEqual(createLifeState({ tick: T2024 }));
+    // Missing systems get the rested newborn's values: fromSystems has no birth time to entrain to.
+    expect(state).toEqual(createLifeState({ tick: T2024, birth: 'rested' }));
     const onlyRhythm = fromSystems({ rhythm: PYTHON_SYSTEMS.rhythm }, { timezone: 'UTC', tick: T2024 });
     expect(onlyRhythm.tick).toBe(T2024);
     expect(onlyRhythm.internalPhase).toBe(0.041009875020171324);

@@ -99,7 +99,7 @@ for (const backend of backends) {
       const flood = async (part: string[], offset: number) => {
         for (const [n, name] of part.entries()) {
           const i = n + offset;
-          const response = await app.request(`/api/pet/${id}-${i % 7}`, jsonRequest('PATCH', { timezone: name }, from(`198.51.100.${i % 5}`)));
+          const response = await app.request(`/api/pet/${id}-${i % 7}`, jsonRequest('PATCH', { timezone: name }, { 'x-forwarded-for': `198.51.100.${i % 5}` }));
           statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
           if (response.status === 200) echoed.add((await readJson<StateDocument>(response)).timezone);
           else await response.arrayBuffer();

@@ -223,8 +223,14 @@ export function createApiClient({ baseUrl = '' }: ApiClientOptions = {}) {
   }
   const pet = (id: string) => `/api/pet/${encodeURIComponent(id)}`;
   return {
-    state: (id: string, lang: Lang, signal?: AbortSignal) =>
-      call('GET', `${pet(id)}/state?lang=${lang}`, undefined, signal).then(parseState),
+    /** `timezone`: the zone the pet is born in if this read is the first the server sees of it. */
+    state: (id: string, lang: Lang, signal?: AbortSignal, timezone?: string) =>
+      call('GET', `${pet(id)}/state?lang=${lang}${timezone ? `&timezone=${encodeURIComponent(timezone)}` : ''}`, undefined, signal).then(
+        parseState,
+      ),
+    /** A new pet (POST /api/pets): the server makes the id when none is given; 409 when it is taken. */
+    create: (birth: { device_id?: string; pet_name?: string; timezone?: string }, lang: Lang) =>
+      call('POST', `/api/pets?lang=${lang}`, birth).then(parseState),
     interact: (id: string, action: Action, lang: Lang) =>
       call('POST', `${pet(id)}/interact?lang=${lang}`, { action }).then(parseState),
     catchup: async (id: string, hours: number, lang: Lang) => {

@@ -1,6 +1,8 @@
 /**
  * The pet page: loads the pet kept in this browser, refreshes it every 5 s while the tab is
- * visible, and sends care actions, catch-ups, renames and resets to the API.
+ * visible, and sends care actions, catch-ups, renames and resets to the API. New pets are born
+ * in the browser's timezone: "New pet" creates one (POST /api/pets), and every read carries the
+ * zone, which the server uses only when that read is the first it sees of the pet.
  */
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { type Action, type ApiClient, ApiError, type ForecastPoint, type Lang, type PetView, type Report } from './api.ts';
@@ -20,7 +22,7 @@ const REFRESH_MS = 5_000;
 const FORECAST_MS = 60_000;
 const FORECAST_HOURS = 24;
 
-type Pending = Action | 'catchup' | 'reset' | 'update' | null;
+type Pending = Action | 'catchup' | 'reset' | 'update' | 'create' | null;
 
 function errorText(err: unknown, t: Texts): string {
   if (err instanceof ApiError) return err.message || `${err.status} ${err.code}`;
@@ -45,11 +47,13 @@ export interface AppProps {
   api: ApiClient;
   initialDeviceId: string;
   initialLang: Lang;
-  /** The first GET state, sent before the first render so the pet shows sooner. */
+  /** The first GET state (or creation), sent before the first render so the pet shows sooner. */
   firstState?: Promise<PetView>;
+  /** The browser's IANA timezone: where pets made here are born. */
+  timezone?: string;
 }
 
-export function App({ api, initialDeviceId, initialLang, firstState }: AppProps) {
+export function App({ api, initialDeviceId, initialLang, firstState, timezone }: AppProps) {
   const [lang, setLang] = useState<Lang>(initialLang);
   const [deviceId, setDeviceId] = useState(initialDeviceId);
   const [pet, setPet] = useState<PetView | null>(null);
@@ -96,12 +100,12 @@ export function App({ api, initialDeviceId, initialLang, firstState }: AppProps)
     const early = prefetched.current;
     prefetched.current = undefined;
     try {
-      apply(seq, await (early ?? api.state(deviceId, lang)));
+      apply(seq, await (early ?? api.state(deviceId, lang, undefined, timezone)));
       if (Date.now() - forecastAt.current > FORECAST_MS) void loadForecast();
     } catch (err) {
       if (seq >= applied.current) setError((e) => (e?.fromChange ? e : { message: errorText(err, TEXTS[lang]), fromChange: false }));
     }
-  }, [api, deviceId, lang, apply, loadForecast]);
+  }, [api, deviceId, lang, timezone, apply, loadForecast]);
 
   // Load now, then every REFRESH_MS while the tab is visible; a hidden tab costs nothing.
   useEffect(() => {
@@ -209,6 +213,14 @@ export function App({ api, initialDeviceId, initialLang, firstState }: AppProps)
     setDeviceId(id);
   };
 
+  const onNewPet = () =>
+    run('create', async () => {
+      const born = await api.create(timezone ? { timezone } : {}, lang);
+      onSwitch(born.deviceId);
+      apply(++issued.current, born);
+      setNotice(t.newPetDone(born.name));
+    });
+
   const toggleLang = () => {
     const next: Lang = lang === 'zh' ? 'en' : 'zh';
     saveLang(next);
@@ -276,8 +288,10 @@ export function App({ api, initialDeviceId, initialLang, firstState }: AppProps)
                 t={t}
                 deviceId={deviceId}
                 pet={pet}
+                {...(timezone ? { browserZone: timezone } : {})}
                 busy={pending !== null}
                 onSwitch={onSwitch}
+                onNewPet={() => void onNewPet()}
                 onUpdate={(p) => void onUpdate(p)}
                 onReset={() => setResetOpen(true)}
               />

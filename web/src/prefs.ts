@@ -19,24 +19,37 @@ function write(key: string, value: string): void {
   }
 }
 
-/** `web-` + 12 random base-36 characters; getRandomValues works outside secure contexts too. */
+/** `web-` + 128 random bits in base64url; getRandomValues works outside secure contexts too. */
 export function randomDeviceId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(12));
-  return `web-${Array.from(bytes, (b) => (b % 36).toString(36)).join('')}`;
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  const base64 = btoa(String.fromCharCode(...bytes));
+  return `web-${base64.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')}`;
 }
 
-/** `?pet=<id>` in the address wins (shareable), then the stored id, then a new random one. */
-export function loadDeviceId(): string {
+/** This browser's IANA timezone (what a pet made here is born in), or null when it has none. */
+export function browserTimezone(): string | null {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * `?pet=<id>` in the address wins (shareable), then the stored id, then a new random one —
+ * `fresh`: nobody has used it yet, so the page creates the pet (POST /api/pets).
+ */
+export function loadDeviceId(): { id: string; fresh: boolean } {
   const fromUrl = new URLSearchParams(location.search).get('pet');
   if (fromUrl && DEVICE_ID_PATTERN.test(fromUrl)) {
     write(ID_KEY, fromUrl);
-    return fromUrl;
+    return { id: fromUrl, fresh: false };
   }
   const stored = read(ID_KEY);
-  if (stored && DEVICE_ID_PATTERN.test(stored)) return stored;
+  if (stored && DEVICE_ID_PATTERN.test(stored)) return { id: stored, fresh: false };
   const fresh = randomDeviceId();
   write(ID_KEY, fresh);
-  return fresh;
+  return { id: fresh, fresh: true };
 }
 
 export function saveDeviceId(id: string): void {

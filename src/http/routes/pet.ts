@@ -1,6 +1,6 @@
 /**
  * The seed's routes: `/api/pet/{device_id}/…` (DESIGN §5), plus PATCH, the forecast for the web
- * page and the claim (issue #5). Every one is served by servePetRoute (checked input, pet-route.ts)
+ * page, the claim (issue #5) and `POST /api/pets` (issue #17). Every one is served by servePetRoute (checked input, pet-route.ts)
  * and reaches the pet through answerPet (pet-call.ts): rate limits, the claim's access rule and,
  * on the POSTs, Idempotency-Key.
  */
@@ -8,8 +8,10 @@ import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import {
   catchupOperation,
   claimOperation,
+  createOperation,
   forecastOperation,
   interactOperation,
+  newPetId,
   resetOperation,
   stateOperation,
   updateOperation,
@@ -27,9 +29,11 @@ import {
   IDEMPOTENCY_KEY_PARAMETER,
   InteractBody,
   LangOnlyQuery,
+  PetCreateBody,
   PetParams,
   PetPatchBody,
   StateDocumentSchema,
+  StateQuery,
 } from '../schemas.js';
 
 const json = <T>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
@@ -69,8 +73,27 @@ const stateRoute = createRoute({
   description:
     'Advances the pet from its last stored instant to now. After more than an hour away the answer carries an `away` report.',
   security,
-  request: { params: PetParams, query: LangOnlyQuery },
+  request: { params: PetParams, query: StateQuery },
   responses: { 200: json(StateDocumentSchema, 'The state document'), ...readErrors },
+});
+
+const createPetRoute = createRoute({
+  method: 'post',
+  path: '/api/pets',
+  tags: ['pet'],
+  summary: 'Create a pet, born entrained to its local time of birth',
+  description:
+    "A newborn has the body clock, sleep pressure and sleep state of a pet that has always lived in its timezone, at that local minute (born at 20:00 it sleeps that night at its usual hour; at 03:00 it is asleep). Without `device_id` an id is generated (`pet_` + 128 random bits): a retry then makes another pet, so send your own id to retry safely (with an Idempotency-Key a retry answers the first 201 again; without one it is a 409).",
+  parameters: idempotent.parameters,
+  request: { query: LangOnlyQuery, body: { required: false, content: { 'application/json': { schema: PetCreateBody } } } },
+  responses: {
+    201: json(StateDocumentSchema, 'The new pet'),
+    ...errors,
+    409: json(ErrorBody, 'A pet with this device_id already exists (`already_exists`)'),
+    413: json(ErrorBody, 'Body larger than the limit'),
+    415: json(ErrorBody, 'Body not sent as application/json'),
+    422: idempotent[422],
+  },
 });
 
 const interactRoute = createRoute({
@@ -152,8 +175,22 @@ export function registerPetRoutes(app: OpenAPIHono<AppEnv>, deps: PetCallDeps): 
   const asIs = <T>(value: T) => value;
 
   servePetRoute(app, stateRoute, (c, { param, query }) =>
-    answerPet(c, deps, { deviceId: param.device_id, operation: stateOperation(langOf(c, query.lang)), render: asIs }),
+    answerPet(c, deps, { deviceId: param.device_id, operation: stateOperation(langOf(c, query.lang), query.timezone), render: asIs }),
   );
+
+  servePetRoute(app, createPetRoute, (c, { query, json }) => {
+    const birth: { pet_name?: string; timezone?: string } = {};
+    if (json.pet_name !== undefined) birth.pet_name = json.pet_name;
+    if (json.timezone !== undefined) birth.timezone = json.timezone;
+    return answerPet(c, deps, {
+      deviceId: json.device_id ?? newPetId(),
+      operation: createOperation(birth, langOf(c, query.lang)),
+      render: asIs,
+      status: 201,
+      // A generated id is new on every try: a stored answer under it could never be found again.
+      ...(json.device_id === undefined ? {} : { idempotentInput: json }),
+    });
+  });
 
   servePetRoute(app, interactRoute, (c, { param, query, json }) =>
     answerPet(c, deps, {

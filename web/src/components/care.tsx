@@ -8,7 +8,7 @@ export const MAX_CATCHUP_HOURS = 87_600;
 export interface CareProps {
   t: Texts;
   /** The action in flight, if any (its button shows progress; all are disabled). */
-  pending: Action | 'catchup' | 'reset' | 'update' | null;
+  pending: Action | 'catchup' | 'reset' | 'update' | 'create' | null;
   onAction: (action: Action) => void;
   onCatchup: (hours: number) => void;
 }
