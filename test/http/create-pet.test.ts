@@ -11,7 +11,7 @@ const TOKYO_20 = Date.UTC(2026, 2, 1, 11, 0);
 
 /** Local time (HH:MM of the ISO string) of the first forecast minute the pet is asleep, and of its waking. */
 async function firstNight(app: ReturnType<typeof createTestApp>['app'], id: string): Promise<{ onset: string; wake: string }> {
-  const forecast = await readJson<Forecast>(await app.request(`/api/pet/${id}/forecast?hours=36&step_minutes=1`));
+  const forecast = await readJson<Forecast>(await app.request(`/api/pet/${id}/forecast?hours=33&step_minutes=1`));
   const onsetIndex = forecast.points.findIndex((p, k) => p.asleep && k > 0 && !forecast.points[k - 1]?.asleep);
   const wakeIndex = forecast.points.findIndex((p, k) => k > onsetIndex && !p.asleep);
   const hhmm = (k: number) => forecast.points[k]?.time.slice(11, 16) ?? '';
