@@ -34,6 +34,21 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(config)).toBe(true);
   });
 
+  it('has hardened defaults (issue #10) and reads their variables', () => {
+    expect(loadConfig({})).toMatchObject({
+      serverTimeouts: { headersMs: 10_000, requestMs: 30_000, keepAliveMs: 5_000 },
+      newbornTtlDays: 30,
+      petQueueDepth: 64,
+    });
+    expect(
+      loadConfig({ HEADERS_TIMEOUT_MS: '2000', REQUEST_TIMEOUT_MS: '3000', KEEP_ALIVE_TIMEOUT_MS: '1000', NEWBORN_TTL_DAYS: '7', PET_QUEUE_DEPTH: '8' }),
+    ).toMatchObject({ serverTimeouts: { headersMs: 2000, requestMs: 3000, keepAliveMs: 1000 }, newbornTtlDays: 7, petQueueDepth: 8 });
+    expect(problemsOf({ HEADERS_TIMEOUT_MS: '40000' })).toEqual(['HEADERS_TIMEOUT_MS (40000) must not be above REQUEST_TIMEOUT_MS (30000)']);
+    expect(problemsOf({ REQUEST_TIMEOUT_MS: '10', PET_QUEUE_DEPTH: '0', NEWBORN_TTL_DAYS: '-1' })).toHaveLength(3);
+    // A timezone is stored as its canonical name, whatever the spelling given.
+    expect(loadConfig({ PET_TZ: 'asia/shanghai' }).petTimezone).toBe('Asia/Shanghai');
+  });
+
   it('reads every variable', () => {
     const config = loadConfig({
       PORT: '9000',
