@@ -19,9 +19,11 @@ import { link, lstat, mkdir, open, readdir, readFile, rename, rmdir, stat, unlin
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { SYSTEM_NAMES } from '../engine/types.js';
-import { CorruptStateError, InvalidInputError, PetLifeError, StorageUnavailableError } from '../errors.js';
+import { InvalidInputError, PetLifeError, StorageUnavailableError } from '../errors.js';
 import { assertSaveRequest, assertTtlOption, assertWindow } from './cas-script.js';
-import { assertExtraName, assertPetId, decodeLoad, encodeValue, globalKey } from './keys.js';
+import { z } from 'zod';
+import { assertExtraName, assertPetId, corrupt, decodeLoad, encodeValue, globalKey } from './keys.js';
+import { firstIssue } from './schemas.js';
 import type {
   HitRequest,
   HitResult,
@@ -55,7 +57,7 @@ export interface FileStorageOptions {
 interface PetFile {
   meta: PetMeta | null;
   systems: Partial<Record<string, JsonObject>>;
-  extras: Record<string, { value: string; expires_at: number }>;
+  extras?: Record<string, { value: string; expires_at: number }>;
   /** Unix ms after which the pet counts as gone, or null. */
   expires_at: number | null;
 }
@@ -86,18 +88,10 @@ export function createFileStorage(options: FileStorageOptions): StorageDriver {
     return inside(petId);
   };
 
-  const readPet = async (folder: string): Promise<PetFile | null> => {
+  const readPet = async (petId: string, folder: string): Promise<PetFile | null> => {
     const raw = await readOptional(path.join(folder, PET_FILE));
     if (raw === null) return null;
-    let file: PetFile;
-    try {
-      file = JSON.parse(raw) as PetFile;
-    } catch (error) {
-      throw new CorruptStateError(`${path.join(folder, PET_FILE)} is not JSON`, { cause: error });
-    }
-    if (typeof file !== 'object' || file === null || typeof file.systems !== 'object' || typeof file.extras !== 'object') {
-      throw new CorruptStateError(`${path.join(folder, PET_FILE)} is not a pet file`);
-    }
+    const file = parsePetFile(petId, raw);
     if (file.expires_at !== null && file.expires_at !== undefined && file.expires_at <= now()) return null;
     return file;
   };
@@ -113,7 +107,7 @@ export function createFileStorage(options: FileStorageOptions): StorageDriver {
         return state === undefined ? null : encodeValue(state);
       }),
       ...extras.map((name) => {
-        const extra = file.extras[name];
+        const extra = file.extras?.[name];
         return extra !== undefined && extra.expires_at > t ? extra.value : null;
       }),
     ];
@@ -170,7 +164,7 @@ export function createFileStorage(options: FileStorageOptions): StorageDriver {
     const extras = loadOptions.extras ?? [];
     extras.forEach(assertExtraName);
     trips += 1;
-    return toRecord(petId, await unavailableOnIoError(() => readPet(folder)), extras);
+    return toRecord(petId, await unavailableOnIoError(() => readPet(petId, folder)), extras);
   };
 
   return {
@@ -192,7 +186,7 @@ export function createFileStorage(options: FileStorageOptions): StorageDriver {
       // The pet file is read without a lock (as load does) while the hits are counted under
       // their counters' locks, in order; the hits count even when reading the pet fails.
       const [file, hits] = await Promise.all([
-        unavailableOnIoError(() => readPet(folder)),
+        unavailableOnIoError(() => readPet(petId, folder)),
         Promise.all(counters.map(countHit)),
       ]);
       return { record: toRecord(petId, file, extras), hits };
@@ -207,7 +201,7 @@ export function createFileStorage(options: FileStorageOptions): StorageDriver {
         unavailableOnIoError(() =>
           withFileLock(path.join(folder, LOCK_FILE), lockOptions(`pet ${petId}`), async () => {
             await removeStaleTemps(folder, PET_FILE, LOCK_FILE);
-            const old = await readPet(folder);
+            const old = await readPet(petId, folder);
             const current = old?.meta?.version ?? 0;
             if (current !== request.expectedVersion) return { ok: false, version: current };
             const t = now();
@@ -270,6 +264,35 @@ export function createFileStorage(options: FileStorageOptions): StorageDriver {
       await queue.idle();
     },
   };
+}
+
+/**
+ * The shape of `pet.json` (each value inside is then checked by decodeLoad, as for Redis). The
+ * meta must be an object with a numeric version, as CAS_SCRIPT requires, so a save never
+ * compares against garbage.
+ */
+const PET_FILE_SCHEMA = z.looseObject({
+  meta: z.looseObject({ version: z.number() }).nullable(),
+  systems: z.record(z.string(), z.unknown()),
+  extras: z.record(z.string(), z.object({ value: z.string(), expires_at: z.number() })).optional(),
+  expires_at: z.number().nullable().optional(),
+});
+
+/** Parses `pet.json` of pet `petId`; anything else is a CorruptStateError naming the pet. */
+function parsePetFile(petId: string, raw: string): PetFile {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch (error) {
+    throw corrupt(petId, `${PET_FILE} of pet ${petId} is not JSON`, null, error);
+  }
+  const checked = PET_FILE_SCHEMA.safeParse(value);
+  if (!checked.success) {
+    // The claim_hash may still be readable (a reset checks the secret before overwriting).
+    const meta = typeof value === 'object' && value !== null && 'meta' in value ? value.meta : null;
+    throw corrupt(petId, `${PET_FILE} of pet ${petId} is not a pet file (${firstIssue(checked.error)})`, JSON.stringify(meta ?? null));
+  }
+  return value as PetFile;
 }
 
 /** `%XX` for every byte outside A–Z a–z 0–9 _ - (so `..`, `/` and `:` never reach a file name). */

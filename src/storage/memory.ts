@@ -5,7 +5,7 @@
  */
 import { SYSTEM_NAMES } from '../engine/types.js';
 import { assertWindow, assertTtlOption, casArguments, loadCountedArguments } from './cas-script.js';
-import { KEY_PREFIX, decodeLoad, globalKey, loadKeyList, petKeys } from './keys.js';
+import { KEY_PREFIX, corrupt, decodeLoad, globalKey, loadKeyList, petKeys } from './keys.js';
 import type {
   HitRequest,
   HitResult,
@@ -99,7 +99,7 @@ export function createMemoryStorage(options: MemoryStorageOptions = {}): MemoryS
       // Mirrors CAS_SCRIPT step by step; nothing awaits in between, so it is atomic here.
       const metaKey = keys[0] as string;
       const rawMeta = live(metaKey)?.value;
-      const current = rawMeta === undefined ? 0 : decodeLoad(petId, [rawMeta])?.version ?? 0;
+      const current = rawMeta === undefined ? 0 : storedVersion(petId, rawMeta);
       if (current !== request.expectedVersion) return { ok: false, version: current };
       const persist = ttlMs === undefined && (rawMeta === undefined || live(metaKey)?.expiresAt !== null);
       let written = 1;
@@ -153,4 +153,16 @@ export function createMemoryStorage(options: MemoryStorageOptions = {}): MemoryS
     },
     rawSet: (key, value, px) => set(key, value, px),
   };
+}
+
+/** CAS_SCRIPT's reading of a stored meta: its numeric version, else CORRUPT (as a CorruptStateError). */
+function storedVersion(petId: string, rawMeta: string): number {
+  let meta: unknown;
+  try {
+    meta = JSON.parse(rawMeta);
+  } catch {
+    meta = null;
+  }
+  if (typeof meta === 'object' && meta !== null && 'version' in meta && typeof meta.version === 'number') return meta.version;
+  throw corrupt(petId, `${KEY_PREFIX}${petId}:meta has no numeric version`, rawMeta);
 }

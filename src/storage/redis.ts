@@ -130,7 +130,7 @@ export function createRedisStorage(options: RedisStorageOptions): StorageDriver 
   };
 
   /** Runs an operation under the deadline, mapping every failure to our error types. */
-  const run = async <T>(what: string, operation: () => Promise<T>): Promise<T> => {
+  const run = async <T>(what: string, operation: () => Promise<T>, petId?: string): Promise<T> => {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
@@ -144,7 +144,7 @@ export function createRedisStorage(options: RedisStorageOptions): StorageDriver 
     try {
       return await Promise.race([work, deadline]);
     } catch (error) {
-      throw toStorageError(error, target, what);
+      throw toStorageError(error, target, what, petId);
     } finally {
       clearTimeout(timer);
     }
@@ -186,7 +186,7 @@ export function createRedisStorage(options: RedisStorageOptions): StorageDriver 
 
     async save(petId: string, request: SaveRequest): Promise<SaveResult> {
       const { keys, args } = casArguments(petId, request, ttlMs);
-      const reply = await run('save', () => evalScript(CAS_SCRIPT, CAS_SHA1, keys, args));
+      const reply = await run('save', () => evalScript(CAS_SCRIPT, CAS_SHA1, keys, args), petId);
       return parseCasReply(reply);
     },
 
@@ -239,10 +239,12 @@ export function redactRedisUrl(url: string): string {
   }
 }
 
-function toStorageError(error: unknown, target: string, what: string): Error {
+function toStorageError(error: unknown, target: string, what: string, petId?: string): Error {
   if (error instanceof PetLifeError) return error;
   // Replies can quote the whole command (Upstash does); keep messages short.
   const message = (error instanceof Error ? error.message : String(error)).slice(0, 300);
-  if (isCorruptReply(message)) return new CorruptStateError(`redis ${target}: ${message}`, { cause: error });
+  if (isCorruptReply(message)) {
+    return new CorruptStateError(`redis ${target}: ${message}`, { cause: error, ...(petId === undefined ? {} : { petId }) });
+  }
   return new StorageUnavailableError(`redis ${target}: ${what} failed: ${message || 'timed out'}`, { cause: error });
 }

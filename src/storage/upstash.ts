@@ -67,11 +67,11 @@ export function createUpstashStorage(options: UpstashStorageOptions): StorageDri
   const writes = new Redis({ ...base, retry: false });
   let trips = 0;
 
-  const run = async <T>(what: string, operation: () => Promise<T>): Promise<T> => {
+  const run = async <T>(what: string, operation: () => Promise<T>, petId?: string): Promise<T> => {
     try {
       return await operation();
     } catch (error) {
-      throw toStorageError(error, target, what);
+      throw toStorageError(error, target, what, petId);
     }
   };
 
@@ -116,7 +116,7 @@ export function createUpstashStorage(options: UpstashStorageOptions): StorageDri
 
     async save(petId: string, request: SaveRequest): Promise<SaveResult> {
       const { keys, args } = casArguments(petId, request, ttlMs);
-      return parseCasReply(await run('save', () => evalScript(CAS_SCRIPT, CAS_SHA1, keys, args)));
+      return parseCasReply(await run('save', () => evalScript(CAS_SCRIPT, CAS_SHA1, keys, args), petId));
     },
 
     async remove(petId: string): Promise<void> {
@@ -162,10 +162,12 @@ export function redactRestUrl(url: string): string {
   }
 }
 
-function toStorageError(error: unknown, target: string, what: string): Error {
+function toStorageError(error: unknown, target: string, what: string, petId?: string): Error {
   if (error instanceof PetLifeError) return error;
   // Replies can quote the whole command (Upstash does); keep messages short.
   const message = (error instanceof Error ? error.message : String(error)).slice(0, 300);
-  if (isCorruptReply(message)) return new CorruptStateError(`upstash ${target}: ${message}`, { cause: error });
+  if (isCorruptReply(message)) {
+    return new CorruptStateError(`upstash ${target}: ${message}`, { cause: error, ...(petId === undefined ? {} : { petId }) });
+  }
   return new StorageUnavailableError(`upstash ${target}: ${what} failed: ${message}`, { cause: error });
 }

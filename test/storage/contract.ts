@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM_NAMES, type SystemName } from '../../src/engine/types.js';
-import { InvalidInputError } from '../../src/errors.js';
+import { CorruptStateError, InvalidInputError } from '../../src/errors.js';
 import type { HitRequest, JsonObject, PetMeta, SaveRequest, StorageDriver } from '../../src/storage/index.js';
 
 export interface StorageHarness {
@@ -19,6 +19,12 @@ export interface StorageHarness {
   pttl(petId: string, name: string): Promise<number>;
   /** Moves time forward by `ms` (a fake clock, or real waiting for a real server). */
   advance(ms: number): Promise<void>;
+  /**
+   * Stores `value` as the pet's `name` (meta or a system) behind the driver's back, as a broken
+   * writer would: a JSON value as is (files put it into pet.json, so a string that is not JSON
+   * becomes a JSON string there).
+   */
+  rawWrite(petId: string, name: 'meta' | SystemName, value: string): Promise<void>;
   cleanup?(): Promise<void>;
 }
 
@@ -419,6 +425,45 @@ export function describeStorageContract(name: string, setup: () => StorageHarnes
         await expectInvalid(driver.remove(bad));
       }
       expect(await harness.listKeys()).toEqual(before);
+    });
+
+    it('reports anything malformed as a CorruptStateError naming the pet, with the claim_hash when the meta still yields it', async () => {
+      const claimed = { ...metaFor(1), claim_hash: 'sha256:c0ffee' };
+      const cases: Array<{ name: 'meta' | SystemName; value: string; claimHash: string | null; version: number | null }> = [
+        { name: 'rhythm', value: '{"internal_phase":"x"}', claimHash: 'sha256:c0ffee', version: 1 },
+        { name: 'energy', value: '{"energy":250}', claimHash: 'sha256:c0ffee', version: 1 },
+        { name: 'mood', value: '{"last_event":{"kind":"exploded","at":1}}', claimHash: 'sha256:c0ffee', version: 1 },
+        { name: 'stats', value: '{"feed":-1}', claimHash: 'sha256:c0ffee', version: 1 },
+        { name: 'satiety', value: '[1,2]', claimHash: 'sha256:c0ffee', version: 1 },
+        { name: 'rhythm', value: 'null', claimHash: 'sha256:c0ffee', version: 1 },
+        { name: 'meta', value: JSON.stringify({ version: 3, claim_hash: 'sha256:beef' }), claimHash: 'sha256:beef', version: 3 },
+        { name: 'meta', value: JSON.stringify({ ...claimed, world_ms: 'soon' }), claimHash: 'sha256:c0ffee', version: 1 },
+        { name: 'meta', value: JSON.stringify({ ...claimed, claim_hash: 7 }), claimHash: null, version: 1 },
+        { name: 'meta', value: '{"version":', claimHash: null, version: null },
+      ];
+      for (const { name: key, value, claimHash, version } of cases) {
+        const id = petId('corrupt');
+        await driver.save(id, { expectedVersion: 0, meta: claimed, systems: sampleSystems() });
+        await harness.rawWrite(id, key, value);
+        const error = await driver.load(id).catch((caught: unknown) => caught);
+        expect(error, `${key}=${value}`).toBeInstanceOf(CorruptStateError);
+        expect(error).toMatchObject({ code: 'corrupt_state', petId: id, claimHash, storedVersion: version });
+        // The counted load reports it the same way, after counting its hits.
+        const counted = await driver
+          .loadCounted(id, { hits: [{ purpose: 'ratelimit', subject: id, windowMs: 60_000 }] })
+          .catch((caught: unknown) => caught);
+        expect(counted).toMatchObject({ code: 'corrupt_state', petId: id, claimHash });
+      }
+    });
+
+    it('loads systems without meta, as the Python server wrote them', async () => {
+      const id = petId('python-shape');
+      const rhythm = { internal_phase: 0.04, last_calibration: 1762100299.76, last_update: 1762100299.76, external_phase: 4.8e-6, phase_difference: -0.04 };
+      const energy = { energy: 99.1, last_update: 1762100299.76, consumption_rate: 0.84, recovery_rate: 0.0, circadian_value: 0.62 };
+      await harness.rawWrite(id, 'rhythm', JSON.stringify(rhythm));
+      await harness.rawWrite(id, 'energy', JSON.stringify(energy));
+      const record = await driver.load(id);
+      expect(record).toMatchObject({ version: 0, meta: null, systems: { rhythm, energy } });
     });
 
     it('answers ping', async () => {

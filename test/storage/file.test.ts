@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StorageUnavailableError } from '../../src/errors.js';
+import { CorruptStateError, StorageUnavailableError } from '../../src/errors.js';
 import { createFileStorage } from '../../src/storage/index.js';
 import { describeStorageContract, metaFor, petId, sampleSystems } from './contract.js';
 
@@ -48,6 +48,24 @@ describeStorageContract('file', async () => {
       if (file.expires_at === null) return -1;
       return file.expires_at <= nowMs ? -2 : file.expires_at - nowMs;
     },
+    async rawWrite(id, name, value) {
+      const file = path.join(dir, id, 'pet.json');
+      const raw = await readFile(file, 'utf8').catch(() => null);
+      const pet = (raw === null ? { meta: null, systems: {}, expires_at: null } : JSON.parse(raw)) as {
+        meta: unknown;
+        systems: Record<string, unknown>;
+      };
+      let parsed: unknown = value;
+      try {
+        parsed = JSON.parse(value);
+      } catch {
+        // kept as a JSON string: still not what a driver writes
+      }
+      if (name === 'meta') pet.meta = parsed;
+      else pet.systems[name] = parsed;
+      await mkdir(path.join(dir, id), { recursive: true });
+      await writeFile(file, JSON.stringify(pet));
+    },
     async advance(ms) {
       nowMs += ms;
     },
@@ -62,6 +80,34 @@ describe('file storage', () => {
   });
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it('reports a pet.json that is not a pet file as CorruptStateError naming the pet, never a TypeError', async () => {
+    const storage = createFileStorage({ dir });
+    const claimed = { ...metaFor(1), claim_hash: 'sha256:c0ffee' };
+    const shapes: Array<[unknown, string | null]> = [
+      [{ meta: claimed, systems: null, expires_at: null }, 'sha256:c0ffee'],
+      [{ meta: claimed, systems: [], expires_at: null }, 'sha256:c0ffee'],
+      [{ meta: claimed, expires_at: null }, 'sha256:c0ffee'],
+      [{ meta: 'x', systems: {}, expires_at: null }, null],
+      [{ meta: { ...claimed, version: '1' }, systems: {}, expires_at: null }, 'sha256:c0ffee'],
+      [{ meta: claimed, systems: {}, expires_at: 'never' }, 'sha256:c0ffee'],
+      [null, null],
+      [[], null],
+    ];
+    for (const [shape, claimHash] of shapes) {
+      const id = petId('not-a-pet');
+      await mkdir(path.join(dir, id), { recursive: true });
+      await writeFile(path.join(dir, id, 'pet.json'), JSON.stringify(shape));
+      for (const attempt of [
+        storage.load(id),
+        storage.save(id, { expectedVersion: 1, meta: metaFor(2), systems: {} }),
+      ]) {
+        const error = await attempt.catch((caught: unknown) => caught);
+        expect(error, JSON.stringify(shape)).toBeInstanceOf(CorruptStateError);
+        expect(error).toMatchObject({ petId: id, claimHash });
+      }
+    }
   });
 
   it('keeps one folder per pet holding one compact JSON file', async () => {

@@ -49,6 +49,9 @@ describeWithRedis('redis (TCP)', () => {
     create: (options) => createRedisStorage({ url: url(), ...(options?.ttlMs === undefined ? {} : { ttlMs: options.ttlMs }) }),
     listKeys: () => scanAll(admin),
     pttl: async (id, name) => Number(await admin.sendCommand(['PTTL', `life_${id}:${name}`])),
+    rawWrite: async (id, name, value) => {
+      await admin.sendCommand(['SET', `life_${id}:${name}`, value]);
+    },
     advance: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   }));
 
