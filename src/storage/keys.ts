@@ -22,6 +22,13 @@ export const PET_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
  */
 export const EXTRA_NAME_PATTERN = /^[a-z][a-z0-9-]{0,31}(?::[A-Za-z0-9_.-]{1,128}){1,4}$/;
 
+/**
+ * At most this many extra records (idempotency records) are kept per pet: a save that would
+ * leave more deletes those that expire first. 200 keyed changes in 24 h is far beyond one
+ * device's retries, and bounds what a stranger can make one pet hold (~1 KB each, compressed).
+ */
+export const MAX_EXTRAS_PER_PET = 200;
+
 /** Purposes of global records (`life_~<purpose>:…`), e.g. `ratelimit`. */
 export const PURPOSE_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;
 
@@ -48,6 +55,12 @@ export interface PetKeys {
   meta: string;
   /** `life_<id>:<system>` for every system, in SYSTEM_NAMES order. */
   systems: Record<SystemName, string>;
+  /**
+   * `life_<id>:extras`: the index of the pet's extra records (Redis: a sorted set of their keys
+   * scored by expiry, Unix ms), kept by CAS_SCRIPT to bound them. No `:` after `extras`, so it
+   * is neither an extra record name nor a system name nor `meta`.
+   */
+  extrasIndex: string;
   /** SCAN pattern matching every key of the pet (`life_<id>:*`). */
   pattern: string;
 }
@@ -58,7 +71,7 @@ export function petKeys(id: string): PetKeys {
   const base = `${KEY_PREFIX}${id}:`;
   const systems = {} as Record<SystemName, string>;
   for (const name of SYSTEM_NAMES) systems[name] = base + name;
-  return { meta: `${base}meta`, systems, pattern: `${base}*` };
+  return { meta: `${base}meta`, systems, extrasIndex: `${base}extras`, pattern: `${base}*` };
 }
 
 /** `life_<id>:<name>` for an extra record (both validated). */

@@ -15,6 +15,7 @@ import {
   HIT_SHA1,
   LOAD_COUNTED_SCRIPT,
   LOAD_COUNTED_SHA1,
+  assertReplaced,
   assertTtlOption,
   casArguments,
   hitArguments,
@@ -23,6 +24,7 @@ import {
   parseCasReply,
   parseHitReply,
   parseLoadCountedReply,
+  type WriteRequest,
 } from './cas-script.js';
 import { decodeLoad, loadKeyList, petKeys } from './keys.js';
 import type {
@@ -30,6 +32,7 @@ import type {
   HitResult,
   LoadOptions,
   PetRecord,
+  ReplaceRequest,
   SaveRequest,
   SaveResult,
   StorageDriver,
@@ -168,6 +171,12 @@ export function createRedisStorage(options: RedisStorageOptions): StorageDriver 
     return decodeLoad(petId, values as (string | null)[], extras);
   };
 
+  /** One EVALSHA of CAS_SCRIPT: a save, or a replace (`expectedVersion: 'any'`). */
+  const write = async (petId: string, request: WriteRequest): Promise<SaveResult> => {
+    const { keys, args } = casArguments(petId, request, ttlMs, Date.now());
+    return parseCasReply(await run('save', () => evalScript(CAS_SCRIPT, CAS_SHA1, keys, args), petId));
+  };
+
   return {
     name: 'RedisStorage',
     target,
@@ -184,10 +193,10 @@ export function createRedisStorage(options: RedisStorageOptions): StorageDriver 
       return parseLoadCountedReply(petId, call, reply);
     },
 
-    async save(petId: string, request: SaveRequest): Promise<SaveResult> {
-      const { keys, args } = casArguments(petId, request, ttlMs);
-      const reply = await run('save', () => evalScript(CAS_SCRIPT, CAS_SHA1, keys, args), petId);
-      return parseCasReply(reply);
+    save: (petId: string, request: SaveRequest): Promise<SaveResult> => write(petId, request),
+
+    async replace(petId: string, request: ReplaceRequest): Promise<SaveResult & { ok: true }> {
+      return assertReplaced(await write(petId, { ...request, expectedVersion: 'any' }));
     },
 
     async remove(petId: string): Promise<void> {

@@ -149,6 +149,7 @@ function downStorage(): StorageDriver {
     load: fail,
     loadCounted: fail,
     save: fail,
+    replace: fail,
     remove: fail,
     hit: fail,
     ping: fail,

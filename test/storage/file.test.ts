@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CorruptStateError, StorageUnavailableError } from '../../src/errors.js';
 import { createFileStorage } from '../../src/storage/index.js';
+import { encodeSubject } from '../../src/storage/file.js';
 import { describeStorageContract, metaFor, petId, sampleSystems } from './contract.js';
 
 const run = promisify(execFile);
@@ -37,12 +38,16 @@ describeStorageContract('file', async () => {
       const file = JSON.parse(raw) as {
         meta: unknown;
         systems: Record<string, unknown>;
-        extras: Record<string, { expires_at: number }>;
         expires_at: number | null;
       };
       if (name.includes(':')) {
-        const extra = file.extras[name];
-        return extra === undefined || extra.expires_at <= nowMs ? -2 : extra.expires_at - nowMs;
+        // extras/<name %-encoded>.<expiresAtMs>.json (or .<token>.pending)
+        const encoded = encodeSubject(name);
+        const expiries = (await readdir(path.join(dir, id, 'extras')).catch(() => [] as string[]))
+          .filter((entry) => entry.startsWith(`${encoded}.`))
+          .map((entry) => Number(entry.split('.')[1]))
+          .filter((expiresAt) => expiresAt > nowMs);
+        return expiries.length === 0 ? -2 : Math.max(...expiries) - nowMs;
       }
       if (name !== 'meta' && file.systems[name] === undefined) return -2;
       if (file.expires_at === null) return -1;
@@ -117,7 +122,7 @@ describe('file storage', () => {
     expect(await readdir(path.join(dir, id))).toEqual(['pet.json']);
     const raw = await readFile(path.join(dir, id, 'pet.json'), 'utf8');
     expect(raw).toBe(JSON.stringify(JSON.parse(raw)));
-    expect(JSON.parse(raw)).toMatchObject({ meta: metaFor(1), systems: sampleSystems(), extras: {}, expires_at: null });
+    expect(JSON.parse(raw)).toEqual({ meta: metaFor(1), systems: sampleSystems(), expires_at: null, extras_token: null });
     expect(storage.target).toBe(dir);
   });
 
