@@ -85,10 +85,12 @@ interface PetFile {
 const PET_FILE = 'pet.json';
 const LOCK_FILE = '.lock';
 const EXTRAS_DIR = 'extras';
-/** A sweep of expired counters runs after this many hits… */
-const SWEEP_EVERY_HITS = 8;
-/** …and looks at this many files (so about 4 per hit, at least 4× the rate hits create them). */
-const SWEEP_BATCH = 32;
+/** Counter files a hit earns the sweep a look at (a hit creates one at most)… */
+const SWEEP_PER_HIT = 4;
+/** …spent in batches of at least this many… */
+const SWEEP_MIN_BATCH = 32;
+/** …and at most this many (credit beyond it is dropped: a burst of hits never means a long sweep). */
+const SWEEP_MAX_BATCH = 256;
 
 /** One file under `extras/`, parsed from its name. */
 interface ExtraFile {
@@ -326,25 +328,27 @@ export function createFileStorage(options: FileStorageOptions): StorageDriver {
   };
 
   /**
-   * Expired counters are deleted a few at a time, after hits: every SWEEP_EVERY_HITS hits, up to
-   * SWEEP_BATCH files of one counter folder are looked at (round robin over the folders, each
-   * read from where the last look stopped), so each hit costs at most a few small reads, and
-   * the sweep looks at files faster than hits can create them (one per hit at most). It runs in
-   * the background; close() waits for it.
+   * Expired counters are deleted a few at a time, after hits: each hit earns SWEEP_PER_HIT looks
+   * at a counter file (at most SWEEP_MAX_BATCH saved up), and once SWEEP_MIN_BATCH are earned a
+   * sweep spends them on one counter folder (round robin over the folders, each read on from where
+   * the last look stopped). So a hit costs a few small reads at most, and files are looked at
+   * faster than hits can create them (one per hit at most). Sweeps run in the background, one at
+   * a time; close() waits for the one in flight.
    */
   const counterFolders = new Set<string>();
   const cursors = new Map<string, Dir>();
-  let hitsSinceSweep = 0;
+  let credit = 0;
   let sweepTurn = 0;
   let sweeping: Promise<void> | null = null;
   let closed = false;
   const afterHit = (folder: string): void => {
     counterFolders.add(folder);
-    hitsSinceSweep += 1;
-    if (hitsSinceSweep < SWEEP_EVERY_HITS || sweeping !== null || closed) return;
-    hitsSinceSweep = 0;
+    credit = Math.min(SWEEP_MAX_BATCH, credit + SWEEP_PER_HIT);
+    if (credit < SWEEP_MIN_BATCH || sweeping !== null || closed) return;
+    const budget = credit;
+    credit = 0;
     const next = [...counterFolders][sweepTurn++ % counterFolders.size] as string;
-    sweeping = sweepCounters(next)
+    sweeping = sweepCounters(next, budget)
       .catch(async () => {
         // Best effort: start that folder afresh next time.
         await cursors.get(next)?.close().catch(() => undefined);
@@ -355,13 +359,13 @@ export function createFileStorage(options: FileStorageOptions): StorageDriver {
       });
   };
 
-  const sweepCounters = async (folder: string): Promise<void> => {
+  const sweepCounters = async (folder: string, budget: number): Promise<void> => {
     let cursor = cursors.get(folder);
     if (cursor === undefined) {
       cursor = await opendir(folder);
       cursors.set(folder, cursor);
     }
-    for (let looked = 0; looked < SWEEP_BATCH; looked += 1) {
+    for (let looked = 0; looked < budget; looked += 1) {
       const entry = await cursor.read();
       if (entry === null) {
         cursors.delete(folder);

@@ -1,12 +1,12 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rename, rm, stat, utimes, writeFile, mkdir } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CorruptStateError, StorageUnavailableError } from '../../src/errors.js';
-import { createFileStorage } from '../../src/storage/index.js';
+import { MAX_EXTRAS_PER_PET, createFileStorage } from '../../src/storage/index.js';
 import { encodeSubject } from '../../src/storage/file.js';
 import { describeStorageContract, metaFor, petId, sampleSystems } from './contract.js';
 
@@ -124,6 +124,86 @@ describe('file storage', () => {
     expect(raw).toBe(JSON.stringify(JSON.parse(raw)));
     expect(JSON.parse(raw)).toEqual({ meta: metaFor(1), systems: sampleSystems(), expires_at: null, extras_token: null });
     expect(storage.target).toBe(dir);
+  });
+
+  it('keeps extras out of pet.json: 300 keyed saves leave it the size it had, and at most MAX_EXTRAS_PER_PET extra files', async () => {
+    const storage = createFileStorage({ dir });
+    const id = petId('keyed');
+    const answer = JSON.stringify({ fingerprint: 'f'.repeat(64), status: 200, body: { note: 'x'.repeat(2000) } });
+    const sizes: number[] = [];
+    // Versions 100…399 have three digits each, so only the extras could change the size.
+    await storage.replace(id, { meta: metaFor(99), systems: sampleSystems() });
+    for (let i = 0; i < 300; i += 1) {
+      const extras = [{ name: `idem:${i.toString(16).padStart(64, '0')}`, value: answer, ttlMs: 86_400_000 + i }];
+      const result = await storage.save(id, { expectedVersion: 99 + i, meta: metaFor(100 + i), systems: sampleSystems(), extras });
+      expect(result.ok).toBe(true);
+      sizes.push((await stat(path.join(dir, id, 'pet.json'))).size);
+    }
+    expect(new Set(sizes).size).toBe(1);
+    expect(sizes[0]).toBeLessThan(2000);
+    const files = await readdir(path.join(dir, id, 'extras'));
+    expect(files).toHaveLength(MAX_EXTRAS_PER_PET);
+    expect(files.every((file) => file.endsWith('.json'))).toBe(true);
+    const last = `idem:${(299).toString(16).padStart(64, '0')}`;
+    expect((await storage.load(id, { extras: [last] }))?.extras[last]).toBe(answer);
+  });
+
+  it('joins extras to their save through its token: a crash before pet.json leaves neither, after it both', async () => {
+    let nowMs = 1_764_028_800_000;
+    const storage = createFileStorage({ dir, now: () => nowMs });
+    const id = petId('token');
+    const extrasDir = path.join(dir, id, 'extras');
+    await storage.save(id, { expectedVersion: 0, meta: metaFor(1), systems: {}, extras: [{ name: 'idem:01', value: 'one', ttlMs: 60_000 }] });
+    expect(await readdir(extrasDir)).toEqual([`idem%3A01.${nowMs + 60_000}.json`]);
+    const pet = JSON.parse(await readFile(path.join(dir, id, 'pet.json'), 'utf8')) as { extras_token: string };
+    expect(pet.extras_token).toMatch(/^[0-9a-f]{16}$/);
+    // A crash after pet.json, before the rename: the pending file of the current token counts…
+    await rename(path.join(extrasDir, `idem%3A01.${nowMs + 60_000}.json`), path.join(extrasDir, `idem%3A01.${nowMs + 60_000}.${pet.extras_token}.pending`));
+    // …a crash before pet.json (another token) leaves a pending file nobody accepts.
+    await writeFile(path.join(extrasDir, `idem%3A02.${nowMs + 60_000}.0123456789abcdef.pending`), 'lost');
+    expect((await storage.load(id, { extras: ['idem:01', 'idem:02'] }))?.extras).toEqual({ 'idem:01': 'one', 'idem:02': null });
+    // The next save promotes the first and deletes the second; expired extras go too.
+    await storage.save(id, { expectedVersion: 1, meta: metaFor(2), systems: {}, extras: [{ name: 'idem:03', value: 'three', ttlMs: 1000 }] });
+    expect((await readdir(extrasDir)).sort()).toEqual([`idem%3A01.${nowMs + 60_000}.json`, `idem%3A03.${nowMs + 1000}.json`]);
+    nowMs += 2000;
+    expect((await storage.load(id, { extras: ['idem:01', 'idem:03'] }))?.extras).toEqual({ 'idem:01': 'one', 'idem:03': null });
+    await storage.save(id, { expectedVersion: 2, meta: metaFor(3), systems: {} });
+    expect(await readdir(extrasDir)).toEqual([`idem%3A01.${nowMs - 2000 + 60_000}.json`]);
+    await storage.remove(id);
+    expect(await readdir(path.join(dir, id)).catch(() => [])).toEqual([]);
+  });
+
+  it('loads extras kept inside pet.json by older versions, and moves them out at the next save', async () => {
+    const storage = createFileStorage({ dir });
+    const id = petId('legacy');
+    const expiresAt = Date.now() + 60_000;
+    await mkdir(path.join(dir, id), { recursive: true });
+    const legacy = { meta: metaFor(1), systems: sampleSystems(), extras: { 'idem:0a': { value: 'old answer', expires_at: expiresAt } }, expires_at: null };
+    await writeFile(path.join(dir, id, 'pet.json'), JSON.stringify(legacy));
+    expect((await storage.load(id, { extras: ['idem:0a'] }))?.extras).toEqual({ 'idem:0a': 'old answer' });
+    await storage.save(id, { expectedVersion: 1, meta: metaFor(2), systems: {} });
+    expect(JSON.parse(await readFile(path.join(dir, id, 'pet.json'), 'utf8'))).not.toHaveProperty('extras');
+    expect(await readdir(path.join(dir, id, 'extras'))).toEqual([`idem%3A0a.${expiresAt}.json`]);
+    expect((await storage.load(id, { extras: ['idem:0a'] }))?.extras).toEqual({ 'idem:0a': 'old answer' });
+  });
+
+  it('sweeps expired hit counters a few at a time after hits, and keeps live ones', async () => {
+    let nowMs = 1_764_028_800_000;
+    const countersDir = await mkdtemp(path.join(tmpdir(), 'pet-life-file-sweep-'));
+    const storage = createFileStorage({ dir: countersDir, now: () => nowMs });
+    const counters = async (): Promise<string[]> => (await readdir(path.join(countersDir, '~ratelimit'))).filter((f) => f.endsWith('.json'));
+    for (let i = 0; i < 200; i += 1) await storage.hit('ratelimit', `2001:db8::${i.toString(16)}`, 1000);
+    await storage.hit('ratelimit', 'live', 60_000);
+    await storage.close(); // waits for sweeps in flight
+    expect(await counters()).toHaveLength(201); // none expired yet
+    nowMs += 2000;
+    const fresh = createFileStorage({ dir: countersDir, now: () => nowMs });
+    for (let i = 0; i < 80; i += 1) await fresh.hit('ratelimit', 'busy', 1000);
+    await fresh.close();
+    expect((await counters()).sort()).toEqual(['busy.json', 'live.json']);
+    expect((await fresh.hit('ratelimit', 'live', 60_000)).count).toBe(2);
+    await fresh.close();
+    await rm(countersDir, { recursive: true, force: true });
   });
 
   it('loses no increment across 3 processes and leaves no temp or lock files', async () => {
