@@ -28,7 +28,9 @@ import type { HitRequest, HitResult, LoadOptions, PetRecord, ReplaceRequest, Sav
  * stored meta may be corrupt) and DELetes the systems it is not given.
  * Extras are indexed in a sorted set scored by expiry: a save that writes extras drops the
  * expired entries and, over the bound, DELetes the extras that expire first; the index expires
- * with its last entry. The index is only touched by saves that write extras.
+ * with its last entry. The index is only touched by saves that write extras. The extras it
+ * deletes are named by the index, not in KEYS: fine on one Redis and on Upstash (global script
+ * lock), not on Redis Cluster (where a pet's keys, not hash-tagged, could not share a script anyway).
  */
 export const CAS_SCRIPT = `local n = tonumber(ARGV[4])
 local replace = ARGV[1] == 'any'
