@@ -245,19 +245,21 @@ export function createFileStorage(options: FileStorageOptions): StorageDriver {
     }
     // Extras of an older pet.json move to files of their own (they are committed already).
     for (const [name, legacy] of Object.entries(old?.extras ?? {})) {
-      if (legacy.expires_at <= t) continue;
-      const entry = `${encodeSubject(name)}.${legacy.expires_at}.json`;
+      const expiresAt = Math.floor(legacy.expires_at); // file names hold whole ms
+      if (expiresAt <= t) continue;
+      const entry = `${encodeSubject(name)}.${expiresAt}.json`;
       await writeAtomic(path.join(extrasDir, entry), legacy.value);
-      finals.push({ entry, name: encodeSubject(name), expiresAt: legacy.expires_at, token: null });
+      finals.push({ entry, name: encodeSubject(name), expiresAt, token: null });
     }
     const extras = request.extras ?? [];
     const token = extras.length === 0 ? null : randomBytes(8).toString('hex');
     const pending: ExtraFile[] = [];
     if (token !== null) {
       await mkdir(extrasDir, { recursive: true });
-      for (const extra of extras) {
+      // The same name twice in one save: the last one wins (as two SETs in the script).
+      for (const extra of new Map(extras.map((e) => [e.name, e])).values()) {
         const name = encodeSubject(extra.name);
-        const expiresAt = t + extra.ttlMs;
+        const expiresAt = Math.floor(t + extra.ttlMs);
         const entry = `${name}.${expiresAt}.${token}.pending`;
         await writeDurable(path.join(extrasDir, entry), extra.value);
         pending.push({ entry, name, expiresAt, token });
