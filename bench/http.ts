@@ -72,9 +72,12 @@ async function runBaselineServer(redisUrl: string, port: number): Promise<void> 
   };
   const load = async (keys: string[]) => (await client.sendCommand(['MGET', ...keys])) as Array<string | null>;
   /** The same CAS script call as RedisStorage.save: meta and every system written. */
-  const save = async (keys: string[], version: number, meta: Record<string, unknown>, systems: Array<Record<string, unknown>>) => {
+  const save = async (id: string, keys: string[], version: number, meta: Record<string, unknown>, systems: Array<Record<string, unknown>>) => {
     const args = [String(version), '0', JSON.stringify({ ...meta, version: version + 1 }), String(SYSTEMS.length), ...systems.map((s) => JSON.stringify(s))];
-    const reply = (await client.sendCommand(['EVALSHA', sha, String(keys.length), ...keys, ...args])) as unknown[];
+    // As casArguments: new version, now, the extras bound; KEYS name the extras index too (untouched without extras).
+    args.push(String(version + 1), String(Date.now()), '200');
+    const casKeys = [...keys, petKeys(id).extrasIndex];
+    const reply = (await client.sendCommand(['EVALSHA', sha, String(casKeys.length), ...casKeys, ...args])) as unknown[];
     return Number(reply[0]) === 1;
   };
   const parse = (values: Array<string | null>) => {
@@ -113,7 +116,7 @@ async function runBaselineServer(redisUrl: string, port: number): Promise<void> 
           if (write) {
             meta['wall_ms'] = now;
             meta['world_ms'] = now;
-            if (!(await save(keys, version, meta, systems))) continue;
+            if (!(await save(id, keys, version, meta, systems))) continue;
           }
           const body = JSON.stringify({ device_id: id, meta, internal_state: systems });
           res.writeHead(200, { 'content-type': 'application/json' }).end(body);

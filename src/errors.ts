@@ -50,10 +50,34 @@ export class StorageUnavailableError extends PetLifeError {
   override readonly code = 'storage_unavailable';
 }
 
-/** Stored data that cannot be parsed into a pet. */
+/** What a CorruptStateError knows about the pet at fault. */
+export interface CorruptStateDetails {
+  cause?: unknown;
+  /** The pet whose stored state is corrupt. */
+  petId?: string;
+  /** The stored claim_hash, when the meta still parses leniently (a JSON object with a string claim_hash). */
+  claimHash?: string | null;
+  /** The stored meta's version, when it still parses leniently (a non-negative integer). */
+  storedVersion?: number | null;
+}
+
+/**
+ * Stored data that cannot be parsed into a pet. Carries the pet id and, when they can still be
+ * read, the stored claim_hash and version, so a reset of a corrupt pet can check the claim
+ * secret first and save above the stored version.
+ */
 export class CorruptStateError extends PetLifeError {
   override readonly name = 'CorruptStateError';
   override readonly code = 'corrupt_state';
+  readonly petId: string | null;
+  readonly claimHash: string | null;
+  readonly storedVersion: number | null;
+  constructor(message: string, details: CorruptStateDetails = {}) {
+    super(message, 'cause' in details ? { cause: details.cause } : undefined);
+    this.petId = details.petId ?? null;
+    this.claimHash = details.claimHash ?? null;
+    this.storedVersion = details.storedVersion ?? null;
+  }
 }
 
 /** A claimed pet's change (or, with READS_REQUIRE_AUTH, read) came without a Bearer secret. */

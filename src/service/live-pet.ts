@@ -40,7 +40,10 @@ function isFiniteNumber(value: unknown): value is number {
 
 function validMeta(meta: PetMeta, petId: string): PetMeta {
   if (!isFiniteNumber(meta.world_ms) || !isFiniteNumber(meta.wall_ms) || !Number.isInteger(meta.version)) {
-    throw new CorruptStateError(`meta of pet ${petId} lacks world_ms, wall_ms or version`);
+    throw new CorruptStateError(`meta of pet ${petId} lacks world_ms, wall_ms or version`, {
+      petId,
+      claimHash: meta.claim_hash ?? null,
+    });
   }
   return meta;
 }
@@ -70,7 +73,12 @@ export function hydratePet(petId: string, record: PetRecord | null, nowMs: numbe
         : fromSystems(record.systems, { timezone, tick: tickOf(storedMeta.world_ms) });
   } catch (error) {
     if (error instanceof CorruptStateError) throw error;
-    throw new CorruptStateError(`stored systems of pet ${petId} cannot be read`, { cause: error });
+    throw new CorruptStateError(`stored systems of pet ${petId} cannot be read`, {
+      cause: error,
+      petId,
+      claimHash: record.meta?.claim_hash ?? null,
+      storedVersion: record.version,
+    });
   }
 
   // State written by the original Python server has systems but no meta: its own clock is

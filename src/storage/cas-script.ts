@@ -7,42 +7,57 @@
 import { createHash } from 'node:crypto';
 import { SYSTEM_NAMES } from '../engine/types.js';
 import { CorruptStateError } from '../errors.js';
-import { decodeLoad, encodeValue, extraKey, globalKey, loadKeyList, petKeys } from './keys.js';
-import type { HitRequest, HitResult, LoadOptions, PetRecord, SaveRequest, SaveResult } from './types.js';
+import { MAX_EXTRAS_PER_PET, decodeLoad, encodeValue, extraKey, globalKey, loadKeyList, petKeys } from './keys.js';
+import type { HitRequest, HitResult, LoadOptions, PetRecord, ReplaceRequest, SaveResult } from './types.js';
 
 /**
- * KEYS[1] = meta, KEYS[2..1+n] = the n systems (SYSTEM_NAMES order), KEYS[2+n..] = extras.
- * ARGV[1] = expected version, ARGV[2] = pet TTL in ms (0 = none), ARGV[3] = meta JSON,
- * ARGV[4] = n, ARGV[5..4+n] = system JSON or '' when unchanged, then value, ttl ms per extra.
+ * KEYS[1] = meta, KEYS[2..1+n] = the n systems (SYSTEM_NAMES order), KEYS[2+n] = the extras
+ * index (`life_<id>:extras`), KEYS[3+n..] = extras.
+ * ARGV[1] = expected version, or 'any' (a replace), ARGV[2] = pet TTL in ms (0 = none),
+ * ARGV[3] = meta JSON, ARGV[4] = n, ARGV[5..4+n] = system JSON or '' when unchanged,
+ * ARGV[5+n] = the new version (meta's), ARGV[6+n] = now (Unix ms, the caller's clock),
+ * ARGV[7+n] = the most extras kept per pet, then value, ttl ms per extra.
  * Stored meta without a numeric version is an error (CORRUPT); an absent meta is version 0.
  * On a match: writes the given systems and the meta (SET … PX ttl, or plain SET without a TTL),
  * refreshes the TTL of the unchanged system keys (PEXPIRE) and writes the extras with their own
  * PX; returns {1, new version, keys written}. On a mismatch it writes nothing and returns
  * {0, current version}. Without a TTL, the unchanged system keys are PERSISTed only where an
  * expiry may linger — a pet without our meta (the Python server wrote 30-day keys) or whose meta
- * still has one (PET_TTL_DAYS was turned off) — so a pet never vanishes, at one PTTL per save.
+ * still has one (PET_TTL_DAYS was turned off, or the previous save had a per-save TTL) — so a
+ * pet never vanishes, at one PTTL per save. A replace skips the read and the comparison (the
+ * stored meta may be corrupt) and DELetes the systems it is not given.
+ * Extras are indexed in a sorted set scored by expiry: a save that writes extras drops the
+ * expired entries and, over the bound, DELetes the extras that expire first; the index expires
+ * with its last entry. The index is only touched by saves that write extras. The extras it
+ * deletes are named by the index, not in KEYS: fine on one Redis and on Upstash (global script
+ * lock), not on Redis Cluster (where a pet's keys, not hash-tagged, could not share a script anyway).
  */
-export const CAS_SCRIPT = `local raw = redis.call('GET', KEYS[1])
-local current = 0
-if raw then
-  local ok, meta = pcall(cjson.decode, raw)
-  if not ok or type(meta) ~= 'table' or type(meta['version']) ~= 'number' then
-    return redis.error_reply('CORRUPT ' .. KEYS[1] .. ' has no numeric version')
+export const CAS_SCRIPT = `local n = tonumber(ARGV[4])
+local replace = ARGV[1] == 'any'
+local raw = redis.call('GET', KEYS[1])
+if not replace then
+  local current = 0
+  if raw then
+    local ok, meta = pcall(cjson.decode, raw)
+    if not ok or type(meta) ~= 'table' or type(meta['version']) ~= 'number' then
+      return redis.error_reply('CORRUPT ' .. KEYS[1] .. ' has no numeric version')
+    end
+    current = meta['version']
   end
-  current = meta['version']
-end
-if current ~= tonumber(ARGV[1]) then
-  return {0, current}
+  if current ~= tonumber(ARGV[1]) then
+    return {0, current}
+  end
 end
 local ttl = tonumber(ARGV[2])
 local persist = ttl == 0 and (not raw or redis.call('PTTL', KEYS[1]) > 0)
-local n = tonumber(ARGV[4])
 local written = 1
 for i = 1, n do
   local key, value = KEYS[1 + i], ARGV[4 + i]
   if value ~= '' then
     if ttl > 0 then redis.call('SET', key, value, 'PX', ttl) else redis.call('SET', key, value) end
     written = written + 1
+  elseif replace then
+    redis.call('DEL', key)
   elseif ttl > 0 then
     redis.call('PEXPIRE', key, ttl)
   elseif persist then
@@ -50,11 +65,26 @@ for i = 1, n do
   end
 end
 if ttl > 0 then redis.call('SET', KEYS[1], ARGV[3], 'PX', ttl) else redis.call('SET', KEYS[1], ARGV[3]) end
-for j = 1, #KEYS - 1 - n do
-  redis.call('SET', KEYS[1 + n + j], ARGV[3 + n + 2 * j], 'PX', ARGV[4 + n + 2 * j])
-  written = written + 1
+local m = #KEYS - 2 - n
+if m > 0 then
+  local index, now = KEYS[2 + n], tonumber(ARGV[6 + n])
+  for j = 1, m do
+    local key, value, px = KEYS[2 + n + j], ARGV[6 + n + 2 * j], tonumber(ARGV[7 + n + 2 * j])
+    redis.call('SET', key, value, 'PX', px)
+    redis.call('ZADD', index, now + px, key)
+    written = written + 1
+  end
+  redis.call('ZREMRANGEBYSCORE', index, '-inf', now)
+  local over = redis.call('ZCARD', index) - tonumber(ARGV[7 + n])
+  if over > 0 then
+    local oldest = redis.call('ZRANGE', index, 0, over - 1)
+    redis.call('DEL', unpack(oldest))
+    redis.call('ZREM', index, unpack(oldest))
+  end
+  local last = redis.call('ZRANGE', index, -1, -1, 'WITHSCORES')
+  redis.call('PEXPIRE', index, math.max(1, math.ceil(tonumber(last[2]) - now)))
 end
-return {1, current + 1, written}
+return {1, tonumber(ARGV[5 + n]), written}
 `;
 
 /**
@@ -100,15 +130,25 @@ export const CAS_SHA1 = scriptSha1(CAS_SCRIPT);
 export const HIT_SHA1 = scriptSha1(HIT_SCRIPT);
 export const LOAD_COUNTED_SHA1 = scriptSha1(LOAD_COUNTED_SCRIPT);
 
-/** Checks a save request (a caller bug, not bad input, so TypeError/RangeError). */
-export function assertSaveRequest(request: SaveRequest): void {
-  const { expectedVersion, meta, systems, extras = [] } = request;
-  if (!Number.isSafeInteger(expectedVersion) || expectedVersion < 0) {
-    throw new RangeError(`expectedVersion must be a non-negative integer, got ${expectedVersion}`);
+/** A save, or a replace (`expectedVersion: 'any'`): what CAS_SCRIPT and its mirrors take. */
+export type WriteRequest = ReplaceRequest & { expectedVersion: number | 'any' };
+
+/** Checks a save or replace request (a caller bug, not bad input, so TypeError/RangeError). */
+export function assertSaveRequest(request: WriteRequest): void {
+  const { expectedVersion, meta, systems, extras = [], ttlMs } = request;
+  if (expectedVersion === 'any') {
+    if (!Number.isSafeInteger(meta.version) || meta.version < 1) {
+      throw new RangeError(`meta.version of a replace must be a positive integer, got ${meta.version}`);
+    }
+  } else {
+    if (!Number.isSafeInteger(expectedVersion) || expectedVersion < 0) {
+      throw new RangeError(`expectedVersion must be a non-negative integer or 'any', got ${String(expectedVersion)}`);
+    }
+    if (meta.version !== expectedVersion + 1) {
+      throw new RangeError(`meta.version must be expectedVersion + 1 (${expectedVersion + 1}), got ${meta.version}`);
+    }
   }
-  if (meta.version !== expectedVersion + 1) {
-    throw new RangeError(`meta.version must be expectedVersion + 1 (${expectedVersion + 1}), got ${meta.version}`);
-  }
+  if (ttlMs !== null) assertTtlOption(ttlMs);
   for (const name of Object.keys(systems)) {
     if (!(SYSTEM_NAMES as readonly string[]).includes(name)) throw new TypeError(`unknown system ${JSON.stringify(name)}`);
   }
@@ -119,6 +159,12 @@ export function assertSaveRequest(request: SaveRequest): void {
   }
 }
 
+/** The pet TTL of a save: its own `ttlMs` (null = none), else the driver's; undefined = none. */
+export function saveTtl(request: WriteRequest, driverTtlMs: number | undefined): number | undefined {
+  if (request.ttlMs === null) return undefined;
+  return request.ttlMs ?? driverTtlMs;
+}
+
 /** Checks a pet TTL option (`ttlMs`): absent, or a positive integer number of ms. */
 export function assertTtlOption(ttlMs: number | undefined): void {
   if (ttlMs !== undefined && (!Number.isSafeInteger(ttlMs) || ttlMs <= 0)) {
@@ -126,25 +172,32 @@ export function assertTtlOption(ttlMs: number | undefined): void {
   }
 }
 
-/** KEYS and ARGV of CAS_SCRIPT for a save (validates the id, names and request first). */
+/**
+ * KEYS and ARGV of CAS_SCRIPT for a save (validates the id, names and request first);
+ * `driverTtlMs` is the driver's configured TTL, `nowMs` the clock the extras index is scored on.
+ */
 export function casArguments(
   petId: string,
-  request: SaveRequest,
-  ttlMs: number | undefined,
+  request: WriteRequest,
+  driverTtlMs: number | undefined,
+  nowMs: number,
 ): { keys: string[]; args: string[] } {
   const keys = petKeys(petId);
   assertSaveRequest(request);
   const extras = request.extras ?? [];
-  const keyList = [keys.meta, ...SYSTEM_NAMES.map((name) => keys.systems[name])];
+  const keyList = [keys.meta, ...SYSTEM_NAMES.map((name) => keys.systems[name]), keys.extrasIndex];
   const args = [
     String(request.expectedVersion),
-    String(ttlMs ?? 0),
+    String(saveTtl(request, driverTtlMs) ?? 0),
     encodeValue(request.meta),
     String(SYSTEM_NAMES.length),
     ...SYSTEM_NAMES.map((name) => {
       const state = request.systems[name];
       return state === undefined ? '' : encodeValue(state);
     }),
+    String(request.meta.version),
+    String(Math.floor(nowMs)),
+    String(MAX_EXTRAS_PER_PET),
   ];
   for (const extra of extras) {
     keyList.push(extraKey(petId, extra.name));
@@ -163,6 +216,12 @@ export function parseCasReply(reply: unknown): SaveResult {
     if (flag === 0 && Number.isSafeInteger(version)) return { ok: false, version: version as number };
   }
   throw new CorruptStateError(`unexpected reply from the compare-and-set script: ${JSON.stringify(reply)}`);
+}
+
+/** A replace's result: always a success (a replace has nothing to conflict with). */
+export function assertReplaced(result: SaveResult): SaveResult & { ok: true } {
+  if (!result.ok) throw new CorruptStateError(`a replace reported a conflict: ${JSON.stringify(result)}`);
+  return result;
 }
 
 /** KEYS and ARGV of HIT_SCRIPT. */

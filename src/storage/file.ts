@@ -1,27 +1,45 @@
 /**
- * File driver (the local default): one folder per pet under `dir`, holding one file `pet.json`
- * with the pet's meta, systems and extras together. A save is atomic and consistent: the new
- * file is written to a temp file, fsynced and renamed over the old one, so a crash leaves either
- * the old pet or the new one, never a partial or mixed pet. Compare-and-set runs under a
- * cross-process lock file (see withFileLock below) plus an in-process queue per pet. Paths are
- * built only from validated ids and are checked to stay inside `dir`. Error messages never
- * carry a path (StorageUnavailableError messages reach clients in 503 bodies).
+ * File driver (the local default): one folder per pet under `dir`, holding `pet.json` with the
+ * pet's meta and systems, and its extra records (idempotency records) in files of their own
+ * under `extras/`, so that they never grow `pet.json` (which every load parses). A save is atomic
+ * and consistent: the new `pet.json` is written to a temp file, fsynced and renamed over the old
+ * one, so a crash leaves either the old pet or the new one, never a partial or mixed pet; the
+ * extras it writes join it through a save token (see saveLocked), so a change and its record
+ * exist both or neither. Compare-and-set runs under a cross-process lock file (see withFileLock
+ * below) plus an in-process queue per pet. Paths are built only from validated ids and are
+ * checked to stay inside `dir`. Error messages never carry a path (StorageUnavailableError
+ * messages reach clients in 503 bodies).
  *
- * Layout:  <dir>/<petId>/pet.json      {"meta":…,"systems":{…},"extras":{…},"expires_at":…}
+ * Layout:  <dir>/<petId>/pet.json      {"meta":…,"systems":{…},"expires_at":…,"extras_token":…}
+ *          <dir>/<petId>/extras/<name>.<expiresAtMs>.json            an extra (its value, as is)
+ *          <dir>/<petId>/extras/<name>.<expiresAtMs>.<token>.pending an extra of the last save
  *          <dir>/<petId>/.lock         while a save or remove runs
  *          <dir>/~<purpose>/<subject>.json  `hit` counters; the subject %-encoded (IPv6 has ':')
- * Transient: pet.json.<pid>.<hex>.tmp (a write in progress), .lock.<pid>.<hex>.tmp (a lock being
- * created), .lock.stale.<pid>.<hex> (a stale lock being taken over); what a crash leaves of
- * these is removed the next time the pet's lock is taken.
+ * (<name> is the extra's name %-encoded, so it holds no `.`.) Transient: pet.json.<pid>.<hex>.tmp
+ * (a write in progress), .lock.<pid>.<hex>.tmp (a lock being created), .lock.stale.<pid>.<hex>
+ * (a stale lock being taken over); what a crash leaves of these is removed the next time the
+ * pet's lock is taken. Expired counters are swept a few at a time after hits (sweepCounters).
+ * A `pet.json` of an older version, with its extras inside ("extras":{…}), still loads; its
+ * next save moves them out.
  */
 import { randomBytes } from 'node:crypto';
-import { link, lstat, mkdir, open, readdir, readFile, rename, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
+import type { Dir } from 'node:fs';
+import { link, lstat, mkdir, open, opendir, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { SYSTEM_NAMES } from '../engine/types.js';
-import { CorruptStateError, InvalidInputError, PetLifeError, StorageUnavailableError } from '../errors.js';
-import { assertSaveRequest, assertTtlOption, assertWindow } from './cas-script.js';
-import { assertExtraName, assertPetId, decodeLoad, encodeValue, globalKey } from './keys.js';
+import { InvalidInputError, PetLifeError, StorageUnavailableError } from '../errors.js';
+import {
+  assertReplaced,
+  assertSaveRequest,
+  assertTtlOption,
+  assertWindow,
+  saveTtl,
+  type WriteRequest,
+} from './cas-script.js';
+import { z } from 'zod';
+import { MAX_EXTRAS_PER_PET, assertExtraName, assertPetId, corrupt, decodeLoad, encodeValue, globalKey } from './keys.js';
+import { firstIssue } from './schemas.js';
 import type {
   HitRequest,
   HitResult,
@@ -29,6 +47,7 @@ import type {
   LoadOptions,
   PetMeta,
   PetRecord,
+  ReplaceRequest,
   SaveRequest,
   SaveResult,
   StorageDriver,
@@ -55,13 +74,32 @@ export interface FileStorageOptions {
 interface PetFile {
   meta: PetMeta | null;
   systems: Partial<Record<string, JsonObject>>;
-  extras: Record<string, { value: string; expires_at: number }>;
   /** Unix ms after which the pet counts as gone, or null. */
   expires_at: number | null;
+  /** The token of the save that wrote this file, when it wrote extras: its pending extras count. */
+  extras_token?: string | null;
+  /** Extras as older versions kept them, inside pet.json (read; moved out by the next save). */
+  extras?: Record<string, { value: string; expires_at: number }>;
 }
 
 const PET_FILE = 'pet.json';
 const LOCK_FILE = '.lock';
+const EXTRAS_DIR = 'extras';
+/** Counter files a hit earns the sweep a look at (a hit creates one at most)… */
+const SWEEP_PER_HIT = 4;
+/** …spent in batches of at least this many… */
+const SWEEP_MIN_BATCH = 32;
+/** …and at most this many (credit beyond it is dropped: a burst of hits never means a long sweep). */
+const SWEEP_MAX_BATCH = 256;
+
+/** One file under `extras/`, parsed from its name. */
+interface ExtraFile {
+  entry: string;
+  name: string;
+  expiresAt: number;
+  /** The save token of a pending extra; null for a final one. */
+  token: string | null;
+}
 
 export function createFileStorage(options: FileStorageOptions): StorageDriver {
   const { dir, ttlMs, staleLockMs = 10_000, lockTimeoutMs = 5_000, now = Date.now } = options;
@@ -86,24 +124,25 @@ export function createFileStorage(options: FileStorageOptions): StorageDriver {
     return inside(petId);
   };
 
-  const readPet = async (folder: string): Promise<PetFile | null> => {
+  const readPet = async (petId: string, folder: string): Promise<PetFile | null> => {
     const raw = await readOptional(path.join(folder, PET_FILE));
     if (raw === null) return null;
-    let file: PetFile;
-    try {
-      file = JSON.parse(raw) as PetFile;
-    } catch (error) {
-      throw new CorruptStateError(`${path.join(folder, PET_FILE)} is not JSON`, { cause: error });
-    }
-    if (typeof file !== 'object' || file === null || typeof file.systems !== 'object' || typeof file.extras !== 'object') {
-      throw new CorruptStateError(`${path.join(folder, PET_FILE)} is not a pet file`);
-    }
+    const file = parsePetFile(petId, raw);
     if (file.expires_at !== null && file.expires_at !== undefined && file.expires_at <= now()) return null;
     return file;
   };
 
-  /** A pet file as load() returns it: re-encoded and decoded through the Redis drivers' checks. */
-  const toRecord = (petId: string, file: PetFile | null, extras: readonly string[]): PetRecord | null => {
+  /**
+   * A pet file as load() returns it: re-encoded and decoded through the Redis drivers' checks.
+   * `extraValues` are the values read from `extras/`; a name missing there may still be inside an
+   * older pet.json.
+   */
+  const toRecord = (
+    petId: string,
+    file: PetFile | null,
+    extras: readonly string[],
+    extraValues: ReadonlyMap<string, string>,
+  ): PetRecord | null => {
     if (file === null) return null;
     const t = now();
     const values = [
@@ -113,11 +152,136 @@ export function createFileStorage(options: FileStorageOptions): StorageDriver {
         return state === undefined ? null : encodeValue(state);
       }),
       ...extras.map((name) => {
-        const extra = file.extras[name];
-        return extra !== undefined && extra.expires_at > t ? extra.value : null;
+        const found = extraValues.get(name);
+        if (found !== undefined) return found;
+        const legacy = file.extras?.[name];
+        return legacy !== undefined && legacy.expires_at > t ? legacy.value : null;
       }),
     ];
     return decodeLoad(petId, values, extras);
+  };
+
+  /**
+   * Reads the extras `names` of the pet in `folder` (lock-free, like pet.json): for each, the
+   * live final file, or a pending one of the save that wrote `file` (its token), the one that
+   * expires last. A file renamed or deleted by a save between listing and reading is looked
+   * for again (a pending extra is promoted by a rename, so it is always in one place or the
+   * other).
+   */
+  const readExtras = async (folder: string, file: PetFile | null, names: readonly string[]): Promise<Map<string, string>> => {
+    const found = new Map<string, string>();
+    if (file === null || names.length === 0) return found;
+    const extrasDir = path.join(folder, EXTRAS_DIR);
+    const wanted = new Set(names.map(encodeSubject));
+    for (let attempt = 1; ; attempt += 1) {
+      const t = now();
+      const best = new Map<string, ExtraFile>();
+      for (const extra of await listExtras(extrasDir)) {
+        if (!wanted.has(extra.name) || extra.expiresAt <= t) continue;
+        if (extra.token !== null && extra.token !== file.extras_token) continue;
+        const seen = best.get(extra.name);
+        if (seen === undefined || extra.expiresAt > seen.expiresAt) best.set(extra.name, extra);
+      }
+      found.clear();
+      let vanished = false;
+      for (const name of names) {
+        const extra = best.get(encodeSubject(name));
+        if (extra === undefined) continue;
+        const value = await readOptional(path.join(extrasDir, extra.entry));
+        if (value === null) vanished = true;
+        else found.set(name, value);
+      }
+      if (!vanished || attempt >= 3) return found;
+    }
+  };
+
+  /** Reads pet.json and the extras asked for. */
+  const readWithExtras = async (
+    petId: string,
+    folder: string,
+    extras: readonly string[],
+  ): Promise<{ file: PetFile | null; extraValues: Map<string, string> }> => {
+    const file = await readPet(petId, folder);
+    return { file, extraValues: await readExtras(folder, file, extras) };
+  };
+
+  /**
+   * A save (`expectedVersion` a number) or a replace ('any') of the pet in `folder`, holding its
+   * lock. The extras join the new pet.json through a random save token:
+   *   1. pending extras of the previous save (its token is in the old pet.json) are promoted
+   *      (renamed to final), other pending ones (of a save that crashed before its pet.json) are
+   *      deleted;
+   *   2. this save's extras are written as pending files named with a new token, fsynced;
+   *   3. pet.json is written (atomically) with that token: from here on the extras count;
+   *   4. they are promoted, and expired, superseded and over-the-bound extras are deleted.
+   * A crash before 3 leaves the old pet and extras that nobody accepts (deleted at the next
+   * save); after 3, the new pet and extras that readers accept (promoted at the next save).
+   */
+  const saveLocked = async (petId: string, folder: string, request: WriteRequest): Promise<SaveResult> => {
+    await removeStaleTemps(folder, PET_FILE, LOCK_FILE);
+    const replace = request.expectedVersion === 'any';
+    let old: PetFile | null;
+    let oldToken: string | null;
+    try {
+      old = await readPet(petId, folder);
+      oldToken = old?.extras_token ?? null;
+    } catch (error) {
+      // A replace overwrites a corrupt pet; the extras its last save wrote still count.
+      if (!replace || !(error instanceof PetLifeError)) throw error;
+      old = null;
+      oldToken = lenientToken(await readOptional(path.join(folder, PET_FILE)));
+    }
+    if (!replace) {
+      const current = old?.meta?.version ?? 0;
+      if (current !== request.expectedVersion) return { ok: false, version: current };
+    }
+    const t = now();
+    const extrasDir = path.join(folder, EXTRAS_DIR);
+    const finals: ExtraFile[] = [];
+    for (const extra of await listExtras(extrasDir)) {
+      if (extra.token === null) finals.push(extra);
+      else if (extra.token === oldToken) finals.push(await promote(extrasDir, extra));
+      else await unlink(path.join(extrasDir, extra.entry)).catch(ignoreMissing);
+    }
+    // Extras of an older pet.json move to files of their own (they are committed already).
+    for (const [name, legacy] of Object.entries(old?.extras ?? {})) {
+      const expiresAt = Math.floor(legacy.expires_at); // file names hold whole ms
+      if (expiresAt <= t) continue;
+      const entry = `${encodeSubject(name)}.${expiresAt}.json`;
+      await writeAtomic(path.join(extrasDir, entry), legacy.value);
+      finals.push({ entry, name: encodeSubject(name), expiresAt, token: null });
+    }
+    const extras = request.extras ?? [];
+    const token = extras.length === 0 ? null : randomBytes(8).toString('hex');
+    const pending: ExtraFile[] = [];
+    if (token !== null) {
+      await mkdir(extrasDir, { recursive: true });
+      // The same name twice in one save: the last one wins (as two SETs in the script).
+      for (const extra of new Map(extras.map((e) => [e.name, e])).values()) {
+        const name = encodeSubject(extra.name);
+        const expiresAt = Math.floor(t + extra.ttlMs);
+        const entry = `${name}.${expiresAt}.${token}.pending`;
+        await writeDurable(path.join(extrasDir, entry), extra.value);
+        pending.push({ entry, name, expiresAt, token });
+      }
+      await syncFolder(extrasDir);
+    }
+    const pttl = saveTtl(request, ttlMs);
+    const next: PetFile = {
+      meta: request.meta,
+      systems: replace ? { ...request.systems } : { ...(old?.systems ?? {}), ...request.systems },
+      expires_at: pttl === undefined ? null : t + pttl,
+      extras_token: token,
+    };
+    await writeAtomic(path.join(folder, PET_FILE), encodeValue(next));
+    // Committed. What follows only tidies up: a failure must not report the save as failed.
+    try {
+      for (const extra of pending) finals.push(await promote(extrasDir, extra));
+      await pruneExtras(extrasDir, finals, t);
+    } catch {
+      // The next save under the lock finishes it (pending files with the current token count).
+    }
+    return { ok: true, version: request.meta.version, keys: 1 + Object.keys(request.systems).length + extras.length };
   };
 
   /** Where the counter of a hit lives (purpose, subject and window validated as `hit` does). */
@@ -162,7 +326,64 @@ export function createFileStorage(options: FileStorageOptions): StorageDriver {
           return { count: next.count, resetInMs: Math.max(0, next.expires_at - t) };
         }),
       ),
-    );
+    ).finally(() => afterHit(counter.folder));
+  };
+
+  /**
+   * Expired counters are deleted a few at a time, after hits: each hit earns SWEEP_PER_HIT looks
+   * at a counter file (at most SWEEP_MAX_BATCH saved up), and once SWEEP_MIN_BATCH are earned a
+   * sweep spends them on one counter folder (round robin over the folders, each read on from where
+   * the last look stopped). So a hit costs a few small reads at most, and files are looked at
+   * faster than hits can create them (one per hit at most). Sweeps run in the background, one at
+   * a time; close() waits for the one in flight.
+   */
+  const counterFolders = new Set<string>();
+  const cursors = new Map<string, Dir>();
+  let credit = 0;
+  let sweepTurn = 0;
+  let sweeping: Promise<void> | null = null;
+  let closed = false;
+  const afterHit = (folder: string): void => {
+    counterFolders.add(folder);
+    credit = Math.min(SWEEP_MAX_BATCH, credit + SWEEP_PER_HIT);
+    if (credit < SWEEP_MIN_BATCH || sweeping !== null || closed) return;
+    const budget = credit;
+    credit = 0;
+    const next = [...counterFolders][sweepTurn++ % counterFolders.size] as string;
+    sweeping = sweepCounters(next, budget)
+      .catch(async () => {
+        // Best effort: start that folder afresh next time.
+        await cursors.get(next)?.close().catch(() => undefined);
+        cursors.delete(next);
+      })
+      .finally(() => {
+        sweeping = null;
+      });
+  };
+
+  const sweepCounters = async (folder: string, budget: number): Promise<void> => {
+    let cursor = cursors.get(folder);
+    if (cursor === undefined) {
+      cursor = await opendir(folder);
+      cursors.set(folder, cursor);
+    }
+    for (let looked = 0; looked < budget; looked += 1) {
+      const entry = await cursor.read();
+      if (entry === null) {
+        cursors.delete(folder);
+        await cursor.close();
+        return;
+      }
+      if (!entry.isFile() || !entry.name.endsWith('.json')) continue;
+      const base = path.join(folder, entry.name.slice(0, -'.json'.length));
+      if (!isExpiredCounter(await readOptional(`${base}.json`), now())) continue;
+      // Deleted under its lock, and only if still expired: a hit may have restarted it meanwhile.
+      await queue.run(base, () =>
+        withFileLock(`${base}.lock`, lockOptions('a counter'), async () => {
+          if (isExpiredCounter(await readOptional(`${base}.json`), now())) await unlink(`${base}.json`).catch(ignoreMissing);
+        }),
+      );
+    }
   };
 
   const load = async (petId: string, loadOptions: LoadOptions = {}): Promise<PetRecord | null> => {
@@ -170,7 +391,20 @@ export function createFileStorage(options: FileStorageOptions): StorageDriver {
     const extras = loadOptions.extras ?? [];
     extras.forEach(assertExtraName);
     trips += 1;
-    return toRecord(petId, await unavailableOnIoError(() => readPet(folder)), extras);
+    const { file, extraValues } = await unavailableOnIoError(() => readWithExtras(petId, folder, extras));
+    return toRecord(petId, file, extras, extraValues);
+  };
+
+  const write = async (petId: string, request: WriteRequest): Promise<SaveResult> => {
+    const folder = petDir(petId);
+    assertSaveRequest(request);
+    (request.extras ?? []).forEach((extra) => assertExtraName(extra.name));
+    trips += 1;
+    return queue.run(folder, () =>
+      unavailableOnIoError(() =>
+        withFileLock(path.join(folder, LOCK_FILE), lockOptions(`pet ${petId}`), () => saveLocked(petId, folder, request)),
+      ),
+    );
   };
 
   return {
@@ -191,45 +425,17 @@ export function createFileStorage(options: FileStorageOptions): StorageDriver {
       trips += 1;
       // The pet file is read without a lock (as load does) while the hits are counted under
       // their counters' locks, in order; the hits count even when reading the pet fails.
-      const [file, hits] = await Promise.all([
-        unavailableOnIoError(() => readPet(folder)),
+      const [read, hits] = await Promise.all([
+        unavailableOnIoError(() => readWithExtras(petId, folder, extras)),
         Promise.all(counters.map(countHit)),
       ]);
-      return { record: toRecord(petId, file, extras), hits };
+      return { record: toRecord(petId, read.file, extras, read.extraValues), hits };
     },
 
-    async save(petId: string, request: SaveRequest): Promise<SaveResult> {
-      const folder = petDir(petId);
-      assertSaveRequest(request);
-      (request.extras ?? []).forEach((extra) => assertExtraName(extra.name));
-      trips += 1;
-      return queue.run(folder, () =>
-        unavailableOnIoError(() =>
-          withFileLock(path.join(folder, LOCK_FILE), lockOptions(`pet ${petId}`), async () => {
-            await removeStaleTemps(folder, PET_FILE, LOCK_FILE);
-            const old = await readPet(folder);
-            const current = old?.meta?.version ?? 0;
-            if (current !== request.expectedVersion) return { ok: false, version: current };
-            const t = now();
-            const extras: PetFile['extras'] = {};
-            for (const [name, extra] of Object.entries(old?.extras ?? {})) {
-              if (extra.expires_at > t) extras[name] = extra;
-            }
-            for (const extra of request.extras ?? []) {
-              extras[extra.name] = { value: extra.value, expires_at: t + extra.ttlMs };
-            }
-            const next: PetFile = {
-              meta: request.meta,
-              systems: { ...(old?.systems ?? {}), ...request.systems },
-              extras,
-              expires_at: ttlMs === undefined ? null : t + ttlMs,
-            };
-            await writeAtomic(path.join(folder, PET_FILE), encodeValue(next));
-            const keys = 1 + Object.keys(request.systems).length + (request.extras ?? []).length;
-            return { ok: true, version: current + 1, keys };
-          }),
-        ),
-      );
+    save: (petId: string, request: SaveRequest): Promise<SaveResult> => write(petId, request),
+
+    async replace(petId: string, request: ReplaceRequest): Promise<SaveResult & { ok: true }> {
+      return assertReplaced(await write(petId, { ...request, expectedVersion: 'any' }));
     },
 
     async remove(petId: string): Promise<void> {
@@ -238,6 +444,7 @@ export function createFileStorage(options: FileStorageOptions): StorageDriver {
       await queue.run(folder, () =>
         unavailableOnIoError(async () => {
           await withFileLock(path.join(folder, LOCK_FILE), lockOptions(`pet ${petId}`), async () => {
+            await rm(path.join(folder, EXTRAS_DIR), { recursive: true, force: true });
             for (const entry of await readdir(folder).catch(() => [] as string[])) {
               if (entry !== LOCK_FILE) await unlink(path.join(folder, entry)).catch(ignoreMissing);
             }
@@ -267,9 +474,115 @@ export function createFileStorage(options: FileStorageOptions): StorageDriver {
     roundTrips: () => trips,
 
     async close(): Promise<void> {
+      closed = true;
+      await sweeping;
       await queue.idle();
+      for (const cursor of cursors.values()) await cursor.close().catch(() => undefined);
+      cursors.clear();
     },
   };
+}
+
+/**
+ * The shape of `pet.json` (each value inside is then checked by decodeLoad, as for Redis). The
+ * meta must be an object with a numeric version, as CAS_SCRIPT requires, so a save never
+ * compares against garbage.
+ */
+const PET_FILE_SCHEMA = z.looseObject({
+  meta: z.looseObject({ version: z.number() }).nullable(),
+  systems: z.record(z.string(), z.unknown()),
+  extras: z.record(z.string(), z.object({ value: z.string(), expires_at: z.number() })).optional(),
+  expires_at: z.number().nullable().optional(),
+  extras_token: z.string().nullable().optional(),
+});
+
+/** Parses `pet.json` of pet `petId`; anything else is a CorruptStateError naming the pet. */
+function parsePetFile(petId: string, raw: string): PetFile {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch (error) {
+    throw corrupt(petId, `${PET_FILE} of pet ${petId} is not JSON`, null, error);
+  }
+  const checked = PET_FILE_SCHEMA.safeParse(value);
+  if (!checked.success) {
+    // The claim_hash may still be readable (a reset checks the secret before overwriting).
+    const meta = typeof value === 'object' && value !== null && 'meta' in value ? value.meta : null;
+    throw corrupt(petId, `${PET_FILE} of pet ${petId} is not a pet file (${firstIssue(checked.error)})`, JSON.stringify(meta ?? null));
+  }
+  return value as PetFile;
+}
+
+/** The extras_token of a pet.json that may be corrupt, when it still has a string one. */
+function lenientToken(raw: string | null): string | null {
+  try {
+    const value = JSON.parse(raw ?? 'null') as { extras_token?: unknown } | null;
+    return typeof value?.extras_token === 'string' ? value.extras_token : null;
+  } catch {
+    return null;
+  }
+}
+
+/** True when a stored counter's window is over (or it cannot be read: a hit would restart it anyway). */
+function isExpiredCounter(raw: string | null, t: number): boolean {
+  if (raw === null) return false;
+  try {
+    const stored = JSON.parse(raw) as { expires_at?: unknown } | null;
+    return !(typeof stored?.expires_at === 'number' && stored.expires_at > t);
+  } catch {
+    return true;
+  }
+}
+
+/** The extras in `extrasDir` (none when it does not exist), parsed from their names; other entries are skipped. */
+async function listExtras(extrasDir: string): Promise<ExtraFile[]> {
+  const entries = await readdir(extrasDir).catch((error: unknown) => {
+    if (errorCode(error) === 'ENOENT') return [] as string[];
+    throw error;
+  });
+  const extras: ExtraFile[] = [];
+  for (const entry of entries) {
+    const parts = entry.split('.');
+    const [name, expires] = parts;
+    if (name === undefined || expires === undefined || !/^\d{1,16}$/.test(expires)) continue;
+    if (parts.length === 3 && parts[2] === 'json') {
+      extras.push({ entry, name, expiresAt: Number(expires), token: null });
+    } else if (parts.length === 4 && parts[3] === 'pending' && /^[0-9a-f]{16}$/.test(parts[2] ?? '')) {
+      extras.push({ entry, name, expiresAt: Number(expires), token: parts[2] as string });
+    }
+  }
+  return extras;
+}
+
+/** Renames a pending extra to its final name; returns it as final. */
+async function promote(extrasDir: string, extra: ExtraFile): Promise<ExtraFile> {
+  const entry = `${extra.name}.${extra.expiresAt}.json`;
+  await rename(path.join(extrasDir, extra.entry), path.join(extrasDir, entry));
+  return { ...extra, entry, token: null };
+}
+
+/**
+ * Deletes, among the final extras `finals`, the expired ones, those superseded by a newer file
+ * of the same name, and, beyond MAX_EXTRAS_PER_PET, those that expire first.
+ */
+async function pruneExtras(extrasDir: string, finals: readonly ExtraFile[], t: number): Promise<void> {
+  const newest = new Map<string, ExtraFile>();
+  const doomed: ExtraFile[] = [];
+  for (const extra of finals) {
+    if (extra.expiresAt <= t) {
+      doomed.push(extra);
+      continue;
+    }
+    const seen = newest.get(extra.name);
+    if (seen === undefined) newest.set(extra.name, extra);
+    else if (extra.expiresAt > seen.expiresAt) {
+      doomed.push(seen);
+      newest.set(extra.name, extra);
+    } else if (extra.entry !== seen.entry) doomed.push(extra);
+  }
+  const kept = [...newest.values()].sort((a, b) => a.expiresAt - b.expiresAt);
+  doomed.push(...kept.slice(0, Math.max(0, kept.length - MAX_EXTRAS_PER_PET)));
+  for (const extra of doomed) await unlink(path.join(extrasDir, extra.entry)).catch(ignoreMissing);
 }
 
 /** `%XX` for every byte outside A–Z a–z 0–9 _ - (so `..`, `/` and `:` never reach a file name). */
@@ -310,6 +623,17 @@ async function writeAtomic(file: string, content: string): Promise<void> {
     throw error;
   }
   await syncFolder(folder);
+}
+
+/** Writes a new file in place and fsyncs it (for files nobody reads until a later step makes them count). */
+async function writeDurable(file: string, content: string): Promise<void> {
+  const handle = await open(file, 'wx', 0o644);
+  try {
+    await handle.writeFile(content, 'utf8');
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Makes a rename durable; some platforms cannot fsync a folder, which only costs durability. */
@@ -548,7 +872,7 @@ function isAlive(pid: number): boolean {
  */
 async function removeStaleTemps(folder: string, dataFile: string, lockFile: string): Promise<void> {
   const entries = await readdir(folder).catch(() => [] as string[]);
-  if (entries.length <= 2 && entries.every((entry) => entry === dataFile || entry === lockFile)) return;
+  if (entries.length <= 3 && entries.every((entry) => entry === dataFile || entry === lockFile || entry === EXTRAS_DIR)) return;
   const t = Date.now();
   for (const entry of entries) {
     const pid = tempFilePid(entry, dataFile, lockFile);

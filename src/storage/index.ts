@@ -10,12 +10,14 @@ export type {
   LoadOptions,
   PetMeta,
   PetRecord,
+  ReplaceRequest,
   SaveRequest,
   SaveResult,
   StorageDriver,
 } from './types.js';
 export {
   KEY_PREFIX,
+  MAX_EXTRAS_PER_PET,
   PET_ID_PATTERN,
   assertPetId,
   extraKey,

@@ -7,6 +7,7 @@
  */
 import { SYSTEM_NAMES, type SystemName } from '../engine/types.js';
 import { CorruptStateError, InvalidInputError } from '../errors.js';
+import { META_SCHEMA, SYSTEM_SCHEMAS, firstIssue } from './schemas.js';
 import type { JsonObject, PetMeta, PetRecord } from './types.js';
 
 /** Prefix of every key the service writes. */
@@ -20,6 +21,13 @@ export const PET_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
  * `idem:<hex>`. The mandatory `:` keeps them apart from system names and `meta`.
  */
 export const EXTRA_NAME_PATTERN = /^[a-z][a-z0-9-]{0,31}(?::[A-Za-z0-9_.-]{1,128}){1,4}$/;
+
+/**
+ * At most this many extra records (idempotency records) are kept per pet: a save that would
+ * leave more deletes those that expire first. 200 keyed changes in 24 h is far beyond one
+ * device's retries, and bounds what a stranger can make one pet hold (~1 KB each, compressed).
+ */
+export const MAX_EXTRAS_PER_PET = 200;
 
 /** Purposes of global records (`life_~<purpose>:…`), e.g. `ratelimit`. */
 export const PURPOSE_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;
@@ -47,6 +55,12 @@ export interface PetKeys {
   meta: string;
   /** `life_<id>:<system>` for every system, in SYSTEM_NAMES order. */
   systems: Record<SystemName, string>;
+  /**
+   * `life_<id>:extras`: the index of the pet's extra records (Redis: a sorted set of their keys
+   * scored by expiry, Unix ms), kept by CAS_SCRIPT to bound them. No `:` after `extras`, so it
+   * is neither an extra record name nor a system name nor `meta`.
+   */
+  extrasIndex: string;
   /** SCAN pattern matching every key of the pet (`life_<id>:*`). */
   pattern: string;
 }
@@ -57,7 +71,7 @@ export function petKeys(id: string): PetKeys {
   const base = `${KEY_PREFIX}${id}:`;
   const systems = {} as Record<SystemName, string>;
   for (const name of SYSTEM_NAMES) systems[name] = base + name;
-  return { meta: `${base}meta`, systems, pattern: `${base}*` };
+  return { meta: `${base}meta`, systems, extrasIndex: `${base}extras`, pattern: `${base}*` };
 }
 
 /** `life_<id>:<name>` for an extra record (both validated). */
@@ -91,7 +105,10 @@ export function loadKeyList(id: string, extras: readonly string[] = []): string[
 
 /**
  * Turns the raw values of `loadKeyList(id, extras)` (null = absent) into a PetRecord; null when
- * nothing at all is stored. Throws CorruptStateError on values that are not what we write.
+ * nothing at all is stored. Every driver's load goes through here, so every stored record is
+ * validated here, in full (schemas.ts): anything that is not what we (or the Python server)
+ * write is a CorruptStateError naming the pet, with the claim_hash and version when the meta
+ * still yields them leniently (see CorruptStateError).
  */
 export function decodeLoad(
   id: string,
@@ -104,7 +121,11 @@ export function decodeLoad(
   const systems: PetRecord['systems'] = {};
   SYSTEM_NAMES.forEach((name, index) => {
     const raw = values[index + 1];
-    if (raw !== null && raw !== undefined) systems[name] = decodeObject(`life_${id}:${name}`, raw);
+    if (raw === null || raw === undefined) return;
+    const value = decodeObject(id, name, raw, rawMeta);
+    const checked = SYSTEM_SCHEMAS[name].safeParse(value);
+    if (!checked.success) throw corrupt(id, `${KEY_PREFIX}${id}:${name} is invalid (${firstIssue(checked.error)})`, rawMeta);
+    systems[name] = value;
   });
   const extraValues: Record<string, string | null> = {};
   extras.forEach((name, index) => {
@@ -114,32 +135,50 @@ export function decodeLoad(
   return { version: meta?.version ?? 0, meta, systems, extras: extraValues, raw };
 }
 
-/** Parses a stored meta value, checking every field's type. */
+/** Parses and validates a stored meta value (META_SCHEMA). */
 export function decodeMeta(id: string, raw: string): PetMeta {
-  const value = decodeObject(`life_${id}:meta`, raw);
-  const bad = (field: string): never => {
-    throw new CorruptStateError(`life_${id}:meta has an invalid ${field}`);
-  };
-  const { version, pet_name, timezone, created_at, world_ms, wall_ms, claim_hash } = value;
-  if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 0) bad('version');
-  if (typeof pet_name !== 'string') bad('pet_name');
-  if (typeof timezone !== 'string') bad('timezone');
-  if (typeof created_at !== 'string') bad('created_at');
-  if (typeof world_ms !== 'number' || !Number.isFinite(world_ms)) bad('world_ms');
-  if (typeof wall_ms !== 'number' || !Number.isFinite(wall_ms)) bad('wall_ms');
-  if (claim_hash !== undefined && typeof claim_hash !== 'string') bad('claim_hash');
+  const value = decodeObject(id, 'meta', raw, raw);
+  const checked = META_SCHEMA.safeParse(value);
+  if (!checked.success) throw corrupt(id, `${KEY_PREFIX}${id}:meta is invalid (${firstIssue(checked.error)})`, raw);
+  // The parsed object itself, not zod's copy: unknown fields and key order stay as stored.
   return value as unknown as PetMeta;
 }
 
-function decodeObject(key: string, raw: string): JsonObject {
+/**
+ * What can still be read from a stored meta that may be corrupt: its claim_hash (a string) and
+ * version (a non-negative integer) when it is a JSON object holding them; null otherwise.
+ */
+export function lenientMeta(raw: string | null | undefined): { claimHash: string | null; storedVersion: number | null } {
+  let value: unknown = null;
+  try {
+    value = raw === null || raw === undefined ? null : JSON.parse(raw);
+  } catch {
+    value = null;
+  }
+  if (!isJsonObject(value)) return { claimHash: null, storedVersion: null };
+  const { claim_hash: claimHash, version } = value;
+  return {
+    claimHash: typeof claimHash === 'string' ? claimHash : null,
+    storedVersion: typeof version === 'number' && Number.isSafeInteger(version) && version >= 0 ? version : null,
+  };
+}
+
+/** A CorruptStateError for pet `id`, with what `rawMeta` still yields leniently. */
+export function corrupt(id: string, message: string, rawMeta: string | null | undefined, cause?: unknown): CorruptStateError {
+  return new CorruptStateError(message, { petId: id, ...lenientMeta(rawMeta), ...(cause === undefined ? {} : { cause }) });
+}
+
+function decodeObject(id: string, name: string, raw: string, rawMeta: string | null): JsonObject {
   let value: unknown;
   try {
     value = JSON.parse(raw);
   } catch (error) {
-    throw new CorruptStateError(`${key} is not JSON`, { cause: error });
+    throw corrupt(id, `${KEY_PREFIX}${id}:${name} is not JSON`, rawMeta, error);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new CorruptStateError(`${key} is not a JSON object`);
-  }
-  return value as JsonObject;
+  if (!isJsonObject(value)) throw corrupt(id, `${KEY_PREFIX}${id}:${name} is not a JSON object`, rawMeta);
+  return value;
+}
+
+function isJsonObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -4,20 +4,29 @@
  * loop first, so concurrent callers interleave between load and save as they would over a network.
  */
 import { SYSTEM_NAMES } from '../engine/types.js';
-import { assertWindow, assertTtlOption, casArguments, loadCountedArguments } from './cas-script.js';
-import { KEY_PREFIX, decodeLoad, globalKey, loadKeyList, petKeys } from './keys.js';
+import {
+  assertReplaced,
+  assertTtlOption,
+  assertWindow,
+  casArguments,
+  loadCountedArguments,
+  saveTtl,
+  type WriteRequest,
+} from './cas-script.js';
+import { KEY_PREFIX, MAX_EXTRAS_PER_PET, corrupt, decodeLoad, globalKey, loadKeyList, petKeys } from './keys.js';
 import type {
   HitRequest,
   HitResult,
   LoadOptions,
   PetRecord,
+  ReplaceRequest,
   SaveRequest,
   SaveResult,
   StorageDriver,
 } from './types.js';
 
 export interface MemoryStorageOptions {
-  /** Time to live of a pet's keys in ms, refreshed on every save. @default undefined (no TTL) */
+  /** Time to live of a pet's keys in ms, refreshed on every save (a save's own ttlMs wins). @default undefined (no TTL) */
   ttlMs?: number;
   /** Clock for expiry (tests pass a fake one). @default Date.now */
   now?: () => number;
@@ -70,6 +79,55 @@ export function createMemoryStorage(options: MemoryStorageOptions = {}): MemoryS
     await new Promise<void>((resolve) => setImmediate(resolve));
   };
 
+  /** A save or a replace, mirroring CAS_SCRIPT step by step; nothing awaits in between, so it is atomic here. */
+  const write = async (petId: string, request: WriteRequest): Promise<SaveResult> => {
+    const { keys, args } = casArguments(petId, request, ttlMs, now());
+    await trip();
+    const replace = request.expectedVersion === 'any';
+    const pttl = saveTtl(request, ttlMs);
+    const metaKey = keys[0] as string;
+    const rawMeta = live(metaKey)?.value;
+    if (!replace) {
+      const current = rawMeta === undefined ? 0 : storedVersion(petId, rawMeta);
+      if (current !== request.expectedVersion) return { ok: false, version: current };
+    }
+    const persist = pttl === undefined && (rawMeta === undefined || live(metaKey)?.expiresAt !== null);
+    let written = 1;
+    SYSTEM_NAMES.forEach((_, index) => {
+      const key = keys[index + 1] as string;
+      const value = args[index + 4] as string;
+      if (value !== '') {
+        set(key, value, pttl);
+        written += 1;
+      } else if (replace) {
+        data.delete(key);
+      } else {
+        const entry = live(key);
+        if (entry && pttl !== undefined) entry.expiresAt = now() + pttl;
+        else if (entry && persist) entry.expiresAt = null;
+      }
+    });
+    set(metaKey, args[2] as string, pttl);
+    const extras = request.extras ?? [];
+    if (extras.length > 0) {
+      // The index as CAS_SCRIPT keeps it (a sorted set there): extra key → expiry, Unix ms.
+      const indexKey = keys[1 + SYSTEM_NAMES.length] as string;
+      const t = now();
+      const index = new Map<string, number>(Object.entries(JSON.parse(live(indexKey)?.value ?? '{}') as Record<string, number>));
+      extras.forEach((extra, position) => {
+        const key = keys[2 + SYSTEM_NAMES.length + position] as string;
+        set(key, extra.value, extra.ttlMs);
+        index.set(key, t + extra.ttlMs);
+        written += 1;
+      });
+      const byExpiry = [...index].filter(([, expiresAt]) => expiresAt > t).sort((a, b) => a[1] - b[1]);
+      for (const [key] of byExpiry.splice(0, Math.max(0, byExpiry.length - MAX_EXTRAS_PER_PET))) data.delete(key);
+      const last = byExpiry.at(-1)?.[1] ?? t + 1;
+      set(indexKey, JSON.stringify(Object.fromEntries(byExpiry)), Math.max(1, last - t));
+    }
+    return { ok: true, version: request.meta.version, keys: written };
+  };
+
   return {
     name: 'MemoryStorage',
     target: 'memory',
@@ -93,34 +151,10 @@ export function createMemoryStorage(options: MemoryStorageOptions = {}): MemoryS
       return { record: decodeLoad(petId, values, call.extras), hits };
     },
 
-    async save(petId: string, request: SaveRequest): Promise<SaveResult> {
-      const { keys, args } = casArguments(petId, request, ttlMs);
-      await trip();
-      // Mirrors CAS_SCRIPT step by step; nothing awaits in between, so it is atomic here.
-      const metaKey = keys[0] as string;
-      const rawMeta = live(metaKey)?.value;
-      const current = rawMeta === undefined ? 0 : decodeLoad(petId, [rawMeta])?.version ?? 0;
-      if (current !== request.expectedVersion) return { ok: false, version: current };
-      const persist = ttlMs === undefined && (rawMeta === undefined || live(metaKey)?.expiresAt !== null);
-      let written = 1;
-      SYSTEM_NAMES.forEach((_, index) => {
-        const key = keys[index + 1] as string;
-        const value = args[index + 4] as string;
-        if (value !== '') {
-          set(key, value, ttlMs);
-          written += 1;
-        } else {
-          const entry = live(key);
-          if (entry && ttlMs !== undefined) entry.expiresAt = now() + ttlMs;
-          else if (entry && persist) entry.expiresAt = null;
-        }
-      });
-      set(metaKey, args[2] as string, ttlMs);
-      (request.extras ?? []).forEach((extra, index) => {
-        set(keys[1 + SYSTEM_NAMES.length + index] as string, extra.value, extra.ttlMs);
-        written += 1;
-      });
-      return { ok: true, version: current + 1, keys: written };
+    save: (petId: string, request: SaveRequest): Promise<SaveResult> => write(petId, request),
+
+    async replace(petId: string, request: ReplaceRequest): Promise<SaveResult & { ok: true }> {
+      return assertReplaced(await write(petId, { ...request, expectedVersion: 'any' }));
     },
 
     async remove(petId: string): Promise<void> {
@@ -153,4 +187,16 @@ export function createMemoryStorage(options: MemoryStorageOptions = {}): MemoryS
     },
     rawSet: (key, value, px) => set(key, value, px),
   };
+}
+
+/** CAS_SCRIPT's reading of a stored meta: its numeric version, else CORRUPT (as a CorruptStateError). */
+function storedVersion(petId: string, rawMeta: string): number {
+  let meta: unknown;
+  try {
+    meta = JSON.parse(rawMeta);
+  } catch {
+    meta = null;
+  }
+  if (typeof meta === 'object' && meta !== null && 'version' in meta && typeof meta.version === 'number') return meta.version;
+  throw corrupt(petId, `${KEY_PREFIX}${petId}:meta has no numeric version`, rawMeta);
 }

@@ -15,6 +15,7 @@ import {
   HIT_SHA1,
   LOAD_COUNTED_SCRIPT,
   LOAD_COUNTED_SHA1,
+  assertReplaced,
   assertTtlOption,
   casArguments,
   hitArguments,
@@ -23,6 +24,7 @@ import {
   parseCasReply,
   parseHitReply,
   parseLoadCountedReply,
+  type WriteRequest,
 } from './cas-script.js';
 import { decodeLoad, loadKeyList, petKeys } from './keys.js';
 import type {
@@ -30,6 +32,7 @@ import type {
   HitResult,
   LoadOptions,
   PetRecord,
+  ReplaceRequest,
   SaveRequest,
   SaveResult,
   StorageDriver,
@@ -130,7 +133,7 @@ export function createRedisStorage(options: RedisStorageOptions): StorageDriver 
   };
 
   /** Runs an operation under the deadline, mapping every failure to our error types. */
-  const run = async <T>(what: string, operation: () => Promise<T>): Promise<T> => {
+  const run = async <T>(what: string, operation: () => Promise<T>, petId?: string): Promise<T> => {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
@@ -144,7 +147,7 @@ export function createRedisStorage(options: RedisStorageOptions): StorageDriver 
     try {
       return await Promise.race([work, deadline]);
     } catch (error) {
-      throw toStorageError(error, target, what);
+      throw toStorageError(error, target, what, petId);
     } finally {
       clearTimeout(timer);
     }
@@ -168,6 +171,12 @@ export function createRedisStorage(options: RedisStorageOptions): StorageDriver 
     return decodeLoad(petId, values as (string | null)[], extras);
   };
 
+  /** One EVALSHA of CAS_SCRIPT: a save, or a replace (`expectedVersion: 'any'`). */
+  const write = async (petId: string, request: WriteRequest): Promise<SaveResult> => {
+    const { keys, args } = casArguments(petId, request, ttlMs, Date.now());
+    return parseCasReply(await run('save', () => evalScript(CAS_SCRIPT, CAS_SHA1, keys, args), petId));
+  };
+
   return {
     name: 'RedisStorage',
     target,
@@ -184,10 +193,10 @@ export function createRedisStorage(options: RedisStorageOptions): StorageDriver 
       return parseLoadCountedReply(petId, call, reply);
     },
 
-    async save(petId: string, request: SaveRequest): Promise<SaveResult> {
-      const { keys, args } = casArguments(petId, request, ttlMs);
-      const reply = await run('save', () => evalScript(CAS_SCRIPT, CAS_SHA1, keys, args));
-      return parseCasReply(reply);
+    save: (petId: string, request: SaveRequest): Promise<SaveResult> => write(petId, request),
+
+    async replace(petId: string, request: ReplaceRequest): Promise<SaveResult & { ok: true }> {
+      return assertReplaced(await write(petId, { ...request, expectedVersion: 'any' }));
     },
 
     async remove(petId: string): Promise<void> {
@@ -239,10 +248,12 @@ export function redactRedisUrl(url: string): string {
   }
 }
 
-function toStorageError(error: unknown, target: string, what: string): Error {
+function toStorageError(error: unknown, target: string, what: string, petId?: string): Error {
   if (error instanceof PetLifeError) return error;
   // Replies can quote the whole command (Upstash does); keep messages short.
   const message = (error instanceof Error ? error.message : String(error)).slice(0, 300);
-  if (isCorruptReply(message)) return new CorruptStateError(`redis ${target}: ${message}`, { cause: error });
+  if (isCorruptReply(message)) {
+    return new CorruptStateError(`redis ${target}: ${message}`, { cause: error, ...(petId === undefined ? {} : { petId }) });
+  }
   return new StorageUnavailableError(`redis ${target}: ${what} failed: ${message || 'timed out'}`, { cause: error });
 }

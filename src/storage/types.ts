@@ -53,16 +53,30 @@ export interface ExtraRecord {
 export interface SaveRequest {
   /** The version the caller loaded (0 for a pet not stored yet or without meta). */
   expectedVersion: number;
-  /** New meta; its `version` must be expectedVersion + 1. */
+  /**
+   * New meta; its `version` must be expectedVersion + 1. For `replace`, any positive version:
+   * pick one above the stored one (CorruptStateError.storedVersion + 1, else 1), so that a save
+   * prepared against the old pet cannot match the new one.
+   */
   meta: PetMeta;
-  /** Systems to write (only the dirty ones). */
+  /** Systems to write (only the dirty ones; every one the pet keeps, for a replace). */
   systems: Partial<Record<SystemName, JsonObject>>;
-  /** Extra records written in the same atomic step. */
+  /** Extra records written in the same atomic step (at most MAX_EXTRAS_PER_PET kept per pet). */
   extras?: readonly ExtraRecord[];
+  /**
+   * Time to live of the pet for this save, ms, instead of the driver's configured one; `null`:
+   * none (every key of the pet is made permanent, the unchanged ones included). Absent: the
+   * driver's `ttlMs`. Each save sets the TTL anew, so a later save without one persists a pet
+   * that had one (e.g. a newborn that is changed for the first time).
+   */
+  ttlMs?: number | null;
 }
 
+/** What `replace` writes: a save without a version to compare. */
+export type ReplaceRequest = Omit<SaveRequest, 'expectedVersion'>;
+
 export type SaveResult =
-  /** Saved; `keys` is how many keys were written (systems + meta + extras). */
+  /** Saved; `version` is meta.version; `keys` is how many keys were written (systems + meta + extras). */
   | { ok: true; version: number; keys: number }
   /** Someone else saved first; `version` is the version now stored (0 if none). */
   | { ok: false; version: number };
@@ -109,6 +123,14 @@ export interface StorageDriver {
   ): Promise<{ record: PetRecord | null; hits: HitResult[] }>;
   /** Compare-and-set on the pet's version, writing systems, meta and extras together. */
   save(petId: string, request: SaveRequest): Promise<SaveResult>;
+  /**
+   * Overwrites whatever is stored for the pet, corrupt or not (resetting a corrupt pet), in the
+   * same single atomic step as a save (Redis: CAS_SCRIPT in replace mode; files: under the pet's
+   * lock): it never reads the stored meta and never conflicts. The pet becomes exactly `meta`
+   * and `systems` (systems left out are deleted); its extras stay; TTL as for a save. A save
+   * prepared against the old pet then conflicts, as long as meta.version differs from its.
+   */
+  replace(petId: string, request: ReplaceRequest): Promise<SaveResult & { ok: true }>;
   /** Deletes every key of the pet. */
   remove(petId: string): Promise<void>;
   /**

@@ -16,6 +16,7 @@ import {
   HIT_SHA1,
   LOAD_COUNTED_SCRIPT,
   LOAD_COUNTED_SHA1,
+  assertReplaced,
   assertTtlOption,
   casArguments,
   hitArguments,
@@ -24,6 +25,7 @@ import {
   parseCasReply,
   parseHitReply,
   parseLoadCountedReply,
+  type WriteRequest,
 } from './cas-script.js';
 import { decodeLoad, loadKeyList, petKeys } from './keys.js';
 import type {
@@ -31,6 +33,7 @@ import type {
   HitResult,
   LoadOptions,
   PetRecord,
+  ReplaceRequest,
   SaveRequest,
   SaveResult,
   StorageDriver,
@@ -67,11 +70,11 @@ export function createUpstashStorage(options: UpstashStorageOptions): StorageDri
   const writes = new Redis({ ...base, retry: false });
   let trips = 0;
 
-  const run = async <T>(what: string, operation: () => Promise<T>): Promise<T> => {
+  const run = async <T>(what: string, operation: () => Promise<T>, petId?: string): Promise<T> => {
     try {
       return await operation();
     } catch (error) {
-      throw toStorageError(error, target, what);
+      throw toStorageError(error, target, what, petId);
     }
   };
 
@@ -98,6 +101,12 @@ export function createUpstashStorage(options: UpstashStorageOptions): StorageDri
     return decodeLoad(petId, values, extras);
   };
 
+  /** One EVALSHA of CAS_SCRIPT: a save, or a replace (`expectedVersion: 'any'`). */
+  const write = async (petId: string, request: WriteRequest): Promise<SaveResult> => {
+    const { keys, args } = casArguments(petId, request, ttlMs, Date.now());
+    return parseCasReply(await run('save', () => evalScript(CAS_SCRIPT, CAS_SHA1, keys, args), petId));
+  };
+
   return {
     name: 'UpstashRestStorage',
     target,
@@ -114,9 +123,10 @@ export function createUpstashStorage(options: UpstashStorageOptions): StorageDri
       return parseLoadCountedReply(petId, call, reply);
     },
 
-    async save(petId: string, request: SaveRequest): Promise<SaveResult> {
-      const { keys, args } = casArguments(petId, request, ttlMs);
-      return parseCasReply(await run('save', () => evalScript(CAS_SCRIPT, CAS_SHA1, keys, args)));
+    save: (petId: string, request: SaveRequest): Promise<SaveResult> => write(petId, request),
+
+    async replace(petId: string, request: ReplaceRequest): Promise<SaveResult & { ok: true }> {
+      return assertReplaced(await write(petId, { ...request, expectedVersion: 'any' }));
     },
 
     async remove(petId: string): Promise<void> {
@@ -162,10 +172,12 @@ export function redactRestUrl(url: string): string {
   }
 }
 
-function toStorageError(error: unknown, target: string, what: string): Error {
+function toStorageError(error: unknown, target: string, what: string, petId?: string): Error {
   if (error instanceof PetLifeError) return error;
   // Replies can quote the whole command (Upstash does); keep messages short.
   const message = (error instanceof Error ? error.message : String(error)).slice(0, 300);
-  if (isCorruptReply(message)) return new CorruptStateError(`upstash ${target}: ${message}`, { cause: error });
+  if (isCorruptReply(message)) {
+    return new CorruptStateError(`upstash ${target}: ${message}`, { cause: error, ...(petId === undefined ? {} : { petId }) });
+  }
   return new StorageUnavailableError(`upstash ${target}: ${what} failed: ${message}`, { cause: error });
 }

@@ -1,10 +1,13 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { StorageUnavailableError } from '../../src/errors.js';
 import { createApp } from '../../src/http/index.js';
 import { createSilentLogger } from '../../src/log.js';
 import { createManualClock, createPetService } from '../../src/service/index.js';
-import { createMemoryStorage, type StorageDriver } from '../../src/storage/index.js';
+import { createFileStorage, createMemoryStorage, type StorageDriver } from '../../src/storage/index.js';
 import { createTestApp, jsonRequest, readJson, T0, type ErrorJson } from './support.js';
 
 interface Case {
@@ -149,6 +152,7 @@ function downStorage(): StorageDriver {
     load: fail,
     loadCounted: fail,
     save: fail,
+    replace: fail,
     remove: fail,
     hit: fail,
     ping: fail,
@@ -200,6 +204,22 @@ describe('storage failures', () => {
     expect(text).not.toMatch(/internal_phase|\.ts:\d+/);
     const logged = logs.find((line) => line['msg'] === 'request failed');
     expect(JSON.stringify(logged)).toMatch(/internal_phase/);
+  });
+
+  it('answers 500 corrupt_state, not internal_error, for a pet.json whose systems are null (file storage)', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'pet-life-corrupt-'));
+    try {
+      await mkdir(path.join(dir, 'broken'));
+      const meta = { version: 1, pet_name: 'x', timezone: 'UTC', created_at: '2026-01-01T00:00:00Z', world_ms: T0, wall_ms: T0 };
+      await writeFile(path.join(dir, 'broken', 'pet.json'), JSON.stringify({ meta, systems: null, expires_at: null }));
+      const { app, logs } = createTestApp({ storage: createFileStorage({ dir }) });
+      const response = await app.request('/api/pet/broken/state');
+      expect(response.status).toBe(500);
+      expect(await response.json()).toMatchObject({ error: { code: 'corrupt_state' } });
+      expect(JSON.stringify(logs.find((line) => line['msg'] === 'request failed'))).toMatch(/pet broken/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('answers 500 internal_error for a bug, logging the stack but never sending it', async () => {

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { StateDocument } from '../../src/service/index.js';
+import { decodeStoredAnswer } from '../../src/service/idempotency.js';
 import { createMemoryStorage, type MemoryStore } from '../../src/storage/index.js';
 import { clockedStorage, createTestApp, HOUR, jsonRequest, MINUTE, readJson, type CompatJson, type ErrorJson } from './support.js';
 
@@ -123,7 +124,10 @@ describe('Idempotency-Key on POST /api/pet/{device_id}/interact', () => {
     expect(storage.keys()).toContain(recordKey);
     expect(storage.keys().some((name) => name.includes('abc'))).toBe(false);
     expect(storage.pttl(recordKey)).toBe(24 * HOUR);
-    const record = JSON.parse(storage.rawGet(recordKey) ?? '{}') as { fingerprint: string; status: number; body: unknown };
+    // Stored compressed (a state document is well over COMPRESS_ABOVE characters).
+    const stored = storage.rawGet(recordKey) ?? '';
+    expect(stored.startsWith('z')).toBe(true);
+    const record = decodeStoredAnswer(recordKey, stored);
     expect(record).toEqual({ fingerprint: expect.stringMatching(/^[0-9a-f]{64}$/), status: 200, body: await first.json() });
 
     // A replay is one read and no write.
@@ -132,6 +136,19 @@ describe('Idempotency-Key on POST /api/pet/{device_id}/interact', () => {
     await app.request('/api/pet/p1/interact', feed('abc'));
     expect(storage.roundTrips() - replayTrips).toBe(1);
     expect(storage.keys().map((name) => storage.rawGet(name))).toEqual(before);
+  });
+
+  it('stores a typical keyed answer compressed (measured for docs/storage.md)', async () => {
+    const { storage } = createTestApp();
+    const { app } = createTestApp({ storage });
+    const response = await app.request('/api/pet/p1/interact', feed('measure'));
+    const text = await response.text();
+    const recordKey = `life_p1:idem:${sha256('measure')}`;
+    const stored = storage.rawGet(recordKey) ?? '';
+    const plain = Buffer.byteLength(JSON.stringify(decodeStoredAnswer(recordKey, stored)));
+    const body = Buffer.byteLength(text);
+    console.info(`[idempotency] keyed answer: body ${body} B; record ${plain} B as JSON, ${stored.length} B stored`);
+    expect(stored.length).toBeLessThan(plain * 0.4);
   });
 
   it('refuses a malformed key with 400 invalid_idempotency_key before touching the pet', async () => {

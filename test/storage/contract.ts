@@ -4,8 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM_NAMES, type SystemName } from '../../src/engine/types.js';
-import { InvalidInputError } from '../../src/errors.js';
-import type { HitRequest, JsonObject, PetMeta, SaveRequest, StorageDriver } from '../../src/storage/index.js';
+import { CorruptStateError, InvalidInputError } from '../../src/errors.js';
+import { MAX_EXTRAS_PER_PET, type HitRequest, type JsonObject, type PetMeta, type SaveRequest, type StorageDriver } from '../../src/storage/index.js';
 
 export interface StorageHarness {
   /**
@@ -19,6 +19,12 @@ export interface StorageHarness {
   pttl(petId: string, name: string): Promise<number>;
   /** Moves time forward by `ms` (a fake clock, or real waiting for a real server). */
   advance(ms: number): Promise<void>;
+  /**
+   * Stores `value` as the pet's `name` (meta or a system) behind the driver's back, as a broken
+   * writer would: a JSON value as is (files put it into pet.json, so a string that is not JSON
+   * becomes a JSON string there).
+   */
+  rawWrite(petId: string, name: 'meta' | SystemName, value: string): Promise<void>;
   cleanup?(): Promise<void>;
 }
 
@@ -419,6 +425,131 @@ export function describeStorageContract(name: string, setup: () => StorageHarnes
         await expectInvalid(driver.remove(bad));
       }
       expect(await harness.listKeys()).toEqual(before);
+    });
+
+    it('reports anything malformed as a CorruptStateError naming the pet, with the claim_hash when the meta still yields it', async () => {
+      const claimed = { ...metaFor(1), claim_hash: 'sha256:c0ffee' };
+      const cases: Array<{ name: 'meta' | SystemName; value: string; claimHash: string | null; version: number | null }> = [
+        { name: 'rhythm', value: '{"internal_phase":"x"}', claimHash: 'sha256:c0ffee', version: 1 },
+        { name: 'energy', value: '{"energy":250}', claimHash: 'sha256:c0ffee', version: 1 },
+        { name: 'mood', value: '{"last_event":{"kind":"exploded","at":1}}', claimHash: 'sha256:c0ffee', version: 1 },
+        { name: 'stats', value: '{"feed":-1}', claimHash: 'sha256:c0ffee', version: 1 },
+        { name: 'satiety', value: '[1,2]', claimHash: 'sha256:c0ffee', version: 1 },
+        { name: 'rhythm', value: 'null', claimHash: 'sha256:c0ffee', version: 1 },
+        { name: 'meta', value: JSON.stringify({ version: 3, claim_hash: 'sha256:beef' }), claimHash: 'sha256:beef', version: 3 },
+        { name: 'meta', value: JSON.stringify({ ...claimed, world_ms: 'soon' }), claimHash: 'sha256:c0ffee', version: 1 },
+        { name: 'meta', value: JSON.stringify({ ...claimed, claim_hash: 7 }), claimHash: null, version: 1 },
+        { name: 'meta', value: '{"version":', claimHash: null, version: null },
+      ];
+      for (const { name: key, value, claimHash, version } of cases) {
+        const id = petId('corrupt');
+        await driver.save(id, { expectedVersion: 0, meta: claimed, systems: sampleSystems() });
+        await harness.rawWrite(id, key, value);
+        const error = await driver.load(id).catch((caught: unknown) => caught);
+        expect(error, `${key}=${value}`).toBeInstanceOf(CorruptStateError);
+        expect(error).toMatchObject({ code: 'corrupt_state', petId: id, claimHash, storedVersion: version });
+        // The counted load reports it the same way, after counting its hits.
+        const counted = await driver
+          .loadCounted(id, { hits: [{ purpose: 'ratelimit', subject: id, windowMs: 60_000 }] })
+          .catch((caught: unknown) => caught);
+        expect(counted).toMatchObject({ code: 'corrupt_state', petId: id, claimHash });
+      }
+    });
+
+    it('loads systems without meta, as the Python server wrote them', async () => {
+      const id = petId('python-shape');
+      const rhythm = { internal_phase: 0.04, last_calibration: 1762100299.76, last_update: 1762100299.76, external_phase: 4.8e-6, phase_difference: -0.04 };
+      const energy = { energy: 99.1, last_update: 1762100299.76, consumption_rate: 0.84, recovery_rate: 0.0, circadian_value: 0.62 };
+      await harness.rawWrite(id, 'rhythm', JSON.stringify(rhythm));
+      await harness.rawWrite(id, 'energy', JSON.stringify(energy));
+      const record = await driver.load(id);
+      expect(record).toMatchObject({ version: 0, meta: null, systems: { rhythm, energy } });
+    });
+
+    it('replaces whatever is stored, corrupt or not, in one round trip; a save prepared against the old pet conflicts', async () => {
+      const id = petId('replace');
+      const { rhythm, stats } = sampleSystems(4);
+      await driver.save(id, {
+        expectedVersion: 0,
+        meta: { ...metaFor(1), claim_hash: 'sha256:c0ffee' },
+        systems: sampleSystems(),
+        extras: [{ name: 'idem:0a', value: 'kept', ttlMs: 60_000 }],
+      });
+      await harness.rawWrite(id, 'meta', '{"version":');
+      await harness.rawWrite(id, 'mood', '[]');
+      await expect(driver.load(id)).rejects.toBeInstanceOf(CorruptStateError);
+      await expect(driver.save(id, { expectedVersion: 1, meta: metaFor(2), systems: {} })).rejects.toBeInstanceOf(CorruptStateError);
+      const before = driver.roundTrips();
+      expect(await driver.replace(id, { meta: metaFor(5), systems: { rhythm, stats } })).toEqual({ ok: true, version: 5, keys: 3 });
+      expect(driver.roundTrips() - before).toBe(1);
+      // Exactly what was given: the systems left out (the corrupt mood among them) are gone; extras stay.
+      expect(await driver.load(id, { extras: ['idem:0a'] })).toEqual({
+        version: 5,
+        meta: metaFor(5),
+        systems: { rhythm, stats },
+        extras: { 'idem:0a': 'kept' },
+        raw: storedValues(metaFor(5), { rhythm, stats }),
+      });
+      expect(await driver.save(id, { expectedVersion: 1, meta: metaFor(2), systems: {} })).toEqual({ ok: false, version: 5 });
+      expect((await driver.save(id, { expectedVersion: 5, meta: metaFor(6), systems: {} })).ok).toBe(true);
+      // A replace also creates a pet never stored, and needs a positive version.
+      const fresh = petId('replace-new');
+      expect(await driver.replace(fresh, { meta: metaFor(1), systems: {}, ttlMs: 60_000 })).toEqual({ ok: true, version: 1, keys: 1 });
+      expect(await harness.pttl(fresh, 'meta')).toBeGreaterThan(0);
+      await expect(driver.replace(fresh, { meta: metaFor(0), systems: {} })).rejects.toThrow(RangeError);
+      await expect(driver.replace('a:b', { meta: metaFor(1), systems: {} })).rejects.toBeInstanceOf(InvalidInputError);
+    });
+
+    it('takes a TTL per save (ttlMs: overrides the configured one; null: none), and a later save without one makes every key permanent', async () => {
+      const systems = sampleSystems();
+      const newborn = petId('save-ttl');
+      const changed = petId('save-ttl-changed');
+      for (const id of [newborn, changed]) {
+        expect((await driver.save(id, { expectedVersion: 0, meta: metaFor(1), systems, ttlMs: 400 })).ok).toBe(true);
+        for (const name of ['meta', ...SYSTEM_NAMES] as const) {
+          const left = await harness.pttl(id, name);
+          expect(left, name).toBeGreaterThan(0);
+          expect(left, name).toBeLessThanOrEqual(400);
+        }
+      }
+      // Its first change writes rhythm only: the unchanged systems lose their expiry too.
+      await driver.save(changed, { expectedVersion: 1, meta: metaFor(2), systems: { rhythm: systems.rhythm } });
+      for (const name of ['meta', ...SYSTEM_NAMES] as const) expect(await harness.pttl(changed, name), name).toBe(-1);
+      // ttlMs: null wins over a configured TTL, a number over none.
+      const ttlDriver = await create({ ttlMs: 60_000 });
+      const forever = petId('save-ttl-null');
+      await ttlDriver.save(forever, { expectedVersion: 0, meta: metaFor(1), systems, ttlMs: null });
+      for (const name of ['meta', ...SYSTEM_NAMES] as const) expect(await harness.pttl(forever, name), name).toBe(-1);
+      const short = petId('save-ttl-short');
+      await ttlDriver.save(short, { expectedVersion: 0, meta: metaFor(1), systems, ttlMs: 400 });
+      expect(await harness.pttl(short, 'stats')).toBeLessThanOrEqual(400);
+      await harness.advance(600);
+      expect(await driver.load(newborn)).toBeNull();
+      expect(await driver.load(short)).toBeNull();
+      expect((await driver.load(changed))?.version).toBe(2);
+      expect((await driver.load(forever))?.version).toBe(1);
+      for (const ttlMs of [0, -1, 1.5]) {
+        await expect(driver.save(petId('bad-ttl'), { expectedVersion: 0, meta: metaFor(1), systems, ttlMs })).rejects.toThrow(RangeError);
+      }
+    });
+
+    it(`keeps at most MAX_EXTRAS_PER_PET (${MAX_EXTRAS_PER_PET}) extras per pet, dropping those that expire first`, async () => {
+      const id = petId('bound');
+      const names = Array.from({ length: MAX_EXTRAS_PER_PET + 10 }, (_, i) => `idem:${i.toString(16).padStart(4, '0')}`);
+      for (const [i, name] of names.entries()) {
+        // Later records expire later (by 1 ms each), whatever the clock does meanwhile.
+        const extras = [{ name, value: `answer ${i}`, ttlMs: 60_000 + i }];
+        expect((await driver.save(id, { expectedVersion: i, meta: metaFor(i + 1), systems: {}, extras })).ok).toBe(true);
+      }
+      const record = await driver.load(id, { extras: names });
+      expect(names.filter((name) => record?.extras[name] === null)).toEqual(names.slice(0, 10));
+      expect(record?.extras[names.at(-1) as string]).toBe(`answer ${names.length - 1}`);
+      // Rewriting a kept record does not count it twice.
+      const again = [{ name: names.at(-1) as string, value: 'again', ttlMs: 120_000 }];
+      await driver.save(id, { expectedVersion: names.length, meta: metaFor(names.length + 1), systems: {}, extras: again });
+      const after = await driver.load(id, { extras: names });
+      expect(names.filter((name) => after?.extras[name] !== null)).toHaveLength(MAX_EXTRAS_PER_PET);
+      expect(after?.extras[names.at(-1) as string]).toBe('again');
     });
 
     it('answers ping', async () => {

@@ -1,12 +1,13 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rename, rm, stat, utimes, writeFile, mkdir } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StorageUnavailableError } from '../../src/errors.js';
-import { createFileStorage } from '../../src/storage/index.js';
+import { CorruptStateError, StorageUnavailableError } from '../../src/errors.js';
+import { MAX_EXTRAS_PER_PET, createFileStorage } from '../../src/storage/index.js';
+import { encodeSubject } from '../../src/storage/file.js';
 import { describeStorageContract, metaFor, petId, sampleSystems } from './contract.js';
 
 const run = promisify(execFile);
@@ -37,16 +38,38 @@ describeStorageContract('file', async () => {
       const file = JSON.parse(raw) as {
         meta: unknown;
         systems: Record<string, unknown>;
-        extras: Record<string, { expires_at: number }>;
         expires_at: number | null;
       };
       if (name.includes(':')) {
-        const extra = file.extras[name];
-        return extra === undefined || extra.expires_at <= nowMs ? -2 : extra.expires_at - nowMs;
+        // extras/<name %-encoded>.<expiresAtMs>.json (or .<token>.pending)
+        const encoded = encodeSubject(name);
+        const expiries = (await readdir(path.join(dir, id, 'extras')).catch(() => [] as string[]))
+          .filter((entry) => entry.startsWith(`${encoded}.`))
+          .map((entry) => Number(entry.split('.')[1]))
+          .filter((expiresAt) => expiresAt > nowMs);
+        return expiries.length === 0 ? -2 : Math.max(...expiries) - nowMs;
       }
       if (name !== 'meta' && file.systems[name] === undefined) return -2;
       if (file.expires_at === null) return -1;
       return file.expires_at <= nowMs ? -2 : file.expires_at - nowMs;
+    },
+    async rawWrite(id, name, value) {
+      const file = path.join(dir, id, 'pet.json');
+      const raw = await readFile(file, 'utf8').catch(() => null);
+      const pet = (raw === null ? { meta: null, systems: {}, expires_at: null } : JSON.parse(raw)) as {
+        meta: unknown;
+        systems: Record<string, unknown>;
+      };
+      let parsed: unknown = value;
+      try {
+        parsed = JSON.parse(value);
+      } catch {
+        // kept as a JSON string: still not what a driver writes
+      }
+      if (name === 'meta') pet.meta = parsed;
+      else pet.systems[name] = parsed;
+      await mkdir(path.join(dir, id), { recursive: true });
+      await writeFile(file, JSON.stringify(pet));
     },
     async advance(ms) {
       nowMs += ms;
@@ -64,6 +87,34 @@ describe('file storage', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it('reports a pet.json that is not a pet file as CorruptStateError naming the pet, never a TypeError', async () => {
+    const storage = createFileStorage({ dir });
+    const claimed = { ...metaFor(1), claim_hash: 'sha256:c0ffee' };
+    const shapes: Array<[unknown, string | null]> = [
+      [{ meta: claimed, systems: null, expires_at: null }, 'sha256:c0ffee'],
+      [{ meta: claimed, systems: [], expires_at: null }, 'sha256:c0ffee'],
+      [{ meta: claimed, expires_at: null }, 'sha256:c0ffee'],
+      [{ meta: 'x', systems: {}, expires_at: null }, null],
+      [{ meta: { ...claimed, version: '1' }, systems: {}, expires_at: null }, 'sha256:c0ffee'],
+      [{ meta: claimed, systems: {}, expires_at: 'never' }, 'sha256:c0ffee'],
+      [null, null],
+      [[], null],
+    ];
+    for (const [shape, claimHash] of shapes) {
+      const id = petId('not-a-pet');
+      await mkdir(path.join(dir, id), { recursive: true });
+      await writeFile(path.join(dir, id, 'pet.json'), JSON.stringify(shape));
+      for (const attempt of [
+        storage.load(id),
+        storage.save(id, { expectedVersion: 1, meta: metaFor(2), systems: {} }),
+      ]) {
+        const error = await attempt.catch((caught: unknown) => caught);
+        expect(error, JSON.stringify(shape)).toBeInstanceOf(CorruptStateError);
+        expect(error).toMatchObject({ petId: id, claimHash });
+      }
+    }
+  });
+
   it('keeps one folder per pet holding one compact JSON file', async () => {
     const storage = createFileStorage({ dir });
     const id = petId('layout');
@@ -71,8 +122,89 @@ describe('file storage', () => {
     expect(await readdir(path.join(dir, id))).toEqual(['pet.json']);
     const raw = await readFile(path.join(dir, id, 'pet.json'), 'utf8');
     expect(raw).toBe(JSON.stringify(JSON.parse(raw)));
-    expect(JSON.parse(raw)).toMatchObject({ meta: metaFor(1), systems: sampleSystems(), extras: {}, expires_at: null });
+    expect(JSON.parse(raw)).toEqual({ meta: metaFor(1), systems: sampleSystems(), expires_at: null, extras_token: null });
     expect(storage.target).toBe(dir);
+  });
+
+  it('keeps extras out of pet.json: 300 keyed saves leave it the size it had, and at most MAX_EXTRAS_PER_PET extra files', async () => {
+    const storage = createFileStorage({ dir });
+    const id = petId('keyed');
+    const answer = JSON.stringify({ fingerprint: 'f'.repeat(64), status: 200, body: { note: 'x'.repeat(2000) } });
+    const sizes: number[] = [];
+    // Versions 100…399 have three digits each, so only the extras could change the size.
+    await storage.replace(id, { meta: metaFor(99), systems: sampleSystems() });
+    for (let i = 0; i < 300; i += 1) {
+      const extras = [{ name: `idem:${i.toString(16).padStart(64, '0')}`, value: answer, ttlMs: 86_400_000 + i }];
+      const result = await storage.save(id, { expectedVersion: 99 + i, meta: metaFor(100 + i), systems: sampleSystems(), extras });
+      expect(result.ok).toBe(true);
+      sizes.push((await stat(path.join(dir, id, 'pet.json'))).size);
+    }
+    expect(new Set(sizes).size).toBe(1);
+    expect(sizes[0]).toBeLessThan(2000);
+    const files = await readdir(path.join(dir, id, 'extras'));
+    expect(files).toHaveLength(MAX_EXTRAS_PER_PET);
+    expect(files.every((file) => file.endsWith('.json'))).toBe(true);
+    const last = `idem:${(299).toString(16).padStart(64, '0')}`;
+    expect((await storage.load(id, { extras: [last] }))?.extras[last]).toBe(answer);
+  });
+
+  it('joins extras to their save through its token: a crash before pet.json leaves neither, after it both', async () => {
+    let nowMs = 1_764_028_800_000;
+    const storage = createFileStorage({ dir, now: () => nowMs });
+    const id = petId('token');
+    const extrasDir = path.join(dir, id, 'extras');
+    await storage.save(id, { expectedVersion: 0, meta: metaFor(1), systems: {}, extras: [{ name: 'idem:01', value: 'one', ttlMs: 60_000 }] });
+    expect(await readdir(extrasDir)).toEqual([`idem%3A01.${nowMs + 60_000}.json`]);
+    const pet = JSON.parse(await readFile(path.join(dir, id, 'pet.json'), 'utf8')) as { extras_token: string };
+    expect(pet.extras_token).toMatch(/^[0-9a-f]{16}$/);
+    // A crash after pet.json, before the rename: the pending file of the current token counts…
+    await rename(path.join(extrasDir, `idem%3A01.${nowMs + 60_000}.json`), path.join(extrasDir, `idem%3A01.${nowMs + 60_000}.${pet.extras_token}.pending`));
+    // …a crash before pet.json (another token) leaves a pending file nobody accepts.
+    await writeFile(path.join(extrasDir, `idem%3A02.${nowMs + 60_000}.0123456789abcdef.pending`), 'lost');
+    expect((await storage.load(id, { extras: ['idem:01', 'idem:02'] }))?.extras).toEqual({ 'idem:01': 'one', 'idem:02': null });
+    // The next save promotes the first and deletes the second; expired extras go too.
+    await storage.save(id, { expectedVersion: 1, meta: metaFor(2), systems: {}, extras: [{ name: 'idem:03', value: 'three', ttlMs: 1000 }] });
+    expect((await readdir(extrasDir)).sort()).toEqual([`idem%3A01.${nowMs + 60_000}.json`, `idem%3A03.${nowMs + 1000}.json`]);
+    nowMs += 2000;
+    expect((await storage.load(id, { extras: ['idem:01', 'idem:03'] }))?.extras).toEqual({ 'idem:01': 'one', 'idem:03': null });
+    await storage.save(id, { expectedVersion: 2, meta: metaFor(3), systems: {} });
+    expect(await readdir(extrasDir)).toEqual([`idem%3A01.${nowMs - 2000 + 60_000}.json`]);
+    await storage.remove(id);
+    expect(await readdir(path.join(dir, id)).catch(() => [])).toEqual([]);
+  });
+
+  it('loads extras kept inside pet.json by older versions, and moves them out at the next save', async () => {
+    const storage = createFileStorage({ dir });
+    const id = petId('legacy');
+    const expiresAt = Date.now() + 60_000;
+    await mkdir(path.join(dir, id), { recursive: true });
+    const legacy = { meta: metaFor(1), systems: sampleSystems(), extras: { 'idem:0a': { value: 'old answer', expires_at: expiresAt } }, expires_at: null };
+    await writeFile(path.join(dir, id, 'pet.json'), JSON.stringify(legacy));
+    expect((await storage.load(id, { extras: ['idem:0a'] }))?.extras).toEqual({ 'idem:0a': 'old answer' });
+    await storage.save(id, { expectedVersion: 1, meta: metaFor(2), systems: {} });
+    expect(JSON.parse(await readFile(path.join(dir, id, 'pet.json'), 'utf8'))).not.toHaveProperty('extras');
+    expect(await readdir(path.join(dir, id, 'extras'))).toEqual([`idem%3A0a.${expiresAt}.json`]);
+    expect((await storage.load(id, { extras: ['idem:0a'] }))?.extras).toEqual({ 'idem:0a': 'old answer' });
+    await storage.remove(id); // its extra is not JSON: later tests parse every .json file of the folder
+  });
+
+  it('sweeps expired hit counters a few at a time after hits, and keeps live ones', async () => {
+    let nowMs = 1_764_028_800_000;
+    const countersDir = await mkdtemp(path.join(tmpdir(), 'pet-life-file-sweep-'));
+    const storage = createFileStorage({ dir: countersDir, now: () => nowMs });
+    const counters = async (): Promise<string[]> => (await readdir(path.join(countersDir, '~ratelimit'))).filter((f) => f.endsWith('.json'));
+    for (let i = 0; i < 200; i += 1) await storage.hit('ratelimit', `2001:db8::${i.toString(16)}`, 1000);
+    await storage.hit('ratelimit', 'live', 60_000);
+    await storage.close(); // waits for sweeps in flight
+    expect(await counters()).toHaveLength(201); // none expired yet
+    nowMs += 2000;
+    const fresh = createFileStorage({ dir: countersDir, now: () => nowMs });
+    for (let i = 0; i < 80; i += 1) await fresh.hit('ratelimit', 'busy', 1000);
+    await fresh.close();
+    expect((await counters()).sort()).toEqual(['busy.json', 'live.json']);
+    expect((await fresh.hit('ratelimit', 'live', 60_000)).count).toBe(2);
+    await fresh.close();
+    await rm(countersDir, { recursive: true, force: true });
   });
 
   it('loses no increment across 3 processes and leaves no temp or lock files', async () => {

@@ -13,6 +13,7 @@ describeStorageContract('memory', () => {
     create: (options) => createMemoryStorage({ now, store, ...(options?.ttlMs === undefined ? {} : { ttlMs: options.ttlMs }) }),
     listKeys: async () => inspector.keys(),
     pttl: async (id, name) => inspector.pttl(`life_${id}:${name}`),
+    rawWrite: async (id, name, value) => inspector.rawSet(`life_${id}:${name}`, value),
     async advance(ms) {
       nowMs += ms;
     },

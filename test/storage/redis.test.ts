@@ -49,6 +49,9 @@ describeWithRedis('redis (TCP)', () => {
     create: (options) => createRedisStorage({ url: url(), ...(options?.ttlMs === undefined ? {} : { ttlMs: options.ttlMs }) }),
     listKeys: () => scanAll(admin),
     pttl: async (id, name) => Number(await admin.sendCommand(['PTTL', `life_${id}:${name}`])),
+    rawWrite: async (id, name, value) => {
+      await admin.sendCommand(['SET', `life_${id}:${name}`, value]);
+    },
     advance: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   }));
 
@@ -59,6 +62,25 @@ describeWithRedis('redis (TCP)', () => {
     });
     afterAll(async () => {
       await driver.close();
+    });
+
+    it('indexes extras in life_<id>:extras within the same script: expired entries dropped, the index expiring with its last entry', async () => {
+      const id = petId('index');
+      const index = `life_${id}:extras`;
+      await driver.save(id, { expectedVersion: 0, meta: metaFor(1), systems: {}, extras: [{ name: 'idem:01', value: 'a', ttlMs: 200 }] });
+      expect(await admin.sendCommand(['ZRANGE', index, '0', '-1'])).toEqual([`life_${id}:idem:01`]);
+      const left = Number(await admin.sendCommand(['PTTL', index]));
+      expect(left).toBeGreaterThan(0);
+      expect(left).toBeLessThanOrEqual(200);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await driver.save(id, { expectedVersion: 1, meta: metaFor(2), systems: {}, extras: [{ name: 'idem:02', value: 'b', ttlMs: 60_000 }] });
+      expect(await admin.sendCommand(['ZRANGE', index, '0', '-1'])).toEqual([`life_${id}:idem:02`]);
+      expect(Number(await admin.sendCommand(['PTTL', index]))).toBeGreaterThan(59_000);
+      // A save without extras leaves the index alone; remove takes it with the pet.
+      await driver.save(id, { expectedVersion: 2, meta: metaFor(3), systems: {} });
+      expect(Number(await admin.sendCommand(['ZCARD', index]))).toBe(1);
+      await driver.remove(id);
+      expect(await scanAll(admin, `life_${id}*`)).toEqual([]);
     });
 
     it('writes exactly the seed keys, each value compact JSON', async () => {

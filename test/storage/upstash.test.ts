@@ -45,6 +45,9 @@ describeWithRedis('upstash (REST, through a local fake backed by Redis)', () => 
       return keys.sort();
     },
     pttl: async (id, name) => Number(await admin.sendCommand(['PTTL', `life_${id}:${name}`])),
+    rawWrite: async (id, name, value) => {
+      await admin.sendCommand(['SET', `life_${id}:${name}`, value]);
+    },
     advance: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   }));
 
