@@ -103,15 +103,17 @@ return {count, left}
 /**
  * The counted load: KEYS[1..h] = the h counters, KEYS[h+1..] = the pet's keys in loadKeyList
  * order (meta, every system, the requested extras); ARGV[1] = h, ARGV[1+i] = window ms of
- * counter i. Each counter is counted exactly as HIT_SCRIPT does, in order, then every pet key is
- * read. Returns {{count1, ms left1, count2, …}, {value or nil per pet key}}.
+ * counter i, ARGV[1+h+i] = its weight. Each counter is counted as HIT_SCRIPT does, by its weight
+ * (INCRBY), in order, then every pet key is read. Returns {{count1, ms left1, count2, …}, {value
+ * or nil per pet key}}.
  */
 export const LOAD_COUNTED_SCRIPT = `local h = tonumber(ARGV[1])
 local hits = {}
 for i = 1, h do
-  local count = redis.call('INCR', KEYS[i])
+  local weight = tonumber(ARGV[1 + h + i])
+  local count = redis.call('INCRBY', KEYS[i], weight)
   local left = redis.call('PTTL', KEYS[i])
-  if count == 1 or left < 0 then
+  if count == weight or left < 0 then
     redis.call('PEXPIRE', KEYS[i], ARGV[1 + i])
     left = tonumber(ARGV[1 + i])
   end
@@ -239,8 +241,16 @@ export function hitKeys(hits: readonly HitRequest[]): string[] {
   return hits.map((request) => {
     const key = globalKey(request.purpose, request.subject);
     assertWindow(request.windowMs);
+    weightOf(request);
     return key;
   });
+}
+
+/** The weight of a hit request: a positive integer, 1 when absent. Throws RangeError otherwise. */
+export function weightOf(request: HitRequest): number {
+  const weight = request.weight ?? 1;
+  if (!Number.isSafeInteger(weight) || weight < 1) throw new RangeError(`a hit's weight must be a positive integer, got ${String(weight)}`);
+  return weight;
 }
 
 /** What a counted load sends (LOAD_COUNTED_SCRIPT) and needs to decode its reply. */
@@ -260,7 +270,11 @@ export function loadCountedArguments(petId: string, options: LoadOptions & { hit
   const counters = hitKeys(options.hits);
   return {
     keys: [...counters, ...petKeyList],
-    args: [String(counters.length), ...options.hits.map((request) => String(request.windowMs))],
+    args: [
+      String(counters.length),
+      ...options.hits.map((request) => String(request.windowMs)),
+      ...options.hits.map((request) => String(weightOf(request))),
+    ],
     extras,
     hits: counters.length,
   };

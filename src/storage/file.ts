@@ -36,6 +36,7 @@ import {
   assertWindow,
   saveTtl,
   type WriteRequest,
+  weightOf,
 } from './cas-script.js';
 import { z } from 'zod';
 import { MAX_EXTRAS_PER_PET, assertExtraName, assertPetId, corrupt, decodeLoad, encodeValue, globalKey } from './keys.js';
@@ -291,13 +292,15 @@ export function createFileStorage(options: FileStorageOptions): StorageDriver {
     /** The %-encoded subject: the counter is `<name>.json`, its lock `<name>.lock`. */
     name: string;
     windowMs: number;
+    /** Units this hit adds. */
+    weight: number;
   }
-  const counterOf = (purpose: string, subject: string, windowMs: number): Counter => {
+  const counterOf = (purpose: string, subject: string, windowMs: number, weight = 1): Counter => {
     globalKey(purpose, subject); // validates both
     assertWindow(windowMs);
     const name = encodeSubject(subject);
     inside(`~${purpose}`, name); // stays inside root
-    return { purpose, folder: inside(`~${purpose}`), name, windowMs };
+    return { purpose, folder: inside(`~${purpose}`), name, windowMs, weight };
   };
 
   /** Counts one hit, under the counter's lock (the caller has counted the round trip). */
@@ -320,8 +323,8 @@ export function createFileStorage(options: FileStorageOptions): StorageDriver {
           }
           const next =
             stored !== null && stored.expires_at > t
-              ? { count: stored.count + 1, expires_at: stored.expires_at }
-              : { count: 1, expires_at: t + counter.windowMs };
+              ? { count: stored.count + counter.weight, expires_at: stored.expires_at }
+              : { count: counter.weight, expires_at: t + counter.windowMs };
           await writeAtomic(`${base}.json`, encodeValue(next));
           return { count: next.count, resetInMs: Math.max(0, next.expires_at - t) };
         }),
@@ -421,7 +424,7 @@ export function createFileStorage(options: FileStorageOptions): StorageDriver {
       const extras = loadOptions.extras ?? [];
       extras.forEach(assertExtraName);
       if (!Array.isArray(loadOptions.hits)) throw new TypeError('hits must be an array of {purpose, subject, windowMs}');
-      const counters = loadOptions.hits.map((request) => counterOf(request.purpose, request.subject, request.windowMs));
+      const counters = loadOptions.hits.map((request) => counterOf(request.purpose, request.subject, request.windowMs, weightOf(request)));
       trips += 1;
       // The pet file is read without a lock (as load does) while the hits are counted under
       // their counters' locks, in order; the hits count even when reading the pet fails.

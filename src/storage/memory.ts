@@ -12,6 +12,7 @@ import {
   loadCountedArguments,
   saveTtl,
   type WriteRequest,
+  weightOf,
 } from './cas-script.js';
 import { KEY_PREFIX, MAX_EXTRAS_PER_PET, corrupt, decodeLoad, globalKey, loadKeyList, petKeys } from './keys.js';
 import type {
@@ -66,9 +67,9 @@ export function createMemoryStorage(options: MemoryStorageOptions = {}): MemoryS
     data.set(key, { value, expiresAt: px === undefined ? null : now() + px });
   };
   /** HIT_SCRIPT's step: counts a hit on `key` (validated) in a window of `windowMs`. */
-  const count = (key: string, windowMs: number): HitResult => {
+  const count = (key: string, windowMs: number, weight = 1): HitResult => {
     const entry = live(key);
-    const hits = entry ? Number(entry.value) + 1 : 1;
+    const hits = entry ? Number(entry.value) + weight : weight;
     const expiresAt = entry?.expiresAt ?? now() + windowMs;
     data.set(key, { value: String(hits), expiresAt });
     return { count: hits, resetInMs: Math.max(0, expiresAt - now()) };
@@ -146,7 +147,7 @@ export function createMemoryStorage(options: MemoryStorageOptions = {}): MemoryS
       const call = loadCountedArguments(petId, loadOptions);
       await trip();
       // Mirrors LOAD_COUNTED_SCRIPT: every hit in order, then every pet key (atomic: no await).
-      const hits = loadOptions.hits.map((request, index) => count(call.keys[index] as string, request.windowMs));
+      const hits = loadOptions.hits.map((request, index) => count(call.keys[index] as string, request.windowMs, weightOf(request)));
       const values = call.keys.slice(call.hits).map((key) => live(key)?.value ?? null);
       return { record: decodeLoad(petId, values, call.extras), hits };
     },

@@ -69,6 +69,8 @@ function hostileApp(backend: Backend, env: Record<string, string> = {}) {
 }
 
 const from = (address: string, more: Record<string, string> = {}) => ({ headers: { 'x-forwarded-for': address, ...more } });
+/** A client /64 of its own: counters on the shared test Redis outlive a run by their window. */
+const uniqueClient = () => `2001:db8:${Math.floor(Math.random() * 0xffff).toString(16)}:${Math.floor(Math.random() * 0xffff).toString(16)}::1`;
 
 /** Every upper/lower-case spelling of `name` in turn (2^letters of them). */
 function spellings(name: string, count: number): string[] {
@@ -166,18 +168,19 @@ for (const backend of backends) {
     it('bounds a forecast to 2,000 points and counts costly requests by their weight', async () => {
       const { app } = hostileApp(backend, { RATE_LIMIT_PER_PET: '0', RATE_LIMIT_PER_CLIENT: '300', TRUST_PROXY: 'true' });
       const id = uniqueId('forecast');
-      const huge = await app.request(`/api/pet/${id}/forecast?hours=168&step_minutes=1`, from('203.0.113.9'));
+      const huge = await app.request(`/api/pet/${id}/forecast?hours=168&step_minutes=1`, from(uniqueClient()));
       expect(huge.status).toBe(400);
       expect((await readJson<ErrorJson>(huge)).error.message).toMatch(/at most 2000 points.*step_minutes of at least 6/);
-      const week = await app.request(`/api/pet/${id}/forecast?hours=168&step_minutes=6`, from('203.0.113.10'));
+      const client = uniqueClient();
+      const week = await app.request(`/api/pet/${id}/forecast?hours=168&step_minutes=6`, from(client));
       expect(week.status).toBe(200);
       expect((await readJson<Forecast>(week)).points).toHaveLength(1681);
       // 1 + floor(1681 / 200) = 9 units of the client's 300.
       expect(week.headers.get('ratelimit')).toMatch(/r=291/);
-      const read = await app.request(`/api/pet/${id}/state`, from('203.0.113.10'));
+      const read = await app.request(`/api/pet/${id}/state`, from(client));
       expect(read.headers.get('ratelimit')).toMatch(/r=290/);
       // A ten-year catch-up: 1 + floor(87600 / 1000) = 88 units.
-      const decade = await app.request(`/api/pet/${id}/catchup`, jsonRequest('POST', { hours: 87_600 }, { 'x-forwarded-for': '203.0.113.11' }));
+      const decade = await app.request(`/api/pet/${id}/catchup`, jsonRequest('POST', { hours: 87_600 }, { 'x-forwarded-for': uniqueClient() }));
       expect(decade.status).toBe(200);
       expect(decade.headers.get('ratelimit')).toMatch(/r=212/);
     });

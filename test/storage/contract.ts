@@ -342,6 +342,22 @@ export function describeStorageContract(name: string, setup: () => StorageHarnes
       expect(later.record).toEqual(await driver.load(id));
     });
 
+    it('counts a weighted hit by its weight, starting its window, and refuses a weight that is no positive integer', async () => {
+      const id = petId('weighted');
+      const subject = `2001:db8:${Math.floor(Math.random() * 0xffff).toString(16)}::/64`;
+      const weighted: HitRequest = { purpose: 'ratelimit', subject, windowMs: 400, weight: 5 };
+      const first = await driver.loadCounted(id, { hits: [weighted] });
+      expect(first.hits[0]?.count).toBe(5);
+      expect(first.hits[0]?.resetInMs).toBeGreaterThan(0);
+      expect((await driver.loadCounted(id, { hits: [{ ...weighted, weight: 1 }] })).hits[0]?.count).toBe(6);
+      expect((await driver.hit('ratelimit', subject, 400)).count).toBe(7);
+      await harness.advance(550);
+      expect((await driver.loadCounted(id, { hits: [weighted] })).hits[0]?.count).toBe(5);
+      for (const weight of [0, -1, 1.5, Number.NaN]) {
+        await expect(driver.loadCounted(id, { hits: [{ ...weighted, weight }] })).rejects.toThrow(RangeError);
+      }
+    });
+
     it('counts hits for a missing pet (record null), in order, a repeated counter twice', async () => {
       const id = petId('counted-missing');
       const subject = `::ffff:10.0.${Math.floor(Math.random() * 255)}.1`;
