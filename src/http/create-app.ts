@@ -39,6 +39,8 @@ export type AppConfig = Pick<
   | 'trustProxy'
   | 'readCacheSize'
   | 'petQueueDepth'
+  | 'newbornTtlDays'
+  | 'petTtlDays'
 >;
 
 export interface AppDeps {
@@ -83,6 +85,8 @@ export function createApp(deps: AppDeps): App {
       },
       readCacheSize: config.readCacheSize,
       queueDepth: config.petQueueDepth,
+      // Never longer than PET_TTL_DAYS, which bounds every pet.
+      newbornTtlMs: Math.min(config.newbornTtlDays, config.petTtlDays ?? Number.POSITIVE_INFINITY) * 86_400_000,
     });
   const root = findProjectRoot();
 

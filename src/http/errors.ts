@@ -8,7 +8,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { BusyError, type ErrorCode, isPetLifeError, RateLimitedError, UnauthorizedError } from '../errors.js';
+import { BusyError, CorruptStateError, type ErrorCode, isPetLifeError, RateLimitedError, UnauthorizedError } from '../errors.js';
 import type { AppEnv } from './env.js';
 import { rateLimitHeaders } from './rate-limit-headers.js';
 
@@ -100,7 +100,10 @@ export function toWireError(error: unknown): WireError {
   if (isPetLifeError(error)) {
     const code = error.code;
     // Corrupt or config errors describe the server's insides: keep the details in the log.
-    const message = SAFE_MESSAGES[code] ?? error.message;
+    const message =
+      error instanceof CorruptStateError && error.petId !== null
+        ? `the stored state of pet ${error.petId} cannot be read; it has been logged. A reset with its secret or the admin token starts it over`
+        : (SAFE_MESSAGES[code] ?? error.message);
     const headers = headersOf(error);
     return { status: statusOf(code), code, message, ...(headers ? { headers } : {}) };
   }

@@ -86,6 +86,11 @@ export interface Operation<T> {
    * (no tick passed, nothing changed): the service may answer it from its read cache.
    */
   cacheKey?: string;
+  /**
+   * Starts the pet over (reset): it may replace a pet whose stored state cannot be read, by
+   * whoever may change it (its secret when the meta still names one, else the admin token).
+   */
+  startsOver?: boolean;
   /** Units the request counts for in the rate limits: the work it asks for. @default 1 */
   weight?: number;
   /** Refuses before any change, after access and idempotency checks (a second claim). */
@@ -271,6 +276,7 @@ export function catchupOperation(hours: number, lang: Lang = 'zh'): Operation<St
 export function resetOperation(lang: Lang = 'zh'): Operation<StateDocument> {
   return {
     access: 'write',
+    startsOver: true,
     apply: (pet, nowMs) => {
       pet.state = createLifeState({ tick: pet.state.tick, timezone: pet.meta.timezone });
       pet.meta = { ...pet.meta, created_at: new Date(nowMs).toISOString() };

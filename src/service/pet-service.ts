@@ -9,7 +9,15 @@
  * is read in the same load and written in the same compare-and-set. The plain methods are for
  * trusted callers (the CLI, which holds the storage itself; tests): no limits, no access check.
  */
-import { IdempotencyConflictError, RateLimitedError, StorageUnavailableError, type RateLimitStatus } from '../errors.js';
+import {
+  CorruptStateError,
+  ForbiddenError,
+  IdempotencyConflictError,
+  RateLimitedError,
+  StorageUnavailableError,
+  UnauthorizedError,
+  type RateLimitStatus,
+} from '../errors.js';
 import { canonicalTimezone, DEFAULT_PARAMS, entrainedDay, type Action, type Lang } from '../engine/index.js';
 import type { HitResult, StorageDriver } from '../storage/index.js';
 import { assertAccess, bearerHashOf, isOwnerOrAdmin, OPEN_ACCESS, type AccessPolicy } from './access.js';
@@ -64,6 +72,8 @@ export interface PetServiceOptions {
   readCacheSize?: number;
   /** Requests one pet may have queued or running in this process; one more is BusyError. @default 64 */
   queueDepth?: number;
+  /** Time to live of a pet created by reads alone and never changed, ms; null = kept. @default 30 days */
+  newbornTtlMs?: number | null;
 }
 
 export interface ViewOptions {
@@ -121,6 +131,8 @@ export interface PetService {
 
 /** Pets whose last read answer is kept (PetServiceOptions.readCacheSize). */
 export const DEFAULT_READ_CACHE_SIZE = 2000;
+/** Time to live of a pet created by reads alone and never changed (PetServiceOptions.newbornTtlMs): 30 days. */
+export const DEFAULT_NEWBORN_TTL_MS = 30 * 86_400_000;
 /** Requests one pet may have queued or running in this process (PetServiceOptions.queueDepth). */
 export const DEFAULT_QUEUE_DEPTH = 64;
 /** Clients, pets and claims remembered between requests, each (issue #10: bounded whatever strangers do). */
@@ -137,6 +149,7 @@ type Step<T, B> =
 export function createPetService(options: PetServiceOptions): PetService {
   const deps: RunDeps = {
     storage: options.storage,
+    newbornTtlMs: options.newbornTtlMs === undefined ? DEFAULT_NEWBORN_TTL_MS : options.newbornTtlMs,
     clock: options.clock ?? systemClock,
     timeScale: options.timeScale ?? 1,
     defaults: { petName: options.defaultPetName ?? '小糖', timezone: canonicalTimezone(options.defaultTimezone ?? 'UTC') ?? '' },
@@ -195,6 +208,21 @@ export function createPetService(options: PetServiceOptions): PetService {
     const needsSecret = operation.access === 'write' || access.readsRequireAuth;
     return { stranger: typeof claim === 'string' && !owner && needsSecret };
   };
+  /**
+   * Who may start over a pet whose stored state cannot be read: the admin token always; the
+   * pet's secret when the meta still names its claim; anyone when the meta still shows it
+   * unclaimed. When not even that can be read, only the admin token.
+   */
+  const assertMayOverwrite = (petId: string, error: CorruptStateError, bearer: string | null): void => {
+    if (error.petId !== petId) throw error;
+    const bearerHash = bearerHashOf(bearer);
+    if (isOwnerOrAdmin({}, bearerHash, access)) return;
+    if (error.claimHash === null && error.storedVersion === null) {
+      const message = 'the stored state of this pet cannot be read, nor whether it is claimed: only the admin token can reset it';
+      throw bearer === null ? new UnauthorizedError(message) : new ForbiddenError(message);
+    }
+    assertAccess(error.claimHash === null ? {} : { claim_hash: error.claimHash }, 'write', bearer, access);
+  };
   /** Remembers a limit found exceeded until its window resets. */
   const block = (memo: typeof blockedClients, key: string, policy: RateLimitStatus['policy'], limit: number, resetInMs: number, nowMs: number) => {
     const windowS = Math.ceil(rateLimits.windowMs / 1000);
@@ -237,6 +265,7 @@ export function createPetService(options: PetServiceOptions): PetService {
       ...(operation.readOnly ? { readOnly: true } : {}),
       ...(operation.readsOnly ? { readsOnly: true } : {}),
       ...(operation.birth ? { birth: operation.birth } : {}),
+      ...(operation.startsOver ? { overwritesCorrupt: (error: CorruptStateError) => assertMayOverwrite(petId, error, bearer) } : {}),
       precondition: (pet) => {
         knownClaims.set(petId, pet.meta.claim_hash ?? null, startedMs + CLAIM_MEMO_MS, startedMs);
         if (counters.hits.length > 0) {
@@ -295,6 +324,7 @@ export function createPetService(options: PetServiceOptions): PetService {
   /** A trusted caller's operation: no limits, no access check, the value as it is. */
   const trusted = async <T>(petId: string, operation: Operation<T>): Promise<Answer<T>> => {
     const answer = await run(petId, {
+      ...(operation.startsOver ? { overwritesCorrupt: () => undefined } : {}),
       ...(operation.readOnly ? { readOnly: true } : {}),
       ...(operation.readsOnly ? { readsOnly: true } : {}),
       ...(operation.birth ? { birth: operation.birth } : {}),

@@ -14,8 +14,8 @@
  * the stored instants, not its own "now", so that what it shows never runs ahead of what is
  * stored (a clock stepped back would otherwise show an earlier pet_time on the next request).
  */
-import { assertPetId, type ExtraRecord, type HitRequest, type HitResult, type StorageDriver } from '../storage/index.js';
-import { ConflictRetriesExhaustedError } from '../errors.js';
+import { assertPetId, type ExtraRecord, type HitRequest, type HitResult, type PetMeta, type StorageDriver } from '../storage/index.js';
+import { ConflictRetriesExhaustedError, CorruptStateError } from '../errors.js';
 import type { Clock } from './clock.js';
 import { bringPetToNow, hydratePet, marksOf, type LivePet, type PetDefaults } from './live-pet.js';
 import { systemsForSave } from './systems.js';
@@ -23,6 +23,11 @@ import type { Answer } from './types.js';
 
 export interface RunDeps {
   storage: StorageDriver;
+  /**
+   * Time to live of a pet created by reads alone and never changed, ms (issue #10: strangers
+   * reading random ids cannot fill the store); null = such pets are kept like any other.
+   */
+  newbornTtlMs: number | null;
   clock: Clock;
   timeScale: number;
   defaults: PetDefaults;
@@ -63,6 +68,13 @@ export interface Plan<R> {
   readsOnly?: boolean;
   /** Name and timezone of the pet if this request creates it (over the service's defaults). */
   birth?: Partial<PetDefaults>;
+  /**
+   * The plan may start over a pet whose stored state cannot be read (a reset): then this runs
+   * with the CorruptStateError (throw to refuse: the access check against what the error could
+   * still read of the meta), and the plan is applied to a newborn that replaces the stored pet
+   * whatever is stored (StorageDriver.replace). Without it, a corrupt pet is an error.
+   */
+  overwritesCorrupt?: (error: CorruptStateError) => void;
 }
 
 export interface RunResult<R> {
@@ -87,19 +99,29 @@ export async function runOnPet<R>(deps: RunDeps, petId: string, plan: Plan<R>): 
   let hits: readonly HitResult[] = [];
   const extras = plan.extras ? { extras: plan.extras } : {};
   for (let attempt = 1; ; attempt += 1) {
-    let record: Awaited<ReturnType<StorageDriver['load']>>;
-    if (attempt === 1 && plan.hits !== undefined && plan.hits.length > 0) {
-      const counted = await deps.storage.loadCounted(petId, { ...extras, hits: plan.hits });
-      roundTrips += 1;
-      hits = counted.hits;
-      plan.checkHits?.(hits);
-      record = counted.record;
-    } else {
-      record = await deps.storage.load(petId, extras);
-      roundTrips += 1;
+    const defaults = plan.birth ? { ...deps.defaults, ...plan.birth } : deps.defaults;
+    let pet: LivePet;
+    let nowMs: number;
+    try {
+      let record: Awaited<ReturnType<StorageDriver['load']>>;
+      if (attempt === 1 && plan.hits !== undefined && plan.hits.length > 0) {
+        roundTrips += 1;
+        const counted = await deps.storage.loadCounted(petId, { ...extras, hits: plan.hits });
+        hits = counted.hits;
+        plan.checkHits?.(hits);
+        record = counted.record;
+      } else {
+        roundTrips += 1;
+        record = await deps.storage.load(petId, extras);
+      }
+      nowMs = deps.clock.nowMs();
+      pet = hydratePet(petId, record, nowMs, defaults);
+    } catch (error) {
+      // Unreadable, by the driver's checks or the engine's: only a plan that starts over may go on.
+      if (!(error instanceof CorruptStateError) || plan.overwritesCorrupt === undefined) throw error;
+      const overwritten = await overwriteCorrupt(deps, petId, plan, error, defaults, deps.clock.nowMs());
+      return { ...overwritten, roundTrips: roundTrips + 1, attempts: attempt };
     }
-    const nowMs = deps.clock.nowMs();
-    const pet = hydratePet(petId, record, nowMs, plan.birth ? { ...deps.defaults, ...plan.birth } : deps.defaults);
     const stored = marksOf(pet);
     bringPetToNow(pet, nowMs, deps.timeScale);
     const done = (result: R, version: number, saved: boolean): Answer<RunResult<R>> => ({
@@ -123,12 +145,13 @@ export async function runOnPet<R>(deps: RunDeps, petId: string, plan: Plan<R>): 
     }
 
     const version = pet.loadedVersion + 1;
-    pet.meta = { ...pet.meta, version };
+    pet.meta = { ...markNewborn(pet, change.changed || (change.extras?.length ?? 0) > 0), version };
     const saved = await deps.storage.save(petId, {
       expectedVersion: pet.loadedVersion,
       meta: pet.meta,
       systems: systemsForSave(pet.state),
       ...(change.extras ? { extras: change.extras } : {}),
+      ...ttlOf(deps, pet.meta),
     });
     roundTrips += 1;
     if (saved.ok) return done(change.result, saved.version, true);
@@ -139,6 +162,51 @@ export async function runOnPet<R>(deps: RunDeps, petId: string, plan: Plan<R>): 
     }
     await sleep(deps.backoffMs(attempt));
   }
+}
+
+/**
+ * The meta to save: a pet created by this request without a change of its own (a read) is marked
+ * `newborn`; any change removes the mark for good. Pets stored before the mark existed have none
+ * and are kept like any other.
+ */
+function markNewborn(pet: LivePet, changed: boolean): PetMeta {
+  const { newborn: _newborn, ...rest } = pet.meta;
+  if (changed) return rest;
+  return pet.created || pet.meta.newborn === true ? { ...rest, newborn: true } : rest;
+}
+
+/** The per-save TTL: the newborn TTL for a pet still marked newborn, else the driver's own (PET_TTL_DAYS). */
+function ttlOf(deps: RunDeps, meta: PetMeta): { ttlMs?: number } {
+  return meta.newborn === true && deps.newbornTtlMs !== null ? { ttlMs: deps.newbornTtlMs } : {};
+}
+
+/**
+ * A plan with `overwritesCorrupt` on a pet whose stored state cannot be read: a newborn (in the
+ * service's defaults; the stored name and zone are unreadable too), keeping the claim when the
+ * meta still yields it, changed by the plan and written over whatever is stored in one round trip.
+ */
+async function overwriteCorrupt<R>(
+  deps: RunDeps,
+  petId: string,
+  plan: Plan<R>,
+  error: CorruptStateError,
+  defaults: PetDefaults,
+  nowMs: number,
+): Promise<Omit<Answer<RunResult<R>>, 'roundTrips' | 'attempts'>> {
+  plan.overwritesCorrupt?.(error);
+  const pet = hydratePet(petId, null, nowMs, defaults);
+  if (error.claimHash !== null) pet.meta = { ...pet.meta, claim_hash: error.claimHash };
+  const change = plan.apply(pet, nowMs);
+  // Above the stored version (when readable), so a save prepared against the corrupt pet conflicts.
+  const version = (error.storedVersion ?? 0) + 1;
+  const { newborn: _newborn, ...meta } = pet.meta;
+  pet.meta = { ...meta, version };
+  await deps.storage.replace(petId, {
+    meta: pet.meta,
+    systems: systemsForSave(pet.state),
+    ...(change.extras ? { extras: change.extras } : {}),
+  });
+  return { value: { result: change.result, pet, version, saved: true, nowMs, hits: [] } };
 }
 
 /**

@@ -28,6 +28,7 @@ export const META_SCHEMA = z.looseObject({
   world_ms: unixMs,
   wall_ms: unixMs,
   claim_hash: z.string().optional(),
+  newborn: z.boolean().optional(),
 });
 
 const EVENT_KINDS = [

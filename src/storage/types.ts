@@ -22,6 +22,11 @@ export interface PetMeta {
   wall_ms: number;
   /** Hash of the claim secret, when the pet has been claimed (issue #5). */
   claim_hash?: string;
+  /**
+   * Created by a read and never changed since (issue #10): saved with the newborn TTL
+   * (NEWBORN_TTL_DAYS); the first change removes it and the pet is kept.
+   */
+  newborn?: boolean;
 }
 
 /** What `load` returns for a pet. */
