@@ -2,10 +2,19 @@
  * The CLI's commands: parse argv (node:util parseArgs), call the service, return JSON to print.
  * Pure of process state: main.ts supplies the service and does the printing and exit codes.
  */
+import { createHash, randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { ACTIONS, LANGS, type Action, type Lang } from '../engine/index.js';
-import { InvalidInputError } from '../errors.js';
-import type { PetService, PetUpdate } from '../service/index.js';
+import { InvalidInputError, StorageUnavailableError } from '../errors.js';
+import {
+  catchupOperation,
+  interactOperation,
+  resetOperation,
+  updateOperation,
+  type Operation,
+  type PetService,
+  type PetUpdate,
+} from '../service/index.js';
 
 export const USAGE = `Usage: pet-life <command> [options]
 
@@ -104,24 +113,53 @@ export function parseCommand(argv: readonly string[]): Command {
   }
 }
 
-/** Runs a pet command (not help or serve) and returns what to print. */
-export async function runCommand(service: PetService, command: Exclude<Command, { kind: 'help' } | { kind: 'serve' }>): Promise<unknown> {
+/** A command on one pet (not help or serve). */
+export type PetCommand = Exclude<Command, { kind: 'help' } | { kind: 'serve' }>;
+
+/** Runs a pet command and returns what to print. Changes are idempotent and retried (see `change`). */
+export async function runCommand(service: PetService, command: PetCommand): Promise<unknown> {
   switch (command.kind) {
     case 'state':
       return (await service.getState(command.deviceId, { lang: command.lang })).value;
     case 'interact':
-      return (await service.interact(command.deviceId, command.action, { lang: command.lang })).value;
+      return change(service, command, interactOperation(command.action, command.lang));
     case 'catchup':
-      return (await service.catchup(command.deviceId, command.hours, { lang: command.lang })).value;
+      return change(service, command, catchupOperation(command.hours, command.lang));
     case 'reset':
-      return (await service.reset(command.deviceId, { lang: command.lang })).value;
+      return change(service, command, resetOperation(command.lang));
     case 'update':
-      return (await service.update(command.deviceId, command.update, { lang: command.lang })).value;
+      return change(service, command, updateOperation(command.update, command.lang));
     case 'forecast':
       return (await service.forecast(command.deviceId, { hours: command.hours, stepMinutes: command.stepMinutes })).value;
     default: {
       const never: never = command;
       throw new InvalidInputError('invalid_body', `unknown command ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+/** Tries of a change whose storage was unreachable (the same Idempotency-Key each time). */
+export const CHANGE_TRIES = 3;
+
+/**
+ * Runs a change with an Idempotency-Key of its own: a storage failure after the write was sent
+ * leaves it unknown whether the change was applied, so it is tried again with the same key, which
+ * applies it at most once and answers the first answer if it was (docs/reliability.md).
+ */
+async function change<T>(service: PetService, command: PetCommand, operation: Operation<T>, retryDelayMs = 250): Promise<T> {
+  const key = randomUUID();
+  const fingerprint = createHash('sha256').update(JSON.stringify(command)).digest('hex');
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const answer = await service.perform(command.deviceId, operation, {
+        trusted: true,
+        idempotency: { key, fingerprint },
+        render: (value) => value,
+      });
+      return answer.value.body;
+    } catch (error) {
+      if (!(error instanceof StorageUnavailableError) || attempt >= CHANGE_TRIES) throw error;
+      await new Promise((resolve) => setTimeout(resolve, retryDelayMs * attempt));
     }
   }
 }

@@ -648,7 +648,8 @@ async function syncFolder(folder: string): Promise<void> {
   } catch {
     // EISDIR/EPERM/EINVAL on platforms without folder fsync.
   } finally {
-    await handle?.close();
+    // After the rename the write is done: a failing close only costs durability, as above.
+    await handle?.close().catch(() => undefined);
   }
 }
 
@@ -727,8 +728,14 @@ export async function withFileLock<T>(
     try {
       return await fn({ tookOver });
     } finally {
-      const info = parseLock(await readOptional(lockPath).catch(() => null));
-      if (info?.token === token) await unlink(lockPath).catch(ignoreMissing);
+      // Best effort: the work is done (a save is committed), so failing to release must not
+      // report it as failed; a lock left behind goes stale and is taken over (staleLockMs).
+      try {
+        const info = parseLock(await readOptional(lockPath).catch(() => null));
+        if (info?.token === token) await unlink(lockPath).catch(ignoreMissing);
+      } catch {
+        // see above
+      }
     }
   } finally {
     heldTokens.delete(token);

@@ -198,16 +198,38 @@ export interface ApiClientOptions {
   baseUrl?: string;
 }
 
+/** Tries of a change that got a 503 or no answer, with one Idempotency-Key. */
+const CHANGE_TRIES = 3;
+
+/** 128 random bits, hex (crypto.randomUUID needs a secure context; a LAN address over http is not). */
+function idempotencyKey(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
+}
+
 /** A thin fetch wrapper: JSON in and out, `{error:{code,message}}` turned into ApiError. */
 export function createApiClient({ baseUrl = '' }: ApiClientOptions = {}) {
   async function call(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<unknown> {
-    const init: RequestInit = { method, headers: { accept: 'application/json' }, cache: 'no-store' };
+    const headers: Record<string, string> = { accept: 'application/json' };
+    const init: RequestInit = { method, headers, cache: 'no-store' };
     if (body !== undefined) {
       init.body = JSON.stringify(body);
-      init.headers = { accept: 'application/json', 'content-type': 'application/json' };
+      headers['content-type'] = 'application/json';
     }
+    // A change answered 503, or whose answer never came, may or may not have been applied: it is
+    // sent again with the same Idempotency-Key, which the server applies at most once.
+    if (method === 'POST') headers['idempotency-key'] = idempotencyKey();
     if (signal) init.signal = signal;
-    const res = await fetch(baseUrl + path, init);
+    let res: Response;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        res = await fetch(baseUrl + path, init);
+        if (res.status !== 503 || method !== 'POST' || attempt >= CHANGE_TRIES) break;
+      } catch (error) {
+        if (method !== 'POST' || attempt >= CHANGE_TRIES || signal?.aborted) throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 300 * attempt));
+    }
     const text = await res.text();
     let json: unknown = null;
     try {
