@@ -30,7 +30,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
-import { createClient } from 'redis';
+import { createClient } from '@redis/client';
 import type { Action } from '../src/engine/index.js';
 import { CAS_SCRIPT, petKeys } from '../src/storage/index.js';
 import { freePort, startRedisServer } from '../test/helpers/redis-process.js';

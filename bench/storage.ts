@@ -8,7 +8,7 @@
  * Run alone: `npx tsx bench/storage.ts`; part of `npm run bench`.
  */
 import { pathToFileURL } from 'node:url';
-import { createClient } from 'redis';
+import { createClient } from '@redis/client';
 import { Life } from '../src/service/life.js';
 import { createManualClock } from '../src/service/clock.js';
 import { createLifeState, tick as tickEngine, toSystems } from '../src/engine/index.js';

@@ -6,7 +6,7 @@
  * CAS_SCRIPT (EVAL once on NOSCRIPT). Redis being down is a StorageUnavailableError within about
  * the connect timeout, never a hang and never a fallback.
  */
-import { createClient } from 'redis';
+import { createClient } from '@redis/client';
 import { CorruptStateError, PetLifeError, StorageUnavailableError } from '../errors.js';
 import {
   CAS_SCRIPT,

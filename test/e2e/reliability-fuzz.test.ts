@@ -14,7 +14,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
-import { createClient } from 'redis';
+import { createClient } from '@redis/client';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   closeRawAgent,

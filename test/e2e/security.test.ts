@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createClient } from 'redis';
+import { createClient } from '@redis/client';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { StateDocument } from '../../src/service/index.js';
 import { countStatuses, LOAD_TEST_ENV, reportFigures, send, type HttpResult } from '../helpers/load.js';

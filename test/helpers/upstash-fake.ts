@@ -13,7 +13,7 @@
  */
 import http from 'node:http';
 import type net from 'node:net';
-import { createClient } from 'redis';
+import { createClient } from '@redis/client';
 
 export interface UpstashFake {
   /** `http://127.0.0.1:<port>` */

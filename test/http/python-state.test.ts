@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createClient } from 'redis';
+import { createClient } from '@redis/client';
 import type { StateDocument } from '../../src/service/index.js';
 import { createMemoryStorage, createRedisStorage, type StorageDriver } from '../../src/storage/index.js';
 import { describeWithRedis, testRedisUrl, uniqueId } from '../helpers/redis.js';

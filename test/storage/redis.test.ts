@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { createClient } from 'redis';
+import { createClient } from '@redis/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CorruptStateError, StorageUnavailableError } from '../../src/errors.js';
 import { createRedisStorage, type StorageDriver } from '../../src/storage/index.js';
