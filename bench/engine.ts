@@ -1,5 +1,5 @@
 /**
- * Engine benchmark (DESIGN §7): advancing a pet over 1, 30 and 365 days in one `advance` call
+ * Engine benchmark (docs/design.md §7): advancing a pet over 1, 30 and 365 days in one `advance` call
  * against the same interval in single `tick(s, 1)` calls, measured in the same run. Target: a
  * year in one call ≥ 100× faster than 525,600 single ticks. Run alone: `npx tsx bench/engine.ts`.
  */
@@ -86,7 +86,7 @@ export default async function bench(): Promise<{ title: string; markdown: string
     '|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
-    `Target (DESIGN §7): a year in one call ≥ 100× faster than 525,600 single ticks — ${yearRatio >= 100 ? 'met' : 'NOT met'} (${yearRatio.toFixed(0)}×).`,
+    `Target (docs/design.md §7): a year in one call ≥ 100× faster than 525,600 single ticks — ${yearRatio >= 100 ? 'met' : 'NOT met'} (${yearRatio.toFixed(0)}×).`,
     'Cost grows with events (dawn, dusk, sleep onset, waking), not ticks: see docs/life-model.md.',
   ].join('\n');
   return { title: 'Life engine: catch-up vs single ticks', markdown };

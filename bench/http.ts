@@ -1,5 +1,5 @@
 /**
- * HTTP benchmark (DESIGN §7), every figure measured in one run on 127.0.0.1 with autocannon:
+ * HTTP benchmark (docs/design.md §7), every figure measured in one run on 127.0.0.1 with autocannon:
  * - GET state and POST interact on file storage and on Redis (a throwaway redis-server);
  * - beside a bare node:http handler doing the same Redis work per request (one MGET of the pet's
  *   keys; one EVALSHA of the same compare-and-set script when it writes): throughput ratio

@@ -33,7 +33,7 @@ export interface Config {
   readonly petTtlDays: number | null;
   /** The storage variables as given (STORAGE, REDIS_URL, KV_*, UPSTASH_*, DATA_DIR, VERCEL). */
   readonly storageInput: Readonly<StorageInput>;
-  /** The backend they select (DESIGN §4), already checked. */
+  /** The backend they select (docs/design.md §4), already checked. */
   readonly storage: StorageChoice;
   /** Running as a Vercel function (VERCEL is set). */
   readonly onVercel: boolean;
@@ -229,7 +229,7 @@ function storageInputOf(env: Record<string, string | undefined>, storage: Storag
 
 /**
  * Parses the environment into a Config; throws ConfigError listing every problem at once, each
- * naming its variable. The storage variables are checked by the backend choice (DESIGN §4):
+ * naming its variable. The storage variables are checked by the backend choice (docs/design.md §4):
  * on Vercel with no storage configured, that is a problem too.
  */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {

@@ -1,5 +1,5 @@
 /**
- * Imports point one way (STYLE §2): cli, http → service → engine, storage; storage may use
+ * Imports point one way (docs/design.md §1): cli, http → service → engine, storage; storage may use
  * engine types only; nothing below http imports http or cli. Checked on every source file's
  * import lines, so a new file is covered without touching this test.
  */

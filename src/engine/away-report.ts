@@ -1,5 +1,5 @@
 /**
- * The "while you were away" sentence (DESIGN §2): one line summing up an advance report —
+ * The "while you were away" sentence (docs/design.md §2): one line summing up an advance report —
  * how long, how the pet slept, how low its energy went, whether it got hungry, how its mood
  * moved. Numbers are rounded to integers; a change under `NOTABLE_CHANGE` points is not news.
  */

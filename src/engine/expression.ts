@@ -1,6 +1,7 @@
 /**
  * Expression: what the pet shows — pulse, colour, feeling, life box — and the simplified state
- * for simple clients (DESIGN §3; field names as the seed's, upstream-facts.md §2). Derived from
+ * for simple clients (docs/design.md §3; field names as the seed's, docs/life-model.md §What the
+ * original server did). Derived from
  * the vitals at the state's tick, never stored. Pure: the same state and language give the
  * same expression.
  *
@@ -36,7 +37,7 @@ export const EXERTION_TICKS = 30;
 /** Energy from which an idle pet in daylight glows warm yellow. */
 export const WARM_ENERGY = 80;
 
-/** Seed palette (upstream-facts.md §2.1) by colour key. */
+/** Seed palette (docs/life-model.md §What the original server did) by colour key. */
 export const PALETTE: Readonly<Record<ColorKey, string>> = {
   sleep: '#4B0082',
   sleepy: '#9370DB',

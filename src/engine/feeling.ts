@@ -1,5 +1,5 @@
 /**
- * The feeling sentence: time of day × energy × recent event (DESIGN §3, expression).
+ * The feeling sentence: time of day × energy × recent event (docs/design.md §3, expression).
  *
  * A sentence is three clauses: the time of day (from the local minute), the energy bucket
  * compared with what is usual at that hour ("傍晚渐近，但仍有充足的能量": high energy when
@@ -47,7 +47,7 @@ export const TIMES_OF_DAY: readonly TimeOfDay[] = TIME_STARTS.map(([, time]) => 
 type EnergyRank = 0 | 1 | 2;
 
 /**
- * What is usual at each time of day in the entrained day (life-model-parameters.md §8):
+ * What is usual at each time of day in the entrained day (docs/life-model.md §What the tests pin):
  * the range of energy ranks (0 low, 1 mid, 2 high) and whether the pet is usually asleep.
  */
 const USUAL: Readonly<Record<TimeOfDay, { min: EnergyRank; max: EnergyRank; asleep: boolean }>> = {

@@ -1,5 +1,5 @@
 /**
- * Interactions (docs/life-model.md §Interactions, life-model-parameters §5): instant changes at
+ * Interactions (docs/life-model.md §Interactions): instant changes at
  * the state's tick. They never run the sleep/wake test (the next tick end does), they all reset
  * the neglect clock, and bond counts care at most once an hour through q = min(1, Δt/60 min).
  */

@@ -8,7 +8,7 @@
 export interface LifeParams {
   /** τ_i: free-running period of the body clock, hours (human 24.18 h, Czeisler 1999). @default 24.2 */
   readonly internalPeriodHours: number;
-  /** K: Adler coupling strength while light, rad/h (domain.md §3.4). @default 0.05 */
+  /** K: Adler coupling strength while light, rad/h (docs/life-model.md §Parameters). @default 0.05 */
   readonly couplingPerHour: number;
   /** Local minute at which light comes on (0–1439). @default 360 (06:00) */
   readonly dawnMinute: number;
@@ -88,7 +88,7 @@ export interface ModelConstants {
   /** τ_F awake and asleep (half-life / ln 2), hours. */
   readonly tauSatietyAwake: number;
   readonly tauSatietyAsleep: number;
-  /** H₀⁺ − H₀⁻: the energy scale of §6. */
+  /** H₀⁺ − H₀⁻: the energy scale (docs/life-model.md §Derived fields). */
   readonly thresholdSpan: number;
 }
 
@@ -124,7 +124,7 @@ export function createParams(overrides: Partial<LifeParams>): LifeParams {
 
 /**
  * Throws a RangeError naming the first field that breaks the model's invariants
- * (life-model-parameters §10); returns `params` otherwise.
+ * (docs/life-model.md §Parameters); returns `params` otherwise.
  */
 export function validateParams(params: LifeParams): LifeParams {
   for (const key of Object.keys(DEFAULT_PARAMS) as (keyof LifeParams)[]) {

@@ -3,7 +3,8 @@
  * S rises awake (τ_w) and falls asleep (τ_s), exact exponentials; C = cos 2π(θ_i − θ_C); the pet
  * falls asleep when S ≥ H = H₀⁺ + a·C and wakes when S ≤ L = H₀⁻ + a·C, tested once at the end
  * of each tick. The first tick of a segment where the test holds is found exactly on the grid
- * with a safe step from a bound on |g″| (life-model-parameters §3.1). Time t in hours.
+ * with a safe step from a bound on |g″| (docs/life-model.md §How `advance` finds events).
+ * Time t in hours.
  */
 import type { ModelConstants } from './params.js';
 import {

@@ -79,8 +79,9 @@ export function vitalsOf(state: LifeState, params: LifeParams = DEFAULT_PARAMS):
 }
 
 /**
- * The seed's seven states, first match wins (thresholds after upstream-facts §2.3–2.4):
- * sleep, woken by play → grumpy, hungry, sleepy, low mood → grumpy, play, bored, idle.
+ * The seed's seven states, first match wins (thresholds after the seed's rule; both rules in
+ * docs/life-model.md §Interactions and §What the original server did): sleep, woken by play →
+ * grumpy, hungry, sleepy, low mood → grumpy, play, bored, idle.
  */
 export function currentStateOf(
   asleep: boolean,

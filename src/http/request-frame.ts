@@ -1,7 +1,8 @@
 /**
  * The frame around every request, in one middleware: context variables, request id, security
  * headers, CORS (configurable origins), then — once the response exists — one JSON log line
- * (DESIGN §6: method, path, matched route, pet, status, duration, storage backend, round trips).
+ * (docs/design.md §6: method, path, matched route, pet, status, duration, storage backend,
+ * round trips).
  *
  * Same headers as hono/secure-headers' defaults, hono/request-id and hono/cors, gathered in a plain
  * object on the context (`headers`) rather than with c.header(): the pet routes answer with it as

@@ -1,4 +1,4 @@
-/** Builds the state document (DESIGN §5) and the reports that ride with it. */
+/** Builds the state document (docs/design.md §5) and the reports that ride with it. */
 import {
   describeAway,
   express,

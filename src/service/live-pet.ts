@@ -110,7 +110,7 @@ export function moveTo(pet: LivePet, marks: TimeMarks): AdvanceReport | null {
   return result.report;
 }
 
-/** Brings the pet to wall time `nowMs` (DESIGN §2), recording what happened as `away`. */
+/** Brings the pet to wall time `nowMs` (docs/design.md §2), recording what happened as `away`. */
 export function bringPetToNow(pet: LivePet, nowMs: number, timeScale: number): void {
   pet.away = moveTo(pet, bringToNow(marksOf(pet), nowMs, timeScale));
 }

@@ -1,7 +1,7 @@
 /**
- * The service's one path to storage (DESIGN §4): load the pet in one round trip (creating it on
- * first sight), bring it to now, let the plan change it, save it in one compare-and-set round
- * trip. On a conflict (someone saved first) everything is redone on the fresh state, up to
+ * The service's one path to storage (docs/design.md §4): load the pet in one round trip
+ * (creating it on first sight), bring it to now, let the plan change it, save it in one
+ * compare-and-set round trip. On a conflict (someone saved first) everything is redone on the fresh state, up to
  * `maxAttempts` times with a small jittered backoff, then ConflictRetriesExhaustedError.
  *
  * Issue #5 builds on three seams: a plan may hit rate-limit counters and read extra records in

@@ -1,5 +1,5 @@
 /**
- * What the service answers: the state document of DESIGN §5 (snake_case, as on the wire) and
+ * What the service answers: the state document of docs/design.md §5 (snake_case, as on the wire) and
  * the reports that ride along with it.
  */
 import type {
@@ -50,7 +50,7 @@ export interface InteractionReport {
   event: LifeEventKind;
 }
 
-/** The state document (DESIGN §5). */
+/** The state document (docs/design.md §5). */
 export interface StateDocument {
   device_id: string;
   pet_name: string;

@@ -1,5 +1,5 @@
 /**
- * Backend selection (DESIGN §4), a pure function of configuration values, then a separate step
+ * Backend selection (docs/design.md §4), a pure function of configuration values, then a separate step
  * that builds the driver. Order: STORAGE wins; then REDIS_URL, then KV_URL (redis:// or
  * rediss://) → Redis over TCP; then KV_REST_API_URL + KV_REST_API_TOKEN (or
  * UPSTASH_REDIS_REST_URL + UPSTASH_REDIS_REST_TOKEN) → Upstash REST; else files in DATA_DIR —

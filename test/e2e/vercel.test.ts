@@ -91,7 +91,8 @@ describe('the Vercel entry', () => {
   it('serves the API through a plain node:http server, saving before it answers', async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'pet-life-vercel-'));
     try {
-      // An explicit STORAGE wins even on Vercel (DESIGN §4); files stand in for a durable store here.
+      // An explicit STORAGE wins even on Vercel (docs/design.md §4); files stand in for a durable
+      // store here.
       const app = await serveEntry({ VERCEL: '1', STORAGE: 'file', DATA_DIR: dataDir });
       served.push(app);
       const health = await fetch(`${app.url}/health`);

@@ -1,5 +1,5 @@
 /**
- * The composition law of DESIGN §2: advancing in one call equals ticking one minute at a time
+ * The composition law of docs/design.md §2: advancing in one call equals ticking one minute at a time
  * (within 1e-9, identical flips), advances compose at any cut, and the engine is deterministic.
  */
 import fc from 'fast-check';

@@ -1,5 +1,5 @@
 /**
- * Interactions (life-model-parameters §5): the effects table, the measured figures, the events
+ * Interactions (docs/life-model.md §Interactions): the effects table, the measured figures, the events
  * recorded, the counts kept and the rejection of unknown actions.
  */
 import { describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * Parameter validation (life-model-parameters §10): the invariants that keep every pet from
+ * Parameter validation (docs/life-model.md §Parameters): the invariants that keep every pet from
  * being stuck awake, asleep or on the unstable equilibrium, each refused with a RangeError.
  */
 import { describe, expect, it } from 'vitest';

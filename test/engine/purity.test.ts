@@ -1,5 +1,5 @@
 /**
- * The engine is pure (DESIGN §1, STYLE §2): it imports nothing outside src/engine and no node:
+ * The engine is pure (docs/design.md §1): it imports nothing outside src/engine and no node:
  * module, and never reads a clock, the environment or Math.random. Checked on the source text
  * of every engine file, so a new file is covered without touching this test.
  */

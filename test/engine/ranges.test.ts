@@ -55,7 +55,8 @@ describe('ranges', () => {
   it('never leaves a pet stuck awake or asleep beyond the hard bounds', () => {
     fc.assert(
       fc.property(stateArb, paramsArb, fc.integer({ min: 5, max: 30 }), (start, params, days) => {
-        // Bounds of §8e: S must reach H₀⁺ + a awake from 0, or fall to H₀⁻ − a asleep from 1.
+        // Bounds of docs/life-model.md §Parameters: S must reach H₀⁺ + a awake from 0, or fall to
+        // H₀⁻ − a asleep from 1.
         const awakeBound = params.tauWakeHours * Math.log(1 / (1 - params.sleepThreshold - params.circadianAmplitude));
         const asleepBound = params.tauSleepHours * Math.log(1 / (params.wakeThreshold - params.circadianAmplitude));
         let state = start;

@@ -1,6 +1,7 @@
 /**
- * The measured behaviour of life-model-parameters §8: the entrained day, free-running drift in
- * darkness, jet lag after a shift, convergence from any start and the care scenarios.
+ * The measured behaviour of docs/life-model.md §What the tests pin: the entrained day,
+ * free-running drift in darkness, jet lag after a shift, convergence from any start and the care
+ * scenarios.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';

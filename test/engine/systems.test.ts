@@ -16,7 +16,10 @@ import {
 } from '../../src/engine/index.js';
 import { actionsArb, DAY, expectNear, runByAdvance, stateArb, T2024 } from './support.js';
 
-/** Real values written by the Python pet-life-server on 2025-11-02 (upstream-facts §1.5). */
+/**
+ * Real values written by the Python pet-life-server on 2025-11-02 (docs/life-model.md §What the
+ * original server did).
+ */
 const PYTHON_SYSTEMS = {
   rhythm: {
     internal_phase: 0.041009875020171324,

@@ -1,6 +1,6 @@
 /**
- * Derived quantities (life-model-parameters §6): energy mapping, rates, circadian value, phase
- * difference sign and the `current_state` rule.
+ * Derived quantities (docs/life-model.md §Derived fields): energy mapping, rates, circadian value,
+ * phase difference sign and the `current_state` rule.
  */
 import { describe, expect, it } from 'vitest';
 import { advance, createLifeState, tick, vitalsOf, type LifeState, type Vitals } from '../../src/engine/index.js';

@@ -5,7 +5,7 @@ import { createTestApp, HOUR, jsonRequest, MINUTE, readJson, T0 } from './suppor
 const state = async (app: ReturnType<typeof createTestApp>['app'], query = '') =>
   readJson<StateDocument>(await app.request(`/api/pet/p1/state${query}`));
 
-describe('time model (DESIGN §2)', () => {
+describe('time model (docs/design.md §2)', () => {
   it('TIME_SCALE=1: the pet lives as long as the wall clock moves', async () => {
     const { app, clock } = createTestApp();
     await state(app);

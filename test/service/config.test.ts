@@ -84,7 +84,7 @@ describe('loadConfig', () => {
     expect(loadConfig({ PORT: '', TIME_SCALE: ' ', REDIS_URL: '' })).toMatchObject({ port: 8000, timeScale: 1, storage: { kind: 'file' } });
   });
 
-  it('chooses the backend as DESIGN §4 says', () => {
+  it('chooses the backend as docs/design.md §4 says', () => {
     expect(loadConfig({ STORAGE: 'memory', REDIS_URL: 'redis://x:1' }).storage).toEqual({ kind: 'memory' });
     expect(loadConfig({ KV_URL: 'rediss://default:pw@h.upstash.io:6379' }).storage).toMatchObject({ kind: 'redis' });
     expect(loadConfig({ KV_REST_API_URL: 'https://h.upstash.io', KV_REST_API_TOKEN: 't' }).storage).toMatchObject({ kind: 'upstash' });

@@ -100,7 +100,8 @@ describeWithRedis('redis (TCP)', () => {
 
     it('loads state written by the Python server (rhythm and energy, no meta) as version 0 and saves over it', async () => {
       const id = petId('python');
-      // upstream-facts §1.5 samples, as redis-py wrote them: SETEX with the server's 30-day TTL.
+      // The seed's samples (docs/life-model.md §What the original server did), as redis-py wrote
+      // them: SETEX with the server's 30-day TTL.
       const rhythm =
         '{"internal_phase":0.041009875020171324,"last_calibration":1762100299.762366,"last_update":1762100299.762366,"external_phase":4.877646764119466e-06,"phase_difference":-0.041524047973070584}';
       const energy =

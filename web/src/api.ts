@@ -1,5 +1,5 @@
 /**
- * The page's view of the pet-life HTTP API (DESIGN §5). Every field the page reads is optional
+ * The page's view of the pet-life HTTP API (docs/design.md §5). Every field the page reads is optional
  * here and normalised by `parseX`, so an older or newer server never breaks the page.
  */
 
