@@ -15,8 +15,6 @@ import {
   HIT_SHA1,
   LOAD_COUNTED_SCRIPT,
   LOAD_COUNTED_SHA1,
-  assertReplaced,
-  assertTtlOption,
   casArguments,
   hitArguments,
   isCorruptReply,
@@ -24,9 +22,9 @@ import {
   parseCasReply,
   parseHitReply,
   parseLoadCountedReply,
-  type WriteRequest,
 } from './cas-script.js';
 import { decodeLoad, loadKeyList, petKeys } from './keys.js';
+import { assertReplaced, assertTtlOption, type WriteRequest } from './requests.js';
 import type {
   HitRequest,
   HitResult,
