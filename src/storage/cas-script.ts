@@ -1,14 +1,15 @@
 /**
  * The compare-and-set save, as one Lua script shared by both Redis drivers (TCP and Upstash
  * REST), plus the fixed-window `hit` counter and the counted load (hits + a pet's load). Each
- * runs server-side in one round trip (EVALSHA, with EVAL on NOSCRIPT). Pure: script texts, argument building, reply parsing and the
- * request checks every driver applies.
+ * runs server-side in one round trip (EVALSHA, with EVAL on NOSCRIPT). Pure: script texts,
+ * argument building and reply parsing; the request checks every driver applies are in requests.ts.
  */
 import { createHash } from 'node:crypto';
 import { SYSTEM_NAMES } from '../engine/types.js';
 import { CorruptStateError } from '../errors.js';
 import { MAX_EXTRAS_PER_PET, decodeLoad, encodeValue, extraKey, globalKey, loadKeyList, petKeys } from './keys.js';
-import type { HitRequest, HitResult, LoadOptions, PetRecord, ReplaceRequest, SaveResult } from './types.js';
+import { assertSaveRequest, assertWindow, saveTtl, type WriteRequest, weightOf } from './requests.js';
+import type { HitRequest, HitResult, LoadOptions, PetRecord, SaveResult } from './types.js';
 
 /**
  * KEYS[1] = meta, KEYS[2..1+n] = the n systems (SYSTEM_NAMES order), KEYS[2+n] = the extras
@@ -132,48 +133,6 @@ export const CAS_SHA1 = scriptSha1(CAS_SCRIPT);
 export const HIT_SHA1 = scriptSha1(HIT_SCRIPT);
 export const LOAD_COUNTED_SHA1 = scriptSha1(LOAD_COUNTED_SCRIPT);
 
-/** A save, or a replace (`expectedVersion: 'any'`): what CAS_SCRIPT and its mirrors take. */
-export type WriteRequest = ReplaceRequest & { expectedVersion: number | 'any' };
-
-/** Checks a save or replace request (a caller bug, not bad input, so TypeError/RangeError). */
-export function assertSaveRequest(request: WriteRequest): void {
-  const { expectedVersion, meta, systems, extras = [], ttlMs } = request;
-  if (expectedVersion === 'any') {
-    if (!Number.isSafeInteger(meta.version) || meta.version < 1) {
-      throw new RangeError(`meta.version of a replace must be a positive integer, got ${meta.version}`);
-    }
-  } else {
-    if (!Number.isSafeInteger(expectedVersion) || expectedVersion < 0) {
-      throw new RangeError(`expectedVersion must be a non-negative integer or 'any', got ${String(expectedVersion)}`);
-    }
-    if (meta.version !== expectedVersion + 1) {
-      throw new RangeError(`meta.version must be expectedVersion + 1 (${expectedVersion + 1}), got ${meta.version}`);
-    }
-  }
-  if (ttlMs !== null) assertTtlOption(ttlMs);
-  for (const name of Object.keys(systems)) {
-    if (!(SYSTEM_NAMES as readonly string[]).includes(name)) throw new TypeError(`unknown system ${JSON.stringify(name)}`);
-  }
-  for (const extra of extras) {
-    if (!Number.isSafeInteger(extra.ttlMs) || extra.ttlMs <= 0) {
-      throw new RangeError(`extra ${extra.name}: ttlMs must be a positive integer, got ${extra.ttlMs}`);
-    }
-  }
-}
-
-/** The pet TTL of a save: its own `ttlMs` (null = none), else the driver's; undefined = none. */
-export function saveTtl(request: WriteRequest, driverTtlMs: number | undefined): number | undefined {
-  if (request.ttlMs === null) return undefined;
-  return request.ttlMs ?? driverTtlMs;
-}
-
-/** Checks a pet TTL option (`ttlMs`): absent, or a positive integer number of ms. */
-export function assertTtlOption(ttlMs: number | undefined): void {
-  if (ttlMs !== undefined && (!Number.isSafeInteger(ttlMs) || ttlMs <= 0)) {
-    throw new RangeError(`ttlMs must be a positive integer, got ${ttlMs}`);
-  }
-}
-
 /**
  * KEYS and ARGV of CAS_SCRIPT for a save (validates the id, names and request first);
  * `driverTtlMs` is the driver's configured TTL, `nowMs` the clock the extras index is scored on.
@@ -220,12 +179,6 @@ export function parseCasReply(reply: unknown): SaveResult {
   throw new CorruptStateError(`unexpected reply from the compare-and-set script: ${JSON.stringify(reply)}`);
 }
 
-/** A replace's result: always a success (a replace has nothing to conflict with). */
-export function assertReplaced(result: SaveResult): SaveResult & { ok: true } {
-  if (!result.ok) throw new CorruptStateError(`a replace reported a conflict: ${JSON.stringify(result)}`);
-  return result;
-}
-
 /** KEYS and ARGV of HIT_SCRIPT. */
 export function hitArguments(purpose: string, subject: string, windowMs: number): { keys: string[]; args: string[] } {
   assertWindow(windowMs);
@@ -244,13 +197,6 @@ export function hitKeys(hits: readonly HitRequest[]): string[] {
     weightOf(request);
     return key;
   });
-}
-
-/** The weight of a hit request: a positive integer, 1 when absent. Throws RangeError otherwise. */
-export function weightOf(request: HitRequest): number {
-  const weight = request.weight ?? 1;
-  if (!Number.isSafeInteger(weight) || weight < 1) throw new RangeError(`a hit's weight must be a positive integer, got ${String(weight)}`);
-  return weight;
 }
 
 /** What a counted load sends (LOAD_COUNTED_SCRIPT) and needs to decode its reply. */
@@ -299,12 +245,6 @@ export function parseLoadCountedReply(
   }
   if (!values.every((value) => value === null || typeof value === 'string')) return bad();
   return { record: decodeLoad(petId, values as (string | null)[], call.extras), hits };
-}
-
-export function assertWindow(windowMs: number): void {
-  if (!Number.isSafeInteger(windowMs) || windowMs <= 0) {
-    throw new RangeError(`windowMs must be a positive integer, got ${windowMs}`);
-  }
 }
 
 /** Parses HIT_SCRIPT's reply. */

@@ -26,6 +26,7 @@ export {
   type PetKeys,
 } from './keys.js';
 export { CAS_SCRIPT, HIT_SCRIPT, LOAD_COUNTED_SCRIPT } from './cas-script.js';
+export { createKeyedQueue, type KeyedQueue, type KeyedQueueOptions } from './keyed-queue.js';
 export { createMemoryStorage, type MemoryStorage, type MemoryStorageOptions, type MemoryStore } from './memory.js';
 export { createFileStorage, type FileStorageOptions } from './file.js';
 export { createRedisStorage, redactRedisUrl, type RedisStorageOptions, type StorageLog } from './redis.js';

@@ -4,16 +4,8 @@
  * loop first, so concurrent callers interleave between load and save as they would over a network.
  */
 import { SYSTEM_NAMES } from '../engine/types.js';
-import {
-  assertReplaced,
-  assertTtlOption,
-  assertWindow,
-  casArguments,
-  loadCountedArguments,
-  saveTtl,
-  type WriteRequest,
-  weightOf,
-} from './cas-script.js';
+import { casArguments, loadCountedArguments } from './cas-script.js';
+import { assertReplaced, assertTtlOption, assertWindow, saveTtl, type WriteRequest, weightOf } from './requests.js';
 import { KEY_PREFIX, MAX_EXTRAS_PER_PET, corrupt, decodeLoad, globalKey, loadKeyList, petKeys } from './keys.js';
 import type {
   HitRequest,

@@ -1,42 +1,17 @@
 /**
  * Redis over TCP with node-redis v6. One lazily connected client per driver, RESP 2 chosen
  * explicitly (v6 defaults to RESP 3), an `error` listener always attached (an unhandled one kills
- * the process), a short connect timeout and bounded reconnect backoff. A load is one MGET of every
- * key of the pet, a counted load one EVALSHA of LOAD_COUNTED_SCRIPT, a save one EVALSHA of
- * CAS_SCRIPT (EVAL once on NOSCRIPT). Redis being down is a StorageUnavailableError within about
- * the connect timeout, never a hang and never a fallback.
+ * the process), a short connect timeout and bounded reconnect backoff. This file is the transport;
+ * what each operation sends (one MGET per load, one EVALSHA per save, hit or counted load, EVAL
+ * once on NOSCRIPT) is the body shared with the Upstash driver (redis-commands.ts). Redis being
+ * down is a StorageUnavailableError within about the connect timeout, never a hang and never a
+ * fallback.
  */
 import { createClient } from '@redis/client';
-import { CorruptStateError, PetLifeError, StorageUnavailableError } from '../errors.js';
-import {
-  CAS_SCRIPT,
-  CAS_SHA1,
-  HIT_SCRIPT,
-  HIT_SHA1,
-  LOAD_COUNTED_SCRIPT,
-  LOAD_COUNTED_SHA1,
-  assertReplaced,
-  assertTtlOption,
-  casArguments,
-  hitArguments,
-  isCorruptReply,
-  loadCountedArguments,
-  parseCasReply,
-  parseHitReply,
-  parseLoadCountedReply,
-  type WriteRequest,
-} from './cas-script.js';
-import { decodeLoad, loadKeyList, petKeys } from './keys.js';
-import type {
-  HitRequest,
-  HitResult,
-  LoadOptions,
-  PetRecord,
-  ReplaceRequest,
-  SaveRequest,
-  SaveResult,
-  StorageDriver,
-} from './types.js';
+import { StorageUnavailableError } from '../errors.js';
+import { createScriptedStorage, type RedisCommands } from './redis-commands.js';
+import { assertTtlOption } from './requests.js';
+import type { StorageDriver } from './types.js';
 
 /** Where drivers report background trouble (a pino logger fits). */
 export interface StorageLog {
@@ -132,8 +107,8 @@ export function createRedisStorage(options: RedisStorageOptions): StorageDriver 
     return active.isReady ? active.sendCommand(args) : active.sendCommand(args, { timeout: connectTimeoutMs });
   };
 
-  /** Runs an operation under the deadline, mapping every failure to our error types. */
-  const run = async <T>(what: string, operation: () => Promise<T>, petId?: string): Promise<T> => {
+  /** Runs an operation under the deadline (the shared body maps its failures to our errors). */
+  const guard = async <T>(what: string, operation: () => Promise<T>): Promise<T> => {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
@@ -146,82 +121,21 @@ export function createRedisStorage(options: RedisStorageOptions): StorageDriver 
     work.catch(() => undefined); // may settle after the deadline
     try {
       return await Promise.race([work, deadline]);
-    } catch (error) {
-      throw toStorageError(error, target, what, petId);
     } finally {
       clearTimeout(timer);
     }
   };
 
-  /** EVALSHA, then EVAL when the server does not know the script yet (a second round trip). */
-  const evalScript = async (script: string, sha1: string, keys: string[], args: string[]): Promise<unknown> => {
-    try {
-      return await command(['EVALSHA', sha1, String(keys.length), ...keys, ...args]);
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return command(['EVAL', script, String(keys.length), ...keys, ...args]);
-    }
-  };
-
-  const load = async (petId: string, loadOptions: LoadOptions = {}): Promise<PetRecord | null> => {
-    const extras = loadOptions.extras ?? [];
-    const keys = loadKeyList(petId, extras);
-    const values = await run('load', () => command(['MGET', ...keys]));
-    if (!Array.isArray(values)) throw new CorruptStateError(`redis ${target}: MGET returned ${typeof values}`);
-    return decodeLoad(petId, values as (string | null)[], extras);
-  };
-
-  /** One EVALSHA of CAS_SCRIPT: a save, or a replace (`expectedVersion: 'any'`). */
-  const write = async (petId: string, request: WriteRequest): Promise<SaveResult> => {
-    const { keys, args } = casArguments(petId, request, ttlMs, Date.now());
-    return parseCasReply(await run('save', () => evalScript(CAS_SCRIPT, CAS_SHA1, keys, args), petId));
-  };
-
-  return {
-    name: 'RedisStorage',
-    target,
-
-    load,
-
-    async loadCounted(
-      petId: string,
-      loadOptions: LoadOptions & { hits: readonly HitRequest[] },
-    ): Promise<{ record: PetRecord | null; hits: HitResult[] }> {
-      const call = loadCountedArguments(petId, loadOptions);
-      if (call.hits === 0) return { record: await load(petId, loadOptions), hits: [] };
-      const reply = await run('load', () => evalScript(LOAD_COUNTED_SCRIPT, LOAD_COUNTED_SHA1, call.keys, call.args));
-      return parseLoadCountedReply(petId, call, reply);
-    },
-
-    save: (petId: string, request: SaveRequest): Promise<SaveResult> => write(petId, request),
-
-    async replace(petId: string, request: ReplaceRequest): Promise<SaveResult & { ok: true }> {
-      return assertReplaced(await write(petId, { ...request, expectedVersion: 'any' }));
-    },
-
-    async remove(petId: string): Promise<void> {
-      const keys = petKeys(petId);
-      await run('remove', async () => {
-        const found = new Set<string>([keys.meta, ...Object.values(keys.systems)]);
-        let cursor = '0';
-        do {
-          const reply = (await command(['SCAN', cursor, 'MATCH', keys.pattern, 'COUNT', '200'])) as [string, string[]];
-          cursor = String(reply[0]);
-          for (const key of reply[1]) found.add(key);
-        } while (cursor !== '0');
-        await command(['DEL', ...found]);
-      });
-    },
-
-    async hit(purpose: string, subject: string, windowMs: number): Promise<HitResult> {
-      const { keys, args } = hitArguments(purpose, subject, windowMs);
-      return parseHitReply(await run('hit', () => evalScript(HIT_SCRIPT, HIT_SHA1, keys, args)));
-    },
-
-    async ping(): Promise<void> {
-      await run('ping', () => command(['PING']));
-    },
-
+  const commands: RedisCommands = {
+    mget: (keys) => command(['MGET', ...keys]),
+    evalsha: (sha1, keys, args) => command(['EVALSHA', sha1, String(keys.length), ...keys, ...args]),
+    eval: (script, keys, args) => command(['EVAL', script, String(keys.length), ...keys, ...args]),
+    scan: async (cursor, match, count) =>
+      (await command(['SCAN', cursor, 'MATCH', match, 'COUNT', String(count)])) as [string, string[]],
+    del: (keys) => command(['DEL', ...keys]),
+    ping: () => command(['PING']),
+    isNoScript: (error) => error instanceof Error && error.message.startsWith('NOSCRIPT'),
+    guard,
     roundTrips: () => trips,
 
     async close(): Promise<void> {
@@ -235,6 +149,9 @@ export function createRedisStorage(options: RedisStorageOptions): StorageDriver 
       else active.destroy();
     },
   };
+
+  // A failure without a message has always read "timed out" from this driver.
+  return createScriptedStorage(commands, { name: 'RedisStorage', label: 'redis', target, ttlMs, blankReason: 'timed out' });
 }
 
 /** The URL with its password replaced by `***` (for logs and `target`). */
@@ -246,14 +163,4 @@ export function redactRedisUrl(url: string): string {
   } catch {
     return url.replace(/\/\/[^@/]*@/, '//***@');
   }
-}
-
-function toStorageError(error: unknown, target: string, what: string, petId?: string): Error {
-  if (error instanceof PetLifeError) return error;
-  // Replies can quote the whole command (Upstash does); keep messages short.
-  const message = (error instanceof Error ? error.message : String(error)).slice(0, 300);
-  if (isCorruptReply(message)) {
-    return new CorruptStateError(`redis ${target}: ${message}`, { cause: error, ...(petId === undefined ? {} : { petId }) });
-  }
-  return new StorageUnavailableError(`redis ${target}: ${what} failed: ${message || 'timed out'}`, { cause: error });
 }

@@ -1,0 +1,169 @@
+/**
+ * The body both Redis drivers share (TCP in redis.ts, Upstash REST in upstash.ts), written over
+ * the few commands it needs (RedisCommands), so each driver file is only its transport:
+ * connection, timeouts, retries, URL redaction. A load is one MGET of every key of the pet, a
+ * counted load one EVALSHA of LOAD_COUNTED_SCRIPT, a save or replace one EVALSHA of CAS_SCRIPT, a
+ * hit one EVALSHA of HIT_SCRIPT (each EVAL once on NOSCRIPT), a remove SCANs and DELs. Every
+ * failure becomes StorageUnavailableError, or CorruptStateError for a corrupt stored meta.
+ */
+import { CorruptStateError, PetLifeError, StorageUnavailableError } from '../errors.js';
+import {
+  CAS_SCRIPT,
+  CAS_SHA1,
+  HIT_SCRIPT,
+  HIT_SHA1,
+  LOAD_COUNTED_SCRIPT,
+  LOAD_COUNTED_SHA1,
+  casArguments,
+  hitArguments,
+  isCorruptReply,
+  loadCountedArguments,
+  parseCasReply,
+  parseHitReply,
+  parseLoadCountedReply,
+} from './cas-script.js';
+import { decodeLoad, loadKeyList, petKeys } from './keys.js';
+import { assertReplaced, type WriteRequest } from './requests.js';
+import type {
+  DriverName,
+  HitRequest,
+  HitResult,
+  LoadOptions,
+  PetRecord,
+  ReplaceRequest,
+  SaveRequest,
+  SaveResult,
+  StorageDriver,
+} from './types.js';
+
+/**
+ * What the shared body asks of a transport. Each command is one round trip, counted by the
+ * transport (roundTrips); replies come back as the server sent them (strings, not parsed).
+ */
+export interface RedisCommands {
+  mget(keys: readonly string[]): Promise<unknown>;
+  evalsha(sha1: string, keys: readonly string[], args: readonly string[]): Promise<unknown>;
+  eval(script: string, keys: readonly string[], args: readonly string[]): Promise<unknown>;
+  /** One SCAN step: the next cursor ('0' or 0 when done) and the keys of this batch. */
+  scan(cursor: string, match: string, count: number): Promise<readonly [string | number, readonly string[]]>;
+  del(keys: readonly string[]): Promise<unknown>;
+  ping(): Promise<unknown>;
+  /** True when a failed EVALSHA says the server does not know the script (EVAL follows). */
+  isNoScript(error: unknown): boolean;
+  /**
+   * Runs one operation (one or more commands) within the transport's limits, e.g. a deadline.
+   * Its failures are mapped to our errors by the caller.
+   */
+  guard<T>(what: string, operation: () => Promise<T>): Promise<T>;
+  roundTrips(): number;
+  close(): Promise<void>;
+}
+
+export interface ScriptedStorageOptions {
+  name: DriverName;
+  /** Names the driver in error messages (`redis`, `upstash`). */
+  label: string;
+  /** The redacted URL (StorageDriver.target; in messages). */
+  target: string;
+  /** Time to live of a pet's keys in ms, refreshed on every save (checked by the driver). @default undefined (no TTL) */
+  ttlMs?: number | undefined;
+  /** The reason given for a failure without a message. @default '' */
+  blankReason?: string;
+}
+
+export function createScriptedStorage(commands: RedisCommands, options: ScriptedStorageOptions): StorageDriver {
+  const { name, label, target, ttlMs, blankReason = '' } = options;
+
+  /** Runs an operation within the transport's limits, mapping every failure to our error types. */
+  const run = async <T>(what: string, operation: () => Promise<T>, petId?: string): Promise<T> => {
+    try {
+      return await commands.guard(what, operation);
+    } catch (error) {
+      throw toStorageError(error, `${label} ${target}`, what, blankReason, petId);
+    }
+  };
+
+  /** EVALSHA, then EVAL when the server does not know the script yet (a second round trip). */
+  const evalScript = async (script: string, sha1: string, keys: string[], args: string[]): Promise<unknown> => {
+    try {
+      return await commands.evalsha(sha1, keys, args);
+    } catch (error) {
+      if (!commands.isNoScript(error)) throw error;
+      return commands.eval(script, keys, args);
+    }
+  };
+
+  const load = async (petId: string, loadOptions: LoadOptions = {}): Promise<PetRecord | null> => {
+    const extras = loadOptions.extras ?? [];
+    const keys = loadKeyList(petId, extras);
+    const values = await run('load', () => commands.mget(keys));
+    if (!Array.isArray(values)) throw new CorruptStateError(`${label} ${target}: MGET returned ${typeof values}`);
+    return decodeLoad(petId, values as (string | null)[], extras);
+  };
+
+  /** One EVALSHA of CAS_SCRIPT: a save, or a replace (`expectedVersion: 'any'`). */
+  const write = async (petId: string, request: WriteRequest): Promise<SaveResult> => {
+    const { keys, args } = casArguments(petId, request, ttlMs, Date.now());
+    return parseCasReply(await run('save', () => evalScript(CAS_SCRIPT, CAS_SHA1, keys, args), petId));
+  };
+
+  return {
+    name,
+    target,
+
+    load,
+
+    async loadCounted(
+      petId: string,
+      loadOptions: LoadOptions & { hits: readonly HitRequest[] },
+    ): Promise<{ record: PetRecord | null; hits: HitResult[] }> {
+      const call = loadCountedArguments(petId, loadOptions);
+      if (call.hits === 0) return { record: await load(petId, loadOptions), hits: [] };
+      const reply = await run('load', () => evalScript(LOAD_COUNTED_SCRIPT, LOAD_COUNTED_SHA1, call.keys, call.args));
+      return parseLoadCountedReply(petId, call, reply);
+    },
+
+    save: (petId: string, request: SaveRequest): Promise<SaveResult> => write(petId, request),
+
+    async replace(petId: string, request: ReplaceRequest): Promise<SaveResult & { ok: true }> {
+      return assertReplaced(await write(petId, { ...request, expectedVersion: 'any' }));
+    },
+
+    async remove(petId: string): Promise<void> {
+      const keys = petKeys(petId);
+      await run('remove', async () => {
+        const found = new Set<string>([keys.meta, ...Object.values(keys.systems)]);
+        let cursor = '0';
+        do {
+          const [next, batch] = await commands.scan(cursor, keys.pattern, 200);
+          cursor = String(next);
+          for (const key of batch) found.add(key);
+        } while (cursor !== '0');
+        await commands.del([...found]);
+      });
+    },
+
+    async hit(purpose: string, subject: string, windowMs: number): Promise<HitResult> {
+      const { keys, args } = hitArguments(purpose, subject, windowMs);
+      return parseHitReply(await run('hit', () => evalScript(HIT_SCRIPT, HIT_SHA1, keys, args)));
+    },
+
+    async ping(): Promise<void> {
+      await run('ping', () => commands.ping());
+    },
+
+    roundTrips: () => commands.roundTrips(),
+
+    close: () => commands.close(),
+  };
+}
+
+function toStorageError(error: unknown, where: string, what: string, blankReason: string, petId?: string): Error {
+  if (error instanceof PetLifeError) return error;
+  // Replies can quote the whole command (Upstash does); keep messages short.
+  const message = (error instanceof Error ? error.message : String(error)).slice(0, 300);
+  if (isCorruptReply(message)) {
+    return new CorruptStateError(`${where}: ${message}`, { cause: error, ...(petId === undefined ? {} : { petId }) });
+  }
+  return new StorageUnavailableError(`${where}: ${what} failed: ${message || blankReason}`, { cause: error });
+}
