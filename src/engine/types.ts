@@ -13,6 +13,9 @@ export const LANGS = ['zh', 'en'] as const;
 /** Language of the generated texts; Chinese is the default, as in the seed. */
 export type Lang = (typeof LANGS)[number];
 
+/** Longest timezone name the engine looks up (the longest in the tz database has 32 characters). */
+export const TIMEZONE_MAX_LENGTH = 64;
+
 export const CURRENT_STATES = ['sleep', 'sleepy', 'hungry', 'play', 'idle', 'bored', 'grumpy'] as const;
 /** The seven states simple clients show (seed's `current_state`). */
 export type CurrentState = (typeof CURRENT_STATES)[number];

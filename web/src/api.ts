@@ -3,11 +3,13 @@
  * here and normalised by `parseX`, so an older or newer server never breaks the page.
  */
 
+import { DEVICE_ID_PATTERN } from '../../src/rules.ts';
+
 export type Lang = 'zh' | 'en';
 export type Action = 'feed' | 'play' | 'greet';
 
-/** 1–64 characters of A–Z a–z 0–9 _ - (the server refuses anything else). */
-export const DEVICE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/** The server's own rule (src/rules.ts, bundled at build time): it refuses anything else. */
+export { DEVICE_ID_PATTERN };
 
 /** What happened over an interval ("while you were away" / catch-up). */
 export interface Report {
