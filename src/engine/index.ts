@@ -16,6 +16,7 @@ export {
   isValidTimezone,
   localMinute,
   msFromTick,
+  MS_PER_TICK,
   TICKS_PER_DAY,
   TICKS_PER_HOUR,
   tickFromMs,

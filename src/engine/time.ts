@@ -10,7 +10,8 @@ export const TICKS_PER_DAY = 1440;
 /** Ticks (minutes) in one hour. */
 export const TICKS_PER_HOUR = 60;
 
-const MS_PER_TICK = 60_000;
+/** Milliseconds in one tick (one simulated minute). */
+export const MS_PER_TICK = 60_000;
 
 /** The tick that contains Unix time `ms` (floor to the minute). */
 export function tickFromMs(ms: number): number {

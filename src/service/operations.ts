@@ -82,13 +82,13 @@ export interface Applied<T> {
 export interface Operation<T> {
   /** `write` needs the claim secret on a claimed pet; `read` only when reads require auth. */
   access: AccessNeed;
-  /** Never saves (forecast). */
-  readOnly?: boolean;
+  /** Never saves, whatever happened (forecast): no save, no idempotency record, no queue. */
+  savesNothing?: boolean;
   /**
-   * Changes nothing itself (a state read): skips the per-pet queue, so readers of one pet never
-   * wait on each other; the save that catching up to now may need is still a compare-and-set.
+   * Changes nothing itself (a state read) but may save the catch-up to now: skips the per-pet
+   * queue, so readers of one pet never wait on each other; that save is still a compare-and-set.
    */
-  readsOnly?: boolean;
+  changesNothing?: boolean;
   /**
    * The answer depends only on the stored pet and this key whenever the request saves nothing
    * (no tick passed, nothing changed): the service may answer it from its read cache.
@@ -201,7 +201,7 @@ export function stateOperation(lang: Lang = 'zh', timezone?: string): Operation<
   const birth = timezone === undefined ? null : birthOf({ timezone });
   return {
     access: 'read',
-    readsOnly: true,
+    changesNothing: true,
     cacheKey: `state:${lang}`,
     ...(birth === null ? {} : { birth }),
     apply: (pet) => ({ changed: false, present: documentAnswer(pet, lang) }),
@@ -324,7 +324,7 @@ export function forecastOperation(options: ForecastOptions = {}): Operation<Fore
   }
   return {
     access: 'read',
-    readOnly: true,
+    savesNothing: true,
     weight: 1 + Math.floor(points / FORECAST_POINTS_PER_UNIT),
     apply: (pet) => {
       const forecast = forecastOf(pet, hours, stepMinutes);
