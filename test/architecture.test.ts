@@ -4,20 +4,15 @@
  * imported by every layer but the engine, and imports only the engine's constant lists. Checked on every source file's
  * import lines, so a new file is covered without touching this test.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { tsFilesBelow } from './helpers/source-files.js';
 
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../src');
 
-function sourceFiles(dir = SRC): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) return sourceFiles(path);
-    return entry.name.endsWith('.ts') ? [path] : [];
-  });
-}
+const sourceFiles = (): string[] => tsFilesBelow(SRC);
 
 /** The layer of a file: its folder under src/, or the file name for top-level files. */
 function layerOf(path: string): string {

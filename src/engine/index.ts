@@ -26,6 +26,7 @@ export {
   ACTIONS,
   CURRENT_STATES,
   LANGS,
+  LIFE_EVENT_KINDS,
   SYSTEM_NAMES,
   type Action,
   type AdvanceReport,

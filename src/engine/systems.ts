@@ -13,6 +13,7 @@ import { circadianDrive } from './sleep.js';
 import { assertTimezone, utcOffsetMinutes } from './time.js';
 import {
   ACTIONS,
+  LIFE_EVENT_KINDS,
   type InteractionStats,
   type LifeEvent,
   type LifeEventKind,
@@ -23,20 +24,6 @@ import {
 import { pressureFromEnergy, vitalsOf } from './vitals.js';
 
 const SECONDS_PER_TICK = 60;
-
-const EVENT_KINDS: readonly LifeEventKind[] = [
-  'fell_asleep',
-  'woke_up',
-  'fed',
-  'fed_full',
-  'fed_asleep',
-  'played',
-  'played_tired',
-  'woken_by_play',
-  'played_asleep',
-  'greeted',
-  'greeted_asleep',
-];
 
 /** The stored systems of `state`, derived fields included (energy, rates, phases, hunger…). */
 export function toSystems(state: LifeState, params: LifeParams = DEFAULT_PARAMS): Systems {
@@ -233,5 +220,5 @@ function isFields(value: unknown): value is Fields {
 }
 
 function isEventKind(value: unknown): value is LifeEventKind {
-  return typeof value === 'string' && (EVENT_KINDS as readonly string[]).includes(value);
+  return typeof value === 'string' && (LIFE_EVENT_KINDS as readonly string[]).includes(value);
 }

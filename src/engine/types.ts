@@ -21,18 +21,20 @@ export const CURRENT_STATES = ['sleep', 'sleepy', 'hungry', 'play', 'idle', 'bor
 export type CurrentState = (typeof CURRENT_STATES)[number];
 
 /** Something that happened to the pet, kept as the most recent event for the feeling sentence. */
-export type LifeEventKind =
-  | 'fell_asleep'
-  | 'woke_up'
-  | 'fed'
-  | 'fed_full'
-  | 'fed_asleep'
-  | 'played'
-  | 'played_tired'
-  | 'woken_by_play'
-  | 'played_asleep'
-  | 'greeted'
-  | 'greeted_asleep';
+export const LIFE_EVENT_KINDS = [
+  'fell_asleep',
+  'woke_up',
+  'fed',
+  'fed_full',
+  'fed_asleep',
+  'played',
+  'played_tired',
+  'woken_by_play',
+  'played_asleep',
+  'greeted',
+  'greeted_asleep',
+] as const;
+export type LifeEventKind = (typeof LIFE_EVENT_KINDS)[number];
 
 export interface LifeEvent {
   kind: LifeEventKind;
