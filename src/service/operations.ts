@@ -36,7 +36,7 @@ import { hashSecret, newClaimSecret, type AccessNeed } from './access.js';
 import { documentOf, lifeReportOf } from './document.js';
 import { forecastOf } from './forecast.js';
 import { marksOf, moveTo, type LivePet, type PetDefaults } from './live-pet.js';
-import { fastForward, MAX_WORLD_MS } from './time-model.js';
+import { fastForward, MAX_WORLD_MS, MS_PER_HOUR } from './time-model.js';
 import type { CatchupReport, Forecast, StateDocument } from './types.js';
 
 /** Points one forecast answers at most (a week at a 6-minute step is 1,681). */
@@ -252,8 +252,9 @@ export function catchupOperation(hours: number, lang: Lang = 'zh'): Operation<St
     access: 'write',
     weight: 1 + Math.floor(hours / CATCHUP_HOURS_PER_UNIT),
     apply: (pet, nowMs) => {
-      const aheadHours = (pet.meta.world_ms + hours * 3_600_000 - Math.max(nowMs, pet.meta.wall_ms)) / 3_600_000;
-      if (aheadHours > MAX_CLOCK_AHEAD_HOURS || pet.meta.world_ms + hours * 3_600_000 > MAX_WORLD_MS) {
+      const targetMs = pet.meta.world_ms + hours * MS_PER_HOUR;
+      const aheadHours = (targetMs - Math.max(nowMs, pet.meta.wall_ms)) / MS_PER_HOUR;
+      if (aheadHours > MAX_CLOCK_AHEAD_HOURS || targetMs > MAX_WORLD_MS) {
         throw new InvalidInputError(
           'invalid_body',
           `this catch-up would put the pet's clock ${Math.round(aheadHours)} hours ahead of the wall clock; at most ${MAX_CLOCK_AHEAD_HOURS} (100 years) is allowed`,

@@ -2,13 +2,11 @@
  * The page's view of the pet-life HTTP API (DESIGN §5). Every field the page reads is optional
  * here and normalised by `parseX`, so an older or newer server never breaks the page.
  */
-
+import type { Action, Lang } from '../../src/engine/types.ts';
 import { DEVICE_ID_PATTERN } from '../../src/rules.ts';
 
-export type Lang = 'zh' | 'en';
-export type Action = 'feed' | 'play' | 'greet';
-
-/** The server's own rule (src/rules.ts, bundled at build time): it refuses anything else. */
+// The server's own lists and rule (src/, bundled at build time): it refuses anything else.
+export type { Action, Lang };
 export { DEVICE_ID_PATTERN };
 
 /** What happened over an interval ("while you were away" / catch-up). */
