@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { canonicalTimezone } from './engine/index.js';
 import { ConfigError } from './errors.js';
 import { LOG_LEVELS, type LogLevel } from './log.js';
+import { hasControlCharacters, PET_NAME_MAX_LENGTH } from './rules.js';
 import { chooseStorage, type StorageChoice, type StorageInput, type StorageKind } from './storage/index.js';
 
 const STORAGE_KINDS = ['memory', 'file', 'redis', 'upstash'] as const satisfies readonly StorageKind[];
@@ -105,14 +106,6 @@ const numberFrom = (name: string, check: (n: number) => boolean, rule: string) =
     return value;
   });
 
-/** True when `text` has a C0 control character or DEL (never wanted in a name). */
-export function hasControlCharacters(text: string): boolean {
-  for (let i = 0; i < text.length; i += 1) {
-    const code = text.charCodeAt(i);
-    if (code < 0x20 || code === 0x7f) return true;
-  }
-  return false;
-}
 
 const timeoutMs = (name: string) =>
   numberFrom(name, (n) => Number.isInteger(n) && n >= 1_000 && n <= 600_000, 'an integer of ms from 1000 to 600000');
@@ -152,7 +145,7 @@ const envSchema = z.object({
       .string()
       .trim()
       .min(1)
-      .max(64, { message: 'PET_NAME must be at most 64 characters' })
+      .max(PET_NAME_MAX_LENGTH, { message: `PET_NAME must be at most ${PET_NAME_MAX_LENGTH} characters` })
       .refine((name) => !hasControlCharacters(name), { message: 'PET_NAME must not contain control characters' }),
   ),
   PET_TZ: optional(

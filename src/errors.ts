@@ -11,6 +11,8 @@ export type ErrorCode =
   | 'invalid_timezone'
   | 'invalid_idempotency_key'
   | 'bad_request'
+  | 'request_timeout'
+  | 'headers_too_large'
   | 'not_found'
   | 'payload_too_large'
   | 'unsupported_media_type'
@@ -41,6 +43,23 @@ export class InvalidInputError extends PetLifeError {
   constructor(code: Extract<ErrorCode, `invalid_${string}`>, message: string) {
     super(message);
     this.code = code;
+  }
+}
+
+/** No route, page or file answers this path. */
+export class NotFoundError extends PetLifeError {
+  override readonly name = 'NotFoundError';
+  override readonly code = 'not_found';
+}
+
+/** The path exists, but not for this method; `allowed` lists the methods it answers (the Allow header). */
+export class MethodNotAllowedError extends PetLifeError {
+  override readonly name = 'MethodNotAllowedError';
+  override readonly code = 'method_not_allowed';
+  readonly allowed: readonly string[];
+  constructor(message: string, allowed: readonly string[]) {
+    super(message);
+    this.allowed = allowed;
   }
 }
 
@@ -143,6 +162,30 @@ export class RateLimitedError extends PetLifeError {
 export class ConflictRetriesExhaustedError extends PetLifeError {
   override readonly name = 'ConflictRetriesExhaustedError';
   override readonly code = 'conflict_retries_exhausted';
+}
+
+/**
+ * Someone else saved the pet since it was loaded. Carries the code of exhausted retries, so that
+ * one escaping a caller without a retry loop still maps to 503, never to a 500.
+ */
+export class VersionConflictError extends PetLifeError {
+  override readonly name = 'VersionConflictError';
+  override readonly code = 'conflict_retries_exhausted';
+  readonly petId: string;
+  /** The version the save expected. */
+  readonly expectedVersion: number;
+  /** The version stored now. */
+  readonly actualVersion: number;
+  constructor(petId: string, expectedVersion: number, actualVersion: number) {
+    super(`pet ${petId} was saved by someone else (expected version ${expectedVersion}, found ${actualVersion})`);
+    this.petId = petId;
+    this.expectedVersion = expectedVersion;
+    this.actualVersion = actualVersion;
+  }
+}
+
+export function isVersionConflictError(error: unknown): error is VersionConflictError {
+  return error instanceof VersionConflictError;
 }
 
 /** Too many requests for one pet are already waiting in this process; nothing was applied. */

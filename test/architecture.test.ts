@@ -1,22 +1,18 @@
 /**
  * Imports point one way (docs/design.md §1): cli, http → service → engine, storage; storage may use
- * engine types only; nothing below http imports http or cli. Checked on every source file's
+ * engine types only; nothing below http imports http or cli; rules.ts (the input rules) may be
+ * imported by every layer but the engine, and imports only the engine's constant lists. Checked on every source file's
  * import lines, so a new file is covered without touching this test.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { tsFilesBelow } from './helpers/source-files.js';
 
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../src');
 
-function sourceFiles(dir = SRC): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) return sourceFiles(path);
-    return entry.name.endsWith('.ts') ? [path] : [];
-  });
-}
+const sourceFiles = (): string[] => tsFilesBelow(SRC);
 
 /** The layer of a file: its folder under src/, or the file name for top-level files. */
 function layerOf(path: string): string {
@@ -37,15 +33,17 @@ function imports(path: string): Array<{ specifier: string; typeOnly: boolean }> 
 /** Which layers each layer may import (values; `import type` of engine is always fine). */
 const ALLOWED: Record<string, readonly string[]> = {
   engine: ['engine'],
+  // The input rules sit just above the engine (its constant lists) and below everything else.
+  rules: ['rules', 'engine'],
   errors: ['errors'],
-  storage: ['storage', 'errors', 'engine'],
-  service: ['service', 'storage', 'engine', 'errors', 'log'],
-  http: ['http', 'service', 'storage', 'engine', 'errors', 'config', 'log'],
-  cli: ['cli', 'service', 'storage', 'engine', 'errors', 'config', 'log', 'http', 'main'],
-  config: ['config', 'errors', 'storage', 'engine', 'log'],
+  storage: ['storage', 'errors', 'engine', 'rules'],
+  service: ['service', 'storage', 'engine', 'errors', 'log', 'rules'],
+  http: ['http', 'service', 'storage', 'engine', 'errors', 'config', 'log', 'rules'],
+  cli: ['cli', 'service', 'storage', 'engine', 'errors', 'config', 'log', 'http', 'main', 'rules'],
+  config: ['config', 'errors', 'storage', 'engine', 'log', 'rules'],
   log: ['log', 'errors'],
-  main: ['main', 'config', 'log', 'http', 'service', 'storage', 'errors', 'engine'],
-  server: ['server', 'main', 'config', 'log', 'http', 'service', 'storage', 'errors', 'engine'],
+  main: ['main', 'config', 'log', 'http', 'service', 'storage', 'errors', 'engine', 'rules'],
+  server: ['server', 'main', 'config', 'log', 'http', 'service', 'storage', 'errors', 'engine', 'rules'],
 };
 
 describe('architecture', () => {
@@ -53,7 +51,7 @@ describe('architecture', () => {
 
   it('finds the layers', () => {
     const layers = new Set(files.map(layerOf));
-    for (const layer of ['engine', 'storage', 'service', 'http', 'cli', 'config', 'main']) expect(layers).toContain(layer);
+    for (const layer of ['engine', 'rules', 'storage', 'service', 'http', 'cli', 'config', 'main']) expect(layers).toContain(layer);
     expect(imports(join(SRC, 'main.ts')).length).toBeGreaterThan(2);
   });
 

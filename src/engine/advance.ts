@@ -5,7 +5,7 @@
  * dawn or dusk, UTC-offset change, neglect onset or the first tick where the test holds. Hence
  * advance(n) equals n calls of tick(1) to rounding, and cost grows with events, not ticks.
  */
-import { bondAfter, moodAfter, satietyAfter } from './needs.js';
+import { bondAfter, hungerOf, moodAfter, satietyAfter } from './needs.js';
 import { constantsOf, DEFAULT_PARAMS, type LifeParams } from './params.js';
 import { isLight, ticksToLightChange } from './rhythm.js';
 import { circadianDrive, createSleepWakeFlow, findFlip, probe } from './sleep.js';
@@ -49,7 +49,7 @@ export function advanceMeasured(
   const p = params;
   const start = {
     energy: energyOf(state, constants),
-    hunger: 100 * (1 - state.satiety),
+    hunger: hungerOf(state.satiety),
     mood: state.mood,
   };
   const timezone = state.timezone;
@@ -118,7 +118,7 @@ export function advanceMeasured(
 
     endEnergy = energyFrom(pressure, circadianDrive(internalPhase, p.circadianPeakPhase), constants);
     if (endEnergy < lowestEnergy) lowestEnergy = endEnergy;
-    const hunger = 100 * (1 - satiety);
+    const hunger = hungerOf(satiety);
     if (hunger > highestHunger) highestHunger = hunger;
     if (mood < lowestMood) lowestMood = mood;
   }
@@ -153,7 +153,7 @@ export function advanceMeasured(
     highestHunger,
     lowestMood,
     start,
-    end: { energy: endEnergy, hunger: 100 * (1 - satiety), mood },
+    end: { energy: endEnergy, hunger: hungerOf(satiety), mood },
     events,
     segments,
   };

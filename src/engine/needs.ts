@@ -7,6 +7,16 @@
  */
 import type { ModelConstants } from './params.js';
 
+/** Hunger 0–100 as shown and stored: 100·(1 − F). */
+export function hungerOf(satiety: number): number {
+  return 100 * (1 - satiety);
+}
+
+/** Satiety F from a stored hunger (the inverse of hungerOf), for states written by the seed. */
+export function satietyOfHunger(hunger: number): number {
+  return 1 - hunger / 100;
+}
+
 /** Satiety after `hours` from F₀: halves every 10 h awake, 20 h asleep (defaults). */
 export function satietyAfter(satiety: number, asleep: boolean, hours: number, constants: ModelConstants): number {
   return satiety * Math.exp(-hours / (asleep ? constants.tauSatietyAsleep : constants.tauSatietyAwake));

@@ -6,12 +6,14 @@
  */
 import { lastDawnTick, NEWBORN_MOOD, NEWBORN_SATIETY, NEWBORN_SLEEP_PRESSURE } from './create.js';
 import { CorruptSystemsError } from './errors.js';
+import { satietyOfHunger } from './needs.js';
 import { constantsOf, DEFAULT_PARAMS, type LifeParams } from './params.js';
 import { externalPhase, wrapUnit } from './rhythm.js';
 import { circadianDrive } from './sleep.js';
 import { assertTimezone, utcOffsetMinutes } from './time.js';
 import {
   ACTIONS,
+  LIFE_EVENT_KINDS,
   type InteractionStats,
   type LifeEvent,
   type LifeEventKind,
@@ -22,20 +24,6 @@ import {
 import { pressureFromEnergy, vitalsOf } from './vitals.js';
 
 const SECONDS_PER_TICK = 60;
-
-const EVENT_KINDS: readonly LifeEventKind[] = [
-  'fell_asleep',
-  'woke_up',
-  'fed',
-  'fed_full',
-  'fed_asleep',
-  'played',
-  'played_tired',
-  'woken_by_play',
-  'played_asleep',
-  'greeted',
-  'greeted_asleep',
-];
 
 /** The stored systems of `state`, derived fields included (energy, rates, phases, hunger…). */
 export function toSystems(state: LifeState, params: LifeParams = DEFAULT_PARAMS): Systems {
@@ -111,7 +99,7 @@ export function fromSystems(
     ? wrapUnit(numberIn(rhythm, 'rhythm', 'internal_phase', 0, 1))
     : externalPhase(tick, utcOffsetMinutes(timezone, tick));
   const lastCalibrationTick = rhythm && rhythm['last_calibration'] !== undefined
-    ? Math.min(tick, tickOf(rhythm, 'rhythm', 'last_calibration'))
+    ? Math.min(tick, storedTick(rhythm, 'rhythm', 'last_calibration'))
     : lastDawnTick(timezone, tick, params);
 
   let sleepPressure = NEWBORN_SLEEP_PRESSURE;
@@ -134,7 +122,7 @@ export function fromSystems(
   if (satietySystem) {
     if (satietySystem['satiety'] !== undefined) satiety = numberIn(satietySystem, 'satiety', 'satiety', 0, 1);
     else if (satietySystem['hunger'] !== undefined) {
-      satiety = 1 - numberIn(satietySystem, 'satiety', 'hunger', 0, 100) / 100;
+      satiety = satietyOfHunger(numberIn(satietySystem, 'satiety', 'hunger', 0, 100));
     }
   }
 
@@ -147,10 +135,10 @@ export function fromSystems(
     if (moodSystem['mood'] !== undefined) mood = numberIn(moodSystem, 'mood', 'mood', 0, 100);
     if (moodSystem['bond'] !== undefined) bond = numberIn(moodSystem, 'mood', 'bond', 0, 1);
     if (moodSystem['last_interaction'] !== undefined) {
-      lastInteractionTick = Math.min(tick, tickOf(moodSystem, 'mood', 'last_interaction'));
+      lastInteractionTick = Math.min(tick, storedTick(moodSystem, 'mood', 'last_interaction'));
     }
     if (moodSystem['woken_by_play'] !== undefined && moodSystem['woken_by_play'] !== null) {
-      wokenByPlayTick = Math.min(tick, tickOf(moodSystem, 'mood', 'woken_by_play'));
+      wokenByPlayTick = Math.min(tick, storedTick(moodSystem, 'mood', 'woken_by_play'));
     }
     lastEvent = eventOf(moodSystem['last_event'], tick);
   }
@@ -201,7 +189,7 @@ function numberIn(fields: Fields, system: string, field: string, min: number, ma
 }
 
 /** A Unix-seconds field as the tick containing it. */
-function tickOf(fields: Fields, system: string, field: string, key = field): number {
+function storedTick(fields: Fields, system: string, field: string, key = field): number {
   const seconds = fields[key];
   if (typeof seconds !== 'number' || !Number.isFinite(seconds)) {
     throw new CorruptSystemsError(system, field, 'not a finite number of Unix seconds');
@@ -214,7 +202,7 @@ function tickOf(fields: Fields, system: string, field: string, key = field): num
 function tickFromStored(candidates: (Fields | null)[]): number {
   const names: SystemName[] = ['rhythm', 'energy', 'satiety', 'mood'];
   for (const [index, fields] of candidates.entries()) {
-    if (fields && fields['last_update'] !== undefined) return tickOf(fields, names[index] ?? 'systems', 'last_update');
+    if (fields && fields['last_update'] !== undefined) return storedTick(fields, names[index] ?? 'systems', 'last_update');
   }
   throw new CorruptSystemsError('systems', 'last_update', 'no system says when it was written; pass options.tick');
 }
@@ -224,7 +212,7 @@ function eventOf(value: unknown, tick: number): LifeEvent | null {
   if (!isFields(value)) throw new CorruptSystemsError('mood', 'last_event', 'not an object');
   const kind = value['kind'];
   if (!isEventKind(kind)) throw new CorruptSystemsError('mood', 'last_event', 'unknown kind');
-  return { kind, tick: Math.min(tick, tickOf(value, 'mood', 'last_event.at', 'at')) };
+  return { kind, tick: Math.min(tick, storedTick(value, 'mood', 'last_event.at', 'at')) };
 }
 
 function isFields(value: unknown): value is Fields {
@@ -232,5 +220,5 @@ function isFields(value: unknown): value is Fields {
 }
 
 function isEventKind(value: unknown): value is LifeEventKind {
-  return typeof value === 'string' && (EVENT_KINDS as readonly string[]).includes(value);
+  return typeof value === 'string' && (LIFE_EVENT_KINDS as readonly string[]).includes(value);
 }

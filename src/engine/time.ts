@@ -3,13 +3,15 @@
  * minutes since the Unix epoch on the pet's world clock. UTC offsets of IANA zones come from
  * Intl.DateTimeFormat (pure and deterministic for a given ICU), cached per zone and per day.
  */
+import { TIMEZONE_MAX_LENGTH } from './types.js';
 
 /** Ticks (minutes) in one external day. */
 export const TICKS_PER_DAY = 1440;
 /** Ticks (minutes) in one hour. */
 export const TICKS_PER_HOUR = 60;
 
-const MS_PER_TICK = 60_000;
+/** Milliseconds in one tick (one simulated minute). */
+export const MS_PER_TICK = 60_000;
 
 /** The tick that contains Unix time `ms` (floor to the minute). */
 export function tickFromMs(ms: number): number {
@@ -45,8 +47,6 @@ const KNOWN_ZONES: ReadonlySet<string> = new Set(
 );
 for (const zone of KNOWN_ZONES) canonicalByLowerCase.set(zone.toLowerCase(), zone);
 const MAX_LOOKED_UP_NAMES = KNOWN_ZONES.size + 1_000;
-/** Longest zone name accepted (the longest in the tz database has 32 characters). */
-const MAX_TIMEZONE_LENGTH = 64;
 /** What a zone name is made of (`Etc/GMT+5`, `America/Port-au-Prince`, `UTC`). */
 const ZONE_NAME = /^[A-Za-z][A-Za-z0-9_+\-/]*$/;
 
@@ -69,7 +69,7 @@ function newFormatter(timezone: string): Intl.DateTimeFormat {
  * null when it names no zone this runtime knows. Callers store and compare canonical names.
  */
 export function canonicalTimezone(timezone: string): string | null {
-  if (typeof timezone !== 'string' || timezone.length === 0 || timezone.length > MAX_TIMEZONE_LENGTH) return null;
+  if (typeof timezone !== 'string' || timezone.length === 0 || timezone.length > TIMEZONE_MAX_LENGTH) return null;
   if (formatters.has(timezone)) return timezone;
   const key = timezone.toLowerCase();
   const known = canonicalByLowerCase.get(key);

@@ -13,23 +13,28 @@ export const LANGS = ['zh', 'en'] as const;
 /** Language of the generated texts; Chinese is the default, as in the seed. */
 export type Lang = (typeof LANGS)[number];
 
+/** Longest timezone name the engine looks up (the longest in the tz database has 32 characters). */
+export const TIMEZONE_MAX_LENGTH = 64;
+
 export const CURRENT_STATES = ['sleep', 'sleepy', 'hungry', 'play', 'idle', 'bored', 'grumpy'] as const;
 /** The seven states simple clients show (seed's `current_state`). */
 export type CurrentState = (typeof CURRENT_STATES)[number];
 
 /** Something that happened to the pet, kept as the most recent event for the feeling sentence. */
-export type LifeEventKind =
-  | 'fell_asleep'
-  | 'woke_up'
-  | 'fed'
-  | 'fed_full'
-  | 'fed_asleep'
-  | 'played'
-  | 'played_tired'
-  | 'woken_by_play'
-  | 'played_asleep'
-  | 'greeted'
-  | 'greeted_asleep';
+export const LIFE_EVENT_KINDS = [
+  'fell_asleep',
+  'woke_up',
+  'fed',
+  'fed_full',
+  'fed_asleep',
+  'played',
+  'played_tired',
+  'woken_by_play',
+  'played_asleep',
+  'greeted',
+  'greeted_asleep',
+] as const;
+export type LifeEventKind = (typeof LIFE_EVENT_KINDS)[number];
 
 export interface LifeEvent {
   kind: LifeEventKind;

@@ -2,6 +2,7 @@
  * Quantities derived from a state at its tick: energy 0–100, rates, hunger, phases and the
  * seed's `current_state` (docs/life-model.md §Mapping). Nothing here is stored.
  */
+import { hungerOf } from './needs.js';
 import { constantsOf, DEFAULT_PARAMS, type LifeParams, type ModelConstants } from './params.js';
 import { externalPhase, isLight, wrapHalf } from './rhythm.js';
 import { circadianDrive } from './sleep.js';
@@ -50,7 +51,7 @@ export function vitalsOf(state: LifeState, params: LifeParams = DEFAULT_PARAMS):
   const external = externalPhase(state.tick, offset);
   const drive = circadianDrive(state.internalPhase, params.circadianPeakPhase);
   const energy = energyFrom(state.sleepPressure, drive, constants);
-  const hunger = 100 * (1 - state.satiety);
+  const hunger = hungerOf(state.satiety);
   const neglected = isNeglected(state, params);
   const grumpyAfterWaking =
     state.wokenByPlayTick !== null && state.tick - state.wokenByPlayTick < GRUMPY_AFTER_WAKING_TICKS;

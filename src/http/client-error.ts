@@ -6,7 +6,8 @@
  * bare `400 Bad Request` with no body.
  */
 import type { Duplex } from 'node:stream';
-import type { WireErrorCode } from './errors.js';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { statusOf, type WireErrorCode } from './errors.js';
 import { SECURITY_HEADERS } from './request-frame.js';
 
 const STATUS_TEXT: Record<number, string> = {
@@ -15,15 +16,12 @@ const STATUS_TEXT: Record<number, string> = {
   431: 'Request Header Fields Too Large',
 };
 
-/** Status, code and message for a parser error code (`HPE_*`, `ERR_HTTP_REQUEST_TIMEOUT`). */
-export function clientErrorOf(code: string | undefined): { status: 400 | 408 | 431; code: WireErrorCode; message: string } {
-  if (code === 'HPE_HEADER_OVERFLOW') {
-    return { status: 431, code: 'bad_request', message: 'the request line and headers are too large' };
-  }
-  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') {
-    return { status: 408, code: 'bad_request', message: 'the request was not received in time' };
-  }
-  return { status: 400, code: 'bad_request', message: 'the request is not valid HTTP/1.1' };
+/** Status (from the one table), code and message for a parser error code (`HPE_*`, `ERR_HTTP_REQUEST_TIMEOUT`). */
+export function clientErrorOf(code: string | undefined): { status: ContentfulStatusCode; code: WireErrorCode; message: string } {
+  const wire = (code: WireErrorCode, message: string) => ({ status: statusOf(code), code, message });
+  if (code === 'HPE_HEADER_OVERFLOW') return wire('headers_too_large', 'the request line and headers are too large');
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return wire('request_timeout', 'the request was not received in time');
+  return wire('bad_request', 'the request is not valid HTTP/1.1');
 }
 
 /** The raw HTTP/1.1 answer for a parser error code. */

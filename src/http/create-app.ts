@@ -12,12 +12,13 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { Config } from '../config.js';
+import { MethodNotAllowedError, NotFoundError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { createAccessPolicy, createPetService, type Clock, type PetService } from '../service/index.js';
 import type { StorageDriver } from '../storage/index.js';
 import { allowedMethodsOf } from './allowed-methods.js';
 import type { AppEnv } from './env.js';
-import { errorResponse, toWireError } from './errors.js';
+import { answerError, errorResponse, toWireError } from './errors.js';
 import { findProjectRoot } from './project-root.js';
 import { requestFrame } from './request-frame.js';
 import { markCompatRoutes, registerCompatRoutes } from './routes/compat.js';
@@ -141,9 +142,9 @@ export function createApp(deps: AppDeps): App {
     const methods = allowedMethods(c.req.path);
     if (methods.length > 0 && !methods.includes(c.req.method)) {
       const message = `${c.req.method} is not allowed here; use ${methods.join(', ')}`;
-      return errorResponse(c, { status: 405, code: 'method_not_allowed', message }, { Allow: methods.join(', ') });
+      return answerError(c, new MethodNotAllowedError(message, methods));
     }
-    return errorResponse(c, { status: 404, code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` });
+    return answerError(c, new NotFoundError(`no route for ${c.req.method} ${c.req.path}`));
   });
 
   app.onError((error, c) => {

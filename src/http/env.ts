@@ -1,6 +1,8 @@
 /** The Hono environment of the app: what middleware leaves on the context for handlers and logs. */
 import type { Clock } from '../service/index.js';
-import type { ErrorStyle } from './errors.js';
+
+/** Which body shape errors take on this request: the API's, or the original server's envelope. */
+export type ErrorStyle = 'api' | 'compat';
 
 export interface AppVariables {
   /** The service clock (for envelope timestamps). */

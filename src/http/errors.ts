@@ -8,7 +8,16 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { BusyError, CorruptStateError, type ErrorCode, isPetLifeError, RateLimitedError, UnauthorizedError } from '../errors.js';
+import {
+  BusyError,
+  CorruptStateError,
+  type ErrorCode,
+  isPetLifeError,
+  MethodNotAllowedError,
+  type PetLifeError,
+  RateLimitedError,
+  UnauthorizedError,
+} from '../errors.js';
 import type { AppEnv } from './env.js';
 import { rateLimitHeaders } from './rate-limit-headers.js';
 
@@ -27,12 +36,14 @@ const STATUS_BY_CODE: Record<WireErrorCode, ContentfulStatusCode> = {
   forbidden: 403,
   not_found: 404,
   method_not_allowed: 405,
+  request_timeout: 408,
   already_claimed: 409,
   already_exists: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   idempotency_conflict: 422,
   rate_limited: 429,
+  headers_too_large: 431,
   config_invalid: 500,
   corrupt_state: 500,
   internal_error: 500,
@@ -88,6 +99,7 @@ function headersOf(error: unknown): Record<string, string> | undefined {
   if (error instanceof UnauthorizedError) return { 'WWW-Authenticate': BEARER_CHALLENGE };
   if (error instanceof RateLimitedError) return { 'Retry-After': String(error.retryAfterS), ...rateLimitHeaders(error.limits) };
   if (error instanceof BusyError) return { 'Retry-After': String(error.retryAfterS) };
+  if (error instanceof MethodNotAllowedError) return { Allow: error.allowed.join(', ') };
   return undefined;
 }
 
@@ -118,8 +130,8 @@ export function toWireError(error: unknown): WireError {
   return { status: 500, code: 'internal_error', message: DEFAULT_MESSAGES.internal_error ?? 'internal error' };
 }
 
-/** Which body shape errors take on this request: the API's, or the original server's envelope. */
-export type ErrorStyle = 'api' | 'compat';
+/** Which body shape errors take on this request (declared with the context's variables). */
+export type { ErrorStyle } from './env.js';
 
 /** Builds the JSON error response for `wire` in the style the route asked for. */
 export function errorResponse(c: Context<AppEnv>, wire: WireError, headers?: Record<string, string>): Response {
@@ -128,4 +140,9 @@ export function errorResponse(c: Context<AppEnv>, wire: WireError, headers?: Rec
   const nowMs = c.get('clock')?.nowMs() ?? Date.now();
   const body = c.get('errorStyle') === 'compat' ? { success: false, error, timestamp: new Date(nowMs).toISOString() } : { error };
   return c.json(body, wire.status, wire.headers || headers ? { ...wire.headers, ...headers } : undefined);
+}
+
+/** Answers `error` (a 404 or 405 found by a handler) through the table, without the error log of app.onError. */
+export function answerError(c: Context<AppEnv>, error: PetLifeError): Response {
+  return errorResponse(c, toWireError(error));
 }

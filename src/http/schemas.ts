@@ -4,23 +4,35 @@
  */
 import { z } from '@hono/zod-openapi';
 import { ACTIONS, CURRENT_STATES, LANGS } from '../engine/index.js';
-import { MAX_CATCHUP_HOURS, MAX_FORECAST_HOURS, PET_NAME_MAX_LENGTH } from '../service/index.js';
-
-export const DEVICE_ID_MESSAGE = 'device_id must be 1–64 of A–Z a–z 0–9 _ -';
-export const ACTION_MESSAGE = `action must be one of ${ACTIONS.join(', ')}`;
-export const HOURS_MESSAGE = `hours must be a number above 0 and at most ${MAX_CATCHUP_HOURS}`;
+import {
+  ACTION_MESSAGE,
+  CATCHUP_HOURS_MESSAGE,
+  DEVICE_ID_MESSAGE,
+  DEVICE_ID_PATTERN,
+  FORECAST_HOURS_MESSAGE,
+  hasControlCharacters,
+  MAX_CATCHUP_HOURS,
+  MAX_FORECAST_HOURS,
+  MAX_FORECAST_STEP_MINUTES,
+  PET_NAME_MAX_LENGTH,
+  PET_NAME_MESSAGE,
+  STEP_MINUTES_MESSAGE,
+  TIMEZONE_MAX_LENGTH,
+  TIMEZONE_MESSAGE,
+  UPDATE_MESSAGE,
+} from '../rules.js';
 
 export const DeviceId = z
   .string({ message: DEVICE_ID_MESSAGE })
-  .regex(/^[A-Za-z0-9_-]{1,64}$/, { message: DEVICE_ID_MESSAGE })
+  .regex(DEVICE_ID_PATTERN, { message: DEVICE_ID_MESSAGE })
   .openapi({ example: 'device_123', description: DEVICE_ID_MESSAGE });
 
 export const Action = z.enum(ACTIONS, { message: ACTION_MESSAGE }).openapi({ example: 'feed' });
 
 export const Hours = z
-  .number({ message: HOURS_MESSAGE })
-  .gt(0, { message: HOURS_MESSAGE })
-  .max(MAX_CATCHUP_HOURS, { message: HOURS_MESSAGE })
+  .number({ message: CATCHUP_HOURS_MESSAGE })
+  .gt(0, { message: CATCHUP_HOURS_MESSAGE })
+  .max(MAX_CATCHUP_HOURS, { message: CATCHUP_HOURS_MESSAGE })
   .openapi({ example: 24, description: 'Simulated hours, fractions allowed' });
 
 /** A decimal number as the original server's float() read it, minus its leniencies (hex, inf, nan, `_`). */
@@ -34,7 +46,7 @@ export const HoursQuery = z
     if (raw === undefined || raw.trim() === '') return 24;
     const value = DECIMAL.test(raw.trim()) ? Number(raw) : Number.NaN;
     if (!Number.isFinite(value) || value <= 0 || value > MAX_CATCHUP_HOURS) {
-      ctx.addIssue({ code: 'custom', message: HOURS_MESSAGE });
+      ctx.addIssue({ code: 'custom', message: CATCHUP_HOURS_MESSAGE });
       return z.NEVER;
     }
     return value;
@@ -69,16 +81,18 @@ export const InteractBody = z.object({ action: Action }).openapi('InteractReques
 
 export const CatchupBody = z.object({ hours: Hours }).openapi('CatchupRequest');
 
+/** Trimmed, 1–64 characters without control characters (the service checks the same, rules.ts). */
 const PetName = z
-  .string({ message: `pet_name must be a string of 1–${PET_NAME_MAX_LENGTH} characters` })
+  .string({ message: PET_NAME_MESSAGE })
   .trim()
-  .min(1, { message: `pet_name must be 1–${PET_NAME_MAX_LENGTH} characters` })
-  .max(PET_NAME_MAX_LENGTH, { message: `pet_name must be 1–${PET_NAME_MAX_LENGTH} characters` });
+  .min(1, { message: PET_NAME_MESSAGE })
+  .max(PET_NAME_MAX_LENGTH, { message: PET_NAME_MESSAGE })
+  .refine((name) => !hasControlCharacters(name), { message: PET_NAME_MESSAGE });
 
 /** An IANA name; whether this runtime knows it is checked by the service (invalid_timezone). */
 const Timezone = z
-  .string({ message: 'timezone must be an IANA timezone name' })
-  .max(64, { message: 'timezone must be an IANA timezone name' });
+  .string({ message: TIMEZONE_MESSAGE })
+  .max(TIMEZONE_MAX_LENGTH, { message: TIMEZONE_MESSAGE });
 
 export const PetPatchBody = z
   .object({
@@ -86,7 +100,7 @@ export const PetPatchBody = z
     timezone: Timezone.optional().openapi({ example: 'Asia/Shanghai' }),
   })
   .refine((body) => body.pet_name !== undefined || body.timezone !== undefined, {
-    message: 'send pet_name and/or timezone',
+    message: UPDATE_MESSAGE,
   })
   .openapi('PetPatchRequest');
 
@@ -109,16 +123,16 @@ export const StateQuery = z.object({
 
 export const ForecastQuery = z.object({
   hours: z.coerce
-    .number({ message: `hours must be a number from 1 to ${MAX_FORECAST_HOURS}` })
-    .min(1, { message: `hours must be a number from 1 to ${MAX_FORECAST_HOURS}` })
-    .max(MAX_FORECAST_HOURS, { message: `hours must be a number from 1 to ${MAX_FORECAST_HOURS}` })
+    .number({ message: FORECAST_HOURS_MESSAGE })
+    .min(1, { message: FORECAST_HOURS_MESSAGE })
+    .max(MAX_FORECAST_HOURS, { message: FORECAST_HOURS_MESSAGE })
     .default(24)
     .openapi({ type: 'number', example: 24 }),
   step_minutes: z.coerce
-    .number({ message: 'step_minutes must be an integer from 1 to 60' })
-    .int({ message: 'step_minutes must be an integer from 1 to 60' })
-    .min(1, { message: 'step_minutes must be an integer from 1 to 60' })
-    .max(60, { message: 'step_minutes must be an integer from 1 to 60' })
+    .number({ message: STEP_MINUTES_MESSAGE })
+    .int({ message: STEP_MINUTES_MESSAGE })
+    .min(1, { message: STEP_MINUTES_MESSAGE })
+    .max(MAX_FORECAST_STEP_MINUTES, { message: STEP_MINUTES_MESSAGE })
     .default(10)
     .openapi({ type: 'integer', example: 10 }),
 });

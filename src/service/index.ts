@@ -13,10 +13,7 @@ export {
   createOperation,
   forecastOperation,
   interactOperation,
-  MAX_CATCHUP_HOURS,
-  MAX_FORECAST_HOURS,
   newPetId,
-  PET_NAME_MAX_LENGTH,
   resetOperation,
   stateOperation,
   updateOperation,
@@ -30,7 +27,7 @@ export { checkRateLimits, NO_RATE_LIMITS, rateLimitCounters } from './rate-limit
 export type { RateLimitCounters, RateLimitPolicy } from './rate-limits.js';
 export { jitteredBackoff, runOnPet } from './run-on-pet.js';
 export type { Change, Plan, RunDeps, RunResult } from './run-on-pet.js';
-export { bringToNow, fastForward, MS_PER_HOUR, MS_PER_TICK, tickOf, TICKS_PER_HOUR } from './time-model.js';
+export { bringToNow, fastForward, MS_PER_HOUR, MS_PER_TICK, TICKS_PER_HOUR } from './time-model.js';
 export type { TimeMarks } from './time-model.js';
 export type {
   Answer,

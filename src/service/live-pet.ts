@@ -6,12 +6,13 @@ import {
   advance,
   createLifeState,
   fromSystems,
+  tickFromMs,
   type AdvanceReport,
   type LifeState,
 } from '../engine/index.js';
 import { CorruptStateError } from '../errors.js';
 import type { PetMeta, PetRecord } from '../storage/index.js';
-import { bringToNow, MS_PER_TICK, tickOf, type TimeMarks } from './time-model.js';
+import { bringToNow, MS_PER_TICK, type TimeMarks } from './time-model.js';
 
 export interface LivePet {
   readonly petId: string;
@@ -59,7 +60,7 @@ export function hydratePet(petId: string, record: PetRecord | null, nowMs: numbe
       world_ms: nowMs,
       wall_ms: nowMs,
     };
-    const state = createLifeState({ tick: tickOf(nowMs), timezone: defaults.timezone });
+    const state = createLifeState({ tick: tickFromMs(nowMs), timezone: defaults.timezone });
     return { petId, state, meta, loadedVersion: 0, created: true, record: null, away: null };
   }
 
@@ -70,7 +71,7 @@ export function hydratePet(petId: string, record: PetRecord | null, nowMs: numbe
     state =
       storedMeta === null
         ? fromSystems(record.systems, { timezone })
-        : fromSystems(record.systems, { timezone, tick: tickOf(storedMeta.world_ms) });
+        : fromSystems(record.systems, { timezone, tick: tickFromMs(storedMeta.world_ms) });
   } catch (error) {
     if (error instanceof CorruptStateError) throw error;
     throw new CorruptStateError(`stored systems of pet ${petId} cannot be read`, {
@@ -103,7 +104,7 @@ export function marksOf(pet: LivePet): TimeMarks {
 export function moveTo(pet: LivePet, marks: TimeMarks): AdvanceReport | null {
   pet.meta.world_ms = marks.worldMs;
   pet.meta.wall_ms = marks.wallMs;
-  const toTick = tickOf(marks.worldMs);
+  const toTick = tickFromMs(marks.worldMs);
   if (toTick <= pet.state.tick) return null;
   const result = advance(pet.state, toTick);
   pet.state = result.state;

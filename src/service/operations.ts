@@ -19,17 +19,26 @@ import {
   type LifeState,
 } from '../engine/index.js';
 import { AlreadyClaimedError, AlreadyExistsError, InvalidInputError } from '../errors.js';
+import {
+  ACTION_MESSAGE,
+  CATCHUP_HOURS_MESSAGE,
+  FORECAST_HOURS_MESSAGE,
+  isPetName,
+  MAX_CATCHUP_HOURS,
+  MAX_FORECAST_HOURS,
+  MAX_FORECAST_STEP_MINUTES,
+  PET_NAME_MESSAGE,
+  STEP_MINUTES_MESSAGE,
+  TIMEZONE_MESSAGE,
+  UPDATE_MESSAGE,
+} from '../rules.js';
 import { hashSecret, newClaimSecret, type AccessNeed } from './access.js';
 import { documentOf, lifeReportOf } from './document.js';
 import { forecastOf } from './forecast.js';
 import { marksOf, moveTo, type LivePet, type PetDefaults } from './live-pet.js';
-import { fastForward, MAX_WORLD_MS } from './time-model.js';
+import { fastForward, MAX_WORLD_MS, MS_PER_HOUR } from './time-model.js';
 import type { CatchupReport, Forecast, StateDocument } from './types.js';
 
-/** Catch-up is bounded to ten years of simulated time. */
-export const MAX_CATCHUP_HOURS = 87_600;
-/** Forecasts look at most a week ahead. */
-export const MAX_FORECAST_HOURS = 168;
 /** Points one forecast answers at most (a week at a 6-minute step is 1,681). */
 export const MAX_FORECAST_POINTS = 2_000;
 /**
@@ -41,7 +50,6 @@ export const MAX_CLOCK_AHEAD_HOURS = 876_000;
 export const CATCHUP_HOURS_PER_UNIT = 1_000;
 /** Forecast points that count as one more request in the rate limits. */
 export const FORECAST_POINTS_PER_UNIT = 200;
-export const PET_NAME_MAX_LENGTH = 64;
 
 export interface PetUpdate {
   pet_name?: string;
@@ -74,13 +82,13 @@ export interface Applied<T> {
 export interface Operation<T> {
   /** `write` needs the claim secret on a claimed pet; `read` only when reads require auth. */
   access: AccessNeed;
-  /** Never saves (forecast). */
-  readOnly?: boolean;
+  /** Never saves, whatever happened (forecast): no save, no idempotency record, no queue. */
+  savesNothing?: boolean;
   /**
-   * Changes nothing itself (a state read): skips the per-pet queue, so readers of one pet never
-   * wait on each other; the save that catching up to now may need is still a compare-and-set.
+   * Changes nothing itself (a state read) but may save the catch-up to now: skips the per-pet
+   * queue, so readers of one pet never wait on each other; that save is still a compare-and-set.
    */
-  readsOnly?: boolean;
+  changesNothing?: boolean;
   /**
    * The answer depends only on the stored pet and this key whenever the request saves nothing
    * (no tick passed, nothing changed): the service may answer it from its read cache.
@@ -103,33 +111,38 @@ export interface Operation<T> {
 
 function assertAction(action: unknown): asserts action is Action {
   if (!(ACTIONS as readonly unknown[]).includes(action)) {
-    throw new InvalidInputError('invalid_action', `action must be one of ${ACTIONS.join(', ')}`);
+    throw new InvalidInputError('invalid_action', ACTION_MESSAGE);
   }
 }
 
 function assertCatchupHours(hours: number): void {
   if (!Number.isFinite(hours) || hours <= 0 || hours > MAX_CATCHUP_HOURS) {
-    throw new InvalidInputError('invalid_body', `hours must be a number above 0 and at most ${MAX_CATCHUP_HOURS}`);
+    throw new InvalidInputError('invalid_body', CATCHUP_HOURS_MESSAGE);
   }
 }
 
-/** The update with its timezone in canonical spelling (`asia/shanghai` → `Asia/Shanghai`); throws on bad input. */
+/** The trimmed name; throws unless it is a pet name (rules.ts). */
+function checkedName(name: string): string {
+  const trimmed = name.trim();
+  if (!isPetName(trimmed)) throw new InvalidInputError('invalid_body', PET_NAME_MESSAGE);
+  return trimmed;
+}
+
+/** The canonical spelling of `timezone` (`asia/shanghai` → `Asia/Shanghai`); throws unless the runtime knows it. */
+function checkedTimezone(timezone: string): string {
+  const canonical = canonicalTimezone(timezone);
+  if (canonical === null) throw new InvalidInputError('invalid_timezone', TIMEZONE_MESSAGE);
+  return canonical;
+}
+
+/** The update with its timezone in canonical spelling; throws on bad input. */
 function checkedUpdate(update: PetUpdate): PetUpdate {
   if (update.pet_name === undefined && update.timezone === undefined) {
-    throw new InvalidInputError('invalid_body', 'send pet_name and/or timezone');
+    throw new InvalidInputError('invalid_body', UPDATE_MESSAGE);
   }
-  if (update.pet_name !== undefined) {
-    const name = update.pet_name.trim();
-    if (name.length === 0 || name.length > PET_NAME_MAX_LENGTH || /\p{Cc}/u.test(name)) {
-      throw new InvalidInputError('invalid_body', `pet_name must be 1–${PET_NAME_MAX_LENGTH} characters without control characters`);
-    }
-  }
+  if (update.pet_name !== undefined) checkedName(update.pet_name);
   if (update.timezone === undefined) return update;
-  const timezone = canonicalTimezone(update.timezone);
-  if (timezone === null) {
-    throw new InvalidInputError('invalid_timezone', 'timezone must be an IANA timezone name such as Asia/Shanghai or UTC');
-  }
-  return { ...update, timezone };
+  return { ...update, timezone: checkedTimezone(update.timezone) };
 }
 
 /** The report of an interval in which no whole tick passed. */
@@ -170,20 +183,8 @@ export interface PetBirth {
 
 function birthOf(input: PetBirth): Partial<PetDefaults> {
   const birth: Partial<PetDefaults> = {};
-  if (input.pet_name !== undefined) {
-    const name = input.pet_name.trim();
-    if (name.length === 0 || name.length > PET_NAME_MAX_LENGTH || /\p{Cc}/u.test(name)) {
-      throw new InvalidInputError('invalid_body', `pet_name must be 1–${PET_NAME_MAX_LENGTH} characters without control characters`);
-    }
-    birth.petName = name;
-  }
-  if (input.timezone !== undefined) {
-    const timezone = canonicalTimezone(input.timezone);
-    if (timezone === null) {
-      throw new InvalidInputError('invalid_timezone', 'timezone must be an IANA timezone name such as Asia/Shanghai or UTC');
-    }
-    birth.timezone = timezone;
-  }
+  if (input.pet_name !== undefined) birth.petName = checkedName(input.pet_name);
+  if (input.timezone !== undefined) birth.timezone = checkedTimezone(input.timezone);
   return birth;
 }
 
@@ -200,7 +201,7 @@ export function stateOperation(lang: Lang = 'zh', timezone?: string): Operation<
   const birth = timezone === undefined ? null : birthOf({ timezone });
   return {
     access: 'read',
-    readsOnly: true,
+    changesNothing: true,
     cacheKey: `state:${lang}`,
     ...(birth === null ? {} : { birth }),
     apply: (pet) => ({ changed: false, present: documentAnswer(pet, lang) }),
@@ -251,8 +252,9 @@ export function catchupOperation(hours: number, lang: Lang = 'zh'): Operation<St
     access: 'write',
     weight: 1 + Math.floor(hours / CATCHUP_HOURS_PER_UNIT),
     apply: (pet, nowMs) => {
-      const aheadHours = (pet.meta.world_ms + hours * 3_600_000 - Math.max(nowMs, pet.meta.wall_ms)) / 3_600_000;
-      if (aheadHours > MAX_CLOCK_AHEAD_HOURS || pet.meta.world_ms + hours * 3_600_000 > MAX_WORLD_MS) {
+      const targetMs = pet.meta.world_ms + hours * MS_PER_HOUR;
+      const aheadHours = (targetMs - Math.max(nowMs, pet.meta.wall_ms)) / MS_PER_HOUR;
+      if (aheadHours > MAX_CLOCK_AHEAD_HOURS || targetMs > MAX_WORLD_MS) {
         throw new InvalidInputError(
           'invalid_body',
           `this catch-up would put the pet's clock ${Math.round(aheadHours)} hours ahead of the wall clock; at most ${MAX_CLOCK_AHEAD_HOURS} (100 years) is allowed`,
@@ -308,10 +310,10 @@ export function forecastOperation(options: ForecastOptions = {}): Operation<Fore
   const hours = options.hours ?? 24;
   const stepMinutes = options.stepMinutes ?? 10;
   if (!Number.isFinite(hours) || hours < 1 || hours > MAX_FORECAST_HOURS) {
-    throw new InvalidInputError('invalid_query', `hours must be a number from 1 to ${MAX_FORECAST_HOURS}`);
+    throw new InvalidInputError('invalid_query', FORECAST_HOURS_MESSAGE);
   }
-  if (!Number.isInteger(stepMinutes) || stepMinutes < 1 || stepMinutes > 60) {
-    throw new InvalidInputError('invalid_query', 'step_minutes must be an integer from 1 to 60');
+  if (!Number.isInteger(stepMinutes) || stepMinutes < 1 || stepMinutes > MAX_FORECAST_STEP_MINUTES) {
+    throw new InvalidInputError('invalid_query', STEP_MINUTES_MESSAGE);
   }
   const points = Math.floor((hours * 60) / stepMinutes) + 1;
   if (points > MAX_FORECAST_POINTS) {
@@ -323,7 +325,7 @@ export function forecastOperation(options: ForecastOptions = {}): Operation<Fore
   }
   return {
     access: 'read',
-    readOnly: true,
+    savesNothing: true,
     weight: 1 + Math.floor(points / FORECAST_POINTS_PER_UNIT),
     apply: (pet) => {
       const forecast = forecastOf(pet, hours, stepMinutes);

@@ -235,7 +235,7 @@ export function createPetService(options: PetServiceOptions): PetService {
     memo.set(key, { policy, limit, remaining: 0, resetS, windowS }, nowMs + resetInMs, nowMs);
   };
   const run = <R>(petId: string, plan: Plan<R>) =>
-    plan.readOnly || plan.readsOnly ? runOnPet(deps, petId, plan) : queue.run(petId, () => runOnPet(deps, petId, plan));
+    plan.savesNothing || plan.changesNothing ? runOnPet(deps, petId, plan) : queue.run(petId, () => runOnPet(deps, petId, plan));
 
   const perform = async <T, B>(petId: string, operation: Operation<T>, request: RequestContext<T, B>): Promise<Answer<Served<B>>> => {
     const bearer = request.bearer ?? null;
@@ -250,7 +250,7 @@ export function createPetService(options: PetServiceOptions): PetService {
     let counts: readonly HitResult[] = [];
     let limits: readonly RateLimitStatus[] = [];
     const status = request.status ?? 200;
-    const idempotency = operation.readOnly ? null : (request.idempotency ?? null);
+    const idempotency = operation.savesNothing ? null : (request.idempotency ?? null);
     const recordName = idempotency === null ? null : idempotencyRecordName(idempotency.key);
 
     const plan: Plan<Step<T, B>> = {
@@ -270,8 +270,8 @@ export function createPetService(options: PetServiceOptions): PetService {
               }
             },
           }),
-      ...(operation.readOnly ? { readOnly: true } : {}),
-      ...(operation.readsOnly ? { readsOnly: true } : {}),
+      ...(operation.savesNothing ? { savesNothing: true } : {}),
+      ...(operation.changesNothing ? { changesNothing: true } : {}),
       ...(operation.birth ? { birth: operation.birth } : {}),
       ...(operation.startsOver
         ? { overwritesCorrupt: (error: CorruptStateError) => (trustedCaller ? undefined : assertMayOverwrite(petId, error, bearer)) }
@@ -335,8 +335,8 @@ export function createPetService(options: PetServiceOptions): PetService {
   const trusted = async <T>(petId: string, operation: Operation<T>): Promise<Answer<T>> => {
     const answer = await run(petId, {
       ...(operation.startsOver ? { overwritesCorrupt: () => undefined } : {}),
-      ...(operation.readOnly ? { readOnly: true } : {}),
-      ...(operation.readsOnly ? { readsOnly: true } : {}),
+      ...(operation.savesNothing ? { savesNothing: true } : {}),
+      ...(operation.changesNothing ? { changesNothing: true } : {}),
       ...(operation.birth ? { birth: operation.birth } : {}),
       precondition: (pet) => {
         operation.check?.(pet);

@@ -18,7 +18,7 @@ import { assertPetId, type ExtraRecord, type HitRequest, type HitResult, type Pe
 import { ConflictRetriesExhaustedError, CorruptStateError } from '../errors.js';
 import type { Clock } from './clock.js';
 import { bringPetToNow, hydratePet, marksOf, type LivePet, type PetDefaults } from './live-pet.js';
-import { systemsForSave } from './systems.js';
+import { systemsForSave } from './stored-systems.js';
 import type { Answer } from './types.js';
 
 export interface RunDeps {
@@ -63,9 +63,9 @@ export interface Plan<R> {
   /** Changes the pet (replacing `pet.state`, editing `pet.meta`) and says what it did. */
   apply: (pet: LivePet, nowMs: number) => Change<R>;
   /** Never save, whatever happened (forecast): one round trip, zero writes. */
-  readOnly?: boolean;
-  /** Applies no change of its own (a state read): runs outside the per-pet queue. */
-  readsOnly?: boolean;
+  savesNothing?: boolean;
+  /** Applies no change of its own (a state read; catching up to now may still save): runs outside the per-pet queue. */
+  changesNothing?: boolean;
   /** Name and timezone of the pet if this request creates it (over the service's defaults). */
   birth?: Partial<PetDefaults>;
   /**
@@ -134,7 +134,7 @@ export async function runOnPet<R>(deps: RunDeps, petId: string, plan: Plan<R>): 
     if (early) return done(early.replay, pet.loadedVersion, false);
     const change = plan.apply(pet, nowMs);
     const mustSave =
-      !plan.readOnly && (change.changed || (change.extras?.length ?? 0) > 0 || pet.created || pet.away !== null);
+      !plan.savesNothing && (change.changed || (change.extras?.length ?? 0) > 0 || pet.created || pet.away !== null);
     if (!mustSave) {
       // No tick passed and nothing changed: answer what is stored (never ahead of it, never behind).
       if (pet.away === null) {

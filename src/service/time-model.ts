@@ -5,11 +5,9 @@
  * fractions of a minute; a wall clock that went backwards moves nothing. Ticks are whole
  * minutes of the world clock since the Unix epoch.
  */
-
-/** One tick is one simulated minute. */
-export const MS_PER_TICK = 60_000;
+// The tick grid is the engine's (engine/time.ts); re-exported for the service's callers.
+export { MS_PER_TICK, TICKS_PER_HOUR } from '../engine/index.js';
 export const MS_PER_HOUR = 3_600_000;
-export const TICKS_PER_HOUR = 60;
 
 export interface TimeMarks {
   /** The pet's world clock, Unix ms (fractional ms allowed: nothing is rounded away). */
@@ -37,9 +35,4 @@ export function bringToNow(marks: TimeMarks, nowMs: number, timeScale: number): 
 /** Moves the world clock ahead by `hours` simulated hours (catch-up); the wall clock stays. */
 export function fastForward(marks: TimeMarks, hours: number): TimeMarks {
   return { worldMs: marks.worldMs + hours * MS_PER_HOUR, wallMs: marks.wallMs };
-}
-
-/** The whole tick the world clock is in. */
-export function tickOf(worldMs: number): number {
-  return Math.floor(worldMs / MS_PER_TICK);
 }

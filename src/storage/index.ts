@@ -40,10 +40,6 @@ export {
   type StorageInput,
   type StorageKind,
 } from './choose.js';
-export {
-  StateManager,
-  VersionConflictError,
-  isVersionConflictError,
-  type FlushReport,
-  type StateManagerOptions,
-} from './state-manager.js';
+export { StateManager, type FlushReport, type StateManagerOptions } from './state-manager.js';
+// The manager's conflict error lives with the others (src/errors.ts); exported here for its callers.
+export { isVersionConflictError, VersionConflictError } from '../errors.js';

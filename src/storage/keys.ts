@@ -7,14 +7,15 @@
  */
 import { SYSTEM_NAMES, type SystemName } from '../engine/types.js';
 import { CorruptStateError, InvalidInputError } from '../errors.js';
+import { DEVICE_ID_MESSAGE, DEVICE_ID_PATTERN } from '../rules.js';
 import { META_SCHEMA, SYSTEM_SCHEMAS, firstIssue } from './schemas.js';
 import type { JsonObject, PetMeta, PetRecord } from './types.js';
 
 /** Prefix of every key the service writes. */
 export const KEY_PREFIX = 'life_';
 
-/** Pet ids: 1–64 characters of A–Z a–z 0–9 _ - (so never `:`, `~`, `/`, `.` or a glob character). */
-export const PET_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/** Pet ids are device ids (rules.ts): never `:`, `~`, `/`, `.` or a glob character. */
+export const PET_ID_PATTERN = DEVICE_ID_PATTERN;
 
 /**
  * Extra record names under a pet: a lowercase kind and one or more `:`-separated parts, e.g.
@@ -38,7 +39,7 @@ export const SUBJECT_PATTERN = /^[^\x00-\x1f\x7f]{1,200}$/u;
 /** Throws InvalidInputError('invalid_device_id') unless `id` is a valid pet id. */
 export function assertPetId(id: unknown): asserts id is string {
   if (typeof id !== 'string' || !PET_ID_PATTERN.test(id)) {
-    throw new InvalidInputError('invalid_device_id', 'device_id must be 1–64 of A–Z a–z 0–9 _ -');
+    throw new InvalidInputError('invalid_device_id', DEVICE_ID_MESSAGE);
   }
 }
 

@@ -8,7 +8,7 @@
  * Pure: no I/O.
  */
 import { z } from 'zod';
-import type { SystemName } from '../engine/types.js';
+import { LIFE_EVENT_KINDS, type SystemName } from '../engine/types.js';
 
 /** Unix ms within the range of a JS Date (beyond it, dates and ticks stop meaning anything). */
 const unixMs = z.number().min(-8.64e15).max(8.64e15);
@@ -30,20 +30,6 @@ export const META_SCHEMA = z.looseObject({
   claim_hash: z.string().optional(),
   newborn: z.boolean().optional(),
 });
-
-const EVENT_KINDS = [
-  'fell_asleep',
-  'woke_up',
-  'fed',
-  'fed_full',
-  'fed_asleep',
-  'played',
-  'played_tired',
-  'woken_by_play',
-  'played_asleep',
-  'greeted',
-  'greeted_asleep',
-] as const;
 
 export const SYSTEM_SCHEMAS: Record<SystemName, z.ZodType> = {
   rhythm: z.looseObject({
@@ -73,7 +59,7 @@ export const SYSTEM_SCHEMAS: Record<SystemName, z.ZodType> = {
     neglected: z.boolean().optional(),
     last_interaction: unixS.optional(),
     woken_by_play: unixS.nullable().optional(),
-    last_event: z.looseObject({ kind: z.enum(EVENT_KINDS), at: unixS }).nullable().optional(),
+    last_event: z.looseObject({ kind: z.enum(LIFE_EVENT_KINDS), at: unixS }).nullable().optional(),
     last_update: unixS.optional(),
   }),
   stats: z.looseObject({

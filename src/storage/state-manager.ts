@@ -7,32 +7,8 @@
  * and keeps the dirty systems, so the caller can reload, re-apply and retry.
  */
 import type { SystemName } from '../engine/types.js';
-import { PetLifeError } from '../errors.js';
+import { VersionConflictError } from '../errors.js';
 import type { ExtraRecord, JsonObject, LoadOptions, PetMeta, PetRecord, StorageDriver } from './types.js';
-
-/**
- * Someone else saved the pet since it was loaded. Carries the code of exhausted retries, so that
- * one escaping a caller without a retry loop still maps to 503, never to a 500.
- */
-export class VersionConflictError extends PetLifeError {
-  override readonly name = 'VersionConflictError';
-  override readonly code = 'conflict_retries_exhausted';
-  readonly petId: string;
-  /** The version the save expected. */
-  readonly expectedVersion: number;
-  /** The version stored now. */
-  readonly actualVersion: number;
-  constructor(petId: string, expectedVersion: number, actualVersion: number) {
-    super(`pet ${petId} was saved by someone else (expected version ${expectedVersion}, found ${actualVersion})`);
-    this.petId = petId;
-    this.expectedVersion = expectedVersion;
-    this.actualVersion = actualVersion;
-  }
-}
-
-export function isVersionConflictError(error: unknown): error is VersionConflictError {
-  return error instanceof VersionConflictError;
-}
 
 /** What one flush wrote. */
 export interface FlushReport {

@@ -3,20 +3,15 @@
  * module, and never reads a clock, the environment or Math.random. Checked on the source text
  * of every engine file, so a new file is covered without touching this test.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { tsFilesBelow } from '../helpers/source-files.js';
 
 const ENGINE = resolve(dirname(fileURLToPath(import.meta.url)), '../../src/engine');
 
-function engineFiles(dir = ENGINE): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) return engineFiles(path);
-    return entry.name.endsWith('.ts') ? [path] : [];
-  });
-}
+const engineFiles = (): string[] => tsFilesBelow(ENGINE);
 
 /** Source without comments and string contents other than import specifiers. */
 function code(path: string): string {

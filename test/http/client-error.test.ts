@@ -12,17 +12,17 @@ function parse(raw: string): { statusLine: string; headers: Record<string, strin
 
 describe('clientErrorResponse', () => {
   it.each([
-    ['HPE_INVALID_METHOD', 'HTTP/1.1 400 Bad Request'],
-    ['HPE_UNEXPECTED_CONTENT_LENGTH', 'HTTP/1.1 400 Bad Request'],
-    [undefined, 'HTTP/1.1 400 Bad Request'],
-    ['HPE_HEADER_OVERFLOW', 'HTTP/1.1 431 Request Header Fields Too Large'],
-    ['ERR_HTTP_REQUEST_TIMEOUT', 'HTTP/1.1 408 Request Timeout'],
-  ])('answers %s with %s, a JSON error and Connection: close', (code, statusLine) => {
+    ['HPE_INVALID_METHOD', 'HTTP/1.1 400 Bad Request', 'bad_request'],
+    ['HPE_UNEXPECTED_CONTENT_LENGTH', 'HTTP/1.1 400 Bad Request', 'bad_request'],
+    [undefined, 'HTTP/1.1 400 Bad Request', 'bad_request'],
+    ['HPE_HEADER_OVERFLOW', 'HTTP/1.1 431 Request Header Fields Too Large', 'headers_too_large'],
+    ['ERR_HTTP_REQUEST_TIMEOUT', 'HTTP/1.1 408 Request Timeout', 'request_timeout'],
+  ])('answers %s with %s, a JSON error and Connection: close', (code, statusLine, errorCode) => {
     const answer = parse(clientErrorResponse(code));
     expect(answer.statusLine).toBe(statusLine);
     expect(answer.headers['content-type']).toMatch(/^application\/json/);
     expect(answer.headers['connection']).toBe('close');
     expect(answer.headers['x-content-type-options']).toBe('nosniff');
-    expect(answer.body).toEqual({ error: { code: 'bad_request', message: expect.any(String) } });
+    expect(answer.body).toEqual({ error: { code: errorCode, message: expect.any(String) } });
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { bringToNow, fastForward, formatZoned, tickOf } from '../../src/service/index.js';
+import { tickFromMs } from '../../src/engine/index.js';
+import { bringToNow, fastForward, formatZoned } from '../../src/service/index.js';
 
 const T0 = Date.UTC(2026, 2, 1, 8, 0, 0);
 
@@ -20,11 +21,11 @@ describe('bringToNow', () => {
   });
 });
 
-describe('fastForward and tickOf', () => {
+describe('fastForward and tickFromMs', () => {
   it('adds simulated hours to the world clock only', () => {
     expect(fastForward({ worldMs: T0, wallMs: T0 }, 24)).toEqual({ worldMs: T0 + 86_400_000, wallMs: T0 });
-    expect(tickOf(T0 + 86_400_000) - tickOf(T0)).toBe(1440);
-    expect(tickOf(T0 + 59_999)).toBe(tickOf(T0));
+    expect(tickFromMs(T0 + 86_400_000) - tickFromMs(T0)).toBe(1440);
+    expect(tickFromMs(T0 + 59_999)).toBe(tickFromMs(T0));
   });
 });
 

@@ -2,12 +2,12 @@
  * The page's view of the pet-life HTTP API (docs/design.md §5). Every field the page reads is optional
  * here and normalised by `parseX`, so an older or newer server never breaks the page.
  */
+import type { Action, Lang } from '../../src/engine/types.ts';
+import { DEVICE_ID_PATTERN } from '../../src/rules.ts';
 
-export type Lang = 'zh' | 'en';
-export type Action = 'feed' | 'play' | 'greet';
-
-/** 1–64 characters of A–Z a–z 0–9 _ - (the server refuses anything else). */
-export const DEVICE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+// The server's own lists and rule (src/, bundled at build time): it refuses anything else.
+export type { Action, Lang };
+export { DEVICE_ID_PATTERN };
 
 /** What happened over an interval ("while you were away" / catch-up). */
 export interface Report {

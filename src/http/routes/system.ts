@@ -6,7 +6,8 @@ import type { Clock } from '../../service/index.js';
 import type { StorageDriver } from '../../storage/index.js';
 import type { AppEnv } from '../env.js';
 import type { Logger } from '../../log.js';
-import { errorResponse } from '../errors.js';
+import { NotFoundError } from '../../errors.js';
+import { answerError } from '../errors.js';
 import { HealthSchema, ReadySchema } from '../schemas.js';
 import { readStaticFile } from '../static-files.js';
 
@@ -144,7 +145,7 @@ function registerDocsPage(app: OpenAPIHono<AppEnv>): void {
     const name = c.req.param('file');
     assetsDir ??= swaggerUiDir();
     const file = DOCS_ASSETS.has(name) ? await readStaticFile(assetsDir, name) : null;
-    if (!file) return errorResponse(c, { status: 404, code: 'not_found', message: `no documentation asset ${name}` });
+    if (!file) return answerError(c, new NotFoundError(`no documentation asset ${name}`));
     return c.body(file.body, 200, { 'Content-Type': file.contentType, 'Cache-Control': 'public, max-age=86400' });
   });
 }

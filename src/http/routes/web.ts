@@ -4,7 +4,8 @@
  */
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../env.js';
-import { errorResponse } from '../errors.js';
+import { NotFoundError } from '../../errors.js';
+import { answerError } from '../errors.js';
 import { readStaticFile } from '../static-files.js';
 
 const NOT_BUILT = 'the web page is not built: run `npm run build` (it writes dist/web)';
@@ -12,14 +13,14 @@ const NOT_BUILT = 'the web page is not built: run `npm run build` (it writes dis
 export function registerWebRoutes(app: OpenAPIHono<AppEnv>, webRoot: string): void {
   app.get('/', async (c) => {
     const file = await readStaticFile(webRoot, 'index.html');
-    if (!file) return errorResponse(c, { status: 404, code: 'not_found', message: NOT_BUILT });
+    if (!file) return answerError(c, new NotFoundError(NOT_BUILT));
     return c.body(file.body, 200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-cache' });
   });
 
   app.get('/assets/*', async (c) => {
     const relative = c.req.path.slice('/'.length);
     const file = await readStaticFile(webRoot, relative);
-    if (!file) return errorResponse(c, { status: 404, code: 'not_found', message: `no such asset: ${c.req.path}` });
+    if (!file) return answerError(c, new NotFoundError(`no such asset: ${c.req.path}`));
     // Vite names built assets by content hash, so they never change under the same name.
     return c.body(file.body, 200, { 'Content-Type': file.contentType, 'Cache-Control': 'public, max-age=31536000, immutable' });
   });

@@ -1,9 +1,8 @@
 /** Feed / play / greet buttons and the catch-up form (hours, 0 < h ≤ 87600). */
 import { useState } from 'preact/hooks';
 import type { Action } from '../api.ts';
+import { MAX_CATCHUP_HOURS } from '../../../src/rules.ts';
 import type { Texts } from '../i18n.ts';
-
-export const MAX_CATCHUP_HOURS = 87_600;
 
 export interface CareProps {
   t: Texts;

@@ -1,5 +1,6 @@
 /** Pet id (kept in the browser, changeable), a new pet, name and timezone (PATCH), and the reset entry. */
 import { useEffect, useMemo, useState } from 'preact/hooks';
+import { DEVICE_ID_MAX_LENGTH } from '../../../src/rules.ts';
 import { DEVICE_ID_PATTERN, type PetView } from '../api.ts';
 import type { Texts } from '../i18n.ts';
 
@@ -69,7 +70,7 @@ export function Settings({ t, deviceId, pet, browserZone, busy, onSwitch, onNewP
             id="pet-id"
             data-testid="pet-id"
             value={id}
-            maxLength={64}
+            maxLength={DEVICE_ID_MAX_LENGTH}
             autoComplete="off"
             spellcheck={false}
             aria-invalid={idInvalid}
