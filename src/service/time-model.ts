@@ -1,5 +1,5 @@
 /**
- * The time model of DESIGN §2, as pure arithmetic on a pet's two stored instants:
+ * The time model of docs/design.md §2, as pure arithmetic on a pet's two stored instants:
  * `world_ms` (the pet's own clock at its last advance) and `wall_ms` (the wall clock then).
  * A request at wall time `now` moves the world clock by (now − wall_ms) × TIME_SCALE, keeping
  * fractions of a minute; a wall clock that went backwards moves nothing. Ticks are whole

@@ -29,6 +29,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { SYSTEM_NAMES } from '../engine/types.js';
 import { InvalidInputError, PetLifeError } from '../errors.js';
+import { DEVICE_ID_MESSAGE } from '../rules.js';
 import { removeStaleTemps, syncFolder, writeAtomic, writeDurable } from './atomic-write.js';
 import { createFileCounters } from './file-counters.js';
 import { type ExtraFile, listExtras, promote, pruneExtras } from './file-extras.js';
@@ -101,7 +102,7 @@ export function createFileStorage(options: FileStorageOptions): StorageDriver {
   const inside = (...segments: string[]): string => {
     const full = path.resolve(root, ...segments);
     if (!full.startsWith(root + path.sep)) {
-      throw new InvalidInputError('invalid_device_id', 'device_id must be 1–64 of A–Z a–z 0–9 _ -');
+      throw new InvalidInputError('invalid_device_id', DEVICE_ID_MESSAGE);
     }
     return full;
   };

@@ -1,5 +1,5 @@
 /**
- * The seed's routes: `/api/pet/{device_id}/…` (DESIGN §5), plus PATCH, the forecast for the web
+ * The seed's routes: `/api/pet/{device_id}/…` (docs/design.md §5), plus PATCH, the forecast for the web
  * page, the claim (issue #5) and `POST /api/pets` (issue #17). Every one is served by servePetRoute (checked input, pet-route.ts)
  * and reaches the pet through answerPet (pet-call.ts): rate limits, the claim's access rule and,
  * on the POSTs, Idempotency-Key.
