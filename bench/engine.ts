@@ -26,7 +26,8 @@ const CASES: Case[] = [
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  const [low = Number.NaN, high = Number.NaN] = sorted.slice(sorted.length % 2 === 1 ? mid : mid - 1, mid + 1);
+  return sorted.length % 2 === 1 ? low : (low + high) / 2;
 }
 
 /** Median wall time of `runs` calls of `run`, in ms. */

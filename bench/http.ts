@@ -72,8 +72,20 @@ async function runBaselineServer(redisUrl: string, port: number): Promise<void> 
   };
   const load = async (keys: string[]) => (await client.sendCommand(['MGET', ...keys])) as Array<string | null>;
   /** The same CAS script call as RedisStorage.save: meta and every system written. */
-  const save = async (id: string, keys: string[], version: number, meta: Record<string, unknown>, systems: Array<Record<string, unknown>>) => {
-    const args = [String(version), '0', JSON.stringify({ ...meta, version: version + 1 }), String(SYSTEMS.length), ...systems.map((s) => JSON.stringify(s))];
+  const save = async (
+    id: string,
+    keys: string[],
+    version: number,
+    meta: Record<string, unknown>,
+    systems: Array<Record<string, unknown>>,
+  ) => {
+    const args = [
+      String(version),
+      '0',
+      JSON.stringify({ ...meta, version: version + 1 }),
+      String(SYSTEMS.length),
+      ...systems.map((s) => JSON.stringify(s)),
+    ];
     // As casArguments: new version, now, the extras bound; KEYS name the extras index too (untouched without extras).
     args.push(String(version + 1), String(Date.now()), '200');
     const casKeys = [...keys, petKeys(id).extrasIndex];
@@ -154,7 +166,8 @@ async function runServiceServer(redisUrl: string, port: number): Promise<void> {
   // What the request frame adds to every answer with the default CORS_ORIGINS=*.
   const frameHeaders: Record<string, string> = Object.fromEntries(SECURITY_HEADERS);
   frameHeaders['Access-Control-Allow-Origin'] = '*';
-  frameHeaders['Access-Control-Expose-Headers'] = 'X-Request-Id, Idempotent-Replayed, Retry-After, RateLimit, RateLimit-Policy, WWW-Authenticate';
+  frameHeaders['Access-Control-Expose-Headers'] =
+    'X-Request-Id, Idempotent-Replayed, Retry-After, RateLimit, RateLimit-Policy, WWW-Authenticate';
 
   const server = createServer((req, res) => {
     const started = performance.now();
@@ -176,7 +189,12 @@ async function runServiceServer(redisUrl: string, port: number): Promise<void> {
           // interactOperation refuses an unknown action itself, as the route's schema would.
           const action = () => (JSON.parse(Buffer.concat(chunks).toString() || '{}') as { action?: Action }).action ?? ('' as Action);
           const operation = route === 'interact' ? interactOperation(action(), 'zh') : stateOperation('zh');
-          const answer = await service.perform(id, operation, { bearer: null, client: null, idempotency: null, render: (document) => document });
+          const answer = await service.perform(id, operation, {
+            bearer: null,
+            client: null,
+            idempotency: null,
+            render: (document) => document,
+          });
           roundTrips = answer.roundTrips;
           body = JSON.stringify(answer.value.body);
         } catch (error) {
@@ -335,7 +353,8 @@ async function load(server: Server, kind: Kind, seconds: number): Promise<Measur
     ],
   });
   const cpuAfter = cpuSeconds(server.child);
-  const cpuUs = cpuBefore !== null && cpuAfter !== null && result.requests.total > 0 ? ((cpuAfter - cpuBefore) * 1e6) / result.requests.total : null;
+  const cpuUs =
+    cpuBefore !== null && cpuAfter !== null && result.requests.total > 0 ? ((cpuAfter - cpuBefore) * 1e6) / result.requests.total : null;
   return {
     rps: result.requests.average,
     p50: result.latency.p50,
@@ -399,7 +418,12 @@ async function seed(server: Server): Promise<void> {
 }
 
 /** Redis commands per request for `count` sequential requests of `kind`, from INFO commandstats. */
-async function commandsPerRequest(redisUrl: string, server: Server, kind: Kind, count: number): Promise<{ perRequest: number; detail: string }> {
+async function commandsPerRequest(
+  redisUrl: string,
+  server: Server,
+  kind: Kind,
+  count: number,
+): Promise<{ perRequest: number; detail: string }> {
   const client = createClient({ url: redisUrl });
   await client.connect();
   try {
@@ -407,7 +431,9 @@ async function commandsPerRequest(redisUrl: string, server: Server, kind: Kind, 
     for (let i = 0; i < count; i += 1) {
       const response = await fetch(`${server.url}/api/pet/${server.pets}-${i % PETS}/${kind}`, {
         method: kind === 'state' ? 'GET' : 'POST',
-        ...(kind === 'state' ? {} : { headers: { 'content-type': 'application/json' }, body: kind === 'interact' ? '{"action":"play"}' : '{"hours":24}' }),
+        ...(kind === 'state'
+          ? {}
+          : { headers: { 'content-type': 'application/json' }, body: kind === 'interact' ? '{"action":"play"}' : '{"hours":24}' }),
       });
       await response.arrayBuffer();
     }
@@ -464,7 +490,12 @@ interface Spread {
  * `combine(a, b)` of each round's windows (a ratio, a difference), taken within the round so that
  * both sides saw the same machine; null when a figure is missing (CPU without /proc).
  */
-function perRound(a: readonly Measure[], b: readonly Measure[], pick: (m: Measure) => number | null, combine = (x: number, y: number) => x / y): Spread | null {
+function perRound(
+  a: readonly Measure[],
+  b: readonly Measure[],
+  pick: (m: Measure) => number | null,
+  combine = (x: number, y: number) => x / y,
+): Spread | null {
   const values: number[] = [];
   for (const [round, windowA] of a.entries()) {
     const windowB = b[round];
@@ -580,9 +611,22 @@ export default async function bench(): Promise<{ title: string; markdown: string
       };
     };
     // How much one server's figures moved between its own rounds: what a single window would risk.
-    const cases = [oursState, serviceState, bareState, oursInteract, serviceInteract, bareInteract, oursPlainState, oursCatchup, scaledState, scaledCatchup];
+    const cases = [
+      oursState,
+      serviceState,
+      bareState,
+      oursInteract,
+      serviceInteract,
+      bareInteract,
+      oursPlainState,
+      oursCatchup,
+      scaledState,
+      scaledCatchup,
+    ];
     const swing = (pick: (m: Measure) => number | null) => {
-      const swings = cases.map((windows) => windows.map(pick)).filter((values): values is number[] => values.every((value) => value !== null));
+      const swings = cases
+        .map((windows) => windows.map(pick))
+        .filter((values): values is number[] => values.every((value) => value !== null));
       if (swings.length < cases.length) return 'n/a';
       const ratios = swings.map((values) => Math.max(...values) / Math.min(...values));
       return `up to ${fmt(Math.max(...ratios), 2)}× (median ${fmt(median(ratios), 2)}×)`;
@@ -640,8 +684,8 @@ export default async function bench(): Promise<{ title: string; markdown: string
       `| throughput: pet-life ÷ service on node:http | ${stateSplit.oursVsService} | ${interactSplit.oursVsService} |`,
       '',
       'Ratios and differences are taken within each round (the sides measured seconds apart, on the same machine state),',
-      'and the median over the rounds is shown with the min–max. The verdict is the median\'s, with how many rounds',
-      'met the target: short windows, many rounds and per-round ratios keep other tenants\' load from landing on one side only. Req/s swings with whatever else',
+      "and the median over the rounds is shown with the min–max. The verdict is the median's, with how many rounds",
+      "met the target: short windows, many rounds and per-round ratios keep other tenants' load from landing on one side only. Req/s swings with whatever else",
       'the machine runs (the line under the first table says by how much in this run). Server CPU per request is the',
       'cost side of throughput: where the server process is the bottleneck, a CPU ratio r puts the throughput ratio near',
       '1/r. It is usually steadier than req/s, but not immune: contention inflates it, and a server answering fewer',

@@ -115,7 +115,7 @@ export default async function bench(): Promise<{ title: string; markdown: string
     const markdown = [
       `${TICKS} ticks (one simulated day) of one pet through \`Life\` on a local redis-server started by the`,
       `benchmark, after a warm-up; median of ${RUNS} runs. Redis commands are counted by the server (\`INFO commandstats\` after`,
-      '`CONFIG RESETSTAT`), including those the compare-and-set script runs; round trips are the driver\'s count.',
+      "`CONFIG RESETSTAT`), including those the compare-and-set script runs; round trips are the driver's count.",
       '',
       '| mode | time | round trips | Redis commands |',
       '|---|---:|---:|---:|',

@@ -55,6 +55,7 @@ fi
 export TEST_ARTIFACTS_DIR="${TEST_ARTIFACTS_DIR:-$PWD/test-results}"
 mkdir -p "$TEST_ARTIFACTS_DIR"
 
+npm run -s lint
 npm run -s typecheck
 npx tsc -p web/tsconfig.json --noEmit
 npm run -s build >/dev/null

@@ -106,7 +106,6 @@ const numberFrom = (name: string, check: (n: number) => boolean, rule: string) =
     return value;
   });
 
-
 const timeoutMs = (name: string) =>
   numberFrom(name, (n) => Number.isInteger(n) && n >= 1_000 && n <= 600_000, 'an integer of ms from 1000 to 600000');
 
@@ -149,9 +148,12 @@ const envSchema = z.object({
       .refine((name) => !hasControlCharacters(name), { message: 'PET_NAME must not contain control characters' }),
   ),
   PET_TZ: optional(
-    z.string().trim().refine((name) => canonicalTimezone(name) !== null, {
-      message: 'PET_TZ must be an IANA timezone name such as Asia/Shanghai or UTC',
-    }),
+    z
+      .string()
+      .trim()
+      .refine((name) => canonicalTimezone(name) !== null, {
+        message: 'PET_TZ must be an IANA timezone name such as Asia/Shanghai or UTC',
+      }),
   ),
   LOG_LEVEL: optional(z.enum(LOG_LEVELS, { message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` })),
   PET_TTL_DAYS: optional(numberFrom('PET_TTL_DAYS', (n) => n > 0 && n <= 36_500, 'a number of days above 0 (at most 36500)')),
@@ -186,7 +188,9 @@ const envSchema = z.object({
   REQUEST_TIMEOUT_MS: optional(timeoutMs('REQUEST_TIMEOUT_MS')),
   KEEP_ALIVE_TIMEOUT_MS: optional(timeoutMs('KEEP_ALIVE_TIMEOUT_MS')),
   NEWBORN_TTL_DAYS: optional(numberFrom('NEWBORN_TTL_DAYS', (n) => n > 0 && n <= 36_500, 'a number of days above 0 (at most 36500)')),
-  PET_QUEUE_DEPTH: optional(numberFrom('PET_QUEUE_DEPTH', (n) => Number.isInteger(n) && n >= 1 && n <= 100_000, 'an integer from 1 to 100000')),
+  PET_QUEUE_DEPTH: optional(
+    numberFrom('PET_QUEUE_DEPTH', (n) => Number.isInteger(n) && n >= 1 && n <= 100_000, 'an integer from 1 to 100000'),
+  ),
 });
 
 function parseOrigins(raw: string | undefined): string[] {
@@ -235,7 +239,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }
   }
   const parsed = result.success ? result.data : undefined;
-  const storageKind = parsed?.STORAGE ?? (STORAGE_KINDS as readonly string[]).find((kind) => kind === env['STORAGE']?.trim()) as StorageKind | undefined;
+  const storageKind =
+    parsed?.STORAGE ?? ((STORAGE_KINDS as readonly string[]).find((kind) => kind === env['STORAGE']?.trim()) as StorageKind | undefined);
   const storageInput = storageInputOf(env, storageKind);
   let storage: StorageChoice | undefined;
   try {

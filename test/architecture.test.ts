@@ -9,6 +9,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { tsFilesBelow } from './helpers/source-files.js';
+import { at } from './helpers/must.js';
 
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../src');
 
@@ -17,16 +18,16 @@ const sourceFiles = (): string[] => tsFilesBelow(SRC);
 /** The layer of a file: its folder under src/, or the file name for top-level files. */
 function layerOf(path: string): string {
   const rel = relative(SRC, path);
-  return rel.includes(sep) ? rel.split(sep)[0]! : rel.replace(/\.ts$/, '');
+  return rel.includes(sep) ? at(rel.split(sep), 0) : rel.replace(/\.ts$/, '');
 }
 
 function imports(path: string): Array<{ specifier: string; typeOnly: boolean }> {
   const source = readFileSync(path, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '');
   const found: Array<{ specifier: string; typeOnly: boolean }> = [];
   for (const match of source.matchAll(/^\s*(import|export)\s+(type\s+)?[^'"]*?from\s+['"]([^'"]+)['"]/gm)) {
-    found.push({ specifier: match[3]!, typeOnly: Boolean(match[2]) });
+    found.push({ specifier: at(match, 3), typeOnly: Boolean(match[2]) });
   }
-  for (const match of source.matchAll(/\bimport\s*\(\s*['"]([^'"]+)['"]/g)) found.push({ specifier: match[1]!, typeOnly: false });
+  for (const match of source.matchAll(/\bimport\s*\(\s*['"]([^'"]+)['"]/g)) found.push({ specifier: at(match, 1), typeOnly: false });
   return found;
 }
 

@@ -4,15 +4,15 @@
  * pet, printing JSON, or `serve` to run the HTTP server. Same configuration as the server.
  * Exit codes: 0 ok, 1 refused or failed (error JSON on stderr), 2 usage, 78 bad configuration.
  */
-import { loadConfig } from '../config.js';
+import { type Config, loadConfig } from '../config.js';
 import { ConfigError, isPetLifeError } from '../errors.js';
 import { createLogger, createSilentLogger } from '../log.js';
 import { createConfiguredStorage, runMain } from '../main.js';
 import { createPetService, systemClock } from '../service/index.js';
-import { parseCommand, runCommand, USAGE, UsageError } from './commands.js';
+import { type Command, parseCommand, runCommand, USAGE, UsageError } from './commands.js';
 
 async function cli(argv: readonly string[]): Promise<number> {
-  let command;
+  let command: Command;
   try {
     command = parseCommand(argv);
   } catch (error) {
@@ -29,7 +29,7 @@ async function cli(argv: readonly string[]): Promise<number> {
     return -1; // keeps running until a signal
   }
 
-  let config;
+  let config: Config;
   try {
     config = loadConfig(process.env);
   } catch (error) {

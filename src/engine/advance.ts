@@ -37,12 +37,7 @@ export function tick(state: LifeState, dt = 1, params: LifeParams = DEFAULT_PARA
 }
 
 /** advance() that also adds its segments and probes to `cost` (when given). */
-export function advanceMeasured(
-  state: LifeState,
-  toTick: number,
-  params: LifeParams,
-  cost: AdvanceCost | null,
-): AdvanceResult {
+export function advanceMeasured(state: LifeState, toTick: number, params: LifeParams, cost: AdvanceCost | null): AdvanceResult {
   if (!Number.isSafeInteger(toTick)) throw new RangeError('toTick must be an integer tick');
   if (toTick < state.tick) throw new RangeError(`toTick ${toTick} is before the state's tick ${state.tick}`);
   const constants = constantsOf(params);

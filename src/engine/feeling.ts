@@ -122,7 +122,9 @@ export function feelingOf(vitals: Vitals, lastEvent: LifeEvent | null, lang: Lan
   const tone = energyToneOf(vitals, time);
   const extra = feelingExtraOf(vitals, lastEvent);
   let sentence =
-    pick(texts.times[time], slot, `${petId}|time:${time}`) + texts.clauseSeparator + pick(texts.energy[tone], slot, `${petId}|energy:${tone}`);
+    pick(texts.times[time], slot, `${petId}|time:${time}`) +
+    texts.clauseSeparator +
+    pick(texts.energy[tone], slot, `${petId}|energy:${tone}`);
   if (extra !== null) {
     const key = extra.kind === 'event' ? extra.event : extra.colour;
     const variants = extra.kind === 'event' ? texts.events[extra.event] : texts.colours[extra.colour];

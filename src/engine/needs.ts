@@ -28,16 +28,9 @@ export function bondAfter(bond: number, neglected: boolean, hours: number, const
 }
 
 /** M* (0–100) for sleep pressure S, satiety F, bond B and neglect. */
-export function moodTarget(
-  pressure: number,
-  satiety: number,
-  bond: number,
-  neglected: boolean,
-  constants: ModelConstants,
-): number {
+export function moodTarget(pressure: number, satiety: number, bond: number, neglected: boolean, constants: ModelConstants): number {
   const p = constants.params;
-  const target =
-    100 * (p.moodBase + p.moodRestWeight * (1 - pressure) + p.moodSatietyWeight * satiety + p.moodBondWeight * bond);
+  const target = 100 * (p.moodBase + p.moodRestWeight * (1 - pressure) + p.moodSatietyWeight * satiety + p.moodBondWeight * bond);
   return neglected ? target - p.neglectPenalty * (1 - bond) : target;
 }
 
@@ -82,8 +75,7 @@ export function moodAfter(
   // Bond term: 100w_b·B − n·P(1 − B); under neglect B decays, so its part is a transient.
   if (neglected) {
     constant -= p.neglectPenalty;
-    transient +=
-      (100 * p.moodBondWeight + p.neglectPenalty) * bond * moodResponse(hours, tauMood, p.bondTauNeglectedHours);
+    transient += (100 * p.moodBondWeight + p.neglectPenalty) * bond * moodResponse(hours, tauMood, p.bondTauNeglectedHours);
   } else {
     constant += 100 * p.moodBondWeight * bond;
   }

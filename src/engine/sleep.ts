@@ -7,14 +7,7 @@
  * Time t in hours.
  */
 import type { ModelConstants } from './params.js';
-import {
-  createRhythmFlow,
-  externalPhase,
-  internalPhaseFrom,
-  phaseGap,
-  phaseGapAt,
-  type RhythmFlow,
-} from './rhythm.js';
+import { createRhythmFlow, externalPhase, internalPhaseFrom, phaseGap, phaseGapAt, type RhythmFlow } from './rhythm.js';
 import { TICKS_PER_HOUR } from './time.js';
 
 const TWO_PI = 2 * Math.PI;
@@ -25,16 +18,8 @@ export function circadianDrive(internalPhase: number, peakPhase: number): number
 }
 
 /** S after `hours` in one mode from S₀: 1 − (1 − S₀)e^(−t/τ_w) awake, S₀e^(−t/τ_s) asleep. */
-export function pressureAfter(
-  pressure: number,
-  asleep: boolean,
-  hours: number,
-  tauWakeHours: number,
-  tauSleepHours: number,
-): number {
-  return asleep
-    ? pressure * Math.exp(-hours / tauSleepHours)
-    : 1 - (1 - pressure) * Math.exp(-hours / tauWakeHours);
+export function pressureAfter(pressure: number, asleep: boolean, hours: number, tauWakeHours: number, tauSleepHours: number): number {
+  return asleep ? pressure * Math.exp(-hours / tauSleepHours) : 1 - (1 - pressure) * Math.exp(-hours / tauWakeHours);
 }
 
 /**
@@ -79,9 +64,7 @@ export function createSleepWakeFlow(
   const absNu = Math.abs(constants.nu);
   const thetaRate = constants.omegaE + absNu + coupling;
   // |C″| ≤ Θ′² + |Θ″| with |Θ′| ≤ ω_e + |ν| + k and |Θ″| ≤ k(|ν| + k); |S″| is largest at the start.
-  const pressureCurvature = asleep
-    ? pressure / (p.tauSleepHours * p.tauSleepHours)
-    : (1 - pressure) / (p.tauWakeHours * p.tauWakeHours);
+  const pressureCurvature = asleep ? pressure / (p.tauSleepHours * p.tauSleepHours) : (1 - pressure) / (p.tauWakeHours * p.tauWakeHours);
   return {
     constants,
     startTick,
@@ -147,13 +130,7 @@ export function findFlip(flow: SleepWakeFlow, limit: number): number {
   if (limit < 1) return 0;
   const p = flow.constants.params;
   // S is monotone in a segment and the thresholds stay within ±a: most segments end here.
-  const endPressure = pressureAfter(
-    flow.startPressure,
-    flow.asleep,
-    limit / TICKS_PER_HOUR,
-    p.tauWakeHours,
-    p.tauSleepHours,
-  );
+  const endPressure = pressureAfter(flow.startPressure, flow.asleep, limit / TICKS_PER_HOUR, p.tauWakeHours, p.tauSleepHours);
   if (flow.asleep ? endPressure > p.wakeThreshold + p.circadianAmplitude : endPressure < p.sleepThreshold - p.circadianAmplitude) {
     return 0;
   }

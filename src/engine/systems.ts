@@ -53,8 +53,7 @@ export function toSystems(state: LifeState, params: LifeParams = DEFAULT_PARAMS)
       neglected: vitals.neglected,
       last_interaction: state.lastInteractionTick * SECONDS_PER_TICK,
       woken_by_play: state.wokenByPlayTick === null ? null : state.wokenByPlayTick * SECONDS_PER_TICK,
-      last_event:
-        state.lastEvent === null ? null : { kind: state.lastEvent.kind, at: state.lastEvent.tick * SECONDS_PER_TICK },
+      last_event: state.lastEvent === null ? null : { kind: state.lastEvent.kind, at: state.lastEvent.tick * SECONDS_PER_TICK },
       last_update: now,
     },
     stats: { ...state.stats },
@@ -78,10 +77,7 @@ type Fields = Record<string, unknown>;
  * and in range, else CorruptSystemsError. fromSystems(toSystems(s), {timezone: s.timezone})
  * equals s exactly. Throws RangeError for an unknown timezone or a non-integer tick.
  */
-export function fromSystems(
-  systems: Partial<Record<SystemName, unknown>>,
-  options: FromSystemsOptions,
-): LifeState {
+export function fromSystems(systems: Partial<Record<SystemName, unknown>>, options: FromSystemsOptions): LifeState {
   const { timezone, params = DEFAULT_PARAMS } = options;
   assertTimezone(timezone);
   const constants = constantsOf(params);
@@ -98,9 +94,10 @@ export function fromSystems(
   const internalPhase = rhythm
     ? wrapUnit(numberIn(rhythm, 'rhythm', 'internal_phase', 0, 1))
     : externalPhase(tick, utcOffsetMinutes(timezone, tick));
-  const lastCalibrationTick = rhythm && rhythm['last_calibration'] !== undefined
-    ? Math.min(tick, storedTick(rhythm, 'rhythm', 'last_calibration'))
-    : lastDawnTick(timezone, tick, params);
+  const lastCalibrationTick =
+    rhythm && rhythm['last_calibration'] !== undefined
+      ? Math.min(tick, storedTick(rhythm, 'rhythm', 'last_calibration'))
+      : lastDawnTick(timezone, tick, params);
 
   let sleepPressure = NEWBORN_SLEEP_PRESSURE;
   let asleep = false;

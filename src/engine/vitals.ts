@@ -31,11 +31,7 @@ export function pressureFromEnergy(energy: number, drive: number, constants: Mod
 
 /** Energy 0–100 of `state` at its tick. */
 export function energyOf(state: LifeState, constants: ModelConstants): number {
-  return energyFrom(
-    state.sleepPressure,
-    circadianDrive(state.internalPhase, constants.params.circadianPeakPhase),
-    constants,
-  );
+  return energyFrom(state.sleepPressure, circadianDrive(state.internalPhase, constants.params.circadianPeakPhase), constants);
 }
 
 /** Whether the pet is neglected at its tick (no interaction for neglectAfterTicks or more). */
@@ -53,8 +49,7 @@ export function vitalsOf(state: LifeState, params: LifeParams = DEFAULT_PARAMS):
   const energy = energyFrom(state.sleepPressure, drive, constants);
   const hunger = hungerOf(state.satiety);
   const neglected = isNeglected(state, params);
-  const grumpyAfterWaking =
-    state.wokenByPlayTick !== null && state.tick - state.wokenByPlayTick < GRUMPY_AFTER_WAKING_TICKS;
+  const grumpyAfterWaking = state.wokenByPlayTick !== null && state.tick - state.wokenByPlayTick < GRUMPY_AFTER_WAKING_TICKS;
   const scale = 100 / constants.thresholdSpan;
   return {
     tick: state.tick,

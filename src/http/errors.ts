@@ -136,7 +136,10 @@ export type { ErrorStyle } from './env.js';
 /** Builds the JSON error response for `wire` in the style the route asked for. */
 export function errorResponse(c: Context<AppEnv>, wire: WireError, headers?: Record<string, string>): Response {
   // A server-side failure names the request id, which the log line of its details carries too.
-  const error = wire.status >= 500 ? { code: wire.code, message: wire.message, request_id: c.get('requestId') ?? null } : { code: wire.code, message: wire.message };
+  const error =
+    wire.status >= 500
+      ? { code: wire.code, message: wire.message, request_id: c.get('requestId') ?? null }
+      : { code: wire.code, message: wire.message };
   const nowMs = c.get('clock')?.nowMs() ?? Date.now();
   const body = c.get('errorStyle') === 'compat' ? { success: false, error, timestamp: new Date(nowMs).toISOString() } : { error };
   return c.json(body, wire.status, wire.headers || headers ? { ...wire.headers, ...headers } : undefined);

@@ -17,8 +17,9 @@ import { invalidInputFrom } from './validation.js';
 type Schema = z.ZodType;
 type Request<R extends RouteConfig> = NonNullable<R['request']>;
 type Output<S> = S extends Schema ? z.output<S> : undefined;
-type JsonSchemaOf<R extends RouteConfig> =
-  Request<R>['body'] extends { content: { 'application/json': { schema: infer S } } } ? S : undefined;
+type JsonSchemaOf<R extends RouteConfig> = Request<R>['body'] extends { content: { 'application/json': { schema: infer S } } }
+  ? S
+  : undefined;
 
 /** What a route's handler receives, already checked. */
 export interface ValidInput<R extends RouteConfig> {

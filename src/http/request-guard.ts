@@ -120,5 +120,7 @@ function canonicalJson(value: unknown): string {
  * query parameters that change what is done; not `lang`, which only changes the wording).
  */
 export function fingerprintOf(c: Context<AppEnv>, input: unknown): string {
-  return createHash('sha256').update(`${c.req.method} ${c.req.path}\n${canonicalJson(input)}`).digest('hex');
+  return createHash('sha256')
+    .update(`${c.req.method} ${c.req.path}\n${canonicalJson(input)}`)
+    .digest('hex');
 }

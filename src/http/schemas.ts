@@ -90,9 +90,7 @@ const PetName = z
   .refine((name) => !hasControlCharacters(name), { message: PET_NAME_MESSAGE });
 
 /** An IANA name; whether this runtime knows it is checked by the service (invalid_timezone). */
-const Timezone = z
-  .string({ message: TIMEZONE_MESSAGE })
-  .max(TIMEZONE_MAX_LENGTH, { message: TIMEZONE_MESSAGE });
+const Timezone = z.string({ message: TIMEZONE_MESSAGE }).max(TIMEZONE_MAX_LENGTH, { message: TIMEZONE_MESSAGE });
 
 export const PetPatchBody = z
   .object({
@@ -107,8 +105,8 @@ export const PetPatchBody = z
 export const PetCreateBody = z
   .object({
     device_id: DeviceId.optional().openapi({ description: `${DEVICE_ID_MESSAGE}; generated (pet_ + 128 random bits) when absent` }),
-    pet_name: PetName.optional().openapi({ example: '小糖', description: 'Default: the server\'s (PET_NAME)' }),
-    timezone: Timezone.optional().openapi({ example: 'Asia/Tokyo', description: 'IANA name; default: the server\'s (PET_TZ)' }),
+    pet_name: PetName.optional().openapi({ example: '小糖', description: "Default: the server's (PET_NAME)" }),
+    timezone: Timezone.optional().openapi({ example: 'Asia/Tokyo', description: "IANA name; default: the server's (PET_TZ)" }),
   })
   .openapi('PetCreateRequest');
 

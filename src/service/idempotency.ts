@@ -84,7 +84,9 @@ export function decodeStoredAnswer<B>(name: string, raw: string | null | undefin
   let value: unknown;
   try {
     const json = raw.startsWith(COMPRESSED)
-      ? inflateRawSync(Buffer.from(raw.slice(1), 'base64'), { dictionary: DICTIONARY_Z, maxOutputLength: MAX_INFLATED_BYTES }).toString('utf8')
+      ? inflateRawSync(Buffer.from(raw.slice(1), 'base64'), { dictionary: DICTIONARY_Z, maxOutputLength: MAX_INFLATED_BYTES }).toString(
+          'utf8',
+        )
       : raw;
     value = JSON.parse(json);
   } catch (error) {

@@ -10,7 +10,7 @@
  * trusted callers (the CLI, which holds the storage itself; tests): no limits, no access check.
  */
 import {
-  CorruptStateError,
+  type CorruptStateError,
   ForbiddenError,
   IdempotencyConflictError,
   RateLimitedError,
@@ -166,10 +166,14 @@ export function createPetService(options: PetServiceOptions): PetService {
   if (!Number.isFinite(deps.timeScale) || deps.timeScale < 0) throw new RangeError('timeScale must be a finite number ≥ 0');
   if (deps.defaults.timezone === '') throw new RangeError('defaultTimezone must be an IANA timezone name');
   if (!Number.isInteger(deps.maxAttempts) || deps.maxAttempts < 1) throw new RangeError('maxAttempts must be an integer ≥ 1');
-  for (const [name, value] of [['rateLimits.perPet', rateLimits.perPet], ['rateLimits.perClient', rateLimits.perClient]] as const) {
+  for (const [name, value] of [
+    ['rateLimits.perPet', rateLimits.perPet],
+    ['rateLimits.perClient', rateLimits.perClient],
+  ] as const) {
     if (!Number.isInteger(value) || value < 0) throw new RangeError(`${name} must be an integer ≥ 0`);
   }
-  if (!Number.isFinite(rateLimits.windowMs) || rateLimits.windowMs < 1000) throw new RangeError('rateLimits.windowMs must be at least 1000');
+  if (!Number.isFinite(rateLimits.windowMs) || rateLimits.windowMs < 1000)
+    throw new RangeError('rateLimits.windowMs must be at least 1000');
 
   // Measures the entrained day newborns are made from now (≈ 45 ms cold, once per process) rather
   // than in the first request that creates a pet.
@@ -178,7 +182,7 @@ export function createPetService(options: PetServiceOptions): PetService {
   // Every request waiting behind one that found the storage unreachable would find it so too.
   const readCache = createReadCache(options.readCacheSize ?? DEFAULT_READ_CACHE_SIZE);
   /** The operation's value: from the read cache when the request saved nothing and the operation allows it. */
-  const valueOf = <T>(petId: string, operation: Operation<T>, run: RunResult<unknown>, present: (version: number) => T): T => {
+  const answerValueOf = <T>(petId: string, operation: Operation<T>, run: RunResult<unknown>, present: (version: number) => T): T => {
     const { pet } = run;
     const key = operation.cacheKey;
     if (key === undefined || run.saved || pet.created || pet.away !== null || pet.record === null || pet.record.meta === null) {
@@ -200,10 +204,20 @@ export function createPetService(options: PetServiceOptions): PetService {
   const knownClaims = createExpiringMap<string | null>(MEMO_ENTRIES);
   const refusal = (blocked: RateLimitStatus) => {
     const what = blocked.policy === 'client' ? 'requests from this client' : 'requests to this pet';
-    return new RateLimitedError(`too many requests: over ${blocked.limit} ${what} per ${blocked.windowS} s; retry after ${blocked.resetS} s`, blocked.resetS, [blocked]);
+    return new RateLimitedError(
+      `too many requests: over ${blocked.limit} ${what} per ${blocked.windowS} s; retry after ${blocked.resetS} s`,
+      blocked.resetS,
+      [blocked],
+    );
   };
   /** Throws when a limit is known to be exceeded; true when the request is a stranger's to a claimed pet. */
-  const admit = (petId: string, operation: Operation<unknown>, bearerHash: Buffer | null, client: string | null, nowMs: number): { stranger: boolean } => {
+  const admit = (
+    petId: string,
+    operation: Operation<unknown>,
+    bearerHash: Buffer | null,
+    client: string | null,
+    nowMs: number,
+  ): { stranger: boolean } => {
     const blockedClient = client === null ? undefined : blockedClients.get(client, nowMs);
     if (blockedClient !== undefined) throw refusal(blockedClient);
     const claim = knownClaims.get(petId, nowMs);
@@ -229,7 +243,14 @@ export function createPetService(options: PetServiceOptions): PetService {
     assertAccess(error.claimHash === null ? {} : { claim_hash: error.claimHash }, 'write', bearer, access);
   };
   /** Remembers a limit found exceeded until its window resets. */
-  const block = (memo: typeof blockedClients, key: string, policy: RateLimitStatus['policy'], limit: number, resetInMs: number, nowMs: number) => {
+  const block = (
+    memo: typeof blockedClients,
+    key: string,
+    policy: RateLimitStatus['policy'],
+    limit: number,
+    resetInMs: number,
+    nowMs: number,
+  ) => {
     const windowS = Math.ceil(rateLimits.windowMs / 1000);
     const resetS = Math.min(windowS, Math.max(1, Math.ceil(resetInMs / 1000)));
     memo.set(key, { policy, limit, remaining: 0, resetS, windowS }, nowMs + resetInMs, nowMs);
@@ -310,7 +331,13 @@ export function createPetService(options: PetServiceOptions): PetService {
         return {
           changed: true,
           result: { replayed: false, present: applied.present, rendered: { body } },
-          extras: [{ name: recordName, value: encodeStoredAnswer({ fingerprint: idempotency.fingerprint, status, body }), ttlMs: IDEMPOTENCY_TTL_MS }],
+          extras: [
+            {
+              name: recordName,
+              value: encodeStoredAnswer({ fingerprint: idempotency.fingerprint, status, body }),
+              ttlMs: IDEMPOTENCY_TTL_MS,
+            },
+          ],
         };
       },
     };
@@ -323,7 +350,10 @@ export function createPetService(options: PetServiceOptions): PetService {
     const served: Served<B> = step.replayed
       ? { body: step.stored.body, status: step.stored.status, replayed: true, limits }
       : {
-          body: step.rendered !== null ? step.rendered.body : request.render(valueOf(petId, operation, answer.value, step.present), answer.value.nowMs),
+          body:
+            step.rendered !== null
+              ? step.rendered.body
+              : request.render(answerValueOf(petId, operation, answer.value, step.present), answer.value.nowMs),
           status,
           replayed: false,
           limits,

@@ -84,12 +84,7 @@ export interface LimitCheck {
  * Where each enforced limit stands after the counts of the load: the client's, and the pet's from
  * the owner's bucket when `owner` (the secret opened the pet), else from the shared one.
  */
-export function checkRateLimits(
-  counters: RateLimitCounters,
-  counts: readonly HitResult[],
-  windowMs: number,
-  owner: boolean,
-): LimitCheck {
+export function checkRateLimits(counters: RateLimitCounters, counts: readonly HitResult[], windowMs: number, owner: boolean): LimitCheck {
   const windowS = Math.ceil(windowMs / 1000);
   const statuses: RateLimitStatus[] = [];
   let retryAfterS = 0;
@@ -113,7 +108,11 @@ export function checkRateLimits(
   });
   const exceeded =
     over.length > 0
-      ? new RateLimitedError(`too many requests: over ${over.join(' and ')} per ${windowS} s; retry after ${retryAfterS} s`, retryAfterS, statuses)
+      ? new RateLimitedError(
+          `too many requests: over ${over.join(' and ')} per ${windowS} s; retry after ${retryAfterS} s`,
+          retryAfterS,
+          statuses,
+        )
       : null;
   return { statuses, exceeded, clientBlockedMs, sharedPetBlockedMs };
 }

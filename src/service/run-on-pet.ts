@@ -133,8 +133,7 @@ export async function runOnPet<R>(deps: RunDeps, petId: string, plan: Plan<R>): 
     const early = plan.precondition?.(pet);
     if (early) return done(early.replay, pet.loadedVersion, false);
     const change = plan.apply(pet, nowMs);
-    const mustSave =
-      !plan.savesNothing && (change.changed || (change.extras?.length ?? 0) > 0 || pet.created || pet.away !== null);
+    const mustSave = !plan.savesNothing && (change.changed || (change.extras?.length ?? 0) > 0 || pet.created || pet.away !== null);
     if (!mustSave) {
       // No tick passed and nothing changed: answer what is stored (never ahead of it, never behind).
       if (pet.away === null) {

@@ -4,7 +4,7 @@
  * behind (temp files and locks moved aside, named `<file>.<pid>.<hex>…`).
  */
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
+import { type FileHandle, lstat, mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { isAlive } from './file-lock.js';
 import { ignoreMissing } from './file-io.js';
@@ -40,7 +40,7 @@ export async function writeDurable(file: string, content: string): Promise<void>
 
 /** Makes a rename durable; some platforms cannot fsync a folder, which only costs durability. */
 export async function syncFolder(folder: string): Promise<void> {
-  let handle;
+  let handle: FileHandle | undefined;
   try {
     handle = await open(folder, 'r');
     await handle.sync();

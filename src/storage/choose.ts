@@ -42,8 +42,7 @@ export type StorageChoice =
   | { kind: 'redis'; url: string }
   | { kind: 'upstash'; url: string; token: string };
 
-const WHAT_TO_SET =
-  'set REDIS_URL (redis:// or rediss://), or KV_REST_API_URL and KV_REST_API_TOKEN (Upstash via the Vercel Marketplace)';
+const WHAT_TO_SET = 'set REDIS_URL (redis:// or rediss://), or KV_REST_API_URL and KV_REST_API_TOKEN (Upstash via the Vercel Marketplace)';
 
 /** Picks the backend; throws ConfigError listing every problem on the chosen path. */
 export function chooseStorage(input: StorageInput): StorageChoice {

@@ -75,30 +75,32 @@ export function createFileCounters({ inside, queue, lockOptions, now }: FileCoun
   /** Counts one hit, under the counter's lock (the caller has counted the round trip). */
   const countHit = (counter: Counter): Promise<HitResult> => {
     const base = path.join(counter.folder, counter.name);
-    return queue.run(base, () =>
-      unavailableOnIoError(() =>
-        withFileLock(`${base}.lock`, lockOptions(`the ${counter.purpose} counter`), async (lock) => {
-          await mkdir(counter.folder, { recursive: true });
-          // A crash may have left temp files of this counter; look only after a takeover (the
-          // folder holds one counter per client address, too many to list on every hit).
-          if (lock.tookOver) await removeStaleTemps(counter.folder, `${counter.name}.json`, `${counter.name}.lock`);
-          const raw = await readOptional(`${base}.json`);
-          const t = now();
-          let stored: { count: number; expires_at: number } | null = null;
-          try {
-            stored = raw === null ? null : (JSON.parse(raw) as { count: number; expires_at: number });
-          } catch {
-            stored = null; // a corrupt counter restarts its window
-          }
-          const next =
-            stored !== null && stored.expires_at > t
-              ? { count: stored.count + counter.weight, expires_at: stored.expires_at }
-              : { count: counter.weight, expires_at: t + counter.windowMs };
-          await writeAtomic(`${base}.json`, encodeValue(next));
-          return { count: next.count, resetInMs: Math.max(0, next.expires_at - t) };
-        }),
-      ),
-    ).finally(() => afterHit(counter.folder));
+    return queue
+      .run(base, () =>
+        unavailableOnIoError(() =>
+          withFileLock(`${base}.lock`, lockOptions(`the ${counter.purpose} counter`), async (lock) => {
+            await mkdir(counter.folder, { recursive: true });
+            // A crash may have left temp files of this counter; look only after a takeover (the
+            // folder holds one counter per client address, too many to list on every hit).
+            if (lock.tookOver) await removeStaleTemps(counter.folder, `${counter.name}.json`, `${counter.name}.lock`);
+            const raw = await readOptional(`${base}.json`);
+            const t = now();
+            let stored: { count: number; expires_at: number } | null = null;
+            try {
+              stored = raw === null ? null : (JSON.parse(raw) as { count: number; expires_at: number });
+            } catch {
+              stored = null; // a corrupt counter restarts its window
+            }
+            const next =
+              stored !== null && stored.expires_at > t
+                ? { count: stored.count + counter.weight, expires_at: stored.expires_at }
+                : { count: counter.weight, expires_at: t + counter.windowMs };
+            await writeAtomic(`${base}.json`, encodeValue(next));
+            return { count: next.count, resetInMs: Math.max(0, next.expires_at - t) };
+          }),
+        ),
+      )
+      .finally(() => afterHit(counter.folder));
   };
 
   /**
@@ -125,7 +127,10 @@ export function createFileCounters({ inside, queue, lockOptions, now }: FileCoun
     sweeping = sweepCounters(next, budget)
       .catch(async () => {
         // Best effort: start that folder afresh next time.
-        await cursors.get(next)?.close().catch(() => undefined);
+        await cursors
+          .get(next)
+          ?.close()
+          .catch(() => undefined);
         cursors.delete(next);
       })
       .finally(() => {

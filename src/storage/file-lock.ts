@@ -5,7 +5,7 @@
  * over. Messages name what is locked, never a path (they can reach clients in 503 bodies).
  */
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { type FileHandle, link, mkdir, open, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { StorageUnavailableError } from '../errors.js';
@@ -58,11 +58,7 @@ let linkUnsupported = false;
  * file is not the one judged stale (other inode), puts it back (link never replaces a file).
  * Release: unlink, only if the lock still carries our token.
  */
-export async function withFileLock<T>(
-  lockPath: string,
-  options: LockOptions,
-  fn: (lock: HeldLock) => Promise<T>,
-): Promise<T> {
+export async function withFileLock<T>(lockPath: string, options: LockOptions, fn: (lock: HeldLock) => Promise<T>): Promise<T> {
   const token = randomBytes(8).toString('hex');
   const deadline = Date.now() + options.lockTimeoutMs;
   let tookOver = false;
@@ -134,7 +130,7 @@ async function createLockByLink(lockPath: string, token: string, content: string
 
 /** Fallback without hard links: create exclusively, then write (a crash in between leaves an empty lock). */
 async function createLockInPlace(lockPath: string, content: string): Promise<boolean> {
-  let handle;
+  let handle: FileHandle | undefined;
   try {
     handle = await open(lockPath, 'wx', 0o644);
   } catch (error) {
@@ -178,7 +174,7 @@ async function takeOverStaleLock(lockPath: string, staleLockMs: number): Promise
 
 /** The lock's inode, age and owner, read through one handle (so all three are of one file). */
 async function inspectLock(lockPath: string): Promise<{ ino: number; mtimeMs: number; info: LockInfo | null } | null> {
-  let handle;
+  let handle: FileHandle | undefined;
   try {
     handle = await open(lockPath, 'r');
   } catch (error) {

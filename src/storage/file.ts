@@ -272,7 +272,6 @@ export function createFileStorage(options: FileStorageOptions): StorageDriver {
     return { ok: true, version: request.meta.version, keys: 1 + Object.keys(request.systems).length + extras.length };
   };
 
-
   const load = async (petId: string, loadOptions: LoadOptions = {}): Promise<PetRecord | null> => {
     const folder = petDir(petId);
     const extras = loadOptions.extras ?? [];
@@ -285,7 +284,7 @@ export function createFileStorage(options: FileStorageOptions): StorageDriver {
   const write = async (petId: string, request: WriteRequest): Promise<SaveResult> => {
     const folder = petDir(petId);
     assertSaveRequest(request);
-    (request.extras ?? []).forEach((extra) => assertExtraName(extra.name));
+    for (const extra of request.extras ?? []) assertExtraName(extra.name);
     trips += 1;
     return queue.run(folder, () =>
       unavailableOnIoError(() =>

@@ -33,8 +33,8 @@ export const MAX_EXTRAS_PER_PET = 200;
 /** Purposes of global records (`life_~<purpose>:…`), e.g. `ratelimit`. */
 export const PURPOSE_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;
 
-/** Subjects of global records: 1–200 characters, no control characters (an IPv6 address has `:`). */
-export const SUBJECT_PATTERN = /^[^\x00-\x1f\x7f]{1,200}$/u;
+/** Subjects of global records: 1–200 characters, no control characters (C0, DEL, C1); an IPv6 address has `:`. */
+export const SUBJECT_PATTERN = /^\P{Cc}{1,200}$/u;
 
 /** Throws InvalidInputError('invalid_device_id') unless `id` is a valid pet id. */
 export function assertPetId(id: unknown): asserts id is string {
@@ -111,11 +111,7 @@ export function loadKeyList(id: string, extras: readonly string[] = []): string[
  * write is a CorruptStateError naming the pet, with the claim_hash and version when the meta
  * still yields them leniently (see CorruptStateError).
  */
-export function decodeLoad(
-  id: string,
-  values: readonly (string | null | undefined)[],
-  extras: readonly string[] = [],
-): PetRecord | null {
+export function decodeLoad(id: string, values: readonly (string | null | undefined)[], extras: readonly string[] = []): PetRecord | null {
   if (values.every((value) => value === null || value === undefined)) return null;
   const rawMeta = values[0] ?? null;
   const meta = rawMeta === null ? null : decodeMeta(id, rawMeta);

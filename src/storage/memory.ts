@@ -7,16 +7,7 @@ import { SYSTEM_NAMES } from '../engine/types.js';
 import { casArguments, loadCountedArguments } from './cas-script.js';
 import { assertReplaced, assertTtlOption, assertWindow, saveTtl, type WriteRequest, weightOf } from './requests.js';
 import { KEY_PREFIX, MAX_EXTRAS_PER_PET, corrupt, decodeLoad, globalKey, loadKeyList, petKeys } from './keys.js';
-import type {
-  HitRequest,
-  HitResult,
-  LoadOptions,
-  PetRecord,
-  ReplaceRequest,
-  SaveRequest,
-  SaveResult,
-  StorageDriver,
-} from './types.js';
+import type { HitRequest, HitResult, LoadOptions, PetRecord, ReplaceRequest, SaveRequest, SaveResult, StorageDriver } from './types.js';
 
 export interface MemoryStorageOptions {
   /** Time to live of a pet's keys in ms, refreshed on every save (a save's own ttlMs wins). @default undefined (no TTL) */
@@ -129,7 +120,11 @@ export function createMemoryStorage(options: MemoryStorageOptions = {}): MemoryS
       const extras = loadOptions.extras ?? [];
       const keys = loadKeyList(petId, extras);
       await trip();
-      return decodeLoad(petId, keys.map((key) => live(key)?.value ?? null), extras);
+      return decodeLoad(
+        petId,
+        keys.map((key) => live(key)?.value ?? null),
+        extras,
+      );
     },
 
     async loadCounted(

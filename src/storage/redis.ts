@@ -130,8 +130,7 @@ export function createRedisStorage(options: RedisStorageOptions): StorageDriver 
     mget: (keys) => command(['MGET', ...keys]),
     evalsha: (sha1, keys, args) => command(['EVALSHA', sha1, String(keys.length), ...keys, ...args]),
     eval: (script, keys, args) => command(['EVAL', script, String(keys.length), ...keys, ...args]),
-    scan: async (cursor, match, count) =>
-      (await command(['SCAN', cursor, 'MATCH', match, 'COUNT', String(count)])) as [string, string[]],
+    scan: async (cursor, match, count) => (await command(['SCAN', cursor, 'MATCH', match, 'COUNT', String(count)])) as [string, string[]],
     del: (keys) => command(['DEL', ...keys]),
     ping: () => command(['PING']),
     isNoScript: (error) => error instanceof Error && error.message.startsWith('NOSCRIPT'),

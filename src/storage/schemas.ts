@@ -59,7 +59,10 @@ export const SYSTEM_SCHEMAS: Record<SystemName, z.ZodType> = {
     neglected: z.boolean().optional(),
     last_interaction: unixS.optional(),
     woken_by_play: unixS.nullable().optional(),
-    last_event: z.looseObject({ kind: z.enum(LIFE_EVENT_KINDS), at: unixS }).nullable().optional(),
+    last_event: z
+      .looseObject({ kind: z.enum(LIFE_EVENT_KINDS), at: unixS })
+      .nullable()
+      .optional(),
     last_update: unixS.optional(),
   }),
   stats: z.looseObject({

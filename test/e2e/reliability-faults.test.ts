@@ -137,7 +137,11 @@ interface PetTally {
 }
 
 /** What a DATA_DIR holds after a crash: pet files (parsed), leftovers by kind, anything else. */
-function inspectDataDir(dataDir: string): { pets: Record<string, { feed: number; version: number }>; leftovers: Record<string, number>; unexpected: string[] } {
+function inspectDataDir(dataDir: string): {
+  pets: Record<string, { feed: number; version: number }>;
+  leftovers: Record<string, number>;
+  unexpected: string[];
+} {
   const pets: Record<string, { feed: number; version: number }> = {};
   const leftovers: Record<string, number> = {};
   const unexpected: string[] = [];
@@ -253,7 +257,9 @@ describe('reliability: a file-backed server killed with SIGKILL under load (issu
     const leftovers = { 'crash-empty': '', 'crash-partial': '{"pid":' };
     for (const pet of Object.keys(leftovers)) expect((await send(`${server.url}/api/pet/${pet}/state`)).status).toBe(200);
     for (const [pet, content] of Object.entries(leftovers)) writeFileSync(path.join(dataDir, pet, '.lock'), content);
-    const writes = await Promise.all(Object.keys(leftovers).map((pet) => send(`${server.url}/api/pet/${pet}/interact`, { json: { action: 'feed' } })));
+    const writes = await Promise.all(
+      Object.keys(leftovers).map((pet) => send(`${server.url}/api/pet/${pet}/interact`, { json: { action: 'feed' } })),
+    );
     expect(writes.map((write) => `${write.status} ${write.status === 200 ? '' : write.text}`.trim())).toEqual(['200', '200']);
     expect(Math.max(...writes.map((write) => write.latencyMs))).toBeLessThan(2_000);
   }, 90_000);

@@ -54,9 +54,50 @@ interface FuzzCase {
 
 const SAFE = [...'abcXYZ019_-'];
 const BAD_CHARS = [
-  ':', '*', '.', ' ', '~', '!', '$', '&', "'", '(', ')', '+', ',', ';', '=', '@', '"', '<', '>', '[', ']', '^', '`',
-  '{', '|', '}', '\\', '/', '?', '#', '%', '\u0000', '\t', '\n', '\u007f', 'é', 'ß', '猫', '🐱', '\u202e', '\u200b',
-  '\ufeff', 'İ', '\u212a', // KELVIN SIGN, which case-folds to K
+  ':',
+  '*',
+  '.',
+  ' ',
+  '~',
+  '!',
+  '$',
+  '&',
+  "'",
+  '(',
+  ')',
+  '+',
+  ',',
+  ';',
+  '=',
+  '@',
+  '"',
+  '<',
+  '>',
+  '[',
+  ']',
+  '^',
+  '`',
+  '{',
+  '|',
+  '}',
+  '\\',
+  '/',
+  '?',
+  '#',
+  '%',
+  '\u0000',
+  '\t',
+  '\n',
+  '\u007f',
+  'é',
+  'ß',
+  '猫',
+  '🐱',
+  '\u202e',
+  '\u200b',
+  '\ufeff',
+  'İ',
+  '\u212a', // KELVIN SIGN, which case-folds to K
 ];
 const part = fc.string({ unit: fc.constantFrom(...SAFE), maxLength: 12 });
 
@@ -69,7 +110,23 @@ const badId: fc.Arbitrary<string> = fc
     { weight: 2, arbitrary: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 16 }) },
     {
       weight: 2,
-      arbitrary: fc.constantFrom('', '../etc', '../../x', '%2e%2e', '..%2f..', 'life_*', '*', 'a:b', ':meta', 'x:meta', 'a b', ' ', '猫', '🐱🐱', 'x'.repeat(10_240)),
+      arbitrary: fc.constantFrom(
+        '',
+        '../etc',
+        '../../x',
+        '%2e%2e',
+        '..%2f..',
+        'life_*',
+        '*',
+        'a:b',
+        ':meta',
+        'x:meta',
+        'a b',
+        ' ',
+        '猫',
+        '🐱🐱',
+        'x'.repeat(10_240),
+      ),
     },
   )
   // '.' and '..' alone are dot segments: a URL that resolves them names another route (table below).
@@ -88,16 +145,14 @@ const ID_ROUTES: ReadonlyArray<{ method: string; suffix: string; body?: string }
   { method: 'GET', suffix: '/forecast' },
 ];
 
-const badIdInPath: fc.Arbitrary<FuzzCase> = fc
-  .tuple(badId, fc.boolean(), fc.constantFrom(...ID_ROUTES))
-  .map(([id, raw, route]) => ({
-    kind: 'bad id in path',
-    request: {
-      method: route.method,
-      path: `/api/pet/${idInPath(id, raw)}${route.suffix}`,
-      ...(route.body === undefined ? {} : { headers: JSON_TYPE, body: route.body }),
-    },
-  }));
+const badIdInPath: fc.Arbitrary<FuzzCase> = fc.tuple(badId, fc.boolean(), fc.constantFrom(...ID_ROUTES)).map(([id, raw, route]) => ({
+  kind: 'bad id in path',
+  request: {
+    method: route.method,
+    path: `/api/pet/${idInPath(id, raw)}${route.suffix}`,
+    ...(route.body === undefined ? {} : { headers: JSON_TYPE, body: route.body }),
+  },
+}));
 
 /** A device_id that is not a valid id string: a bad string, or another JSON type. */
 const badDeviceValue: fc.Arbitrary<unknown> = fc.oneof(
@@ -107,7 +162,10 @@ const badDeviceValue: fc.Arbitrary<unknown> = fc.oneof(
 
 const badIdInCompat: fc.Arbitrary<FuzzCase> = fc.oneof(
   badId.map((id) => ({ kind: 'compat bad id', request: { method: 'GET', path: `/api/pet/status?device_id=${encodeURIComponent(id)}` } })),
-  badId.map((id) => ({ kind: 'compat bad id', request: { method: 'POST', path: `/api/pet/catchup?device_id=${encodeURIComponent(id)}&hours=2` } })),
+  badId.map((id) => ({
+    kind: 'compat bad id',
+    request: { method: 'POST', path: `/api/pet/catchup?device_id=${encodeURIComponent(id)}&hours=2` },
+  })),
   badId.map((id) => ({ kind: 'compat bad id', request: { method: 'POST', path: `/api/debug/reset?device_id=${encodeURIComponent(id)}` } })),
   badDeviceValue.map((value) => ({
     kind: 'compat bad id',
@@ -122,12 +180,35 @@ const badIdInCompat: fc.Arbitrary<FuzzCase> = fc.oneof(
 /** Text that is not JSON at all, or JSON cut short. */
 const notJson: fc.Arbitrary<string> = fc.oneof(
   fc.constantFrom(
-    '', 'feed', 'action=feed', '{', '}', '{"action":', '{action:"feed"}', "{'action':'feed'}", 'undefined', 'NaN',
-    '{"action":"feed"}}', '{"action":"feed",}', '[1,2', '\u0000', '\u0000{"action":"feed"}', '{"hours":NaN}',
-    '{"hours":Infinity}', '{"hours":-Infinity}', '{"hours":0x10}', '{"hours":24n}', '{"hours":.5}', '{"hours":+1}',
-    '{"action":"feed"} trailing', '<action>feed</action>', '\ud800', '{"action":"\\x66eed"}',
+    '',
+    'feed',
+    'action=feed',
+    '{',
+    '}',
+    '{"action":',
+    '{action:"feed"}',
+    "{'action':'feed'}",
+    'undefined',
+    'NaN',
+    '{"action":"feed"}}',
+    '{"action":"feed",}',
+    '[1,2',
+    '\u0000',
+    '\u0000{"action":"feed"}',
+    '{"hours":NaN}',
+    '{"hours":Infinity}',
+    '{"hours":-Infinity}',
+    '{"hours":0x10}',
+    '{"hours":24n}',
+    '{"hours":.5}',
+    '{"hours":+1}',
+    '{"action":"feed"} trailing',
+    '<action>feed</action>',
+    '\ud800',
+    '{"action":"\\x66eed"}',
   ),
-  fc.tuple(fc.constantFrom('{"action":"feed"}', '{"hours":24}', '{"pet_name":"Mochi"}', '{"device_id":"fuzz-a","action":"feed"}'), fc.nat())
+  fc
+    .tuple(fc.constantFrom('{"action":"feed"}', '{"hours":24}', '{"pet_name":"Mochi"}', '{"device_id":"fuzz-a","action":"feed"}'), fc.nat())
     .map(([text, cut]) => text.slice(0, cut % text.length)),
   fc.string({ maxLength: 200 }).filter((text) => {
     try {
@@ -140,22 +221,66 @@ const notJson: fc.Arbitrary<string> = fc.oneof(
 );
 
 const BAD_HOURS = [
-  '-1', '0', '-0', '87600.0001', '87601', '1e308', '-1e308', '1e999', '-1e999', '1e-400', '"24"', '"1"', '""', 'null',
-  'true', 'false', '[]', '[24]', '{}', '{"h":1}', '"NaN"', '"Infinity"', '9007199254740993e300',
+  '-1',
+  '0',
+  '-0',
+  '87600.0001',
+  '87601',
+  '1e308',
+  '-1e308',
+  '1e999',
+  '-1e999',
+  '1e-400',
+  '"24"',
+  '"1"',
+  '""',
+  'null',
+  'true',
+  'false',
+  '[]',
+  '[24]',
+  '{}',
+  '{"h":1}',
+  '"NaN"',
+  '"Infinity"',
+  '9007199254740993e300',
 ];
 const BAD_ACTIONS: unknown[] = [
-  'FEED', 'Feed', ' feed', 'feed ', 'feed\u0000', 'dance', 'sleep', 'reset', '', '__proto__', 'constructor', 'toString',
-  'feed,play', ['feed'], { action: 'feed' }, 1, null, true,
+  'FEED',
+  'Feed',
+  ' feed',
+  'feed ',
+  'feed\u0000',
+  'dance',
+  'sleep',
+  'reset',
+  '',
+  '__proto__',
+  'constructor',
+  'toString',
+  'feed,play',
+  ['feed'],
+  { action: 'feed' },
+  1,
+  null,
+  true,
 ];
 
 /** Valid JSON of the wrong shape for route `route`. */
 const wrongShape = (valid: (value: unknown) => boolean): fc.Arbitrary<string> =>
-  fc.jsonValue({ maxDepth: 3 }).filter((value) => !valid(value)).map((value) => JSON.stringify(value));
+  fc
+    .jsonValue({ maxDepth: 3 })
+    .filter((value) => !valid(value))
+    .map((value) => JSON.stringify(value));
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const BODY_ROUTES = [
-  { path: (id: string) => `/api/pet/${id}/interact`, method: 'POST', valid: (v: unknown) => isObject(v) && ACTIONS.includes(v['action'] as string) },
+  {
+    path: (id: string) => `/api/pet/${id}/interact`,
+    method: 'POST',
+    valid: (v: unknown) => isObject(v) && ACTIONS.includes(v['action'] as string),
+  },
   { path: (id: string) => `/api/pet/${id}/catchup`, method: 'POST', valid: (v: unknown) => isObject(v) && typeof v['hours'] === 'number' },
   { path: (id: string) => `/api/pet/${id}`, method: 'PATCH', valid: (v: unknown) => isObject(v) && ('pet_name' in v || 'timezone' in v) },
   { path: () => '/api/pet/interact', method: 'POST', valid: (v: unknown) => isObject(v) && typeof v['device_id'] === 'string' },
@@ -165,8 +290,7 @@ const BODY_ROUTES = [
 const badBody: fc.Arbitrary<FuzzCase> = fc
   .tuple(fc.constantFrom(...VALID_IDS), fc.constantFrom(...BODY_ROUTES), fc.nat({ max: 99 }))
   .chain(([id, route, pick]) => {
-    const body: fc.Arbitrary<string> =
-      pick < 40 ? notJson : pick < 75 ? wrongShape(route.valid) : fc.constant('');
+    const body: fc.Arbitrary<string> = pick < 40 ? notJson : pick < 75 ? wrongShape(route.valid) : fc.constant('');
     return body.map((text) => ({
       kind: pick < 40 ? 'body not JSON' : pick < 75 ? 'body of wrong shape' : 'empty body',
       request: { method: route.method, path: route.path(id), headers: JSON_TYPE, body: text },
@@ -206,11 +330,24 @@ const badFields: fc.Arbitrary<FuzzCase> = fc.oneof(
         { name: 'Mochi' },
       ),
     )
-    .map(([id, body]) => ({ kind: 'bad patch', request: { method: 'PATCH', path: `/api/pet/${id}`, headers: JSON_TYPE, body: JSON.stringify(body) } })),
-  fc.tuple(fc.constantFrom(...VALID_IDS), fc.constantFrom<Record<string, unknown>>({ food_type: 7 }, { food_type: 'x'.repeat(65) }, { user_id: 9 }, { user_id: 'u'.repeat(257) })).map(([id, extra]) => ({
-    kind: 'bad compat field',
-    request: { method: 'POST', path: '/api/pet/feed', headers: JSON_TYPE, body: JSON.stringify({ device_id: id, ...extra }) },
-  })),
+    .map(([id, body]) => ({
+      kind: 'bad patch',
+      request: { method: 'PATCH', path: `/api/pet/${id}`, headers: JSON_TYPE, body: JSON.stringify(body) },
+    })),
+  fc
+    .tuple(
+      fc.constantFrom(...VALID_IDS),
+      fc.constantFrom<Record<string, unknown>>(
+        { food_type: 7 },
+        { food_type: 'x'.repeat(65) },
+        { user_id: 9 },
+        { user_id: 'u'.repeat(257) },
+      ),
+    )
+    .map(([id, extra]) => ({
+      kind: 'bad compat field',
+      request: { method: 'POST', path: '/api/pet/feed', headers: JSON_TYPE, body: JSON.stringify({ device_id: id, ...extra }) },
+    })),
 );
 
 const hugeBody: fc.Arbitrary<FuzzCase> = fc
@@ -236,15 +373,27 @@ const nestedBody: fc.Arbitrary<FuzzCase> = fc
       shape === 'array'
         ? '['.repeat(depth) + ']'.repeat(depth)
         : shape === 'object'
-          ? '{"action":'.repeat(depth) + '"feed"' + '}'.repeat(depth)
-          : '{"x":'.repeat(depth) + '{"action":"feed"}' + '}'.repeat(depth);
+          ? `${'{"action":'.repeat(depth)}"feed"${'}'.repeat(depth)}`
+          : `${'{"x":'.repeat(depth)}{"action":"feed"}${'}'.repeat(depth)}`;
     return { kind: 'deeply nested body', request: { method: 'POST', path: `/api/pet/${id}/interact`, headers: JSON_TYPE, body } };
   });
 
 const WRONG_TYPES = [
-  'text/plain', 'text/json', 'text/html', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x',
-  'application/xml', 'application/javascript', 'application/octet-stream', '*/*', 'json', 'application', 'application/jsonx',
-  'application/json;', 'image/png', 'x'.repeat(300),
+  'text/plain',
+  'text/json',
+  'text/html',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data; boundary=x',
+  'application/xml',
+  'application/javascript',
+  'application/octet-stream',
+  '*/*',
+  'json',
+  'application',
+  'application/jsonx',
+  'application/json;',
+  'image/png',
+  'x'.repeat(300),
 ];
 
 const wrongContentType: fc.Arbitrary<FuzzCase> = fc
@@ -294,7 +443,9 @@ const ROUTE_NAMES = ['state', 'interact', 'catchup', 'reset', 'forecast'];
 const unknownRoute: fc.Arbitrary<FuzzCase> = fc
   .tuple(
     fc.constantFrom(...VALID_IDS),
-    fc.string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz'), minLength: 1, maxLength: 12 }).filter((word) => !ROUTE_NAMES.includes(word)),
+    fc
+      .string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz'), minLength: 1, maxLength: 12 })
+      .filter((word) => !ROUTE_NAMES.includes(word)),
     fc.nat({ max: 6 }),
     fc.constantFrom('GET', 'POST'),
   )
@@ -325,7 +476,12 @@ const badQuery: fc.Arbitrary<FuzzCase> = fc.oneof(
         : { method: 'POST', path: `/api/pet/${id}/interact?lang=${lang}`, headers: JSON_TYPE, body: '{"action":"feed"}' },
   })),
   fc
-    .tuple(fc.constantFrom(...VALID_IDS), fc.option(fc.constantFrom(...FORECAST_HOURS_BAD)), fc.constantFrom(...FORECAST_STEP_BAD), fc.boolean())
+    .tuple(
+      fc.constantFrom(...VALID_IDS),
+      fc.option(fc.constantFrom(...FORECAST_HOURS_BAD)),
+      fc.constantFrom(...FORECAST_STEP_BAD),
+      fc.boolean(),
+    )
     .map(([id, hours, step, badStep]) => ({
       kind: 'bad query',
       request: {
@@ -337,10 +493,12 @@ const badQuery: fc.Arbitrary<FuzzCase> = fc.oneof(
     kind: 'compat bad query',
     request: { method: 'POST', path: `/api/pet/catchup?device_id=${id}&hours=${hours}` },
   })),
-  fc.tuple(fc.constantFrom(...VALID_IDS), fc.constantFrom(...LANGS_BAD), fc.constantFrom('/api/pet/status', '/api/debug/reset')).map(([id, lang, route]) => ({
-    kind: 'compat bad query',
-    request: { method: route === '/api/pet/status' ? 'GET' : 'POST', path: `${route}?device_id=${id}&lang=${lang}` },
-  })),
+  fc
+    .tuple(fc.constantFrom(...VALID_IDS), fc.constantFrom(...LANGS_BAD), fc.constantFrom('/api/pet/status', '/api/debug/reset'))
+    .map(([id, lang, route]) => ({
+      kind: 'compat bad query',
+      request: { method: route === '/api/pet/status' ? 'GET' : 'POST', path: `${route}?device_id=${id}&lang=${lang}` },
+    })),
   fc.constantFrom<FuzzCase>(
     { kind: 'compat bad query', request: { method: 'GET', path: '/api/pet/status' } },
     { kind: 'compat bad query', request: { method: 'GET', path: '/api/pet/status?device_id' } },
@@ -369,15 +527,32 @@ const malformedRequest: fc.Arbitrary<FuzzCase> = fc.oneof(
 /** Named cases every run sends, whatever the generator draws. */
 const TABLE: FuzzCase[] = [
   ...[
-    '/api/pet/../state', '/api/pet/%2e%2e/state', '/api/pet/%2E%2e/state', '/api/pet/..%2fetc/state', '/api/pet/%2e%2e%2f%2e%2e%2fetc/state',
-    '/api/pet/a%2Fb/state', '/api/pet/a%5Cb/state', '/api/pet/%zz/state', '/api/pet/%E0%A4%A/state', '/api/pet/%/state',
-    '/api/pet/%C0%AF/state', '/api/pet/a%00b/state', '/api/pet//state', '/api/pet/*/state', '/api/pet/a:b/state',
-    '/api/pet/life_x:meta/state', '/api/pet/a%20b/state', `/api/pet/${encodeURIComponent('猫🐱')}/state`,
-    `/api/pet/${'x'.repeat(10_240)}/state`, `/api/pet/${'y'.repeat(65)}/state`, '/api/pet/./state', '/api/pet/%2e/state',
+    '/api/pet/../state',
+    '/api/pet/%2e%2e/state',
+    '/api/pet/%2E%2e/state',
+    '/api/pet/..%2fetc/state',
+    '/api/pet/%2e%2e%2f%2e%2e%2fetc/state',
+    '/api/pet/a%2Fb/state',
+    '/api/pet/a%5Cb/state',
+    '/api/pet/%zz/state',
+    '/api/pet/%E0%A4%A/state',
+    '/api/pet/%/state',
+    '/api/pet/%C0%AF/state',
+    '/api/pet/a%00b/state',
+    '/api/pet//state',
+    '/api/pet/*/state',
+    '/api/pet/a:b/state',
+    '/api/pet/life_x:meta/state',
+    '/api/pet/a%20b/state',
+    `/api/pet/${encodeURIComponent('猫🐱')}/state`,
+    `/api/pet/${'x'.repeat(10_240)}/state`,
+    `/api/pet/${'y'.repeat(65)}/state`,
+    '/api/pet/./state',
+    '/api/pet/%2e/state',
   ].map((p): FuzzCase => ({ kind: 'table: path', request: { method: 'GET', path: p } })),
-  ...[
-    '/api/pet/../interact', '/api/pet/%2e%2e/interact', '/api/pet/a:b/interact', `/api/pet/${'z'.repeat(10_240)}/interact`,
-  ].map((p): FuzzCase => ({ kind: 'table: path', request: { method: 'POST', path: p, headers: JSON_TYPE, body: '{"action":"feed"}' } })),
+  ...['/api/pet/../interact', '/api/pet/%2e%2e/interact', '/api/pet/a:b/interact', `/api/pet/${'z'.repeat(10_240)}/interact`].map(
+    (p): FuzzCase => ({ kind: 'table: path', request: { method: 'POST', path: p, headers: JSON_TYPE, body: '{"action":"feed"}' } }),
+  ),
   { kind: 'table: body', request: { method: 'POST', path: '/api/pet/fuzz-a/interact', headers: JSON_TYPE, body: '{"action":"feed"' } },
   { kind: 'table: body', request: { method: 'POST', path: '/api/pet/fuzz-a/catchup', headers: JSON_TYPE, body: '{"hours":NaN}' } },
   { kind: 'table: body', request: { method: 'POST', path: '/api/pet/fuzz-a/catchup', headers: JSON_TYPE, body: '{"hours":Infinity}' } },
@@ -387,19 +562,59 @@ const TABLE: FuzzCase[] = [
   { kind: 'table: body', request: { method: 'POST', path: '/api/pet/fuzz-a/interact', headers: JSON_TYPE, body: '{"action":"dance"}' } },
   { kind: 'table: body', request: { method: 'POST', path: '/api/pet/fuzz-a/interact', headers: JSON_TYPE, body: '[{"action":"feed"}]' } },
   { kind: 'table: body', request: { method: 'POST', path: '/api/pet/fuzz-a/interact', headers: JSON_TYPE, body: 'null' } },
-  { kind: 'table: body', request: { method: 'POST', path: '/api/pet/fuzz-a/interact', headers: JSON_TYPE, body: '{"__proto__":{"action":"feed"}}' } },
-  { kind: 'table: body', request: { method: 'POST', path: '/api/pet/fuzz-a/interact', headers: JSON_TYPE, body: `{"action":"feed","pad":"${'p'.repeat(1_048_576)}"}` } },
-  { kind: 'table: body', request: { method: 'POST', path: '/api/pet/fuzz-a/interact', headers: JSON_TYPE, body: `{"action":"feed","pad":"${'p'.repeat(20_000)}"}`, chunked: true } },
-  { kind: 'table: body', request: { method: 'POST', path: '/api/pet/fuzz-a/interact', headers: JSON_TYPE, body: '['.repeat(8_000) + ']'.repeat(8_000) } },
-  { kind: 'table: body', request: { method: 'POST', path: '/api/pet/feed', headers: JSON_TYPE, body: JSON.stringify({ device_id: 'x'.repeat(10_240) }) } },
-  { kind: 'table: body', request: { method: 'POST', path: '/api/pet/feed', headers: JSON_TYPE, body: JSON.stringify({ device_id: '../../etc/passwd' }) } },
+  {
+    kind: 'table: body',
+    request: { method: 'POST', path: '/api/pet/fuzz-a/interact', headers: JSON_TYPE, body: '{"__proto__":{"action":"feed"}}' },
+  },
+  {
+    kind: 'table: body',
+    request: {
+      method: 'POST',
+      path: '/api/pet/fuzz-a/interact',
+      headers: JSON_TYPE,
+      body: `{"action":"feed","pad":"${'p'.repeat(1_048_576)}"}`,
+    },
+  },
+  {
+    kind: 'table: body',
+    request: {
+      method: 'POST',
+      path: '/api/pet/fuzz-a/interact',
+      headers: JSON_TYPE,
+      body: `{"action":"feed","pad":"${'p'.repeat(20_000)}"}`,
+      chunked: true,
+    },
+  },
+  {
+    kind: 'table: body',
+    request: { method: 'POST', path: '/api/pet/fuzz-a/interact', headers: JSON_TYPE, body: '['.repeat(8_000) + ']'.repeat(8_000) },
+  },
+  {
+    kind: 'table: body',
+    request: { method: 'POST', path: '/api/pet/feed', headers: JSON_TYPE, body: JSON.stringify({ device_id: 'x'.repeat(10_240) }) },
+  },
+  {
+    kind: 'table: body',
+    request: { method: 'POST', path: '/api/pet/feed', headers: JSON_TYPE, body: JSON.stringify({ device_id: '../../etc/passwd' }) },
+  },
   { kind: 'table: method', request: { method: 'GET', path: '/api/pet/fuzz-a/interact' } },
   { kind: 'table: method', request: { method: 'DELETE', path: '/api/pet/fuzz-a' } },
   { kind: 'table: method', request: { method: 'PUT', path: '/api/pet/fuzz-a/state', headers: JSON_TYPE, body: '{"action":"feed"}' } },
   { kind: 'table: method', request: { method: 'GET', path: '/api/pet/feed', headers: JSON_TYPE, body: '{"device_id":"fuzz-a"}' } },
-  { kind: 'table: type', request: { method: 'POST', path: '/api/pet/fuzz-a/interact', headers: { 'content-type': 'text/plain' }, body: '{"action":"feed"}' } },
+  {
+    kind: 'table: type',
+    request: { method: 'POST', path: '/api/pet/fuzz-a/interact', headers: { 'content-type': 'text/plain' }, body: '{"action":"feed"}' },
+  },
   { kind: 'table: type', request: { method: 'POST', path: '/api/pet/fuzz-a/interact', body: '{"action":"feed"}' } },
-  { kind: 'table: type', request: { method: 'POST', path: '/api/pet/fuzz-a/interact', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'action=feed' } },
+  {
+    kind: 'table: type',
+    request: {
+      method: 'POST',
+      path: '/api/pet/fuzz-a/interact',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'action=feed',
+    },
+  },
   { kind: 'table: query', request: { method: 'POST', path: '/api/pet/catchup?device_id=fuzz-a&hours=NaN' } },
   { kind: 'table: query', request: { method: 'POST', path: '/api/pet/catchup?device_id=fuzz-a&hours=-1' } },
   { kind: 'table: query', request: { method: 'POST', path: '/api/pet/catchup?device_id=fuzz-a&hours=1e308' } },
@@ -410,7 +625,13 @@ const TABLE: FuzzCase[] = [
 
 // ── running and judging ──
 
-const COMPAT_ROUTES = new Set(['GET /api/pet/status', 'POST /api/pet/interact', 'POST /api/pet/feed', 'POST /api/pet/catchup', 'POST /api/debug/reset']);
+const COMPAT_ROUTES = new Set([
+  'GET /api/pet/status',
+  'POST /api/pet/interact',
+  'POST /api/pet/feed',
+  'POST /api/pet/catchup',
+  'POST /api/debug/reset',
+]);
 
 /** What is wrong with an answer to a malformed request; null when it is as it must be. */
 function problemWith(request: RawRequest, result: HttpResult): string | null {
@@ -441,7 +662,14 @@ async function fuzz(server: ServerProcess, cases: readonly FuzzCase[]): Promise<
     if (fuzzCase === undefined) throw new Error('no case');
     return sendRaw(server.url, fuzzCase.request, 15_000);
   });
-  const run: FuzzRun = { sent: cases.length, byStatus: countStatuses(results), byCode: {}, byKind: {}, failures: [], elapsedMs: performance.now() - started };
+  const run: FuzzRun = {
+    sent: cases.length,
+    byStatus: countStatuses(results),
+    byCode: {},
+    byKind: {},
+    failures: [],
+    elapsedMs: performance.now() - started,
+  };
   results.forEach((result, index) => {
     const { kind, request } = cases[index] ?? { kind: '?', request: { method: '?', path: '?' } };
     run.byKind[kind] = (run.byKind[kind] ?? 0) + 1;
@@ -529,8 +757,16 @@ describe('reliability: malformed requests against a file-backed server (issue #5
     const { port } = new URL(server.url);
     const raw = [
       ['bytes above ASCII in the path', Buffer.from('GET /api/pet/caf\xe9/state HTTP/1.1\r\nHost: x\r\n\r\n', 'latin1')],
-      ['a 20 KB id (request line over the header limit)', Buffer.from(`GET /api/pet/${'x'.repeat(20_480)}/state HTTP/1.1\r\nHost: x\r\n\r\n`)],
-      ['Content-Length and chunked together', Buffer.from('POST /api/pet/fuzz-a/interact HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 17\r\nTransfer-Encoding: chunked\r\n\r\n11\r\n{"action":"feed"}\r\n0\r\n\r\n')],
+      [
+        'a 20 KB id (request line over the header limit)',
+        Buffer.from(`GET /api/pet/${'x'.repeat(20_480)}/state HTTP/1.1\r\nHost: x\r\n\r\n`),
+      ],
+      [
+        'Content-Length and chunked together',
+        Buffer.from(
+          'POST /api/pet/fuzz-a/interact HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 17\r\nTransfer-Encoding: chunked\r\n\r\n11\r\n{"action":"feed"}\r\n0\r\n\r\n',
+        ),
+      ],
       ['a space in the path', Buffer.from('GET /api/pet/a b/state HTTP/1.1\r\nHost: x\r\n\r\n')],
       ['an unknown method', Buffer.from('FEED /api/pet/fuzz-a/state HTTP/1.1\r\nHost: x\r\n\r\n')],
       ['garbage', Buffer.from('\x00\x01\x02 hello\r\n\r\n', 'latin1')],

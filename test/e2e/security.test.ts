@@ -35,7 +35,11 @@ describeWithRedis('security: one Idempotency-Key through two processes on one Re
           method: 'POST',
           headers: { 'content-type': 'application/json', 'Idempotency-Key': idempotencyKey },
           body: JSON.stringify(feedJson),
-        }).then(async (response) => ({ status: response.status, replayed: response.headers.get('idempotent-replayed'), text: await response.text() })),
+        }).then(async (response) => ({
+          status: response.status,
+          replayed: response.headers.get('idempotent-replayed'),
+          text: await response.text(),
+        })),
       ),
     );
     expect(countStatuses(answers)).toEqual({ '200': 50 });
@@ -67,7 +71,12 @@ describe('security: rate limits, claims and unparsable requests on a real server
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('answers a burst past the per-pet limit with 429 and Retry-After, applying only what it acknowledged', async () => {
-    const server = await start({ DATA_DIR: dataDir, RATE_LIMIT_PER_PET: '10', RATE_LIMIT_PER_CLIENT: '0', RATE_LIMIT_WINDOW_SECONDS: '60' });
+    const server = await start({
+      DATA_DIR: dataDir,
+      RATE_LIMIT_PER_PET: '10',
+      RATE_LIMIT_PER_CLIENT: '0',
+      RATE_LIMIT_WINDOW_SECONDS: '60',
+    });
     const id = 'burst';
     const answers: Array<HttpResult & { retryAfter: string | null; rateLimit: string | null }> = await Promise.all(
       Array.from({ length: 30 }, async () => {
@@ -110,11 +119,12 @@ describe('security: rate limits, claims and unparsable requests on a real server
     expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(readFileSync(path.join(dataDir, id, 'pet.json'), 'utf8')).not.toContain(secret);
 
-    const feed = (headers: Record<string, string>) => fetch(`${server.url}/api/pet/${id}/interact`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
-      body: JSON.stringify(feedJson),
-    });
+    const feed = (headers: Record<string, string>) =>
+      fetch(`${server.url}/api/pet/${id}/interact`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(feedJson),
+      });
     const without = await feed({});
     expect(without.status).toBe(401);
     expect(without.headers.get('www-authenticate')).toMatch(/^Bearer\b/);
@@ -124,7 +134,9 @@ describe('security: rate limits, claims and unparsable requests on a real server
     expect(withSecret.status).toBe(200);
     expect(((await withSecret.json()) as StateDocument).stats.feed).toBe(1);
     expect((await send(`${server.url}/api/pet/${id}/state`)).status).toBe(200);
-    expect((await send(`${server.url}/api/pet/${id}/claim`, { method: 'POST', headers: { Authorization: `Bearer ${secret}` } })).status).toBe(409);
+    expect(
+      (await send(`${server.url}/api/pet/${id}/claim`, { method: 'POST', headers: { Authorization: `Bearer ${secret}` } })).status,
+    ).toBe(409);
   }, 30_000);
 
   it('answers requests Node cannot parse with a JSON error of the right status and closes', async () => {
@@ -133,7 +145,12 @@ describe('security: rate limits, claims and unparsable requests on a real server
     const cases = [
       ['raw bytes above ASCII', Buffer.from('GET /api/pet/caf\xe9/state HTTP/1.1\r\nHost: x\r\n\r\n', 'latin1'), 400, 'bad_request'],
       ['headers too large', Buffer.from(`GET /api/pet/${'x'.repeat(20_480)}/state HTTP/1.1\r\nHost: x\r\n\r\n`), 431, 'headers_too_large'],
-      ['Content-Length with chunked', Buffer.from('POST /api/pet/a/interact HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'), 400, 'bad_request'],
+      [
+        'Content-Length with chunked',
+        Buffer.from('POST /api/pet/a/interact HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'),
+        400,
+        'bad_request',
+      ],
     ] as const;
     for (const [name, bytes, status, code] of cases) {
       const answer = await exchange(Number(port), bytes);

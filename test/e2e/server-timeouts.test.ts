@@ -47,7 +47,8 @@ describe('server timeouts', () => {
 
   it('closes a request whose body never finishes within REQUEST_TIMEOUT_MS', async () => {
     const server = await start({ HEADERS_TIMEOUT_MS: '1000', REQUEST_TIMEOUT_MS: '2000' });
-    const partial = 'POST /api/pet/slow/interact HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"action":';
+    const partial =
+      'POST /api/pet/slow/interact HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"action":';
     const result = await halfSend(server.url, partial, 8_000);
     expect(result.closedAfterMs).toBeGreaterThan(1_500);
     expect(result.closedAfterMs).toBeLessThan(4_500);

@@ -44,7 +44,10 @@ async function exerciseApi(server: ServerProcess, id: string): Promise<void> {
   const bad = await call<{ error: { code: string } }>(server, 'POST', `/api/pet/${id}/interact`, { action: 'dance' });
   expect(bad).toMatchObject({ status: 400, json: { error: { code: 'invalid_action' } } });
 
-  const huge = await call<{ error: { code: string } }>(server, 'POST', `/api/pet/${id}/interact`, { action: 'feed', pad: 'x'.repeat(20_000) });
+  const huge = await call<{ error: { code: string } }>(server, 'POST', `/api/pet/${id}/interact`, {
+    action: 'feed',
+    pad: 'x'.repeat(20_000),
+  });
   expect(huge).toMatchObject({ status: 413, json: { error: { code: 'payload_too_large' } } });
 
   const forecast = await call<{ points: unknown[] }>(server, 'GET', `/api/pet/${id}/forecast?hours=2`);

@@ -16,7 +16,17 @@ import { ConfigError } from '../../src/errors.js';
 import type { StateDocument } from '../../src/service/index.js';
 import { describeWithRedis, testRedisUrl, uniqueId } from '../helpers/redis.js';
 
-const ENV_NAMES = ['VERCEL', 'STORAGE', 'DATA_DIR', 'REDIS_URL', 'KV_URL', 'KV_REST_API_URL', 'KV_REST_API_TOKEN', 'LOG_LEVEL', 'TIME_SCALE'];
+const ENV_NAMES = [
+  'VERCEL',
+  'STORAGE',
+  'DATA_DIR',
+  'REDIS_URL',
+  'KV_URL',
+  'KV_REST_API_URL',
+  'KV_REST_API_TOKEN',
+  'LOG_LEVEL',
+  'TIME_SCALE',
+];
 const savedEnv = Object.fromEntries(ENV_NAMES.map((name) => [name, process.env[name]]));
 
 function setEnv(env: Record<string, string>): void {

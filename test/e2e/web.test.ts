@@ -341,7 +341,7 @@ describe('web page (issue #6)', () => {
     }
   }, 45_000);
 
-  it('creates a new visitor\'s pet in the browser\'s timezone (Asia/Tokyo), its first night at Tokyo night (issue #17)', async () => {
+  it("creates a new visitor's pet in the browser's timezone (Asia/Tokyo), its first night at Tokyo night (issue #17)", async () => {
     if (!browser || !server) throw new Error('not started');
     const ctx = await browser.newContext({ timezoneId: 'Asia/Tokyo', viewport: { width: 1280, height: 800 } });
     ctx.setDefaultTimeout(10_000);

@@ -46,9 +46,7 @@ describe('describeAway', () => {
   });
 
   it('sums up a day away in Chinese, the default', () => {
-    expect(describeAway(dayAway)).toBe(
-      '你不在的这段时间（1天2小时）：睡了两觉，现在能量70，饿了（饥饿值83），心情一度跌到41。',
-    );
+    expect(describeAway(dayAway)).toBe('你不在的这段时间（1天2小时）：睡了两觉，现在能量70，饿了（饥饿值83），心情一度跌到41。');
   });
 
   it('handles an interval of minutes with no sleep', () => {
@@ -69,9 +67,7 @@ describe('describeAway', () => {
     expect(describeAway(r, 'en')).toBe(
       'While you were away (3 h 5 min): slept the whole time, energy rose to 75, hunger rose to 55 and mood rose to 63.',
     );
-    expect(describeAway(r, 'zh')).toBe(
-      '你不在的这段时间（3小时5分钟）：一直在睡，能量回升到75，饥饿值升到55，心情好转到63。',
-    );
+    expect(describeAway(r, 'zh')).toBe('你不在的这段时间（3小时5分钟）：一直在睡，能量回升到75，饥饿值升到55，心情好转到63。');
   });
 
   it('says the pet woke up when it was asleep at the start and did not sleep again', () => {
@@ -101,9 +97,7 @@ describe('describeAway', () => {
     expect(describeAway(year, 'en')).toBe(
       'While you were away (400 days): slept 400 times, energy is now 60, stayed hungry (hunger up to 100) and mood dipped to 12.',
     );
-    expect(describeAway(year, 'zh')).toBe(
-      '你不在的这段时间（400天）：睡了400觉，现在能量60，一直饿着（饥饿值最高100），心情一度跌到12。',
-    );
+    expect(describeAway(year, 'zh')).toBe('你不在的这段时间（400天）：睡了400觉，现在能量60，一直饿着（饥饿值最高100），心情一度跌到12。');
     expect(describeAway(report(1440, { sleeps: 1 }), 'en')).toMatch(/\(1 day\): slept once and/);
     expect(describeAway(report(2 * 1440 + 60, { sleeps: 3 }), 'en')).toMatch(/\(2 days 1 h\): slept 3 times and/);
     expect(describeAway(report(2 * 1440 + 60, { sleeps: 3 }), 'zh')).toMatch(/（2天1小时）：睡了三觉，/);

@@ -108,7 +108,12 @@ describe('needs closed forms', () => {
   });
 
   it('keeps the mood target within [0, 100] at the extremes', () => {
-    for (const [s, f, b, n] of [[0, 1, 1, false], [1, 0, 0, true], [1, 0, 0, false], [0, 1, 0, true]] as const) {
+    for (const [s, f, b, n] of [
+      [0, 1, 1, false],
+      [1, 0, 0, true],
+      [1, 0, 0, false],
+      [0, 1, 0, true],
+    ] as const) {
       const target = moodTarget(s, f, b, n, constants);
       expect(target).toBeGreaterThanOrEqual(0);
       expect(target).toBeLessThanOrEqual(100);

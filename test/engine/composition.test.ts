@@ -6,17 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { advance, createLifeState, interact } from '../../src/engine/index.js';
 import { DEFAULT_PARAMS } from '../../src/engine/params.js';
-import {
-  actionsArb,
-  compareStates,
-  DAY,
-  paramsArb,
-  runByAdvance,
-  runByTicks,
-  stateArb,
-  T2024,
-  type Run,
-} from './support.js';
+import { actionsArb, compareStates, DAY, paramsArb, runByAdvance, runByTicks, stateArb, T2024, type Run } from './support.js';
 
 const TOLERANCE = 1e-9;
 

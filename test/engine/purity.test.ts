@@ -8,6 +8,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { tsFilesBelow } from '../helpers/source-files.js';
+import { at } from '../helpers/must.js';
 
 const ENGINE = resolve(dirname(fileURLToPath(import.meta.url)), '../../src/engine');
 
@@ -23,7 +24,7 @@ function code(path: string): string {
 function specifiers(source: string): string[] {
   const found: string[] = [];
   const patterns = [/\bfrom\s+['"]([^'"]+)['"]/g, /\bimport\s+['"]([^'"]+)['"]/g, /\bimport\s*\(\s*['"]([^'"]+)['"]/g];
-  for (const pattern of patterns) for (const match of source.matchAll(pattern)) found.push(match[1]!);
+  for (const pattern of patterns) for (const match of source.matchAll(pattern)) found.push(at(match, 1));
   return found;
 }
 
@@ -37,39 +38,30 @@ describe('engine purity', () => {
     }
     // The scanner sees real imports (a broken pattern would pass every file vacuously).
     expect(specifiers(code(join(ENGINE, 'index.ts'))).length).toBeGreaterThan(5);
-    expect(specifiers("import { x } from 'node:fs';\nimport type { Y } from '../errors.js';")).toEqual([
-      'node:fs',
-      '../errors.js',
-    ]);
+    expect(specifiers("import { x } from 'node:fs';\nimport type { Y } from '../errors.js';")).toEqual(['node:fs', '../errors.js']);
   });
 
-  it.each(engineFiles().map((f) => [relative(ENGINE, f), f]))(
-    '%s imports only engine files, with .js extensions',
-    (_, path) => {
-      for (const specifier of specifiers(code(path))) {
-        expect(specifier.startsWith('./') || specifier.startsWith('../'), specifier).toBe(true);
-        const target = resolve(dirname(path), specifier);
-        expect(relative(ENGINE, target).startsWith('..'), `${specifier} leaves src/engine`).toBe(false);
-        expect(specifier.endsWith('.js'), specifier).toBe(true);
-      }
-    },
-  );
+  it.each(engineFiles().map((f) => [relative(ENGINE, f), f]))('%s imports only engine files, with .js extensions', (_, path) => {
+    for (const specifier of specifiers(code(path))) {
+      expect(specifier.startsWith('./') || specifier.startsWith('../'), specifier).toBe(true);
+      const target = resolve(dirname(path), specifier);
+      expect(relative(ENGINE, target).startsWith('..'), `${specifier} leaves src/engine`).toBe(false);
+      expect(specifier.endsWith('.js'), specifier).toBe(true);
+    }
+  });
 
-  it.each(engineFiles().map((f) => [relative(ENGINE, f), f]))(
-    '%s reads no clock, environment or global randomness',
-    (_, path) => {
-      const source = code(path);
-      for (const forbidden of [
-        /\bDate\.now\b/,
-        /\bnew Date\(\s*\)/,
-        /\bMath\.random\b/,
-        /\bperformance\.now\b/,
-        /\bprocess\./,
-        /\brequire\(/,
-        /['"]node:/,
-      ]) {
-        expect(forbidden.test(source), `${forbidden}`).toBe(false);
-      }
-    },
-  );
+  it.each(engineFiles().map((f) => [relative(ENGINE, f), f]))('%s reads no clock, environment or global randomness', (_, path) => {
+    const source = code(path);
+    for (const forbidden of [
+      /\bDate\.now\b/,
+      /\bnew Date\(\s*\)/,
+      /\bMath\.random\b/,
+      /\bperformance\.now\b/,
+      /\bprocess\./,
+      /\brequire\(/,
+      /['"]node:/,
+    ]) {
+      expect(forbidden.test(source), `${forbidden}`).toBe(false);
+    }
+  });
 });

@@ -5,18 +5,10 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  advance,
-  createLifeState,
-  interact,
-  setTimezone,
-  tick,
-  vitalsOf,
-  type Action,
-  type LifeState,
-} from '../../src/engine/index.js';
+import { advance, createLifeState, interact, setTimezone, tick, vitalsOf, type Action, type LifeState } from '../../src/engine/index.js';
 import { createParams, DEFAULT_PARAMS, type LifeParams } from '../../src/engine/params.js';
 import { DAY, expectNear, minuteDiff, sleepEpisodes, T2024 } from './support.js';
+import { at, defined } from '../helpers/must.js';
 
 const ONSET = 22 * 60 + 49;
 const WAKE = 6 * 60 + 46;
@@ -45,17 +37,14 @@ function episodesOver(state: LifeState, days: number, params: LifeParams = DEFAU
 }
 
 describe('entrained day', () => {
-  it.each(['UTC', 'Asia/Shanghai', 'America/New_York'])(
-    'sleeps 22:49–06:46 local every night in %s',
-    (timezone) => {
-      const { episodes } = episodesOver(settled(timezone), 7);
-      expect(episodes.length).toBeGreaterThanOrEqual(6);
-      for (const { onset, wake } of episodes) {
-        expect(Math.abs(minuteDiff(onset, ONSET))).toBeLessThanOrEqual(5);
-        expect(Math.abs(minuteDiff(wake, WAKE))).toBeLessThanOrEqual(5);
-      }
-    },
-  );
+  it.each(['UTC', 'Asia/Shanghai', 'America/New_York'])('sleeps 22:49–06:46 local every night in %s', (timezone) => {
+    const { episodes } = episodesOver(settled(timezone), 7);
+    expect(episodes.length).toBeGreaterThanOrEqual(6);
+    for (const { onset, wake } of episodes) {
+      expect(Math.abs(minuteDiff(onset, ONSET))).toBeLessThanOrEqual(5);
+      expect(Math.abs(minuteDiff(wake, WAKE))).toBeLessThanOrEqual(5);
+    }
+  });
 
   it('keeps one night per local day across a DST change and re-entrains within days', () => {
     // New York, 2024-03-10 02:00 EST → 03:00 EDT: a one-hour eastward shift of the external day.
@@ -91,8 +80,20 @@ describe('entrained day', () => {
     expectNear(low, 0.094, 0.001);
     expectNear(high, 0.625, 0.001);
     const table: [number, number][] = [
-      [0, 24], [2, 53], [4, 74], [6, 93], [7, 99], [8, 95], [10, 90], [12, 85],
-      [14, 78], [16, 67], [18, 50], [20, 30], [22, 8], [23, 4],
+      [0, 24],
+      [2, 53],
+      [4, 74],
+      [6, 93],
+      [7, 99],
+      [8, 95],
+      [10, 90],
+      [12, 85],
+      [14, 78],
+      [16, 67],
+      [18, 50],
+      [20, 30],
+      [22, 8],
+      [23, 4],
     ];
     for (const [hour, energy] of table) expectNear(energyAt.get(hour), energy, 1);
   });
@@ -152,9 +153,9 @@ describe('constant darkness', () => {
     const midnight = settled('UTC', Date.UTC(2024, 0, 1, 0));
     const { episodes, state } = episodesOver(midnight, 40, dark);
     const onsets = episodes.map((e) => e.onsetTick);
-    const periodHours = (onsets[onsets.length - 1]! - onsets[0]!) / (onsets.length - 1) / 60;
+    const periodHours = (at(onsets, onsets.length - 1) - at(onsets, 0)) / (onsets.length - 1) / 60;
     expectNear(periodHours, 24.2, 0.01);
-    const driftPerDay = (onsets[30]! - onsets[0]! - 30 * DAY) / 30;
+    const driftPerDay = (at(onsets, 30) - at(onsets, 0) - 30 * DAY) / 30;
     expectNear(driftPerDay, 12.0, 0.5);
     const nights: [number, string, string][] = [
       [1, '22:56', '06:57'],
@@ -163,8 +164,8 @@ describe('constant darkness', () => {
       [30, '04:44', '12:45'],
     ];
     for (const [night, onset, wake] of nights) {
-      expect(Math.abs(minuteDiff(episodes[night - 1]!.onset, toMinute(onset)))).toBeLessThanOrEqual(2);
-      expect(Math.abs(minuteDiff(episodes[night - 1]!.wake, toMinute(wake)))).toBeLessThanOrEqual(2);
+      expect(Math.abs(minuteDiff(at(episodes, night - 1).onset, toMinute(onset)))).toBeLessThanOrEqual(2);
+      expect(Math.abs(minuteDiff(at(episodes, night - 1).wake, toMinute(wake)))).toBeLessThanOrEqual(2);
     }
     let low = 1;
     let high = 0;
@@ -194,8 +195,16 @@ describe('jet lag', () => {
     const { night, episodes } = nightsToWithin('Etc/GMT-6', 30);
     expect(Math.abs(night - 7)).toBeLessThanOrEqual(1);
     const table = [
-      ['04:52', '12:14'], ['03:21', '10:37'], ['01:44', '09:12'], ['00:34', '08:13'], ['23:50', '07:36'],
-      ['23:23', '07:14'], ['23:08', '07:02'], ['23:00', '06:55'], ['22:55', '06:51'], ['22:52', '06:49'],
+      ['04:52', '12:14'],
+      ['03:21', '10:37'],
+      ['01:44', '09:12'],
+      ['00:34', '08:13'],
+      ['23:50', '07:36'],
+      ['23:23', '07:14'],
+      ['23:08', '07:02'],
+      ['23:00', '06:55'],
+      ['22:55', '06:51'],
+      ['22:52', '06:49'],
     ];
     expectTable(episodes, table);
   });
@@ -204,8 +213,16 @@ describe('jet lag', () => {
     const { night, episodes } = nightsToWithin('Etc/GMT+6', 30);
     expect(Math.abs(night - 5)).toBeLessThanOrEqual(1);
     const table = [
-      ['18:08', '02:39'], ['19:56', '04:20'], ['21:10', '05:24'], ['21:54', '06:01'], ['22:19', '06:22'],
-      ['22:33', '06:33'], ['22:40', '06:39'], ['22:44', '06:42'], ['22:46', '06:44'], ['22:47', '06:45'],
+      ['18:08', '02:39'],
+      ['19:56', '04:20'],
+      ['21:10', '05:24'],
+      ['21:54', '06:01'],
+      ['22:19', '06:22'],
+      ['22:33', '06:33'],
+      ['22:40', '06:39'],
+      ['22:44', '06:42'],
+      ['22:46', '06:44'],
+      ['22:47', '06:45'],
     ];
     expectTable(episodes, table);
   });
@@ -225,9 +242,9 @@ describe('jet lag', () => {
 
   function expectTable(episodes: { onset: number; wake: number }[], table: string[][]): void {
     table.forEach(([onset, wake], i) => {
-      expect(Math.abs(minuteDiff(episodes[i]!.onset, toMinute(onset!)))).toBeLessThanOrEqual(5);
-      expect(Math.abs(minuteDiff(episodes[i]!.wake, toMinute(wake!)))).toBeLessThanOrEqual(5);
-      const hours = (episodes[i]!.wake - episodes[i]!.onset + DAY) % DAY / 60;
+      expect(Math.abs(minuteDiff(at(episodes, i).onset, toMinute(defined(onset))))).toBeLessThanOrEqual(5);
+      expect(Math.abs(minuteDiff(at(episodes, i).wake, toMinute(defined(wake))))).toBeLessThanOrEqual(5);
+      const hours = ((at(episodes, i).wake - at(episodes, i).onset + DAY) % DAY) / 60;
       // Reference: 7.3–8.5 h, rounded to a tenth.
       expect(hours).toBeGreaterThanOrEqual(7.25);
       expect(hours).toBeLessThan(8.55);
@@ -267,10 +284,10 @@ describe('care and neglect', () => {
 
   it('grows bond over weeks of care: ≈0.26 by day 7, 0.62 by day 21, 0.81 by day 35', () => {
     const { log } = cared(35);
-    expectNear(log[6]!.bond, 0.26, 0.03);
-    expectNear(log[20]!.bond, 0.62, 0.03);
-    expectNear(log[34]!.bond, 0.81, 0.03);
-    expectNear(log[34]!.beforeBreakfast, 61, 2);
+    expectNear(at(log, 6).bond, 0.26, 0.03);
+    expectNear(at(log, 20).bond, 0.62, 0.03);
+    expectNear(at(log, 34).bond, 0.81, 0.03);
+    expectNear(at(log, 34).beforeBreakfast, 61, 2);
   });
 
   it('gets hungry, sad and less bonded when left alone, but stays finite', () => {

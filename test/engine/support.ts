@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { advance, interact, localMinute, tick } from '../../src/engine/index.js';
 import { createParams, DEFAULT_PARAMS, type LifeParams } from '../../src/engine/params.js';
 import type { Action, LifeEvent, LifeState } from '../../src/engine/types.js';
+import { at } from '../helpers/must.js';
 
 /** 2024-01-01 00:00 UTC as a tick. */
 export const T2024 = Math.floor(Date.UTC(2024, 0, 1) / 60_000);
@@ -89,8 +90,8 @@ export function runByTicks(
   let state = start;
   const run: Run = { state, events: [], sleeps: 0, wakes: 0 };
   for (let i = 0; ; i++) {
-    while (next < queue.length && queue[next]!.at === i) {
-      state = interact(state, queue[next]!.action, params).state;
+    while (next < queue.length && at(queue, next).at === i) {
+      state = interact(state, at(queue, next).action, params).state;
       next++;
     }
     if (i === ticks) break;
@@ -115,16 +116,7 @@ export function compareStates(a: LifeState, b: LifeState): { maxDiff: Record<str
     mood: Math.abs(a.mood - b.mood),
   };
   const discrete = (s: LifeState) =>
-    JSON.stringify([
-      s.tick,
-      s.timezone,
-      s.asleep,
-      s.lastInteractionTick,
-      s.lastCalibrationTick,
-      s.wokenByPlayTick,
-      s.lastEvent,
-      s.stats,
-    ]);
+    JSON.stringify([s.tick, s.timezone, s.asleep, s.lastInteractionTick, s.lastCalibrationTick, s.wokenByPlayTick, s.lastEvent, s.stats]);
   return { maxDiff, sameDiscrete: discrete(a) === discrete(b) };
 }
 
@@ -135,8 +127,8 @@ export function sleepEpisodes(
 ): { onsetTick: number; wakeTick: number; onset: number; wake: number }[] {
   const episodes = [];
   for (let i = 0; i + 1 < events.length; i++) {
-    const onset = events[i]!;
-    const wake = events[i + 1]!;
+    const onset = at(events, i);
+    const wake = at(events, i + 1);
     if (onset.kind !== 'fell_asleep' || wake.kind !== 'woke_up') continue;
     episodes.push({
       onsetTick: onset.tick,

@@ -41,7 +41,11 @@ describe('systems', () => {
   it('round-trips any state exactly, through JSON too', () => {
     fc.assert(
       fc.property(stateArb, fc.integer({ min: 0, max: 3 * DAY }), actionsArb(3 * DAY, 5), (start, ticks, actions) => {
-        const { state } = runByAdvance(start, ticks, actions.filter((a) => a.at <= ticks));
+        const { state } = runByAdvance(
+          start,
+          ticks,
+          actions.filter((a) => a.at <= ticks),
+        );
         const systems = toSystems(state);
         expect(fromSystems(systems, { timezone: state.timezone })).toEqual(state);
         const stored = JSON.parse(JSON.stringify(systems)) as Partial<Record<SystemName, unknown>>;

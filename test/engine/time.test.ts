@@ -3,14 +3,7 @@
  * zones) and the exact tick of an offset change.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  isValidTimezone,
-  localMinute,
-  msFromTick,
-  TICKS_PER_DAY,
-  tickFromMs,
-  utcOffsetMinutes,
-} from '../../src/engine/index.js';
+import { isValidTimezone, localMinute, msFromTick, TICKS_PER_DAY, tickFromMs, utcOffsetMinutes } from '../../src/engine/index.js';
 import { nextOffsetChange } from '../../src/engine/time.js';
 
 const tickOf = (iso: string) => tickFromMs(Date.parse(iso));

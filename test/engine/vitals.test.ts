@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { advance, createLifeState, tick, vitalsOf, type LifeState, type Vitals } from '../../src/engine/index.js';
 import { currentStateOf } from '../../src/engine/vitals.js';
 import { DAY, expectNear, T2024 } from './support.js';
+import { at } from '../helpers/must.js';
 
 /** One entrained day sampled every minute, from local midnight (UTC). */
 function entrainedDay(): { state: LifeState; vitals: Vitals }[] {
@@ -20,24 +21,24 @@ function entrainedDay(): { state: LifeState; vitals: Vitals }[] {
 
 describe('vitals', () => {
   const day = entrainedDay();
-  const at = (minute: number) => day[minute]!.vitals;
-  const onset = day.findIndex((d, i) => i > 0 && d.state.asleep && !day[i - 1]!.state.asleep);
-  const waking = day.findIndex((d, i) => i > 0 && !d.state.asleep && day[i - 1]!.state.asleep);
+  const vitalsAt = (minute: number) => at(day, minute).vitals;
+  const onset = day.findIndex((d, i) => i > 0 && d.state.asleep && !at(day, i - 1).state.asleep);
+  const waking = day.findIndex((d, i) => i > 0 && !d.state.asleep && at(day, i - 1).state.asleep);
 
   it('maps energy to 0 at sleep onset and about 100 at waking', () => {
-    expect(at(onset).energy).toBe(0);
-    expect(at(waking).energy).toBeGreaterThan(95);
-    expectNear(at(12 * 60).energy, 85, 1);
-    expectNear(at(18 * 60).energy, 50, 1);
+    expect(vitalsAt(onset).energy).toBe(0);
+    expect(vitalsAt(waking).energy).toBeGreaterThan(95);
+    expectNear(vitalsAt(12 * 60).energy, 85, 1);
+    expectNear(vitalsAt(18 * 60).energy, 50, 1);
   });
 
   it('spends 10.0 energy/h at waking falling to 4.1 at bedtime, and recovers 29.8/h at onset to 4.5 at waking', () => {
-    expectNear(at(waking).consumptionRate, 10.0, 0.1);
-    expectNear(at(onset - 1).consumptionRate, 4.1, 0.1);
-    expect(at(onset).consumptionRate).toBe(0);
-    expectNear(at(onset).recoveryRate, 29.8, 0.2);
-    expectNear(at(waking - 1).recoveryRate, 4.5, 0.1);
-    expect(at(waking).recoveryRate).toBe(0);
+    expectNear(vitalsAt(waking).consumptionRate, 10.0, 0.1);
+    expectNear(vitalsAt(onset - 1).consumptionRate, 4.1, 0.1);
+    expect(vitalsAt(onset).consumptionRate).toBe(0);
+    expectNear(vitalsAt(onset).recoveryRate, 29.8, 0.2);
+    expectNear(vitalsAt(waking - 1).recoveryRate, 4.5, 0.1);
+    expect(vitalsAt(waking).recoveryRate).toBe(0);
   });
 
   it('puts the circadian low near 03:20 and the high near 15:20 local', () => {
@@ -56,12 +57,12 @@ describe('vitals', () => {
   });
 
   it('knows light from dawn to dusk and the local minute of the tick', () => {
-    expect(at(5 * 60 + 59).light).toBe(false);
-    expect(at(6 * 60).light).toBe(true);
-    expect(at(17 * 60 + 59).light).toBe(true);
-    expect(at(18 * 60).light).toBe(false);
-    expect(at(12 * 60).localMinute).toBe(720);
-    expectNear(at(12 * 60).externalPhase, 0.5, 1e-12);
+    expect(vitalsAt(5 * 60 + 59).light).toBe(false);
+    expect(vitalsAt(6 * 60).light).toBe(true);
+    expect(vitalsAt(17 * 60 + 59).light).toBe(true);
+    expect(vitalsAt(18 * 60).light).toBe(false);
+    expect(vitalsAt(12 * 60).localMinute).toBe(720);
+    expectNear(vitalsAt(12 * 60).externalPhase, 0.5, 1e-12);
   });
 
   it('applies the current_state rule in order', () => {

@@ -216,7 +216,9 @@ export const LOAD_TEST_ENV: Readonly<Record<string, string>> = Object.freeze({ R
 /** Throws when a load result was refused by a rate limiter (see LOAD_TEST_ENV). */
 export function assertNotRateLimited(result: Pick<HttpResult, 'status' | 'text'>): void {
   if (result.status === 429) {
-    throw new Error(`rate limited (429) under a load test: turn the limiter off in LOAD_TEST_ENV (test/helpers/load.ts): ${result.text.slice(0, 200)}`);
+    throw new Error(
+      `rate limited (429) under a load test: turn the limiter off in LOAD_TEST_ENV (test/helpers/load.ts): ${result.text.slice(0, 200)}`,
+    );
   }
 }
 
@@ -226,7 +228,10 @@ export function reportFigures(name: string, figures: Record<string, unknown>): v
   const dir = process.env['TEST_ARTIFACTS_DIR'];
   if (dir === undefined || dir === '') return;
   mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, `reliability-${name}.json`), `${JSON.stringify({ name, at: new Date().toISOString(), ...figures }, null, 2)}\n`);
+  writeFileSync(
+    path.join(dir, `reliability-${name}.json`),
+    `${JSON.stringify({ name, at: new Date().toISOString(), ...figures }, null, 2)}\n`,
+  );
 }
 
 /** Resolves after `ms`. */

@@ -5,7 +5,9 @@ import { clientErrorResponse } from '../../src/http/index.js';
 function parse(raw: string): { statusLine: string; headers: Record<string, string>; body: unknown } {
   const [head = '', body = ''] = raw.split('\r\n\r\n');
   const [statusLine = '', ...lines] = head.split('\r\n');
-  const headers = Object.fromEntries(lines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 2)]));
+  const headers = Object.fromEntries(
+    lines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 2)]),
+  );
   expect(Number(headers['content-length'])).toBe(Buffer.byteLength(body));
   return { statusLine, headers, body: JSON.parse(body) };
 }

@@ -70,7 +70,13 @@ describe("the original server's routes", () => {
     ['unknown action', '/api/pet/interact', jsonRequest('POST', { device_id: 'd', action: 'dance' }), 400, 'invalid_action'],
     ['missing action', '/api/pet/interact', jsonRequest('POST', { device_id: 'd' }), 400, 'invalid_action'],
     ['feed without device', '/api/pet/feed', jsonRequest('POST', { food_type: 'normal' }), 400, 'invalid_device_id'],
-    ['feed as text', '/api/pet/feed', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' }, 415, 'unsupported_media_type'],
+    [
+      'feed as text',
+      '/api/pet/feed',
+      { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' },
+      415,
+      'unsupported_media_type',
+    ],
     ['hours of 0', '/api/pet/catchup?device_id=d&hours=0', { method: 'POST' }, 400, 'invalid_query'],
     ['hours not a number', '/api/pet/catchup?device_id=d&hours=lots', { method: 'POST' }, 400, 'invalid_query'],
     // Decimal only (issue #5): Number() would read these as 16, 2, 8, Infinity.

@@ -34,7 +34,10 @@ describe('POST /api/pets', () => {
 
   it('takes device_id, pet_name and timezone; born at 20:00 in Tokyo it sleeps at 22:49 Tokyo time', async () => {
     const { app } = createTestApp({ startMs: TOKYO_20 });
-    const response = await app.request('/api/pets', jsonRequest('POST', { device_id: 'mochi', pet_name: ' Mochi ', timezone: 'Asia/Tokyo' }));
+    const response = await app.request(
+      '/api/pets',
+      jsonRequest('POST', { device_id: 'mochi', pet_name: ' Mochi ', timezone: 'Asia/Tokyo' }),
+    );
     expect(response.status).toBe(201);
     const doc = await readJson<StateDocument>(response);
     expect(doc).toMatchObject({ device_id: 'mochi', pet_name: 'Mochi', timezone: 'Asia/Tokyo', pet_time: '2026-03-01T20:00:00.000+09:00' });
@@ -158,7 +161,9 @@ describe('newborns elsewhere in the service', () => {
     await app.request('/api/pet/old/interact', jsonRequest('POST', { action: 'play' }));
     clock.advance(HOUR);
     const reset = await readJson<StateDocument>(await app.request('/api/pet/old/reset', { method: 'POST' }));
-    const fresh = await readJson<StateDocument>(await app.request('/api/pets', jsonRequest('POST', { device_id: 'new', timezone: 'Asia/Tokyo' })));
+    const fresh = await readJson<StateDocument>(
+      await app.request('/api/pets', jsonRequest('POST', { device_id: 'new', timezone: 'Asia/Tokyo' })),
+    );
     expect(reset.internal_state.rhythm).toEqual(fresh.internal_state.rhythm);
     expect(reset.internal_state.energy).toEqual(fresh.internal_state.energy);
     expect(reset.simplified_state).toEqual(fresh.simplified_state);

@@ -38,11 +38,23 @@ const CASES: Case[] = [
   { name: 'glob in the id', path: '/api/pet/*/interact', init: json('POST', { action: 'feed' }), status: 400, code: 'invalid_device_id' },
   // actions
   { name: 'unknown action', path: '/api/pet/p/interact', init: json('POST', { action: 'dance' }), status: 400, code: 'invalid_action' },
-  { name: 'action of the wrong case', path: '/api/pet/p/interact', init: json('POST', { action: 'FEED' }), status: 400, code: 'invalid_action' },
+  {
+    name: 'action of the wrong case',
+    path: '/api/pet/p/interact',
+    init: json('POST', { action: 'FEED' }),
+    status: 400,
+    code: 'invalid_action',
+  },
   { name: 'missing action', path: '/api/pet/p/interact', init: json('POST', {}), status: 400, code: 'invalid_action' },
   { name: 'numeric action', path: '/api/pet/p/interact', init: json('POST', { action: 1 }), status: 400, code: 'invalid_action' },
   { name: 'null action', path: '/api/pet/p/interact', init: json('POST', { action: null }), status: 400, code: 'invalid_action' },
-  { name: 'prototype action', path: '/api/pet/p/interact', init: json('POST', { action: '__proto__' }), status: 400, code: 'invalid_action' },
+  {
+    name: 'prototype action',
+    path: '/api/pet/p/interact',
+    init: json('POST', { action: '__proto__' }),
+    status: 400,
+    code: 'invalid_action',
+  },
   // hours
   { name: 'zero hours', path: '/api/pet/p/catchup', init: json('POST', { hours: 0 }), status: 400, code: 'invalid_body' },
   { name: 'negative hours', path: '/api/pet/p/catchup', init: json('POST', { hours: -1 }), status: 400, code: 'invalid_body' },
@@ -57,15 +69,57 @@ const CASES: Case[] = [
   { name: 'JSON null', path: '/api/pet/p/interact', init: raw('POST', 'null'), status: 400, code: 'invalid_body' },
   { name: 'empty JSON body', path: '/api/pet/p/interact', init: raw('POST', ''), status: 400, code: 'invalid_body' },
   { name: 'no body at all', path: '/api/pet/p/interact', init: { method: 'POST' }, status: 400, code: 'invalid_action' },
-  { name: 'text body', path: '/api/pet/p/interact', init: raw('POST', 'action=feed', 'text/plain'), status: 415, code: 'unsupported_media_type' },
-  { name: 'form body', path: '/api/pet/p/interact', init: raw('POST', 'action=feed', 'application/x-www-form-urlencoded'), status: 415, code: 'unsupported_media_type' },
-  { name: 'body without a content type', path: '/api/pet/p/catchup', init: { method: 'POST', body: '{"hours":1}' }, status: 415, code: 'unsupported_media_type' },
+  {
+    name: 'text body',
+    path: '/api/pet/p/interact',
+    init: raw('POST', 'action=feed', 'text/plain'),
+    status: 415,
+    code: 'unsupported_media_type',
+  },
+  {
+    name: 'form body',
+    path: '/api/pet/p/interact',
+    init: raw('POST', 'action=feed', 'application/x-www-form-urlencoded'),
+    status: 415,
+    code: 'unsupported_media_type',
+  },
+  {
+    name: 'body without a content type',
+    path: '/api/pet/p/catchup',
+    init: { method: 'POST', body: '{"hours":1}' },
+    status: 415,
+    code: 'unsupported_media_type',
+  },
   { name: 'PATCH with nothing to change', path: '/api/pet/p', init: json('PATCH', {}), status: 400, code: 'invalid_body' },
   { name: 'PATCH with an empty name', path: '/api/pet/p', init: json('PATCH', { pet_name: '   ' }), status: 400, code: 'invalid_body' },
-  { name: 'PATCH with a long name', path: '/api/pet/p', init: json('PATCH', { pet_name: 'x'.repeat(65) }), status: 400, code: 'invalid_body' },
-  { name: 'PATCH with a control character', path: '/api/pet/p', init: json('PATCH', { pet_name: 'a\u0007b' }), status: 400, code: 'invalid_body' },
-  { name: 'PATCH with an unknown timezone', path: '/api/pet/p', init: json('PATCH', { timezone: 'Mars/Olympus' }), status: 400, code: 'invalid_timezone' },
-  { name: 'PATCH with a numeric timezone', path: '/api/pet/p', init: json('PATCH', { timezone: 8 }), status: 400, code: 'invalid_timezone' },
+  {
+    name: 'PATCH with a long name',
+    path: '/api/pet/p',
+    init: json('PATCH', { pet_name: 'x'.repeat(65) }),
+    status: 400,
+    code: 'invalid_body',
+  },
+  {
+    name: 'PATCH with a control character',
+    path: '/api/pet/p',
+    init: json('PATCH', { pet_name: 'a\u0007b' }),
+    status: 400,
+    code: 'invalid_body',
+  },
+  {
+    name: 'PATCH with an unknown timezone',
+    path: '/api/pet/p',
+    init: json('PATCH', { timezone: 'Mars/Olympus' }),
+    status: 400,
+    code: 'invalid_timezone',
+  },
+  {
+    name: 'PATCH with a numeric timezone',
+    path: '/api/pet/p',
+    init: json('PATCH', { timezone: 8 }),
+    status: 400,
+    code: 'invalid_timezone',
+  },
   { name: 'PATCH as text', path: '/api/pet/p', init: raw('PATCH', 'x', 'text/plain'), status: 415, code: 'unsupported_media_type' },
   // queries
   { name: 'unknown lang', path: '/api/pet/p/state?lang=fr', status: 400, code: 'invalid_query' },
@@ -230,7 +284,9 @@ describe('storage failures', () => {
     expect(response.status).toBe(500);
     const text = await response.text();
     const body = JSON.parse(text) as ErrorJson & { error: { request_id: string } };
-    expect(body).toEqual({ error: { code: 'internal_error', message: expect.any(String), request_id: response.headers.get('x-request-id') } });
+    expect(body).toEqual({
+      error: { code: 'internal_error', message: expect.any(String), request_id: response.headers.get('x-request-id') },
+    });
     expect(text).not.toMatch(/boom|stack/);
     const logged = logs.find((line) => line['msg'] === 'request failed') as { err?: { stack?: string }; request_id?: string } | undefined;
     expect(logged?.err?.stack).toMatch(/boom/);

@@ -64,7 +64,10 @@ const backends: Backend[] = [
       } else if (what === 'systems-null') {
         writeFileSync(petFile(id), JSON.stringify({ ...file, systems: null }));
       } else {
-        writeFileSync(petFile(id), JSON.stringify({ ...file, systems: { ...file.systems, energy: { ...file.systems['energy'], energy: 'lots' } } }));
+        writeFileSync(
+          petFile(id),
+          JSON.stringify({ ...file, systems: { ...file.systems, energy: { ...file.systems['energy'], energy: 'lots' } } }),
+        );
       }
     },
     ttlMs: async (id) => {
@@ -100,7 +103,9 @@ if (testRedisUrl) {
       if (ttl === -2) return undefined;
       // Every key of the pet expires together (or none does).
       const keys = await client.keys(`life_${id}:*`);
-      const ttls = await Promise.all(keys.filter((key) => !key.includes(':idem:') && !key.endsWith(':extras')).map((key) => client.pTTL(key)));
+      const ttls = await Promise.all(
+        keys.filter((key) => !key.includes(':idem:') && !key.endsWith(':extras')).map((key) => client.pTTL(key)),
+      );
       expect(new Set(ttls.map((each) => (Number(each) === -1 ? -1 : 'expires'))).size).toBe(1);
       return ttl === -1 ? null : ttl;
     },
@@ -130,7 +135,8 @@ function hostileApp(backend: Backend, env: Record<string, string> = {}) {
 
 const from = (address: string, more: Record<string, string> = {}) => ({ headers: { 'x-forwarded-for': address, ...more } });
 /** A client /64 of its own: counters on the shared test Redis outlive a run by their window. */
-const uniqueClient = () => `2001:db8:${Math.floor(Math.random() * 0xffff).toString(16)}:${Math.floor(Math.random() * 0xffff).toString(16)}::1`;
+const uniqueClient = () =>
+  `2001:db8:${Math.floor(Math.random() * 0xffff).toString(16)}:${Math.floor(Math.random() * 0xffff).toString(16)}::1`;
 
 /** Every upper/lower-case spelling of `name` in turn (2^letters of them). */
 function spellings(name: string, count: number): string[] {
@@ -162,7 +168,10 @@ for (const backend of backends) {
       const flood = async (part: string[], offset: number) => {
         for (const [n, name] of part.entries()) {
           const i = n + offset;
-          const response = await app.request(`/api/pet/${id}-${i % 7}`, jsonRequest('PATCH', { timezone: name }, { 'x-forwarded-for': clients[i % 5] ?? '' }));
+          const response = await app.request(
+            `/api/pet/${id}-${i % 7}`,
+            jsonRequest('PATCH', { timezone: name }, { 'x-forwarded-for': clients[i % 5] ?? '' }),
+          );
           statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
           if (response.status === 200) echoed.add((await readJson<StateDocument>(response)).timezone);
           else await response.arrayBuffer();
@@ -175,8 +184,13 @@ for (const backend of backends) {
       const before = usedMb();
       await flood(names.slice(1_500), 1_500);
       const grownMb = usedMb() - before;
-      console.info(`[${backend.name}] 3,000 timezone spellings: ${JSON.stringify(Object.fromEntries(statuses))}, resident memory over the second 1,500: +${grownMb.toFixed(1)} MB`);
-      expect([...statuses.keys()].filter((status) => status !== 200 && status !== 429), JSON.stringify([...statuses])).toEqual([]);
+      console.info(
+        `[${backend.name}] 3,000 timezone spellings: ${JSON.stringify(Object.fromEntries(statuses))}, resident memory over the second 1,500: +${grownMb.toFixed(1)} MB`,
+      );
+      expect(
+        [...statuses.keys()].filter((status) => status !== 200 && status !== 429),
+        JSON.stringify([...statuses]),
+      ).toEqual([]);
       expect(grownMb).toBeLessThan(10);
       expect([...echoed]).toEqual([canonical]);
     });
@@ -194,7 +208,10 @@ for (const backend of backends) {
       expect((await app.request(`/api/pet/${id}/state`, { headers: owner })).status).toBe(200);
       expect((await app.request(`/api/pet/${id}/interact`, jsonRequest('POST', { action: 'feed' }, owner))).status).toBe(200);
       // A stranger guessing secrets spends the shared bucket, never the owner's: 429, not 403.
-      const guess = await app.request(`/api/pet/${id}/interact`, jsonRequest('POST', { action: 'feed' }, { authorization: 'Bearer not-the-secret' }));
+      const guess = await app.request(
+        `/api/pet/${id}/interact`,
+        jsonRequest('POST', { action: 'feed' }, { authorization: 'Bearer not-the-secret' }),
+      );
       expect(guess.status).toBe(429);
       expect((await app.request(`/api/pet/${id}/state`, { headers: owner })).status).toBe(200);
     });
@@ -220,7 +237,10 @@ for (const backend of backends) {
       const strangers = Array.from({ length: 30 }, (_, i) =>
         app.request(`/api/pet/${owned}/interact`, jsonRequest('POST', { action: 'feed' }, { authorization: `Bearer guess-${i}` })),
       );
-      const ownerWrite = app.request(`/api/pet/${owned}/interact`, jsonRequest('POST', { action: 'feed' }, { authorization: `Bearer ${secret}` }));
+      const ownerWrite = app.request(
+        `/api/pet/${owned}/interact`,
+        jsonRequest('POST', { action: 'feed' }, { authorization: `Bearer ${secret}` }),
+      );
       const refused = await Promise.all(strangers);
       expect(refused.every((response) => response.status === 403)).toBe(true);
       expect((await ownerWrite).status).toBe(200);
@@ -241,7 +261,10 @@ for (const backend of backends) {
       const read = await app.request(`/api/pet/${id}/state`, from(client));
       expect(read.headers.get('ratelimit')).toMatch(/r=290/);
       // A ten-year catch-up: 1 + floor(87600 / 1000) = 88 units.
-      const decade = await app.request(`/api/pet/${id}/catchup`, jsonRequest('POST', { hours: 87_600 }, { 'x-forwarded-for': uniqueClient() }));
+      const decade = await app.request(
+        `/api/pet/${id}/catchup`,
+        jsonRequest('POST', { hours: 87_600 }, { 'x-forwarded-for': uniqueClient() }),
+      );
       expect(decade.status).toBe(200);
       expect(decade.headers.get('ratelimit')).toMatch(/r=212/);
     });
@@ -269,11 +292,13 @@ for (const backend of backends) {
       const net = Math.floor(Math.random() * 0xffff);
       // …::1%1, %2, … are one client.
       const zoned = [];
-      for (let zone = 1; zone <= 5; zone += 1) zoned.push((await app.request(`/api/pet/${id}/state`, from(`2001:db8:${net.toString(16)}:3::1%${zone}`))).status);
+      for (let zone = 1; zone <= 5; zone += 1)
+        zoned.push((await app.request(`/api/pet/${id}/state`, from(`2001:db8:${net.toString(16)}:3::1%${zone}`))).status);
       expect(zoned).toEqual([200, 200, 200, 429, 429]);
       // Two hosts of one /64 share a bucket; the next /64 is another client.
       const statuses = [];
-      for (let host = 1; host <= 4; host += 1) statuses.push((await app.request(`/api/pet/${id}/state`, from(`2001:db8:${net.toString(16)}:1::${host}`))).status);
+      for (let host = 1; host <= 4; host += 1)
+        statuses.push((await app.request(`/api/pet/${id}/state`, from(`2001:db8:${net.toString(16)}:1::${host}`))).status);
       expect(statuses).toEqual([200, 200, 200, 429]);
       expect((await app.request(`/api/pet/${id}/state`, from(`2001:db8:${net.toString(16)}:2::1`))).status).toBe(200);
     });
@@ -292,8 +317,12 @@ for (const backend of backends) {
         if (what === 'meta-not-json') {
           // Whether it was claimed cannot be read: only the admin token may start it over.
           expect((await app.request(`/api/pet/${id}/reset`, { method: 'POST' })).status).toBe(401);
-          expect((await app.request(`/api/pet/${id}/reset`, { method: 'POST', headers: { authorization: 'Bearer guess' } })).status).toBe(403);
-          expect((await app.request(`/api/pet/${id}/reset`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}` } })).status).toBe(200);
+          expect((await app.request(`/api/pet/${id}/reset`, { method: 'POST', headers: { authorization: 'Bearer guess' } })).status).toBe(
+            403,
+          );
+          expect(
+            (await app.request(`/api/pet/${id}/reset`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}` } })).status,
+          ).toBe(200);
         } else {
           // The meta still shows the pet unclaimed: it is open, as any unclaimed pet.
           expect((await app.request(`/api/pet/${id}/reset`, { method: 'POST' })).status).toBe(200);
@@ -308,9 +337,14 @@ for (const backend of backends) {
       const { secret } = await readJson<{ secret: string }>(await app.request(`/api/pet/${id}/claim`, { method: 'POST' }));
       await backend.corrupt(id, 'energy-wrong');
       expect((await app.request(`/api/pet/${id}/reset`, { method: 'POST' })).status).toBe(401);
-      expect((await app.request(`/api/pet/${id}/reset`, { method: 'POST', headers: { authorization: `Bearer ${secret}` } })).status).toBe(200);
+      expect((await app.request(`/api/pet/${id}/reset`, { method: 'POST', headers: { authorization: `Bearer ${secret}` } })).status).toBe(
+        200,
+      );
       expect((await app.request(`/api/pet/${id}/interact`, jsonRequest('POST', { action: 'feed' }))).status).toBe(401);
-      expect((await app.request(`/api/pet/${id}/interact`, jsonRequest('POST', { action: 'feed' }, { authorization: `Bearer ${secret}` }))).status).toBe(200);
+      expect(
+        (await app.request(`/api/pet/${id}/interact`, jsonRequest('POST', { action: 'feed' }, { authorization: `Bearer ${secret}` })))
+          .status,
+      ).toBe(200);
     });
 
     it('lets a pet created by reads alone expire after NEWBORN_TTL_DAYS; its first change keeps it', async () => {
@@ -355,7 +389,8 @@ for (const backend of backends) {
     it("keeps the pet's own record the size it had over 300 keyed changes (idempotency records live apart, bounded)", async () => {
       const { app } = hostileApp(backend, { RATE_LIMIT_PER_PET: '0', RATE_LIMIT_PER_CLIENT: '0' });
       const id = uniqueId('keyed');
-      const greet = (key: string) => app.request(`/api/pet/${id}/interact`, jsonRequest('POST', { action: 'greet' }, { 'idempotency-key': key }));
+      const greet = (key: string) =>
+        app.request(`/api/pet/${id}/interact`, jsonRequest('POST', { action: 'greet' }, { 'idempotency-key': key }));
       expect((await greet('warm-up')).status).toBe(200);
       const before = await backend.recordBytes(id);
       for (let i = 0; i < 300; i += 1) expect((await greet(`key-${i}`)).status).toBe(200);
@@ -386,7 +421,12 @@ describe('answers say nothing of internals', () => {
     drivers.push(storage);
     const logs: string[] = [];
     const log = createLogger({ level: 'info', destination: { write: (line: string) => logs.push(line) } as never });
-    const app = createApp({ config: loadConfig({ STORAGE: 'memory', RATE_LIMIT_PER_PET: '0', RATE_LIMIT_PER_CLIENT: '0' }), storage, clock: createManualClock(T0), log });
+    const app = createApp({
+      config: loadConfig({ STORAGE: 'memory', RATE_LIMIT_PER_PET: '0', RATE_LIMIT_PER_CLIENT: '0' }),
+      storage,
+      clock: createManualClock(T0),
+      log,
+    });
     const down = await app.request('/api/pet/p/state', { headers: { 'x-request-id': 'req-503' } });
     expect(down.status).toBe(503);
     const text = await down.text();

@@ -201,7 +201,8 @@ describe('Idempotency-Key on the other POSTs', () => {
     expect(await repeat.text()).toBe(first);
     for (const path of ['/api/pet/feed', '/api/pet/catchup?device_id=c2&hours=2', '/api/debug/reset?device_id=c3']) {
       const body = path === '/api/pet/feed' ? { device_id: 'c4' } : undefined;
-      const send = () => app.request(path, body ? jsonRequest('POST', body, key(`k-${path}`)) : { method: 'POST', headers: key(`k-${path}`) });
+      const send = () =>
+        app.request(path, body ? jsonRequest('POST', body, key(`k-${path}`)) : { method: 'POST', headers: key(`k-${path}`) });
       const once = await send();
       expect(once.status, path).toBe(200);
       const twice = await send();

@@ -128,7 +128,12 @@ describe('the web page (dist/web)', () => {
 
   it('never serves a file outside the folder', async () => {
     const { app } = createTestApp({ webRoot: root });
-    for (const path of ['/assets/../../pet-life-secret.txt', '/assets/..%2F..%2Fpet-life-secret.txt', '/assets/%2e%2e/%2e%2e/pet-life-secret.txt', '/assets/missing.js']) {
+    for (const path of [
+      '/assets/../../pet-life-secret.txt',
+      '/assets/..%2F..%2Fpet-life-secret.txt',
+      '/assets/%2e%2e/%2e%2e/pet-life-secret.txt',
+      '/assets/missing.js',
+    ]) {
       const response = await app.request(path);
       expect(response.status, path).toBe(404);
       expect((await readJson<ErrorJson>(response)).error.code, path).toBe('not_found');

@@ -22,7 +22,10 @@ const energy = fixture.keys[`life_${fixture.device_id}:energy`] ?? {};
 
 /** The fixture's keys renamed for pet `id`. */
 function keysFor(id: string): Array<[string, string]> {
-  return Object.entries(fixture.keys).map(([key, value]) => [key.replace(`life_${fixture.device_id}:`, `life_${id}:`), JSON.stringify(value)]);
+  return Object.entries(fixture.keys).map(([key, value]) => [
+    key.replace(`life_${fixture.device_id}:`, `life_${id}:`),
+    JSON.stringify(value),
+  ]);
 }
 
 async function checkLoadsUnchanged(storage: StorageDriver, id: string): Promise<void> {

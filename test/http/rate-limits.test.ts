@@ -75,7 +75,8 @@ describe('rate limit per client', () => {
   it('counts one address across pets, and other addresses apart', async () => {
     const app = limitedApp({ RATE_LIMIT_PER_PET: '0', RATE_LIMIT_PER_CLIENT: '3' });
     const statuses = [];
-    for (const id of ['a', 'b', 'c', 'd']) statuses.push((await app.app.request(`/api/pet/${id}/state`, { headers: from('10.0.0.1') })).status);
+    for (const id of ['a', 'b', 'c', 'd'])
+      statuses.push((await app.app.request(`/api/pet/${id}/state`, { headers: from('10.0.0.1') })).status);
     expect(statuses).toEqual([200, 200, 200, 429]);
     const other = await app.app.request('/api/pet/a/state', { headers: from('10.0.0.2') });
     expect(other.status).toBe(200);

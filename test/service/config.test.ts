@@ -41,9 +41,17 @@ describe('loadConfig', () => {
       petQueueDepth: 64,
     });
     expect(
-      loadConfig({ HEADERS_TIMEOUT_MS: '2000', REQUEST_TIMEOUT_MS: '3000', KEEP_ALIVE_TIMEOUT_MS: '1000', NEWBORN_TTL_DAYS: '7', PET_QUEUE_DEPTH: '8' }),
+      loadConfig({
+        HEADERS_TIMEOUT_MS: '2000',
+        REQUEST_TIMEOUT_MS: '3000',
+        KEEP_ALIVE_TIMEOUT_MS: '1000',
+        NEWBORN_TTL_DAYS: '7',
+        PET_QUEUE_DEPTH: '8',
+      }),
     ).toMatchObject({ serverTimeouts: { headersMs: 2000, requestMs: 3000, keepAliveMs: 1000 }, newbornTtlDays: 7, petQueueDepth: 8 });
-    expect(problemsOf({ HEADERS_TIMEOUT_MS: '40000' })).toEqual(['HEADERS_TIMEOUT_MS (40000) must not be above REQUEST_TIMEOUT_MS (30000)']);
+    expect(problemsOf({ HEADERS_TIMEOUT_MS: '40000' })).toEqual([
+      'HEADERS_TIMEOUT_MS (40000) must not be above REQUEST_TIMEOUT_MS (30000)',
+    ]);
     expect(problemsOf({ REQUEST_TIMEOUT_MS: '10', PET_QUEUE_DEPTH: '0', NEWBORN_TTL_DAYS: '-1' })).toHaveLength(3);
     // A timezone is stored as its canonical name, whatever the spelling given.
     expect(loadConfig({ PET_TZ: 'asia/shanghai' }).petTimezone).toBe('Asia/Shanghai');
@@ -152,7 +160,15 @@ describe('loadConfig', () => {
       CORS_ORIGINS: 'https://ok.example, https://bad.example/path',
     });
     const text = problems.join('\n');
-    for (const name of ['ADMIN_TOKEN', 'READS_REQUIRE_AUTH', 'RATE_LIMIT_PER_PET', 'RATE_LIMIT_PER_CLIENT', 'RATE_LIMIT_WINDOW_SECONDS', 'TRUST_PROXY', 'CORS_ORIGINS']) {
+    for (const name of [
+      'ADMIN_TOKEN',
+      'READS_REQUIRE_AUTH',
+      'RATE_LIMIT_PER_PET',
+      'RATE_LIMIT_PER_CLIENT',
+      'RATE_LIMIT_WINDOW_SECONDS',
+      'TRUST_PROXY',
+      'CORS_ORIGINS',
+    ]) {
       expect(text).toContain(name);
     }
     expect(text).not.toContain('short secret');

@@ -38,9 +38,7 @@ describe('the pet service', () => {
     const service = createPetService({ storage, clock: createManualClock(T0) }); // default jittered backoff
     await service.getState('busy');
     const actions = ['feed', 'play', 'greet'] as const;
-    const results = await Promise.all(
-      Array.from({ length: 64 }, (_, i) => service.interact('busy', actions[i % 3] ?? 'feed')),
-    );
+    const results = await Promise.all(Array.from({ length: 64 }, (_, i) => service.interact('busy', actions[i % 3] ?? 'feed')));
     expect(results.every((result) => result.value.interaction !== undefined)).toBe(true);
     const final = await service.getState('busy');
     expect(final.value.stats).toEqual({ feed: 22, play: 21, greet: 21 });

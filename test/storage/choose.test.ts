@@ -29,11 +29,7 @@ describe('chooseStorage', () => {
     ['REDIS_URL → redis', { redisUrl: REDIS }, { kind: 'redis', url: REDIS }],
     ['REDIS_URL before KV_URL', { redisUrl: REDIS, kvUrl: KV }, { kind: 'redis', url: REDIS }],
     ['KV_URL (rediss://) → redis', { kvUrl: KV }, { kind: 'redis', url: KV }],
-    [
-      'Redis over TCP before REST',
-      { kvUrl: KV, kvRestApiUrl: REST, kvRestApiToken: 't' },
-      { kind: 'redis', url: KV },
-    ],
+    ['Redis over TCP before REST', { kvUrl: KV, kvRestApiUrl: REST, kvRestApiToken: 't' }, { kind: 'redis', url: KV }],
     ['KV_REST_API_URL + TOKEN → upstash', { kvRestApiUrl: REST, kvRestApiToken: 't' }, { kind: 'upstash', url: REST, token: 't' }],
     [
       'UPSTASH_REDIS_REST_URL + TOKEN → upstash',

@@ -5,7 +5,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM_NAMES, type SystemName } from '../../src/engine/types.js';
 import { CorruptStateError, InvalidInputError } from '../../src/errors.js';
-import { MAX_EXTRAS_PER_PET, type HitRequest, type JsonObject, type PetMeta, type SaveRequest, type StorageDriver } from '../../src/storage/index.js';
+import {
+  MAX_EXTRAS_PER_PET,
+  type HitRequest,
+  type JsonObject,
+  type PetMeta,
+  type SaveRequest,
+  type StorageDriver,
+} from '../../src/storage/index.js';
 
 export interface StorageHarness {
   /**
@@ -474,7 +481,13 @@ export function describeStorageContract(name: string, setup: () => StorageHarnes
 
     it('loads systems without meta, as the Python server wrote them', async () => {
       const id = petId('python-shape');
-      const rhythm = { internal_phase: 0.04, last_calibration: 1762100299.76, last_update: 1762100299.76, external_phase: 4.8e-6, phase_difference: -0.04 };
+      const rhythm = {
+        internal_phase: 0.04,
+        last_calibration: 1762100299.76,
+        last_update: 1762100299.76,
+        external_phase: 4.8e-6,
+        phase_difference: -0.04,
+      };
       const energy = { energy: 99.1, last_update: 1762100299.76, consumption_rate: 0.84, recovery_rate: 0.0, circadian_value: 0.62 };
       await harness.rawWrite(id, 'rhythm', JSON.stringify(rhythm));
       await harness.rawWrite(id, 'energy', JSON.stringify(energy));

@@ -19,7 +19,7 @@ async function listFiles(root: string, prefix = ''): Promise<string[]> {
   const out: string[] = [];
   for (const entry of await readdir(path.join(root, prefix), { withFileTypes: true }).catch(() => [])) {
     const relative = path.join(prefix, entry.name);
-    if (entry.isDirectory()) out.push(relative + '/', ...(await listFiles(root, relative)));
+    if (entry.isDirectory()) out.push(`${relative}/`, ...(await listFiles(root, relative)));
     else out.push(relative);
   }
   return out.sort();
@@ -104,10 +104,7 @@ describe('file storage', () => {
       const id = petId('not-a-pet');
       await mkdir(path.join(dir, id), { recursive: true });
       await writeFile(path.join(dir, id, 'pet.json'), JSON.stringify(shape));
-      for (const attempt of [
-        storage.load(id),
-        storage.save(id, { expectedVersion: 1, meta: metaFor(2), systems: {} }),
-      ]) {
+      for (const attempt of [storage.load(id), storage.save(id, { expectedVersion: 1, meta: metaFor(2), systems: {} })]) {
         const error = await attempt.catch((caught: unknown) => caught);
         expect(error, JSON.stringify(shape)).toBeInstanceOf(CorruptStateError);
         expect(error).toMatchObject({ petId: id, claimHash });
@@ -153,17 +150,30 @@ describe('file storage', () => {
     const storage = createFileStorage({ dir, now: () => nowMs });
     const id = petId('token');
     const extrasDir = path.join(dir, id, 'extras');
-    await storage.save(id, { expectedVersion: 0, meta: metaFor(1), systems: {}, extras: [{ name: 'idem:01', value: 'one', ttlMs: 60_000 }] });
+    await storage.save(id, {
+      expectedVersion: 0,
+      meta: metaFor(1),
+      systems: {},
+      extras: [{ name: 'idem:01', value: 'one', ttlMs: 60_000 }],
+    });
     expect(await readdir(extrasDir)).toEqual([`idem%3A01.${nowMs + 60_000}.json`]);
     const pet = JSON.parse(await readFile(path.join(dir, id, 'pet.json'), 'utf8')) as { extras_token: string };
     expect(pet.extras_token).toMatch(/^[0-9a-f]{16}$/);
     // A crash after pet.json, before the rename: the pending file of the current token counts…
-    await rename(path.join(extrasDir, `idem%3A01.${nowMs + 60_000}.json`), path.join(extrasDir, `idem%3A01.${nowMs + 60_000}.${pet.extras_token}.pending`));
+    await rename(
+      path.join(extrasDir, `idem%3A01.${nowMs + 60_000}.json`),
+      path.join(extrasDir, `idem%3A01.${nowMs + 60_000}.${pet.extras_token}.pending`),
+    );
     // …a crash before pet.json (another token) leaves a pending file nobody accepts.
     await writeFile(path.join(extrasDir, `idem%3A02.${nowMs + 60_000}.0123456789abcdef.pending`), 'lost');
     expect((await storage.load(id, { extras: ['idem:01', 'idem:02'] }))?.extras).toEqual({ 'idem:01': 'one', 'idem:02': null });
     // The next save promotes the first and deletes the second; expired extras go too.
-    await storage.save(id, { expectedVersion: 1, meta: metaFor(2), systems: {}, extras: [{ name: 'idem:03', value: 'three', ttlMs: 1000 }] });
+    await storage.save(id, {
+      expectedVersion: 1,
+      meta: metaFor(2),
+      systems: {},
+      extras: [{ name: 'idem:03', value: 'three', ttlMs: 1000 }],
+    });
     expect((await readdir(extrasDir)).sort()).toEqual([`idem%3A01.${nowMs + 60_000}.json`, `idem%3A03.${nowMs + 1000}.json`]);
     nowMs += 2000;
     expect((await storage.load(id, { extras: ['idem:01', 'idem:03'] }))?.extras).toEqual({ 'idem:01': 'one', 'idem:03': null });
@@ -178,7 +188,12 @@ describe('file storage', () => {
     const id = petId('legacy');
     const expiresAt = Date.now() + 60_000;
     await mkdir(path.join(dir, id), { recursive: true });
-    const legacy = { meta: metaFor(1), systems: sampleSystems(), extras: { 'idem:0a': { value: 'old answer', expires_at: expiresAt } }, expires_at: null };
+    const legacy = {
+      meta: metaFor(1),
+      systems: sampleSystems(),
+      extras: { 'idem:0a': { value: 'old answer', expires_at: expiresAt } },
+      expires_at: null,
+    };
     await writeFile(path.join(dir, id, 'pet.json'), JSON.stringify(legacy));
     expect((await storage.load(id, { extras: ['idem:0a'] }))?.extras).toEqual({ 'idem:0a': 'old answer' });
     await storage.save(id, { expectedVersion: 1, meta: metaFor(2), systems: {} });
@@ -192,7 +207,8 @@ describe('file storage', () => {
     let nowMs = 1_764_028_800_000;
     const countersDir = await mkdtemp(path.join(tmpdir(), 'pet-life-file-sweep-'));
     const storage = createFileStorage({ dir: countersDir, now: () => nowMs });
-    const counters = async (): Promise<string[]> => (await readdir(path.join(countersDir, '~ratelimit'))).filter((f) => f.endsWith('.json'));
+    const counters = async (): Promise<string[]> =>
+      (await readdir(path.join(countersDir, '~ratelimit'))).filter((f) => f.endsWith('.json'));
     for (let i = 0; i < 200; i += 1) await storage.hit('ratelimit', `2001:db8::${i.toString(16)}`, 1000);
     await storage.hit('ratelimit', 'live', 60_000);
     await storage.close(); // waits for sweeps in flight
@@ -311,9 +327,7 @@ describe('file storage', () => {
     expect(Date.now() - started).toBeLessThan(300);
     // The same pid, written since this process started, with a token it does not hold: left alone.
     await writeFile(lockPath, JSON.stringify({ ...predecessor, token: 'unknown', at: Date.now() }));
-    await expect(storage.save(id, { expectedVersion: 1, meta: metaFor(2), systems: {} })).rejects.toBeInstanceOf(
-      StorageUnavailableError,
-    );
+    await expect(storage.save(id, { expectedVersion: 1, meta: metaFor(2), systems: {} })).rejects.toBeInstanceOf(StorageUnavailableError);
     await rm(lockPath);
   });
 

@@ -25,9 +25,7 @@ describe('memory storage', () => {
     const store = createMemoryStorage();
     const id = petId('layout');
     await store.save(id, { expectedVersion: 0, meta: metaFor(1), systems: sampleSystems() });
-    expect(store.keys()).toEqual(
-      ['energy', 'meta', 'mood', 'rhythm', 'satiety', 'stats'].map((name) => `life_${id}:${name}`),
-    );
+    expect(store.keys()).toEqual(['energy', 'meta', 'mood', 'rhythm', 'satiety', 'stats'].map((name) => `life_${id}:${name}`));
     expect(store.rawGet(`life_${id}:rhythm`)).toBe(JSON.stringify(sampleSystems().rhythm));
   });
 

@@ -73,7 +73,12 @@ describeWithRedis('redis (TCP)', () => {
       expect(left).toBeGreaterThan(0);
       expect(left).toBeLessThanOrEqual(200);
       await new Promise((resolve) => setTimeout(resolve, 300));
-      await driver.save(id, { expectedVersion: 1, meta: metaFor(2), systems: {}, extras: [{ name: 'idem:02', value: 'b', ttlMs: 60_000 }] });
+      await driver.save(id, {
+        expectedVersion: 1,
+        meta: metaFor(2),
+        systems: {},
+        extras: [{ name: 'idem:02', value: 'b', ttlMs: 60_000 }],
+      });
       expect(await admin.sendCommand(['ZRANGE', index, '0', '-1'])).toEqual([`life_${id}:idem:02`]);
       expect(Number(await admin.sendCommand(['PTTL', index]))).toBeGreaterThan(59_000);
       // A save without extras leaves the index alone; remove takes it with the pet.
@@ -172,9 +177,7 @@ describeWithRedis('redis (TCP)', () => {
       const id = petId('corrupt');
       await admin.sendCommand(['SET', `life_${id}:meta`, '{"pet_name":"no version"}']);
       await expect(driver.load(id)).rejects.toBeInstanceOf(CorruptStateError);
-      await expect(driver.save(id, { expectedVersion: 0, meta: metaFor(1), systems: {} })).rejects.toBeInstanceOf(
-        CorruptStateError,
-      );
+      await expect(driver.save(id, { expectedVersion: 0, meta: metaFor(1), systems: {} })).rejects.toBeInstanceOf(CorruptStateError);
     });
 
     it('redacts the password in target', () => {
@@ -229,7 +232,7 @@ describeWithRedis('redis storage across a server restart', () => {
       expect(Date.now() - started).toBeLessThan(2000);
       await server.restart();
       // The client reconnects with backoff (≤ 2 s); a no-persistence server comes back empty.
-      let record: unknown = undefined;
+      let record: unknown;
       for (let attempt = 0; attempt < 40 && record === undefined; attempt += 1) {
         record = await driver.load(id).catch(() => undefined);
         if (record === undefined) await new Promise((resolve) => setTimeout(resolve, 100));

@@ -82,7 +82,13 @@ describeWithRedis('upstash (REST, through a local fake backed by Redis)', () => 
       expect(driver.roundTrips() - trips).toBe(1);
       expect(fake.log.at(-1)?.[0]?.toLowerCase()).toBe('evalsha');
       expect(result.hits).toMatchObject([{ count: 2 }]);
-      expect(result.record).toEqual({ version: 1, meta: metaFor(1), systems, extras: { 'idem:01': null }, raw: storedValues(metaFor(1), systems) });
+      expect(result.record).toEqual({
+        version: 1,
+        meta: metaFor(1),
+        systems,
+        extras: { 'idem:01': null },
+        raw: storedValues(metaFor(1), systems),
+      });
       expect(result.record).toEqual(await driver.load(id, { extras: ['idem:01'] }));
     });
 
@@ -143,7 +149,13 @@ if (!realUrl || !realToken) {
     const before = driver.roundTrips();
     const record = await driver.load(id);
     expect(driver.roundTrips() - before).toBe(1);
-    expect(record).toEqual({ version: 1, meta: metaFor(1), systems: sampleSystems(), extras: {}, raw: storedValues(metaFor(1), sampleSystems()) });
+    expect(record).toEqual({
+      version: 1,
+      meta: metaFor(1),
+      systems: sampleSystems(),
+      extras: {},
+      raw: storedValues(metaFor(1), sampleSystems()),
+    });
     expect(await driver.save(id, { expectedVersion: 0, meta: metaFor(1), systems: {} })).toEqual({ ok: false, version: 1 });
     const hit = await driver.hit('ratelimit', `test-${id}`, 5000);
     expect(hit.count).toBe(1);

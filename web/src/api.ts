@@ -253,8 +253,7 @@ export function createApiClient({ baseUrl = '' }: ApiClientOptions = {}) {
     /** A new pet (POST /api/pets): the server makes the id when none is given; 409 when it is taken. */
     create: (birth: { device_id?: string; pet_name?: string; timezone?: string }, lang: Lang) =>
       call('POST', `/api/pets?lang=${lang}`, birth).then(parseState),
-    interact: (id: string, action: Action, lang: Lang) =>
-      call('POST', `${pet(id)}/interact?lang=${lang}`, { action }).then(parseState),
+    interact: (id: string, action: Action, lang: Lang) => call('POST', `${pet(id)}/interact?lang=${lang}`, { action }).then(parseState),
     catchup: async (id: string, hours: number, lang: Lang) => {
       const raw = await call('POST', `${pet(id)}/catchup?lang=${lang}`, { hours });
       const doc = obj(raw);

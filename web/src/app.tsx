@@ -180,7 +180,18 @@ export function App({ api, initialDeviceId, initialLang, firstState, timezone }:
       const seq = ++issued.current;
       const { state, report: r } = await api.catchup(deviceId, hours, lang);
       apply(seq, state);
-      setReport(r ?? { hours, sleeps: null, wakes: null, minutesAsleep: null, lowestEnergy: null, highestHunger: null, lowestMood: null, sentence: '' });
+      setReport(
+        r ?? {
+          hours,
+          sleeps: null,
+          wakes: null,
+          minutesAsleep: null,
+          lowestEnergy: null,
+          highestHunger: null,
+          lowestMood: null,
+          sentence: '',
+        },
+      );
       setNotice(`${t.catchup}: ${hours} ${t.hoursUnit}`);
     });
 
@@ -240,7 +251,14 @@ export function App({ api, initialDeviceId, initialLang, firstState, timezone }:
           </svg>
           {t.title}
         </h1>
-        <button type="button" class="lang" onClick={toggleLang} title={t.langToggleLabel} lang={lang === 'zh' ? 'en' : 'zh'} data-testid="lang-toggle">
+        <button
+          type="button"
+          class="lang"
+          onClick={toggleLang}
+          title={t.langToggleLabel}
+          lang={lang === 'zh' ? 'en' : 'zh'}
+          data-testid="lang-toggle"
+        >
           {t.langToggle}
         </button>
       </header>

@@ -7,31 +7,14 @@
 import type { CurrentState, LifeEventKind } from '../types.js';
 
 /** Time-of-day buckets of the pet's local day (boundaries in feeling.ts). */
-export type TimeOfDay =
-  | 'lateNight'
-  | 'dawn'
-  | 'morning'
-  | 'noon'
-  | 'afternoon'
-  | 'eveningApproaching'
-  | 'evening'
-  | 'night';
+export type TimeOfDay = 'lateNight' | 'dawn' | 'morning' | 'noon' | 'afternoon' | 'eveningApproaching' | 'evening' | 'night';
 
 /**
  * Energy clause: the energy bucket (high, mid, low, asleep) and how it compares with what is
  * usual at that time of day (`Above`: livelier than usual, `Below`: more tired, `asleepOdd`:
  * asleep at a time the pet is usually awake).
  */
-export type EnergyTone =
-  | 'high'
-  | 'highAbove'
-  | 'mid'
-  | 'midAbove'
-  | 'midBelow'
-  | 'low'
-  | 'lowBelow'
-  | 'asleep'
-  | 'asleepOdd';
+export type EnergyTone = 'high' | 'highAbove' | 'mid' | 'midAbove' | 'midBelow' | 'low' | 'lowBelow' | 'asleep' | 'asleepOdd';
 
 /** Lasting conditions that colour the sentence when no recent event does. */
 export type MoodColour = 'hungry' | 'grumpy' | 'neglected' | 'bored' | 'playful';

@@ -7,13 +7,7 @@
  */
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
-import {
-  catchupOperation,
-  interactOperation,
-  resetOperation,
-  stateOperation,
-  type StateDocument,
-} from '../../service/index.js';
+import { catchupOperation, interactOperation, resetOperation, stateOperation, type StateDocument } from '../../service/index.js';
 import type { AppEnv } from '../env.js';
 import { langOf } from '../lang.js';
 import { answerPet, type PetCallDeps } from '../pet-call.js';

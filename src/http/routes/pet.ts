@@ -50,7 +50,7 @@ const readErrors = {
 const changeErrors = {
   ...errors,
   401: json(ErrorBody, 'The pet is claimed and no Bearer secret was sent (WWW-Authenticate: Bearer)'),
-  403: json(ErrorBody, 'The Bearer secret is neither the pet\'s nor the admin token'),
+  403: json(ErrorBody, "The Bearer secret is neither the pet's nor the admin token"),
 };
 const jsonBody = <T>(schema: T) => ({ required: true, content: { 'application/json': { schema } } });
 const withBodyErrors = {
@@ -70,8 +70,7 @@ const stateRoute = createRoute({
   path: '/api/pet/{device_id}/state',
   tags: ['pet'],
   summary: 'The pet, brought to now (created on first sight)',
-  description:
-    'Advances the pet from its last stored instant to now. After more than an hour away the answer carries an `away` report.',
+  description: 'Advances the pet from its last stored instant to now. After more than an hour away the answer carries an `away` report.',
   security,
   request: { params: PetParams, query: StateQuery },
   responses: { 200: json(StateDocumentSchema, 'The state document'), ...readErrors },
@@ -83,7 +82,7 @@ const createPetRoute = createRoute({
   tags: ['pet'],
   summary: 'Create a pet, born entrained to its local time of birth',
   description:
-    "A newborn has the body clock, sleep pressure and sleep state of a pet that has always lived in its timezone, at that local minute (born at 20:00 it sleeps that night at its usual hour; at 03:00 it is asleep). Without `device_id` an id is generated (`pet_` + 128 random bits): a retry then makes another pet, so send your own id to retry safely (with an Idempotency-Key a retry answers the first 201 again; without one it is a 409).",
+    'A newborn has the body clock, sleep pressure and sleep state of a pet that has always lived in its timezone, at that local minute (born at 20:00 it sleeps that night at its usual hour; at 03:00 it is asleep). Without `device_id` an id is generated (`pet_` + 128 random bits): a retry then makes another pet, so send your own id to retry safely (with an Idempotency-Key a retry answers the first 201 again; without one it is a 409).',
   parameters: idempotent.parameters,
   request: { query: LangOnlyQuery, body: { required: false, content: { 'application/json': { schema: PetCreateBody } } } },
   responses: {

@@ -96,7 +96,7 @@ export function registerSystemRoutes(app: OpenAPIHono<AppEnv>, deps: SystemRoute
       version: deps.version,
       description:
         'Virtual pets with an inner life that goes on while nobody is looking. Errors: `{"error": {"code", "message"}}`; ' +
-        'the compatibility routes (tag `compat`) answer in the original server\'s envelope `{success, data, timestamp}`. ' +
+        "the compatibility routes (tag `compat`) answer in the original server's envelope `{success, data, timestamp}`. " +
         'Every pet route is rate limited per pet and per client (429 with Retry-After; RateLimit and RateLimit-Policy headers); ' +
         'a claimed pet needs `Authorization: Bearer <secret>` to change; POSTs accept an `Idempotency-Key`.',
     },

@@ -39,18 +39,26 @@ export function ClockDial({ pet, t }: { pet: PetView; t: Texts }) {
           <circle cx="60" cy="60" r="46" fill="#23395b" />
           <path d="M14 60 A46 46 0 0 1 106 60 Z" fill="#ffe8a3" />
           <circle cx="60" cy="60" r="46" fill="none" stroke="#8d99ae" stroke-width="2" />
-          <g stroke="#8d99ae" stroke-width="1.5" aria-hidden="true">
+          <g stroke="#8d99ae" stroke-width="1.5">
             {TICKS.map((k) => {
               const a = hand(k / 24, 46);
               const b = hand(k / 24, k % 6 === 0 ? 38 : 42);
               return <line key={k} x1={a.x} y1={a.y} x2={b.x} y2={b.y} />;
             })}
           </g>
-          <g font-size="10" text-anchor="middle" dominant-baseline="central" fill="#5c677d" aria-hidden="true">
-            <text x="60" y="3">12</text>
-            <text x="60" y="118">0</text>
-            <text x="1" y="60">6</text>
-            <text x="119" y="60">18</text>
+          <g font-size="10" text-anchor="middle" dominant-baseline="central" fill="#5c677d">
+            <text x="60" y="3">
+              12
+            </text>
+            <text x="60" y="118">
+              0
+            </text>
+            <text x="1" y="60">
+              6
+            </text>
+            <text x="119" y="60">
+              18
+            </text>
           </g>
           {e && (
             <g stroke-linecap="round">

@@ -90,9 +90,13 @@ export function Creature({ pet, label, bounce }: CreatureProps) {
         </g>
       </g>
       {asleep && (
-        <g class="zzz" aria-hidden="true" fill="#5c677d" font-weight="700">
-          <text x="150" y="50" font-size="22">z</text>
-          <text x="166" y="30" font-size="16">z</text>
+        <g class="zzz" fill="#5c677d" font-weight="700">
+          <text x="150" y="50" font-size="22">
+            z
+          </text>
+          <text x="166" y="30" font-size="16">
+            z
+          </text>
         </g>
       )}
     </svg>

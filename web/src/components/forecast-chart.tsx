@@ -96,7 +96,7 @@ export function ForecastChart({ points, t, timezone }: ForecastChartProps) {
             for (let k = 0; k <= pts.length; k++) {
               const p = pts[k];
               if (p?.asleep && start === null) start = p.t;
-              if ((!p || !p.asleep) && start !== null) {
+              if (!p?.asleep && start !== null) {
                 const end = p ? p.t : (pts[pts.length - 1]?.t ?? start);
                 const x0 = u.valToPos(start, 'x', true);
                 const x1 = u.valToPos(end, 'x', true);

@@ -19,14 +19,7 @@ export function ResetDialog({ open, name, t, onCancel, onConfirm }: ResetDialogP
     if (!open && d.open) d.close();
   }, [open]);
   return (
-    <dialog
-      ref={ref}
-      class="dialog"
-      aria-labelledby="reset-h"
-      aria-describedby="reset-body"
-      data-testid="reset-dialog"
-      onClose={onCancel}
-    >
+    <dialog ref={ref} class="dialog" aria-labelledby="reset-h" aria-describedby="reset-body" data-testid="reset-dialog" onClose={onCancel}>
       <h2 id="reset-h">{t.resetTitle}</h2>
       <p id="reset-body">{t.resetBody(name)}</p>
       <div class="dialog-buttons">
