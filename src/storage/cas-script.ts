@@ -7,26 +7,34 @@
 import { createHash } from 'node:crypto';
 import { SYSTEM_NAMES } from '../engine/types.js';
 import { CorruptStateError } from '../errors.js';
+import { EVENT_LOG_MAX, EVENTS_CHANNEL, encodeEvent, isEventId } from './events.js';
 import { MAX_EXTRAS_PER_PET, decodeLoad, encodeValue, extraKey, globalKey, loadKeyList, petKeys } from './keys.js';
 import { assertSaveRequest, assertWindow, saveTtl, type WriteRequest, weightOf } from './requests.js';
 import type { HitRequest, HitResult, LoadOptions, PetRecord, SaveResult } from './types.js';
 
 /**
  * KEYS[1] = meta, KEYS[2..1+n] = the n systems (SYSTEM_NAMES order), KEYS[2+n] = the extras
- * index (`life_<id>:extras`), KEYS[3+n..] = extras.
+ * index (`life_<id>:extras`), KEYS[3+n] = the event log (`life_<id>:events`, a stream),
+ * KEYS[4+n..] = extras.
  * ARGV[1] = expected version, or 'any' (a replace), ARGV[2] = pet TTL in ms (0 = none),
  * ARGV[3] = meta JSON, ARGV[4] = n, ARGV[5..4+n] = system JSON or '' when unchanged,
  * ARGV[5+n] = the new version (meta's), ARGV[6+n] = now (Unix ms, the caller's clock),
- * ARGV[7+n] = the most extras kept per pet, then value, ttl ms per extra.
+ * ARGV[7+n] = the most extras kept per pet, ARGV[8+n] = e, the number of events to append,
+ * ARGV[9+n] = the log's bound, ARGV[10+n] = the channel to announce on, ARGV[11+n] = the pet id,
+ * ARGV[12+n..11+n+e] = the events' JSON, then value, ttl ms per extra.
  * Stored meta without a numeric version is an error (CORRUPT); an absent meta is version 0.
  * On a match: writes the given systems and the meta (SET … PX ttl, or plain SET without a TTL),
  * refreshes the TTL of the unchanged system keys (PEXPIRE) and writes the extras with their own
- * PX; returns {1, new version, keys written}. On a mismatch it writes nothing and returns
+ * PX; appends the events (XADD … MAXLEN ~ bound * e <json>: ids from the server's clock,
+ * strictly increasing per stream), gives the log the pet's TTL (PEXPIRE, or PERSIST as for the
+ * systems) and PUBLISHes the pet id on the channel when events were appended; returns
+ * {1, new version, keys written, {event ids}}. On a mismatch it writes nothing and returns
  * {0, current version}. Without a TTL, the unchanged system keys are PERSISTed only where an
  * expiry may linger — a pet without our meta (the Python server wrote 30-day keys) or whose meta
  * still has one (PET_TTL_DAYS was turned off, or the previous save had a per-save TTL) — so a
  * pet never vanishes, at one PTTL per save. A replace skips the read and the comparison (the
- * stored meta may be corrupt) and DELetes the systems it is not given.
+ * stored meta may be corrupt) and DELetes the systems it is not given; it keeps the log and
+ * appends to it.
  * Extras are indexed in a sorted set scored by expiry: a save that writes extras drops the
  * expired entries and, over the bound, DELetes the extras that expire first; the index expires
  * with its last entry. The index is only touched by saves that write extras. The extras it
@@ -66,11 +74,19 @@ for i = 1, n do
   end
 end
 if ttl > 0 then redis.call('SET', KEYS[1], ARGV[3], 'PX', ttl) else redis.call('SET', KEYS[1], ARGV[3]) end
-local m = #KEYS - 2 - n
+local e = tonumber(ARGV[8 + n])
+local ids = {}
+local log = KEYS[3 + n]
+for i = 1, e do
+  ids[i] = redis.call('XADD', log, 'MAXLEN', '~', ARGV[9 + n], '*', 'e', ARGV[11 + n + i])
+end
+if ttl > 0 then redis.call('PEXPIRE', log, ttl) elseif persist then redis.call('PERSIST', log) end
+if e > 0 then redis.call('PUBLISH', ARGV[10 + n], ARGV[11 + n]) end
+local m = #KEYS - 3 - n
 if m > 0 then
   local index, now = KEYS[2 + n], tonumber(ARGV[6 + n])
   for j = 1, m do
-    local key, value, px = KEYS[2 + n + j], ARGV[6 + n + 2 * j], tonumber(ARGV[7 + n + 2 * j])
+    local key, value, px = KEYS[3 + n + j], ARGV[10 + n + e + 2 * j], tonumber(ARGV[11 + n + e + 2 * j])
     redis.call('SET', key, value, 'PX', px)
     redis.call('ZADD', index, now + px, key)
     written = written + 1
@@ -85,7 +101,7 @@ if m > 0 then
   local last = redis.call('ZRANGE', index, -1, -1, 'WITHSCORES')
   redis.call('PEXPIRE', index, math.max(1, math.ceil(tonumber(last[2]) - now)))
 end
-return {1, tonumber(ARGV[5 + n]), written}
+return {1, tonumber(ARGV[5 + n]), written, ids}
 `;
 
 /**
@@ -142,11 +158,13 @@ export function casArguments(
   request: WriteRequest,
   driverTtlMs: number | undefined,
   nowMs: number,
+  eventLogMax: number = EVENT_LOG_MAX,
 ): { keys: string[]; args: string[] } {
   const keys = petKeys(petId);
   assertSaveRequest(request);
   const extras = request.extras ?? [];
-  const keyList = [keys.meta, ...SYSTEM_NAMES.map((name) => keys.systems[name]), keys.extrasIndex];
+  const events = request.events ?? [];
+  const keyList = [keys.meta, ...SYSTEM_NAMES.map((name) => keys.systems[name]), keys.extrasIndex, keys.events];
   const args = [
     String(request.expectedVersion),
     String(saveTtl(request, driverTtlMs) ?? 0),
@@ -159,6 +177,11 @@ export function casArguments(
     String(request.meta.version),
     String(Math.floor(nowMs)),
     String(MAX_EXTRAS_PER_PET),
+    String(events.length),
+    String(eventLogMax),
+    EVENTS_CHANNEL,
+    petId,
+    ...events.map(encodeEvent),
   ];
   for (const extra of extras) {
     keyList.push(extraKey(petId, extra.name));
@@ -170,9 +193,10 @@ export function casArguments(
 /** Parses CAS_SCRIPT's reply. */
 export function parseCasReply(reply: unknown): SaveResult {
   if (Array.isArray(reply)) {
-    const [flag, version, keys] = reply.map(Number);
-    if (flag === 1 && Number.isSafeInteger(version) && Number.isSafeInteger(keys)) {
-      return { ok: true, version: version as number, keys: keys as number };
+    const [flag, version, keys] = reply.slice(0, 3).map(Number);
+    const ids: unknown = reply[3] ?? [];
+    if (flag === 1 && Number.isSafeInteger(version) && Number.isSafeInteger(keys) && Array.isArray(ids) && ids.every(isEventId)) {
+      return { ok: true, version: version as number, keys: keys as number, eventIds: ids };
     }
     if (flag === 0 && Number.isSafeInteger(version)) return { ok: false, version: version as number };
   }

@@ -24,16 +24,26 @@
  * next save moves them out.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rm, rmdir, unlink } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rm, rmdir, stat, truncate, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { SYSTEM_NAMES } from '../engine/types.js';
 import { InvalidInputError, PetLifeError } from '../errors.js';
 import { DEVICE_ID_MESSAGE } from '../rules.js';
 import { removeStaleTemps, syncFolder, writeAtomic, writeDurable } from './atomic-write.js';
+import {
+  EVENT_LOG_MAX,
+  assertEventLogMax,
+  compareEventIds,
+  decodeEvent,
+  encodeEvent,
+  isEventId,
+  nextEventId,
+  readEventsOptions,
+} from './events.js';
 import { createFileCounters } from './file-counters.js';
 import { type ExtraFile, listExtras, promote, pruneExtras } from './file-extras.js';
-import { encodeSubject, ignoreMissing, readOptional, unavailableOnIoError } from './file-io.js';
+import { encodeSubject, errorCode, ignoreMissing, readOptional, unavailableOnIoError } from './file-io.js';
 import { type LockOptions, withFileLock } from './file-lock.js';
 import { createKeyedQueue } from './keyed-queue.js';
 import { assertExtraName, assertPetId, corrupt, decodeLoad, encodeValue } from './keys.js';
@@ -44,8 +54,11 @@ import type {
   HitResult,
   JsonObject,
   LoadOptions,
+  PetEvent,
+  PetEventDraft,
   PetMeta,
   PetRecord,
+  ReadEventsOptions,
   ReplaceRequest,
   SaveRequest,
   SaveResult,
@@ -70,6 +83,20 @@ export interface FileStorageOptions {
   lockTimeoutMs?: number;
   /** Clock for expiry (tests pass a fake one). @default Date.now */
   now?: () => number;
+  /** Events kept per pet (exactly). @default EVENT_LOG_MAX (1000) */
+  eventLogMax?: number;
+}
+
+/** The committed state of a pet's event log, in pet.json. */
+interface EventLogState {
+  /** The log file is `events.<gen>.log`; a compaction writes the next generation. */
+  gen: number;
+  /** The id of the last committed event: lines after it (a crashed save's) are not events. */
+  last: string;
+  /** Committed bytes of the log file: a save first cuts the file back to this. */
+  size: number;
+  /** Committed lines in the log file (up to 2 × the bound before a compaction). */
+  count: number;
 }
 
 /** What `pet.json` holds. */
@@ -80,19 +107,28 @@ interface PetFile {
   expires_at: number | null;
   /** The token of the save that wrote this file, when it wrote extras: its pending extras count. */
   extras_token?: string | null;
+  /** The event log's committed state; absent/null: no log. */
+  events?: EventLogState | null;
   /** Extras as older versions kept them, inside pet.json (read; moved out by the next save). */
   extras?: Record<string, { value: string; expires_at: number }>;
 }
 
 const PET_FILE = 'pet.json';
+/** `events.<gen>.log`: the pet's event log, JSON lines `{"id":…,"type":…,"pet_time":…,"at":…,"data":…}`. */
+const EVENT_LOG_FILE = /^events\.(\d{1,15})\.log$/;
+const eventLogFile = (gen: number): string => `events.${gen}.log`;
+/** This process's watchers per data folder (resolved): drivers on one folder hear each other's saves. */
+const fileWatchers = new Map<string, Set<(petId: string) => void>>();
 const LOCK_FILE = '.lock';
 const EXTRAS_DIR = 'extras';
 
 export function createFileStorage(options: FileStorageOptions): StorageDriver {
-  const { dir, ttlMs, staleLockMs = 10_000, lockTimeoutMs = 5_000, now = Date.now } = options;
+  const { dir, ttlMs, staleLockMs = 10_000, lockTimeoutMs = 5_000, now = Date.now, eventLogMax = EVENT_LOG_MAX } = options;
   if (typeof dir !== 'string' || dir === '') throw new TypeError('dir must be a non-empty path');
   assertTtlOption(ttlMs);
+  assertEventLogMax(eventLogMax);
   const root = path.resolve(dir);
+  const own = new Set<(petId: string) => void>();
   const queue = createKeyedQueue();
   /** Lock options; `label` names what is locked in messages that can reach clients (never a path). */
   const lockOptions = (label: string): LockOptions => ({ staleLockMs, lockTimeoutMs, label });
@@ -210,6 +246,7 @@ export function createFileStorage(options: FileStorageOptions): StorageDriver {
     const replace = request.expectedVersion === 'any';
     let old: PetFile | null;
     let oldToken: string | null;
+    let corruptLog: EventLogState | null = null;
     try {
       old = await readPet(petId, folder);
       oldToken = old?.extras_token ?? null;
@@ -217,7 +254,9 @@ export function createFileStorage(options: FileStorageOptions): StorageDriver {
       // A replace overwrites a corrupt pet; the extras its last save wrote still count.
       if (!replace || !(error instanceof PetLifeError)) throw error;
       old = null;
-      oldToken = lenientToken(await readOptional(path.join(folder, PET_FILE)));
+      const raw = await readOptional(path.join(folder, PET_FILE));
+      oldToken = lenientToken(raw);
+      corruptLog = lenientEvents(raw);
     }
     if (!replace) {
       const current = old?.meta?.version ?? 0;
@@ -254,14 +293,19 @@ export function createFileStorage(options: FileStorageOptions): StorageDriver {
       }
       await syncFolder(extrasDir);
     }
+    const committedLog = old === null ? corruptLog : (old.events ?? null);
+    const { events, eventIds, superseded } = await appendEvents(folder, committedLog, request.events ?? [], t);
     const pttl = saveTtl(request, ttlMs);
     const next: PetFile = {
       meta: request.meta,
       systems: replace ? { ...request.systems } : { ...(old?.systems ?? {}), ...request.systems },
       expires_at: pttl === undefined ? null : t + pttl,
       extras_token: token,
+      // Absent for a pet without a log: pet.json stays as before issue #12.
+      ...(events === null ? {} : { events }),
     };
     await writeAtomic(path.join(folder, PET_FILE), encodeValue(next));
+    for (const file of superseded) await unlink(path.join(folder, file)).catch(() => undefined);
     // Committed. What follows only tidies up: a failure must not report the save as failed.
     try {
       for (const extra of pending) finals.push(await promote(extrasDir, extra));
@@ -269,7 +313,134 @@ export function createFileStorage(options: FileStorageOptions): StorageDriver {
     } catch {
       // The next save under the lock finishes it (pending files with the current token count).
     }
-    return { ok: true, version: request.meta.version, keys: 1 + Object.keys(request.systems).length + extras.length };
+    return { ok: true, version: request.meta.version, keys: 1 + Object.keys(request.systems).length + extras.length, eventIds };
+  };
+
+  /**
+   * Appends `drafts` to the pet's log in `folder` (holding its lock, before pet.json is written)
+   * and returns the log state the new pet.json commits, the ids given, and the log files to
+   * delete once it is committed. First it undoes what a crashed save left: a current log longer
+   * than its committed size is cut back to it (saves only ever append to it), log files of other
+   * generations are superseded. Over 2 × the bound, the newest `bound` committed lines and the
+   * new ones go to a new generation's file instead (the old one stays intact until pet.json
+   * names the new one). A pet without a committed log (new, expired, or a corrupt one replaced)
+   * starts generation 0 afresh.
+   */
+  const appendEvents = async (
+    folder: string,
+    committed: EventLogState | null,
+    drafts: readonly PetEventDraft[],
+    t: number,
+  ): Promise<{ events: EventLogState | null; eventIds: string[]; superseded: string[] }> => {
+    const entries = await readdir(folder).catch(() => [] as string[]);
+    const logs = entries.filter((entry) => EVENT_LOG_FILE.test(entry));
+    const current = committed === null ? null : eventLogFile(committed.gen);
+    const superseded = logs.filter((entry) => entry !== current);
+    let intact = false;
+    if (committed !== null && current !== null && logs.includes(current)) {
+      const size = (await stat(path.join(folder, current))).size;
+      if (size > committed.size) await truncate(path.join(folder, current), committed.size);
+      // Shorter than committed: cut by someone else; its ids carry on in a new generation.
+      intact = size >= committed.size;
+    }
+    if (drafts.length === 0) {
+      // Nothing to add: a log whose file is gone is no log.
+      return { events: intact ? committed : null, eventIds: [], superseded };
+    }
+    const eventIds: string[] = [];
+    let last = committed?.last ?? null;
+    const lines = drafts.map((draft) => {
+      const id = nextEventId(last, t);
+      last = id;
+      eventIds.push(id);
+      return `{"id":${JSON.stringify(id)},${encodeEvent(draft).slice(1)}\n`;
+    });
+    const added = lines.join('');
+    const addedBytes = Buffer.byteLength(added);
+    const lastId = last as string;
+    if (committed === null || current === null || !intact) {
+      const gen = committed === null ? 0 : committed.gen + 1;
+      const kept = lines.slice(-eventLogMax).join('');
+      await writeAtomic(path.join(folder, eventLogFile(gen)), kept);
+      return {
+        events: { gen, last: lastId, size: Buffer.byteLength(kept), count: Math.min(lines.length, eventLogMax) },
+        eventIds,
+        superseded: superseded.filter((entry) => entry !== eventLogFile(gen)),
+      };
+    }
+    if (committed.count + lines.length > 2 * eventLogMax) {
+      const old = (await readFile(path.join(folder, current))).subarray(0, committed.size).toString('utf8');
+      const all = [
+        ...old
+          .split('\n')
+          .filter((line) => line !== '')
+          .map((line) => `${line}\n`),
+        ...lines,
+      ];
+      const kept = all.slice(-eventLogMax);
+      const content = kept.join('');
+      const gen = committed.gen + 1;
+      await writeAtomic(path.join(folder, eventLogFile(gen)), content);
+      return {
+        events: { gen, last: lastId, size: Buffer.byteLength(content), count: kept.length },
+        eventIds,
+        superseded: [...superseded, current].filter((entry) => entry !== eventLogFile(gen)),
+      };
+    }
+    const handle = await open(path.join(folder, current), 'a');
+    try {
+      await handle.writeFile(added, 'utf8');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    return {
+      events: { gen: committed.gen, last: lastId, size: committed.size + addedBytes, count: committed.count + lines.length },
+      eventIds,
+      superseded,
+    };
+  };
+
+  /** The committed events of the pet in `folder`: those of the log pet.json names, up to its last id, the newest `eventLogMax`. */
+  const readLog = async (petId: string, folder: string): Promise<PetEvent[]> => {
+    for (let attempt = 1; ; attempt += 1) {
+      const file = await readPet(petId, folder);
+      const state = file?.events ?? null;
+      if (state === null) return [];
+      const raw = await readFile(path.join(folder, eventLogFile(state.gen))).catch((error: unknown) => {
+        if (errorCode(error) === 'ENOENT') return null;
+        throw error;
+      });
+      // Superseded by a compaction between the two reads: read pet.json again.
+      if (raw === null) {
+        if (attempt >= 3) return [];
+        continue;
+      }
+      const events: PetEvent[] = [];
+      for (const line of raw.subarray(0, state.size).toString('utf8').split('\n')) {
+        if (line === '') continue;
+        const id = lineId(line);
+        if (id === null || compareEventIds(id, state.last) > 0) continue;
+        const event = decodeEvent(id, petId, line);
+        if (event !== null) events.push({ ...event, id });
+      }
+      return events.slice(-eventLogMax);
+    }
+  };
+
+  /** Tells this process's watchers of the folder (after the save has returned). */
+  const announce = (petId: string): void => {
+    const listeners = fileWatchers.get(root);
+    if (listeners === undefined || listeners.size === 0) return;
+    queueMicrotask(() => {
+      for (const listener of [...listeners]) {
+        try {
+          listener(petId);
+        } catch {
+          // A listener's failure is its own.
+        }
+      }
+    });
   };
 
   const load = async (petId: string, loadOptions: LoadOptions = {}): Promise<PetRecord | null> => {
@@ -286,11 +457,13 @@ export function createFileStorage(options: FileStorageOptions): StorageDriver {
     assertSaveRequest(request);
     for (const extra of request.extras ?? []) assertExtraName(extra.name);
     trips += 1;
-    return queue.run(folder, () =>
+    const result = await queue.run(folder, () =>
       unavailableOnIoError(() =>
         withFileLock(path.join(folder, LOCK_FILE), lockOptions(`pet ${petId}`), () => saveLocked(petId, folder, request)),
       ),
     );
+    if (result.ok && result.eventIds.length > 0) announce(petId);
+    return result;
   };
 
   return {
@@ -343,6 +516,30 @@ export function createFileStorage(options: FileStorageOptions): StorageDriver {
       );
     },
 
+    async readEvents(petId: string, readOptions?: ReadEventsOptions): Promise<PetEvent[]> {
+      const folder = petDir(petId);
+      const { after, limit } = readEventsOptions(readOptions);
+      trips += 1;
+      const events = await unavailableOnIoError(() => readLog(petId, folder));
+      const start = after === null ? 0 : events.findIndex((event) => compareEventIds(event.id, after) > 0);
+      return start < 0 ? [] : events.slice(start, start + limit);
+    },
+
+    async watch(onEvents: (petId: string) => void): Promise<() => Promise<void>> {
+      let listeners = fileWatchers.get(root);
+      if (listeners === undefined) {
+        listeners = new Set();
+        fileWatchers.set(root, listeners);
+      }
+      const listener = (id: string): void => onEvents(id);
+      listeners.add(listener);
+      own.add(listener);
+      return async () => {
+        listeners.delete(listener);
+        own.delete(listener);
+      };
+    },
+
     async hit(purpose: string, subject: string, windowMs: number): Promise<HitResult> {
       const counter = counters.counterOf(purpose, subject, windowMs);
       trips += 1;
@@ -362,6 +559,9 @@ export function createFileStorage(options: FileStorageOptions): StorageDriver {
     roundTrips: () => trips,
 
     async close(): Promise<void> {
+      const listeners = fileWatchers.get(root);
+      for (const listener of own) listeners?.delete(listener);
+      own.clear();
       await counters.close();
       await queue.idle();
     },
@@ -379,6 +579,15 @@ const PET_FILE_SCHEMA = z.looseObject({
   extras: z.record(z.string(), z.object({ value: z.string(), expires_at: z.number() })).optional(),
   expires_at: z.number().nullable().optional(),
   extras_token: z.string().nullable().optional(),
+  events: z
+    .object({
+      gen: z.number().int().nonnegative(),
+      last: z.string().refine(isEventId),
+      size: z.number().int().nonnegative(),
+      count: z.number().int().nonnegative(),
+    })
+    .nullable()
+    .optional(),
 });
 
 /** Parses `pet.json` of pet `petId`; anything else is a CorruptStateError naming the pet. */
@@ -396,6 +605,23 @@ function parsePetFile(petId: string, raw: string): PetFile {
     throw corrupt(petId, `${PET_FILE} of pet ${petId} is not a pet file (${firstIssue(checked.error)})`, JSON.stringify(meta ?? null));
   }
   return value as PetFile;
+}
+
+/** The id at the start of a log line (`{"id":"<ms>-<seq>",…`), or null. */
+function lineId(line: string): string | null {
+  const match = /^\{"id":"(\d{1,16}-\d{1,16})"/.exec(line);
+  return match === null ? null : (match[1] as string);
+}
+
+/** The event log state of a pet.json that may be corrupt, when it still has a valid one. */
+function lenientEvents(raw: string | null): EventLogState | null {
+  try {
+    const value = JSON.parse(raw ?? 'null') as { events?: unknown } | null;
+    const checked = PET_FILE_SCHEMA.shape.events.safeParse(value?.events);
+    return checked.success ? (checked.data ?? null) : null;
+  } catch {
+    return null;
+  }
 }
 
 /** The extras_token of a pet.json that may be corrupt, when it still has a string one. */

@@ -62,6 +62,8 @@ export interface PetKeys {
    * is neither an extra record name nor a system name nor `meta`.
    */
   extrasIndex: string;
+  /** `life_<id>:events`: the pet's event log (Redis: a stream), appended by CAS_SCRIPT. */
+  events: string;
   /** SCAN pattern matching every key of the pet (`life_<id>:*`). */
   pattern: string;
 }
@@ -72,7 +74,7 @@ export function petKeys(id: string): PetKeys {
   const base = `${KEY_PREFIX}${id}:`;
   const systems = {} as Record<SystemName, string>;
   for (const name of SYSTEM_NAMES) systems[name] = base + name;
-  return { meta: `${base}meta`, systems, extrasIndex: `${base}extras`, pattern: `${base}*` };
+  return { meta: `${base}meta`, systems, extrasIndex: `${base}extras`, events: `${base}events`, pattern: `${base}*` };
 }
 
 /** `life_<id>:<name>` for an extra record (both validated). */

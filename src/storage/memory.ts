@@ -7,7 +7,19 @@ import { SYSTEM_NAMES } from '../engine/types.js';
 import { casArguments, loadCountedArguments } from './cas-script.js';
 import { assertReplaced, assertTtlOption, assertWindow, saveTtl, type WriteRequest, weightOf } from './requests.js';
 import { KEY_PREFIX, MAX_EXTRAS_PER_PET, corrupt, decodeLoad, globalKey, loadKeyList, petKeys } from './keys.js';
-import type { HitRequest, HitResult, LoadOptions, PetRecord, ReplaceRequest, SaveRequest, SaveResult, StorageDriver } from './types.js';
+import { EVENT_LOG_MAX, assertEventLogMax, compareEventIds, decodeEvent, encodeEvent, nextEventId, readEventsOptions } from './events.js';
+import type {
+  HitRequest,
+  HitResult,
+  LoadOptions,
+  PetEvent,
+  PetRecord,
+  ReadEventsOptions,
+  ReplaceRequest,
+  SaveRequest,
+  SaveResult,
+  StorageDriver,
+} from './types.js';
 
 export interface MemoryStorageOptions {
   /** Time to live of a pet's keys in ms, refreshed on every save (a save's own ttlMs wins). @default undefined (no TTL) */
@@ -16,10 +28,24 @@ export interface MemoryStorageOptions {
   now?: () => number;
   /** The key space; drivers given the same one share their data, like clients of one Redis. @default a new one */
   store?: MemoryStore;
+  /** Events kept per pet (exactly). @default EVENT_LOG_MAX (1000) */
+  eventLogMax?: number;
 }
 
-/** A memory driver's key space: key → compact JSON value and expiry (Unix ms, null for none). */
-export type MemoryStore = Map<string, { value: string; expiresAt: number | null }>;
+/** A pet's event log as the memory driver keeps it under `life_<id>:events`: the last id given, and [id, event JSON] entries. */
+export interface MemoryEventLog {
+  last: string | null;
+  entries: [string, string][];
+}
+
+/**
+ * A memory driver's key space: key → compact JSON value and expiry (Unix ms, null for none);
+ * the event log key holds its log in `log` (its value is '').
+ */
+export type MemoryStore = Map<string, { value: string; expiresAt: number | null; log?: MemoryEventLog }>;
+
+/** The watchers of each key space: drivers sharing a store hear each other's saves, as on one Redis. */
+const watchers = new WeakMap<MemoryStore, Set<(petId: string) => void>>();
 
 /** A memory driver with a way to look inside (tests). */
 export interface MemoryStorage extends StorageDriver {
@@ -34,11 +60,13 @@ export interface MemoryStorage extends StorageDriver {
 }
 
 export function createMemoryStorage(options: MemoryStorageOptions = {}): MemoryStorage {
-  const { ttlMs, now = Date.now, store: data = new Map() } = options;
+  const { ttlMs, now = Date.now, store: data = new Map(), eventLogMax = EVENT_LOG_MAX } = options;
   assertTtlOption(ttlMs);
+  assertEventLogMax(eventLogMax);
   let trips = 0;
 
-  const live = (key: string): { value: string; expiresAt: number | null } | undefined => {
+  type Entry = MemoryStore extends Map<string, infer V> ? V : never;
+  const live = (key: string): Entry | undefined => {
     const entry = data.get(key);
     if (entry && entry.expiresAt !== null && entry.expiresAt <= now()) {
       data.delete(key);
@@ -92,6 +120,28 @@ export function createMemoryStorage(options: MemoryStorageOptions = {}): MemoryS
       }
     });
     set(metaKey, args[2] as string, pttl);
+    // The event log, as XADD in CAS_SCRIPT: ids from the clock, strictly increasing; trimmed exactly.
+    const logKey = keys[2 + SYSTEM_NAMES.length] as string;
+    const events = request.events ?? [];
+    const eventIds: string[] = [];
+    let logEntry = live(logKey);
+    if (events.length > 0) {
+      let log = logEntry?.log;
+      if (logEntry === undefined || log === undefined) {
+        log = { last: null, entries: [] };
+        logEntry = { value: '', expiresAt: null, log };
+        data.set(logKey, logEntry);
+      }
+      for (const event of events) {
+        const id = nextEventId(log.last, now());
+        log.last = id;
+        log.entries.push([id, encodeEvent(event)]);
+        eventIds.push(id);
+      }
+      if (log.entries.length > eventLogMax) log.entries.splice(0, log.entries.length - eventLogMax);
+    }
+    if (logEntry && pttl !== undefined) logEntry.expiresAt = now() + pttl;
+    else if (logEntry && persist) logEntry.expiresAt = null;
     const extras = request.extras ?? [];
     if (extras.length > 0) {
       // The index as CAS_SCRIPT keeps it (a sorted set there): extra key → expiry, Unix ms.
@@ -99,7 +149,7 @@ export function createMemoryStorage(options: MemoryStorageOptions = {}): MemoryS
       const t = now();
       const index = new Map<string, number>(Object.entries(JSON.parse(live(indexKey)?.value ?? '{}') as Record<string, number>));
       extras.forEach((extra, position) => {
-        const key = keys[2 + SYSTEM_NAMES.length + position] as string;
+        const key = keys[3 + SYSTEM_NAMES.length + position] as string;
         set(key, extra.value, extra.ttlMs);
         index.set(key, t + extra.ttlMs);
         written += 1;
@@ -109,8 +159,25 @@ export function createMemoryStorage(options: MemoryStorageOptions = {}): MemoryS
       const last = byExpiry.at(-1)?.[1] ?? t + 1;
       set(indexKey, JSON.stringify(Object.fromEntries(byExpiry)), Math.max(1, last - t));
     }
-    return { ok: true, version: request.meta.version, keys: written };
+    if (eventIds.length > 0) announce(petId);
+    return { ok: true, version: request.meta.version, keys: written, eventIds };
   };
+
+  /** Tells the store's watchers (after this save has returned). */
+  const announce = (petId: string): void => {
+    const listeners = watchers.get(data);
+    if (listeners === undefined || listeners.size === 0) return;
+    queueMicrotask(() => {
+      for (const listener of [...listeners]) {
+        try {
+          listener(petId);
+        } catch {
+          // A listener's failure is its own.
+        }
+      }
+    });
+  };
+  const own = new Set<(petId: string) => void>();
 
   return {
     name: 'MemoryStorage',
@@ -151,6 +218,36 @@ export function createMemoryStorage(options: MemoryStorageOptions = {}): MemoryS
       for (const key of [...data.keys()]) if (key.startsWith(prefix)) data.delete(key);
     },
 
+    async readEvents(petId: string, readOptions?: ReadEventsOptions): Promise<PetEvent[]> {
+      const key = petKeys(petId).events;
+      const { after, limit } = readEventsOptions(readOptions);
+      await trip();
+      const entries = live(key)?.log?.entries ?? [];
+      const events: PetEvent[] = [];
+      for (const [id, raw] of entries) {
+        if (events.length >= limit) break;
+        if (after !== null && compareEventIds(id, after) <= 0) continue;
+        const event = decodeEvent(id, petId, raw);
+        if (event !== null) events.push(event);
+      }
+      return events;
+    },
+
+    async watch(onEvents: (petId: string) => void): Promise<() => Promise<void>> {
+      let listeners = watchers.get(data);
+      if (listeners === undefined) {
+        listeners = new Set();
+        watchers.set(data, listeners);
+      }
+      const listener = (id: string): void => onEvents(id);
+      listeners.add(listener);
+      own.add(listener);
+      return async () => {
+        listeners.delete(listener);
+        own.delete(listener);
+      };
+    },
+
     async hit(purpose: string, subject: string, windowMs: number): Promise<HitResult> {
       const key = globalKey(purpose, subject);
       assertWindow(windowMs);
@@ -164,7 +261,11 @@ export function createMemoryStorage(options: MemoryStorageOptions = {}): MemoryS
 
     roundTrips: () => trips,
 
-    async close(): Promise<void> {},
+    async close(): Promise<void> {
+      const listeners = watchers.get(data);
+      for (const listener of own) listeners?.delete(listener);
+      own.clear();
+    },
 
     keys: () => [...data.keys()].filter((key) => key.startsWith(KEY_PREFIX) && live(key)).sort(),
     rawGet: (key) => live(key)?.value ?? null,

@@ -3,7 +3,9 @@
  * the few commands it needs (RedisCommands), so each driver file is only its transport:
  * connection, timeouts, retries, URL redaction. A load is one MGET of every key of the pet, a
  * counted load one EVALSHA of LOAD_COUNTED_SCRIPT, a save or replace one EVALSHA of CAS_SCRIPT, a
- * hit one EVALSHA of HIT_SCRIPT (each EVAL once on NOSCRIPT), a remove SCANs and DELs. Every
+ * hit one EVALSHA of HIT_SCRIPT (each EVAL once on NOSCRIPT), a remove SCANs and DELs (the event
+ * log `life_<id>:events` included), readEvents one XRANGE, watch one SUBSCRIBE on a connection of
+ * its own (TCP only). Every
  * failure becomes StorageUnavailableError, or CorruptStateError for a corrupt stored meta.
  */
 import { CorruptStateError, PetLifeError, StorageUnavailableError } from '../errors.js';
@@ -22,6 +24,7 @@ import {
   parseHitReply,
   parseLoadCountedReply,
 } from './cas-script.js';
+import { EVENT_LOG_MAX, EVENTS_CHANNEL, assertEventLogMax, decodeEvent, readEventsOptions } from './events.js';
 import { decodeLoad, loadKeyList, petKeys } from './keys.js';
 import { assertReplaced, type WriteRequest } from './requests.js';
 import type {
@@ -29,7 +32,9 @@ import type {
   HitRequest,
   HitResult,
   LoadOptions,
+  PetEvent,
   PetRecord,
+  ReadEventsOptions,
   ReplaceRequest,
   SaveRequest,
   SaveResult,
@@ -47,6 +52,13 @@ export interface RedisCommands {
   /** One SCAN step: the next cursor ('0' or 0 when done) and the keys of this batch. */
   scan(cursor: string, match: string, count: number): Promise<readonly [string | number, readonly string[]]>;
   del(keys: readonly string[]): Promise<unknown>;
+  /** XRANGE key start + COUNT count: [[id, [field, value, …]], …]. */
+  xrange(key: string, start: string, count: number): Promise<unknown>;
+  /**
+   * SUBSCRIBEs to `channel` on a connection of its own (opened on the first call); absent when the
+   * transport cannot (Upstash REST). Resolves once subscribed; the function it returns unsubscribes.
+   */
+  subscribe?(channel: string, onMessage: (message: string) => void): Promise<() => Promise<void>>;
   ping(): Promise<unknown>;
   /** True when a failed EVALSHA says the server does not know the script (EVAL follows). */
   isNoScript(error: unknown): boolean;
@@ -69,10 +81,13 @@ export interface ScriptedStorageOptions {
   ttlMs?: number | undefined;
   /** The reason given for a failure without a message. @default '' */
   blankReason?: string;
+  /** Events kept per pet (XADD MAXLEN ~). @default EVENT_LOG_MAX */
+  eventLogMax?: number | undefined;
 }
 
 export function createScriptedStorage(commands: RedisCommands, options: ScriptedStorageOptions): StorageDriver {
-  const { name, label, target, ttlMs, blankReason = '' } = options;
+  const { name, label, target, ttlMs, blankReason = '', eventLogMax = EVENT_LOG_MAX } = options;
+  assertEventLogMax(eventLogMax);
 
   /** Runs an operation within the transport's limits, mapping every failure to our error types. */
   const run = async <T>(what: string, operation: () => Promise<T>, petId?: string): Promise<T> => {
@@ -103,9 +118,11 @@ export function createScriptedStorage(commands: RedisCommands, options: Scripted
 
   /** One EVALSHA of CAS_SCRIPT: a save, or a replace (`expectedVersion: 'any'`). */
   const write = async (petId: string, request: WriteRequest): Promise<SaveResult> => {
-    const { keys, args } = casArguments(petId, request, ttlMs, Date.now());
+    const { keys, args } = casArguments(petId, request, ttlMs, Date.now(), eventLogMax);
     return parseCasReply(await run('save', () => evalScript(CAS_SCRIPT, CAS_SHA1, keys, args), petId));
   };
+
+  const watch = commands.subscribe?.bind(commands);
 
   return {
     name,
@@ -132,7 +149,7 @@ export function createScriptedStorage(commands: RedisCommands, options: Scripted
     async remove(petId: string): Promise<void> {
       const keys = petKeys(petId);
       await run('remove', async () => {
-        const found = new Set<string>([keys.meta, ...Object.values(keys.systems)]);
+        const found = new Set<string>([keys.meta, ...Object.values(keys.systems), keys.events]);
         let cursor = '0';
         do {
           const [next, batch] = await commands.scan(cursor, keys.pattern, 200);
@@ -142,6 +159,19 @@ export function createScriptedStorage(commands: RedisCommands, options: Scripted
         await commands.del([...found]);
       });
     },
+
+    async readEvents(petId: string, readOptions?: ReadEventsOptions): Promise<PetEvent[]> {
+      const key = petKeys(petId).events;
+      const { after, limit } = readEventsOptions(readOptions);
+      const reply = await run('read events', () => commands.xrange(key, after === null ? '-' : `(${after}`, limit), petId);
+      return parseXrange(petId, reply);
+    },
+
+    ...(watch === undefined
+      ? {}
+      : {
+          watch: (onEvents: (petId: string) => void): Promise<() => Promise<void>> => run('watch', () => watch(EVENTS_CHANNEL, onEvents)),
+        }),
 
     async hit(purpose: string, subject: string, windowMs: number): Promise<HitResult> {
       const { keys, args } = hitArguments(purpose, subject, windowMs);
@@ -156,6 +186,22 @@ export function createScriptedStorage(commands: RedisCommands, options: Scripted
 
     close: () => commands.close(),
   };
+}
+
+/** XRANGE's reply as events: [[id, ['e', json]], …]; entries that are not ours are skipped. */
+function parseXrange(petId: string, reply: unknown): PetEvent[] {
+  if (!Array.isArray(reply)) throw new CorruptStateError(`unexpected XRANGE reply: ${JSON.stringify(reply).slice(0, 200)}`);
+  const events: PetEvent[] = [];
+  for (const entry of reply as unknown[]) {
+    if (!Array.isArray(entry)) continue;
+    const [id, fields] = entry as [unknown, unknown];
+    if (typeof id !== 'string' || !Array.isArray(fields)) continue;
+    const at = fields.indexOf('e');
+    const raw: unknown = at >= 0 && at % 2 === 0 ? fields[at + 1] : undefined;
+    const event = typeof raw === 'string' ? decodeEvent(id, petId, raw) : null;
+    if (event !== null) events.push(event);
+  }
+  return events;
 }
 
 function toStorageError(error: unknown, where: string, what: string, blankReason: string, petId?: string): Error {

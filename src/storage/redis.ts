@@ -3,7 +3,9 @@
  * explicitly (v6 defaults to RESP 3), an `error` listener always attached (an unhandled one kills
  * the process), a short connect timeout and bounded reconnect backoff. This file is the transport;
  * what each operation sends (one MGET per load, one EVALSHA per save, hit or counted load, EVAL
- * once on NOSCRIPT) is the body shared with the Upstash driver (redis-commands.ts). Redis being
+ * once on NOSCRIPT, one XRANGE per readEvents) is the body shared with the Upstash driver
+ * (redis-commands.ts). `watch` opens one more connection per driver, a duplicate() of the client
+ * subscribed to life_~events, on its first call; close() closes it. Redis being
  * down is a StorageUnavailableError within about the connect timeout, never a hang and never a
  * fallback.
  */
@@ -32,6 +34,8 @@ export interface RedisStorageOptions {
   operationTimeoutMs?: number;
   /** Reject commands while reconnecting instead of queueing them (on Vercel). @default false */
   disableOfflineQueue?: boolean;
+  /** Events kept per pet (XADD MAXLEN ~, so at least this many). @default EVENT_LOG_MAX (1000) */
+  eventLogMax?: number;
   log?: StorageLog;
 }
 
@@ -47,6 +51,9 @@ export function createRedisStorage(options: RedisStorageOptions): StorageDriver 
   let connecting: Promise<Client> | null = null;
   let closed = false;
   let trips = 0;
+  /** The subscriber connection (watch): one per driver, opened by the first watch, closed by close(). */
+  let subscriber: Promise<Client> | null = null;
+  const listeners = new Set<(message: string) => void>();
 
   const connect = (): Promise<Client> => {
     if (closed) return Promise.reject(new StorageUnavailableError(`storage ${target} is closed`));
@@ -126,12 +133,56 @@ export function createRedisStorage(options: RedisStorageOptions): StorageDriver 
     }
   };
 
+  /** Opens the subscriber connection (a duplicate() of the client) and SUBSCRIBEs once to `channel`. */
+  const openSubscriber = (channel: string): Promise<Client> => {
+    if (subscriber) return subscriber;
+    const opening = (async () => {
+      const sub = (await connect()).duplicate();
+      sub.on('error', (error: unknown) => log?.warn({ err: error, storage: target }, 'redis subscriber connection error'));
+      try {
+        await sub.connect();
+        trips += 1;
+        await sub.subscribe(channel, (message: string) => {
+          for (const listener of [...listeners]) {
+            try {
+              listener(message);
+            } catch (error) {
+              log?.warn({ err: error, storage: target }, 'an events listener threw');
+            }
+          }
+        });
+      } catch (error) {
+        sub.destroy();
+        throw error;
+      }
+      if (closed) {
+        sub.destroy();
+        throw new StorageUnavailableError(`storage ${target} is closed`);
+      }
+      return sub;
+    })();
+    subscriber = opening;
+    opening.catch(() => {
+      if (subscriber === opening) subscriber = null;
+    });
+    return opening;
+  };
+
   const commands: RedisCommands = {
     mget: (keys) => command(['MGET', ...keys]),
     evalsha: (sha1, keys, args) => command(['EVALSHA', sha1, String(keys.length), ...keys, ...args]),
     eval: (script, keys, args) => command(['EVAL', script, String(keys.length), ...keys, ...args]),
     scan: async (cursor, match, count) => (await command(['SCAN', cursor, 'MATCH', match, 'COUNT', String(count)])) as [string, string[]],
     del: (keys) => command(['DEL', ...keys]),
+    xrange: (key, start, count) => command(['XRANGE', key, start, '+', 'COUNT', String(count)]),
+    async subscribe(channel, onMessage) {
+      await openSubscriber(channel);
+      const listener = (message: string): void => onMessage(message);
+      listeners.add(listener);
+      return async () => {
+        listeners.delete(listener);
+      };
+    },
     ping: () => command(['PING']),
     isNoScript: (error) => error instanceof Error && error.message.startsWith('NOSCRIPT'),
     guard,
@@ -139,6 +190,13 @@ export function createRedisStorage(options: RedisStorageOptions): StorageDriver 
 
     async close(): Promise<void> {
       closed = true;
+      listeners.clear();
+      const sub = subscriber;
+      subscriber = null;
+      if (sub) {
+        const opened = await sub.catch(() => null);
+        if (opened?.isOpen) await opened.close().catch(() => opened.destroy());
+      }
       connecting?.catch(() => undefined);
       const active = client;
       client = null;
@@ -150,7 +208,14 @@ export function createRedisStorage(options: RedisStorageOptions): StorageDriver 
   };
 
   // A failure without a message has always read "timed out" from this driver.
-  return createScriptedStorage(commands, { name: 'RedisStorage', label: 'redis', target, ttlMs, blankReason: 'timed out' });
+  return createScriptedStorage(commands, {
+    name: 'RedisStorage',
+    label: 'redis',
+    target,
+    ttlMs,
+    blankReason: 'timed out',
+    eventLogMax: options.eventLogMax,
+  });
 }
 
 /** The URL with its password replaced by `***` (for logs and `target`). */

@@ -5,6 +5,7 @@
  */
 import { SYSTEM_NAMES } from '../engine/types.js';
 import { CorruptStateError } from '../errors.js';
+import { assertEventDrafts } from './events.js';
 import type { HitRequest, ReplaceRequest, SaveResult } from './types.js';
 
 /** A save, or a replace (`expectedVersion: 'any'`): what CAS_SCRIPT and the other drivers' writes take. */
@@ -12,7 +13,8 @@ export type WriteRequest = ReplaceRequest & { expectedVersion: number | 'any' };
 
 /** Checks a save or replace request (a caller bug, not bad input, so TypeError/RangeError). */
 export function assertSaveRequest(request: WriteRequest): void {
-  const { expectedVersion, meta, systems, extras = [], ttlMs } = request;
+  const { expectedVersion, meta, systems, extras = [], ttlMs, events } = request;
+  assertEventDrafts(events);
   if (expectedVersion === 'any') {
     if (!Number.isSafeInteger(meta.version) || meta.version < 1) {
       throw new RangeError(`meta.version of a replace must be a positive integer, got ${meta.version}`);

@@ -55,6 +55,34 @@ export interface ExtraRecord {
   ttlMs: number;
 }
 
+/** What a change appends to the pet's event log (issue #12); the storage assigns `id`. */
+export interface PetEventDraft {
+  /** 'interacted' | 'fell_asleep' | 'woke_up' | 'got_hungry' | 'reset' | 'updated' | 'claimed' | 'created' (a lowercase word). */
+  type: string;
+  /** ISO 8601 in the pet's zone: the pet's world clock when it happened. */
+  pet_time: string;
+  /** ISO 8601 UTC wall clock when it was recorded. */
+  at: string;
+  /** e.g. { action: 'feed' } for interacted; {} when there is nothing to say. */
+  data: JsonObject;
+}
+
+/** An event as read back from the log. */
+export interface PetEvent extends PetEventDraft {
+  /** `<ms>-<seq>`, a Redis stream id: strictly increasing per pet (compareEventIds in events.ts). */
+  id: string;
+  /** The pet's id (pets are keyed by device id). */
+  device_id: string;
+}
+
+/** readEvents' options. */
+export interface ReadEventsOptions {
+  /** Only events with an id strictly greater than this; null/absent: every retained event. */
+  after?: string | null;
+  /** At most this many (the oldest first). @default EVENT_LOG_MAX (1000) */
+  limit?: number;
+}
+
 export interface SaveRequest {
   /** The version the caller loaded (0 for a pet not stored yet or without meta). */
   expectedVersion: number;
@@ -75,6 +103,11 @@ export interface SaveRequest {
    * that had one (e.g. a newborn that is changed for the first time).
    */
   ttlMs?: number | null;
+  /**
+   * Events appended to the pet's log, in order, in the same atomic step (nothing is appended when
+   * the save conflicts). At most MAX_EVENTS_PER_SAVE (events.ts).
+   */
+  events?: readonly PetEventDraft[];
 }
 
 /** What `replace` writes: a save without a version to compare. */
@@ -82,7 +115,7 @@ export type ReplaceRequest = Omit<SaveRequest, 'expectedVersion'>;
 
 export type SaveResult =
   /** Saved; `version` is meta.version; `keys` is how many keys were written (systems + meta + extras). */
-  | { ok: true; version: number; keys: number }
+  | { ok: true; version: number; keys: number; eventIds: string[] }
   /** Someone else saved first; `version` is the version now stored (0 if none). */
   | { ok: false; version: number };
 
@@ -136,13 +169,27 @@ export interface StorageDriver {
    * prepared against the old pet then conflicts, as long as meta.version differs from its.
    */
   replace(petId: string, request: ReplaceRequest): Promise<SaveResult & { ok: true }>;
-  /** Deletes every key of the pet. */
+  /** Deletes every key of the pet, its event log included. */
   remove(petId: string): Promise<void>;
   /**
    * Counts a hit in a fixed window for a record tied to no single pet
    * (`life_~<purpose>:<subject>`); returns the count including this hit and the ms left.
    */
   hit(purpose: string, subject: string, windowMs: number): Promise<HitResult>;
+  /**
+   * The pet's retained events (the newest EVENT_LOG_MAX), ascending, with ids strictly greater
+   * than `after`, at most `limit`; [] for a pet without a log. One round trip (Redis: XRANGE).
+   * RangeError for an `after` that is not an event id (isEventId) or a bad limit.
+   */
+  readEvents(petId: string, options?: ReadEventsOptions): Promise<PetEvent[]>;
+  /**
+   * Calls `onEvents(petId)` after any save that appended events to a pet (from any instance on
+   * the same Redis; for memory and files, from drivers of this process on the same store or
+   * folder). Resolves once listening; the function it returns stops this listener. Redis TCP:
+   * one subscriber connection per driver (SUBSCRIBE life_~events), opened by the first watch and
+   * closed by close(). Absent on Upstash REST (poll readEvents instead).
+   */
+  watch?(onEvents: (petId: string) => void): Promise<() => Promise<void>>;
   /** Throws StorageUnavailableError when the backend cannot be reached. */
   ping(): Promise<void>;
   /** Round trips made so far (for logs, tests and benchmarks). */

@@ -24,6 +24,8 @@ export interface UpstashStorageOptions {
   timeoutMs?: number;
   /** Network-failure retries for reads. @default 2 */
   readRetries?: number;
+  /** Events kept per pet (XADD MAXLEN ~, so at least this many). @default EVENT_LOG_MAX (1000) */
+  eventLogMax?: number;
 }
 
 export function createUpstashStorage(options: UpstashStorageOptions): StorageDriver {
@@ -56,6 +58,7 @@ export function createUpstashStorage(options: UpstashStorageOptions): StorageDri
     eval: (script, keys, args) => request(() => writes.eval(script, [...keys], [...args])),
     scan: (cursor, match, count) => request(() => reads.scan(cursor, { match, count })),
     del: (keys) => request(() => writes.del(...keys)),
+    xrange: (key, start, count) => request(() => reads.exec<unknown>(['XRANGE', key, start, '+', 'COUNT', count])),
     ping: () => request(() => reads.ping()),
     isNoScript: (error) => error instanceof Error && error.message.includes('NOSCRIPT'),
     // No deadline of our own: every request carries an abort signal (timeoutMs).
@@ -64,7 +67,9 @@ export function createUpstashStorage(options: UpstashStorageOptions): StorageDri
     async close(): Promise<void> {},
   };
 
-  return createScriptedStorage(commands, { name: 'UpstashRestStorage', label: 'upstash', target, ttlMs });
+  // No subscribe: the REST API has no connection to keep a subscription on; `watch` is absent and
+  // the delivery layer polls readEvents.
+  return createScriptedStorage(commands, { name: 'UpstashRestStorage', label: 'upstash', target, ttlMs, eventLogMax: options.eventLogMax });
 }
 
 /** Only the origin of a REST URL (no user info, path or query: nothing that could be a secret). */

@@ -208,6 +208,7 @@ function downStorage(): StorageDriver {
     save: fail,
     replace: fail,
     remove: fail,
+    readEvents: fail,
     hit: fail,
     ping: fail,
     roundTrips: () => 0,

@@ -7,6 +7,9 @@ import { SYSTEM_NAMES, type SystemName } from '../../src/engine/types.js';
 import { CorruptStateError, InvalidInputError } from '../../src/errors.js';
 import {
   MAX_EXTRAS_PER_PET,
+  compareEventIds,
+  isEventId,
+  type PetEventDraft,
   type HitRequest,
   type JsonObject,
   type PetMeta,
@@ -19,7 +22,14 @@ export interface StorageHarness {
    * A driver on the shared store; called several times (several instances = several processes
    * or connections). `ttlMs` configures the pet TTL.
    */
-  create(options?: { ttlMs?: number }): StorageDriver | Promise<StorageDriver>;
+  create(options?: HarnessOptions): StorageDriver | Promise<StorageDriver>;
+  /**
+   * How the driver trims its event log: 'exact' (memory, files: exactly the bound) or
+   * 'approximate' (Redis `MAXLEN ~`: at least the bound, whole stream nodes of up to 100 entries).
+   */
+  eventTrim: 'exact' | 'approximate';
+  /** Whether the driver has `watch` (not Upstash REST). */
+  watch: boolean;
   /** Every raw key (Redis) or path relative to the data folder (files) in the store. */
   listKeys(): Promise<string[]>;
   /** Remaining TTL in ms of `life_<petId>:<name>` (name: meta, a system, an extra): -1 none, -2 absent. */
@@ -33,6 +43,12 @@ export interface StorageHarness {
    */
   rawWrite(petId: string, name: 'meta' | SystemName, value: string): Promise<void>;
   cleanup?(): Promise<void>;
+}
+
+/** What a harness passes to its driver (only the options given). */
+export interface HarnessOptions {
+  ttlMs?: number;
+  eventLogMax?: number;
 }
 
 let counter = 0;
@@ -100,7 +116,7 @@ export function describeStorageContract(name: string, setup: () => StorageHarnes
     let harness: StorageHarness;
     let driver: StorageDriver;
     const opened: StorageDriver[] = [];
-    const create = async (options?: { ttlMs?: number }): Promise<StorageDriver> => {
+    const create = async (options?: HarnessOptions): Promise<StorageDriver> => {
       const created = await harness.create(options);
       opened.push(created);
       return created;
@@ -125,7 +141,7 @@ export function describeStorageContract(name: string, setup: () => StorageHarnes
       const id = petId('roundtrip');
       const systems = sampleSystems();
       const result = await driver.save(id, { expectedVersion: 0, meta: metaFor(1), systems });
-      expect(result).toEqual({ ok: true, version: 1, keys: 1 + SYSTEM_NAMES.length });
+      expect(result).toEqual({ ok: true, version: 1, keys: 1 + SYSTEM_NAMES.length, eventIds: [] });
       const record = await driver.load(id);
       expect(record).toEqual({ version: 1, meta: metaFor(1), systems, extras: {}, raw: storedValues(metaFor(1), systems) });
     });
@@ -147,7 +163,7 @@ export function describeStorageContract(name: string, setup: () => StorageHarnes
       const systems = sampleSystems();
       await driver.save(id, { expectedVersion: 0, meta: metaFor(1), systems: { rhythm: systems.rhythm, energy: systems.energy } });
       const second = await driver.save(id, { expectedVersion: 1, meta: metaFor(2), systems: { mood: systems.mood } });
-      expect(second).toEqual({ ok: true, version: 2, keys: 2 });
+      expect(second).toEqual({ ok: true, version: 2, keys: 2, eventIds: [] });
       const record = await driver.load(id);
       expect(record?.version).toBe(2);
       expect(record?.systems).toEqual({ rhythm: systems.rhythm, energy: systems.energy, mood: systems.mood });
@@ -273,7 +289,7 @@ export function describeStorageContract(name: string, setup: () => StorageHarnes
           { name: 'idem:0aff', value: 'long-lived', ttlMs: 60_000 },
         ],
       });
-      expect(result).toEqual({ ok: true, version: 1, keys: 4 });
+      expect(result).toEqual({ ok: true, version: 1, keys: 4, eventIds: [] });
       const record = await driver.load(id, { extras: ['idem:00ff', 'idem:0aff', 'idem:beef'] });
       expect(record?.extras).toEqual({ 'idem:00ff': '{"status":200,"body":"…"}', 'idem:0aff': 'long-lived', 'idem:beef': null });
       const left = await harness.pttl(id, 'idem:00ff');
@@ -509,7 +525,12 @@ export function describeStorageContract(name: string, setup: () => StorageHarnes
       await expect(driver.load(id)).rejects.toBeInstanceOf(CorruptStateError);
       await expect(driver.save(id, { expectedVersion: 1, meta: metaFor(2), systems: {} })).rejects.toBeInstanceOf(CorruptStateError);
       const before = driver.roundTrips();
-      expect(await driver.replace(id, { meta: metaFor(5), systems: { rhythm, stats } })).toEqual({ ok: true, version: 5, keys: 3 });
+      expect(await driver.replace(id, { meta: metaFor(5), systems: { rhythm, stats } })).toEqual({
+        ok: true,
+        version: 5,
+        keys: 3,
+        eventIds: [],
+      });
       expect(driver.roundTrips() - before).toBe(1);
       // Exactly what was given: the systems left out (the corrupt mood among them) are gone; extras stay.
       expect(await driver.load(id, { extras: ['idem:0a'] })).toEqual({
@@ -523,7 +544,12 @@ export function describeStorageContract(name: string, setup: () => StorageHarnes
       expect((await driver.save(id, { expectedVersion: 5, meta: metaFor(6), systems: {} })).ok).toBe(true);
       // A replace also creates a pet never stored, and needs a positive version.
       const fresh = petId('replace-new');
-      expect(await driver.replace(fresh, { meta: metaFor(1), systems: {}, ttlMs: 60_000 })).toEqual({ ok: true, version: 1, keys: 1 });
+      expect(await driver.replace(fresh, { meta: metaFor(1), systems: {}, ttlMs: 60_000 })).toEqual({
+        ok: true,
+        version: 1,
+        keys: 1,
+        eventIds: [],
+      });
       expect(await harness.pttl(fresh, 'meta')).toBeGreaterThan(0);
       await expect(driver.replace(fresh, { meta: metaFor(0), systems: {} })).rejects.toThrow(RangeError);
       await expect(driver.replace('a:b', { meta: metaFor(1), systems: {} })).rejects.toBeInstanceOf(InvalidInputError);
@@ -579,6 +605,158 @@ export function describeStorageContract(name: string, setup: () => StorageHarnes
       const after = await driver.load(id, { extras: names });
       expect(names.filter((name) => after?.extras[name] !== null)).toHaveLength(MAX_EXTRAS_PER_PET);
       expect(after?.extras[names.at(-1) as string]).toBe('again');
+    });
+
+    describe('event log', () => {
+      const draft = (type: string, data: JsonObject = {}): PetEventDraft => ({
+        type,
+        pet_time: '2026-11-25T16:00:00.000+08:00',
+        at: '2026-11-25T08:00:00.000Z',
+        data,
+      });
+      const increasing = (ids: readonly string[]): boolean =>
+        ids.every((id, i) => i === 0 || compareEventIds(ids[i - 1] as string, id) < 0);
+
+      it('appends events with the save, in order, with strictly increasing ids, in one round trip each', async () => {
+        const id = petId('events');
+        const before = driver.roundTrips();
+        const first = await driver.save(id, {
+          expectedVersion: 0,
+          meta: metaFor(1),
+          systems: sampleSystems(),
+          events: [draft('created'), draft('interacted', { action: 'feed', note: '小糖' })],
+        });
+        expect(driver.roundTrips() - before).toBe(1);
+        if (!first.ok) throw new Error('save failed');
+        expect(first.eventIds).toHaveLength(2);
+        expect(first.eventIds.every(isEventId)).toBe(true);
+        const second = await driver.save(id, { expectedVersion: 1, meta: metaFor(2), systems: {}, events: [draft('fell_asleep')] });
+        if (!second.ok) throw new Error('save failed');
+        const ids = [...first.eventIds, ...second.eventIds];
+        expect(increasing(ids)).toBe(true);
+        const reading = driver.roundTrips();
+        const events = await driver.readEvents(id);
+        expect(driver.roundTrips() - reading).toBe(1);
+        expect(events).toEqual([
+          { id: ids[0], device_id: id, ...draft('created') },
+          { id: ids[1], device_id: id, ...draft('interacted', { action: 'feed', note: '小糖' }) },
+          { id: ids[2], device_id: id, ...draft('fell_asleep') },
+        ]);
+        // Loads are unchanged: one round trip, the same record.
+        const loading = driver.roundTrips();
+        expect((await driver.load(id))?.version).toBe(2);
+        expect(driver.roundTrips() - loading).toBe(1);
+        // A save without events appends nothing and says so.
+        expect(await driver.save(id, { expectedVersion: 2, meta: metaFor(3), systems: {} })).toMatchObject({ ok: true, eventIds: [] });
+        expect(await driver.readEvents(id)).toHaveLength(3);
+      });
+
+      it('reads the events after an id, at most `limit`; none for a pet without a log; RangeError for a bad id', async () => {
+        const id = petId('after');
+        const saved = await driver.save(id, {
+          expectedVersion: 0,
+          meta: metaFor(1),
+          systems: {},
+          events: ['a', 'b', 'c', 'd', 'e'].map((data) => draft('interacted', { data })),
+        });
+        if (!saved.ok) throw new Error('save failed');
+        const ids = saved.eventIds;
+        expect((await driver.readEvents(id, { after: ids[1] as string })).map((event) => event.id)).toEqual(ids.slice(2));
+        expect((await driver.readEvents(id, { after: ids[1] as string, limit: 2 })).map((event) => event.id)).toEqual(ids.slice(2, 4));
+        expect((await driver.readEvents(id, { after: null, limit: 1 })).map((event) => event.id)).toEqual(ids.slice(0, 1));
+        expect(await driver.readEvents(id, { after: ids[4] as string })).toEqual([]);
+        expect((await driver.readEvents(id, { after: '0-0' })).map((event) => event.id)).toEqual(ids);
+        expect(await driver.readEvents(petId('no-log'))).toEqual([]);
+        await expect(driver.readEvents(id, { after: 'nope' })).rejects.toThrow(RangeError);
+        await expect(driver.readEvents(id, { limit: 0 })).rejects.toThrow(RangeError);
+        await expect(driver.readEvents('a:b')).rejects.toBeInstanceOf(InvalidInputError);
+      });
+
+      it('appends nothing when the save conflicts', async () => {
+        const id = petId('conflict-events');
+        await driver.save(id, { expectedVersion: 0, meta: metaFor(1), systems: {}, events: [draft('created')] });
+        const lost = await driver.save(id, { expectedVersion: 0, meta: metaFor(1), systems: {}, events: [draft('interacted')] });
+        expect(lost).toEqual({ ok: false, version: 1 });
+        expect((await driver.readEvents(id)).map((event) => event.type)).toEqual(['created']);
+      });
+
+      it('appends with a replace too, and keeps the log across it', async () => {
+        const id = petId('replace-events');
+        await driver.save(id, { expectedVersion: 0, meta: metaFor(1), systems: {}, events: [draft('created')] });
+        const replaced = await driver.replace(id, { meta: metaFor(7), systems: {}, events: [draft('reset')] });
+        expect(replaced.eventIds).toHaveLength(1);
+        const events = await driver.readEvents(id);
+        expect(events.map((event) => event.type)).toEqual(['created', 'reset']);
+        expect(events[1]?.id).toBe(replaced.eventIds[0]);
+      });
+
+      it('removes the log with the pet', async () => {
+        const id = petId('remove-events');
+        await driver.save(id, { expectedVersion: 0, meta: metaFor(1), systems: {}, events: [draft('created')] });
+        await driver.remove(id);
+        expect(await driver.readEvents(id)).toEqual([]);
+        expect((await harness.listKeys()).filter((key) => key.includes(id))).toEqual([]);
+      });
+
+      it('rejects events that are not drafts before any I/O', async () => {
+        const bad = [{ type: 'Bad Type', pet_time: 'x', at: 'y', data: {} }] as PetEventDraft[];
+        await expect(driver.save(petId('bad-events'), { expectedVersion: 0, meta: metaFor(1), systems: {}, events: bad })).rejects.toThrow(
+          TypeError,
+        );
+      });
+
+      it('keeps the newest events up to the bound', async () => {
+        const bound = 10;
+        const small = await create({ eventLogMax: bound });
+        const id = petId('trim');
+        const all: string[] = [];
+        for (let i = 0; i < 5; i += 1) {
+          const events = Array.from({ length: 30 }, (_, j) => draft('interacted', { n: i * 30 + j }));
+          const saved = await small.save(id, { expectedVersion: i, meta: metaFor(i + 1), systems: {}, events });
+          if (!saved.ok) throw new Error('save failed');
+          all.push(...saved.eventIds);
+        }
+        expect(increasing(all)).toBe(true);
+        const kept = (await small.readEvents(id)).map((event) => event.id);
+        if (harness.eventTrim === 'exact') expect(kept).toEqual(all.slice(-bound));
+        else {
+          expect(kept.length).toBeGreaterThanOrEqual(bound);
+          expect(kept.length).toBeLessThanOrEqual(bound + 100);
+          expect(kept).toEqual(all.slice(-kept.length));
+        }
+        // Appending after trimming carries on from the last id.
+        const more = await small.save(id, { expectedVersion: 5, meta: metaFor(6), systems: {}, events: [draft('woke_up')] });
+        if (!more.ok) throw new Error('save failed');
+        expect(compareEventIds(all.at(-1) as string, more.eventIds[0] as string)).toBeLessThan(0);
+        expect((await small.readEvents(id)).at(-1)?.type).toBe('woke_up');
+      });
+
+      it('announces saves that append events to watchers on other instances, within 250 ms', async () => {
+        if (!harness.watch) {
+          expect(driver.watch).toBeUndefined();
+          return;
+        }
+        const other = await create();
+        const watch = other.watch?.bind(other);
+        if (watch === undefined) throw new Error('watch missing');
+        const heard: { id: string; at: number }[] = [];
+        const stop = await watch((id) => heard.push({ id, at: Date.now() }));
+        const quiet = petId('quiet');
+        const loud = petId('loud');
+        await driver.save(quiet, { expectedVersion: 0, meta: metaFor(1), systems: {} });
+        const start = Date.now();
+        await driver.save(loud, { expectedVersion: 0, meta: metaFor(1), systems: {}, events: [draft('created')] });
+        while (!heard.some((h) => h.id === loud) && Date.now() - start < 1000) await new Promise((resolve) => setTimeout(resolve, 5));
+        const got = heard.find((h) => h.id === loud);
+        expect(got).toBeDefined();
+        expect((got?.at ?? Number.POSITIVE_INFINITY) - start).toBeLessThan(250);
+        expect(heard.some((h) => h.id === quiet)).toBe(false);
+        await stop();
+        const count = heard.length;
+        await driver.save(loud, { expectedVersion: 1, meta: metaFor(2), systems: {}, events: [draft('interacted')] });
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        expect(heard).toHaveLength(count);
+      });
     });
 
     it('answers ping', async () => {

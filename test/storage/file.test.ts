@@ -30,7 +30,9 @@ describeStorageContract('file', async () => {
   let nowMs = 1_764_028_800_000;
   const now = (): number => nowMs;
   return {
-    create: (options) => createFileStorage({ dir, now, ...(options?.ttlMs === undefined ? {} : { ttlMs: options.ttlMs }) }),
+    eventTrim: 'exact',
+    watch: true,
+    create: (options) => createFileStorage({ dir, now, ...options }),
     listKeys: () => listFiles(dir),
     async pttl(id, name) {
       const raw = await readFile(path.join(dir, id, 'pet.json'), 'utf8').catch(() => null);

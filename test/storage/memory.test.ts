@@ -10,7 +10,9 @@ describeStorageContract('memory', () => {
   const store: MemoryStore = new Map();
   const inspector = createMemoryStorage({ now, store });
   return {
-    create: (options) => createMemoryStorage({ now, store, ...(options?.ttlMs === undefined ? {} : { ttlMs: options.ttlMs }) }),
+    eventTrim: 'exact',
+    watch: true,
+    create: (options) => createMemoryStorage({ now, store, ...options }),
     listKeys: async () => inspector.keys(),
     pttl: async (id, name) => inspector.pttl(`life_${id}:${name}`),
     rawWrite: async (id, name, value) => inspector.rawSet(`life_${id}:${name}`, value),
