@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CorruptStateError, StorageUnavailableError } from '../../src/errors.js';
-import { MAX_EXTRAS_PER_PET, createFileStorage } from '../../src/storage/index.js';
+import { MAX_EXTRAS_PER_PET, compareEventIds, createFileStorage } from '../../src/storage/index.js';
 import { encodeSubject } from '../../src/storage/file.js';
 import { describeStorageContract, metaFor, petId, sampleSystems } from './contract.js';
 
@@ -112,6 +112,54 @@ describe('file storage', () => {
         expect(error).toMatchObject({ petId: id, claimHash });
       }
     }
+  });
+
+  it('commits events through pet.json: what a crashed save appended is never read, and the next save cuts it off', async () => {
+    const driver = createFileStorage({ dir });
+    const id = petId('crash-events');
+    const draft = {
+      type: 'interacted',
+      pet_time: '2026-11-25T16:00:00.000+08:00',
+      at: '2026-11-25T08:00:00.000Z',
+      data: { action: 'feed' },
+    };
+    const saved = await driver.save(id, { expectedVersion: 0, meta: metaFor(1), systems: {}, events: [draft] });
+    if (!saved.ok) throw new Error('save failed');
+    const log = path.join(dir, id, 'events.0.log');
+    const committed = await readFile(log, 'utf8');
+    expect(committed).toBe(
+      `{"id":"${saved.eventIds[0]}","type":"interacted","pet_time":"${draft.pet_time}","at":"${draft.at}","data":{"action":"feed"}}\n`,
+    );
+    // A save that crashed after appending, before its pet.json; and one that crashed after writing a compacted generation.
+    await writeFile(log, `${committed}{"id":"99999999999999-0","type":"lost","pet_time":"x","at":"y","data":{}}\n`);
+    await writeFile(path.join(dir, id, 'events.1.log'), '{"id":"99999999999999-1","type":"lost","pet_time":"x","at":"y","data":{}}\n');
+    expect((await driver.readEvents(id)).map((event) => event.type)).toEqual(['interacted']);
+    const next = await driver.save(id, { expectedVersion: 1, meta: metaFor(2), systems: {}, events: [{ ...draft, type: 'woke_up' }] });
+    if (!next.ok) throw new Error('save failed');
+    expect(compareEventIds(saved.eventIds[0] as string, next.eventIds[0] as string)).toBeLessThan(0);
+    expect(next.eventIds[0]).not.toBe('99999999999999-1');
+    expect((await driver.readEvents(id)).map((event) => event.type)).toEqual(['interacted', 'woke_up']);
+    expect((await readdir(path.join(dir, id))).filter((entry) => entry.startsWith('events.'))).toEqual(['events.0.log']);
+    expect((await readFile(log, 'utf8')).split('\n').filter((line) => line.includes('lost'))).toEqual([]);
+    await driver.close();
+  });
+
+  it('compacts the log into a new generation over twice the bound and deletes the old one', async () => {
+    const driver = createFileStorage({ dir, eventLogMax: 3 });
+    const id = petId('compact');
+    const draft = { type: 'interacted', pet_time: 't', at: 'a', data: {} };
+    const ids: string[] = [];
+    for (let i = 0; i < 8; i += 1) {
+      const saved = await driver.save(id, { expectedVersion: i, meta: metaFor(i + 1), systems: {}, events: [{ ...draft, data: { i } }] });
+      if (saved.ok) ids.push(...saved.eventIds);
+    }
+    expect((await driver.readEvents(id)).map((event) => event.id)).toEqual(ids.slice(-3));
+    const logs = (await readdir(path.join(dir, id))).filter((entry) => entry.startsWith('events.'));
+    expect(logs).toHaveLength(1);
+    expect(logs[0]).not.toBe('events.0.log');
+    const lines = (await readFile(path.join(dir, id, logs[0] as string), 'utf8')).split('\n').filter(Boolean);
+    expect(lines.length).toBeLessThanOrEqual(6);
+    await driver.close();
   });
 
   it('keeps one folder per pet holding one compact JSON file', async () => {

@@ -90,6 +90,55 @@ describeWithRedis('redis (TCP)', () => {
       expect(await scanAll(admin, `life_${id}*`)).toEqual([]);
     });
 
+    it('keeps the event log in the stream life_<id>:events, with the pet TTL of each save, and announces on life_~events', async () => {
+      const id = petId('stream');
+      const stream = `life_${id}:events`;
+      const listener = admin.duplicate();
+      listener.on('error', () => undefined);
+      await listener.connect();
+      const heard: string[] = [];
+      await listener.subscribe('life_~events', (message) => heard.push(message));
+      try {
+        const draft = { type: 'created', pet_time: '2026-11-25T16:00:00.000+08:00', at: '2026-11-25T08:00:00.000Z', data: {} };
+        const saved = await driver.save(id, { expectedVersion: 0, meta: metaFor(1), systems: {}, events: [draft], ttlMs: 60_000 });
+        expect(await admin.sendCommand(['TYPE', stream])).toBe('stream');
+        expect(Number(await admin.sendCommand(['XLEN', stream]))).toBe(1);
+        const entries = (await admin.sendCommand(['XRANGE', stream, '-', '+'])) as [string, string[]][];
+        expect(entries).toEqual([[saved.ok ? saved.eventIds[0] : '', ['e', JSON.stringify(draft)]]]);
+        const left = Number(await admin.sendCommand(['PTTL', stream]));
+        expect(left).toBeGreaterThan(59_000);
+        expect(left).toBeLessThanOrEqual(60_000);
+        // A save without events refreshes the log's TTL with the others, and without a TTL persists it.
+        await driver.save(id, { expectedVersion: 1, meta: metaFor(2), systems: {}, ttlMs: null });
+        expect(Number(await admin.sendCommand(['PTTL', stream]))).toBe(-1);
+        for (let i = 0; i < 50 && !heard.includes(id); i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+        // Other test files share the server (PUBLISH ignores databases): only this pet's count.
+        expect(heard.filter((message) => message === id)).toEqual([id]);
+      } finally {
+        await listener.close();
+      }
+    });
+
+    it('opens one subscriber connection per driver, on the first watch, and closes it with the driver', async () => {
+      // Subscribers on this file's database (other files share the server).
+      const clients = async (): Promise<number> =>
+        String(await admin.sendCommand(['CLIENT', 'LIST', 'TYPE', 'pubsub']))
+          .split('\n')
+          .filter((line) => line.includes(` db=${DB} `)).length;
+      const watcher = createRedisStorage({ url: url() });
+      await watcher.ping();
+      const before = await clients();
+      const watch = watcher.watch?.bind(watcher);
+      if (watch === undefined) throw new Error('watch missing');
+      const stops = await Promise.all([watch(() => undefined), watch(() => undefined), watch(() => undefined)]);
+      expect(await clients()).toBe(before + 1);
+      await Promise.all(stops.map((stop) => stop()));
+      await watcher.close();
+      for (let i = 0; i < 50 && (await clients()) > before; i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(await clients()).toBe(before);
+      await expect(watch(() => undefined)).rejects.toBeInstanceOf(StorageUnavailableError);
+    });
+
     it('writes exactly the seed keys, each value compact JSON', async () => {
       const id = petId('layout');
       await driver.save(id, { expectedVersion: 0, meta: metaFor(1), systems: sampleSystems() });

@@ -102,6 +102,35 @@ describeWithRedis('upstash (REST, through a local fake backed by Redis)', () => 
       expect(await admin.sendCommand(['GET', `life_${id}:mood`])).toBe(JSON.stringify(systems.mood));
     });
 
+    it('appends events through EVAL (XADD, PUBLISH in the script) and reads them with one XRANGE request', async () => {
+      const id = petId('events');
+      const listener = admin.duplicate();
+      listener.on('error', () => undefined);
+      await listener.connect();
+      const heard: string[] = [];
+      await listener.subscribe('life_~events', (message) => heard.push(message));
+      try {
+        const draft = {
+          type: 'interacted',
+          pet_time: '2026-11-25T16:00:00.000+08:00',
+          at: '2026-11-25T08:00:00.000Z',
+          data: { action: 'feed' },
+        };
+        const saved = await driver.save(id, { expectedVersion: 0, meta: metaFor(1), systems: {}, events: [draft, draft] });
+        if (!saved.ok) throw new Error('save failed');
+        const requests = fake.requests();
+        const events = await driver.readEvents(id, { after: saved.eventIds[0] as string });
+        expect(fake.requests() - requests).toBe(1);
+        expect(fake.log.at(-1)?.slice(0, 3)).toEqual(['XRANGE', `life_${id}:events`, `(${saved.eventIds[0]}`]);
+        expect(events).toEqual([{ id: saved.eventIds[1], device_id: id, ...draft }]);
+        for (let i = 0; i < 50 && !heard.includes(id); i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+        // Other test files share the server (PUBLISH ignores databases): only this pet's count.
+        expect(heard.filter((message) => message === id)).toEqual([id]);
+      } finally {
+        await listener.close();
+      }
+    });
+
     it('keeps the token out of target', () => {
       const secret = createUpstashStorage({ url: 'https://eu1-fine-cat-12345.upstash.io', token: 'AX_secret_token' });
       expect(secret.target).toBe('https://eu1-fine-cat-12345.upstash.io');
