@@ -294,7 +294,13 @@ export function createFileStorage(options: FileStorageOptions): StorageDriver {
       await syncFolder(extrasDir);
     }
     const committedLog = old === null ? corruptLog : (old.events ?? null);
-    const { events, eventIds, superseded } = await appendEvents(folder, committedLog, request.events ?? [], t);
+    const drafts = request.events ?? [];
+    // A save without events of a stored pet leaves its log as it is (no I/O): debris of a crashed
+    // append is cut off by the next save that appends; a new, expired or corrupt pet's old logs go.
+    const { events, eventIds, superseded } =
+      drafts.length === 0 && old !== null
+        ? { events: committedLog, eventIds: [], superseded: [] }
+        : await appendEvents(folder, committedLog, drafts, t);
     const pttl = saveTtl(request, ttlMs);
     const next: PetFile = {
       meta: request.meta,

@@ -25,7 +25,7 @@ import {
   parseLoadCountedReply,
 } from './cas-script.js';
 import { EVENT_LOG_MAX, EVENTS_CHANNEL, assertEventLogMax, decodeEvent, readEventsOptions } from './events.js';
-import { decodeLoad, loadKeyList, petKeys } from './keys.js';
+import { PET_ID_PATTERN, decodeLoad, loadKeyList, petKeys } from './keys.js';
 import { assertReplaced, type WriteRequest } from './requests.js';
 import type {
   DriverName,
@@ -170,7 +170,9 @@ export function createScriptedStorage(commands: RedisCommands, options: Scripted
     ...(watch === undefined
       ? {}
       : {
-          watch: (onEvents: (petId: string) => void): Promise<() => Promise<void>> => run('watch', () => watch(EVENTS_CHANNEL, onEvents)),
+          // Anyone who can PUBLISH can write on the channel: only pet ids are passed on.
+          watch: (onEvents: (petId: string) => void): Promise<() => Promise<void>> =>
+            run('watch', () => watch(EVENTS_CHANNEL, (message) => PET_ID_PATTERN.test(message) && onEvents(message))),
         }),
 
     async hit(purpose: string, subject: string, windowMs: number): Promise<HitResult> {
