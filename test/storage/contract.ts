@@ -690,6 +690,30 @@ export function describeStorageContract(name: string, setup: () => StorageHarnes
         expect(events[1]?.id).toBe(replaced.eventIds[0]);
       });
 
+      it('appends the events of exactly one of two racing saves', async () => {
+        const id = petId('race-events');
+        await driver.save(id, { expectedVersion: 0, meta: metaFor(1), systems: {} });
+        const other = await create();
+        const results = await Promise.all(
+          [driver, other].map((d, i) =>
+            d.save(id, { expectedVersion: 1, meta: metaFor(2), systems: {}, events: [draft('interacted', { i })] }),
+          ),
+        );
+        expect(results.filter((result) => result.ok)).toHaveLength(1);
+        const events = await driver.readEvents(id);
+        expect(events).toHaveLength(1);
+        const winner = results.find((result) => result.ok);
+        expect(events[0]?.id).toBe(winner?.ok ? winner.eventIds[0] : undefined);
+      });
+
+      it('expires the log with the pet', async () => {
+        const id = petId('expire-events');
+        await driver.save(id, { expectedVersion: 0, meta: metaFor(1), systems: {}, events: [draft('created')], ttlMs: 150 });
+        expect(await driver.readEvents(id)).toHaveLength(1);
+        await harness.advance(300);
+        expect(await driver.readEvents(id)).toEqual([]);
+      });
+
       it('removes the log with the pet', async () => {
         const id = petId('remove-events');
         await driver.save(id, { expectedVersion: 0, meta: metaFor(1), systems: {}, events: [draft('created')] });

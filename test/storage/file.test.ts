@@ -162,6 +162,33 @@ describe('file storage', () => {
     await driver.close();
   });
 
+  it('reads a consistent log while saves append and compact it', async () => {
+    const driver = createFileStorage({ dir, eventLogMax: 3 });
+    const id = petId('read-during-compact');
+    const draft = { type: 'interacted', pet_time: 't', at: 'a', data: {} };
+    const ids: string[] = [];
+    let saving = true;
+    const reads: string[][] = [];
+    const reader = (async () => {
+      while (saving) reads.push((await driver.readEvents(id)).map((event) => event.id));
+    })();
+    for (let i = 0; i < 30; i += 1) {
+      const saved = await driver.save(id, { expectedVersion: i, meta: metaFor(i + 1), systems: {}, events: [draft, draft] });
+      if (saved.ok) ids.push(...saved.eventIds);
+    }
+    saving = false;
+    await reader;
+    expect(reads.length).toBeGreaterThan(0);
+    for (const read of reads) {
+      expect(read.length).toBeLessThanOrEqual(3);
+      // Always a run of consecutive committed events, in order.
+      const start = ids.indexOf(read[0] as string);
+      if (read.length > 0) expect(read).toEqual(ids.slice(start, start + read.length));
+    }
+    expect((await driver.readEvents(id)).map((event) => event.id)).toEqual(ids.slice(-3));
+    await driver.close();
+  });
+
   it('keeps one folder per pet holding one compact JSON file', async () => {
     const storage = createFileStorage({ dir });
     const id = petId('layout');
