@@ -35,6 +35,7 @@ import { createFileCounters } from './file-counters.js';
 import { type ExtraFile, listExtras, promote, pruneExtras } from './file-extras.js';
 import { encodeSubject, ignoreMissing, readOptional, unavailableOnIoError } from './file-io.js';
 import { type LockOptions, withFileLock } from './file-lock.js';
+import { createInProcessEvents } from './in-process-events.js';
 import { createKeyedQueue } from './keyed-queue.js';
 import { assertExtraName, assertPetId, corrupt, decodeLoad, encodeValue } from './keys.js';
 import { assertReplaced, assertSaveRequest, assertTtlOption, saveTtl, type WriteRequest, weightOf } from './requests.js';
@@ -51,6 +52,7 @@ import type {
   SaveResult,
   StorageDriver,
 } from './types.js';
+import type { PetEvent, ReadEventsOptions } from './types.js';
 
 /** Tests name files as the driver does. */
 export { encodeSubject } from './file-io.js';
@@ -90,6 +92,7 @@ const EXTRAS_DIR = 'extras';
 
 export function createFileStorage(options: FileStorageOptions): StorageDriver {
   const { dir, ttlMs, staleLockMs = 10_000, lockTimeoutMs = 5_000, now = Date.now } = options;
+  const events = createInProcessEvents(now); // STAND-IN (issue #12): in this process only, not in events.log
   if (typeof dir !== 'string' || dir === '') throw new TypeError('dir must be a non-empty path');
   assertTtlOption(ttlMs);
   const root = path.resolve(dir);
@@ -269,7 +272,12 @@ export function createFileStorage(options: FileStorageOptions): StorageDriver {
     } catch {
       // The next save under the lock finishes it (pending files with the current token count).
     }
-    return { ok: true, version: request.meta.version, keys: 1 + Object.keys(request.systems).length + extras.length };
+    return {
+      ok: true,
+      version: request.meta.version,
+      keys: 1 + Object.keys(request.systems).length + extras.length,
+      eventIds: events.append(petId, request.events),
+    };
   };
 
   const load = async (petId: string, loadOptions: LoadOptions = {}): Promise<PetRecord | null> => {
@@ -347,6 +355,16 @@ export function createFileStorage(options: FileStorageOptions): StorageDriver {
       const counter = counters.counterOf(purpose, subject, windowMs);
       trips += 1;
       return counters.countHit(counter);
+    },
+
+    async readEvents(petId: string, readOptions?: ReadEventsOptions): Promise<PetEvent[]> {
+      trips += 1;
+      return events.read(petId, readOptions);
+    },
+
+    async watch(onEvents: (petId: string) => void): Promise<() => Promise<void>> {
+      const stop = events.watch(onEvents);
+      return async () => stop();
     },
 
     async ping(): Promise<void> {

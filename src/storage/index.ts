@@ -8,8 +8,11 @@ export type {
   HitResult,
   JsonObject,
   LoadOptions,
+  PetEvent,
+  PetEventDraft,
   PetMeta,
   PetRecord,
+  ReadEventsOptions,
   ReplaceRequest,
   SaveRequest,
   SaveResult,
@@ -25,6 +28,7 @@ export {
   petKeys,
   type PetKeys,
 } from './keys.js';
+export { compareEventIds, EVENT_LOG_MAX, isEventId } from './events.js';
 export { CAS_SCRIPT, HIT_SCRIPT, LOAD_COUNTED_SCRIPT } from './cas-script.js';
 export { createKeyedQueue, type KeyedQueue, type KeyedQueueOptions } from './keyed-queue.js';
 export { createMemoryStorage, type MemoryStorage, type MemoryStorageOptions, type MemoryStore } from './memory.js';

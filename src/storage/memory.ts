@@ -6,8 +6,20 @@
 import { SYSTEM_NAMES } from '../engine/types.js';
 import { casArguments, loadCountedArguments } from './cas-script.js';
 import { assertReplaced, assertTtlOption, assertWindow, saveTtl, type WriteRequest, weightOf } from './requests.js';
+import { createInProcessEvents } from './in-process-events.js';
 import { KEY_PREFIX, MAX_EXTRAS_PER_PET, corrupt, decodeLoad, globalKey, loadKeyList, petKeys } from './keys.js';
-import type { HitRequest, HitResult, LoadOptions, PetRecord, ReplaceRequest, SaveRequest, SaveResult, StorageDriver } from './types.js';
+import type {
+  HitRequest,
+  HitResult,
+  LoadOptions,
+  PetEvent,
+  PetRecord,
+  ReadEventsOptions,
+  ReplaceRequest,
+  SaveRequest,
+  SaveResult,
+  StorageDriver,
+} from './types.js';
 
 export interface MemoryStorageOptions {
   /** Time to live of a pet's keys in ms, refreshed on every save (a save's own ttlMs wins). @default undefined (no TTL) */
@@ -37,6 +49,7 @@ export function createMemoryStorage(options: MemoryStorageOptions = {}): MemoryS
   const { ttlMs, now = Date.now, store: data = new Map() } = options;
   assertTtlOption(ttlMs);
   let trips = 0;
+  const events = createInProcessEvents(now); // STAND-IN (issue #12)
 
   const live = (key: string): { value: string; expiresAt: number | null } | undefined => {
     const entry = data.get(key);
@@ -109,7 +122,7 @@ export function createMemoryStorage(options: MemoryStorageOptions = {}): MemoryS
       const last = byExpiry.at(-1)?.[1] ?? t + 1;
       set(indexKey, JSON.stringify(Object.fromEntries(byExpiry)), Math.max(1, last - t));
     }
-    return { ok: true, version: request.meta.version, keys: written };
+    return { ok: true, version: request.meta.version, keys: written, eventIds: events.append(petId, request.events) };
   };
 
   return {
@@ -156,6 +169,16 @@ export function createMemoryStorage(options: MemoryStorageOptions = {}): MemoryS
       assertWindow(windowMs);
       await trip();
       return count(key, windowMs);
+    },
+
+    async readEvents(petId: string, readOptions?: ReadEventsOptions): Promise<PetEvent[]> {
+      await trip();
+      return events.read(petId, readOptions);
+    },
+
+    async watch(onEvents: (petId: string) => void): Promise<() => Promise<void>> {
+      const stop = events.watch(onEvents);
+      return async () => stop();
     },
 
     async ping(): Promise<void> {

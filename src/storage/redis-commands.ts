@@ -35,6 +35,7 @@ import type {
   SaveResult,
   StorageDriver,
 } from './types.js';
+import type { PetEvent } from './types.js';
 
 /**
  * What the shared body asks of a transport. Each command is one round trip, counted by the
@@ -146,6 +147,11 @@ export function createScriptedStorage(commands: RedisCommands, options: Scripted
     async hit(purpose: string, subject: string, windowMs: number): Promise<HitResult> {
       const { keys, args } = hitArguments(purpose, subject, windowMs);
       return parseHitReply(await run('hit', () => evalScript(HIT_SCRIPT, HIT_SHA1, keys, args)));
+    },
+
+    // STAND-IN (issue #12): the storage side reads the stream (XRANGE); nothing is logged here yet.
+    async readEvents(): Promise<PetEvent[]> {
+      return [];
     },
 
     async ping(): Promise<void> {

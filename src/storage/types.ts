@@ -7,6 +7,33 @@ import type { SystemName } from '../engine/types.js';
 /** A JSON object as stored for one system. */
 export type JsonObject = { [key: string]: unknown };
 
+/** What a change appends to the pet's event log; the storage assigns `id`. */
+export interface PetEventDraft {
+  /** 'interacted' | 'fell_asleep' | 'woke_up' | 'got_hungry' | 'reset' | 'updated' | 'claimed' | 'created' */
+  type: string;
+  /** ISO 8601 in the pet's zone, the pet's world clock when it happened. */
+  pet_time: string;
+  /** ISO 8601 UTC wall clock when it was recorded. */
+  at: string;
+  /** e.g. { action: 'feed' } for interacted; {} when nothing to say. */
+  data: JsonObject;
+}
+
+/** One event of a pet's log, as stored and as sent to subscribers. */
+export interface PetEvent extends PetEventDraft {
+  /** `<ms>-<seq>`, as a Redis stream id: strictly increasing per pet (compareEventIds). */
+  id: string;
+  device_id: string;
+}
+
+/** Options of StorageDriver.readEvents. */
+export interface ReadEventsOptions {
+  /** Only events with an id strictly greater than this one; all retained when null or absent. */
+  after?: string | null;
+  /** At most this many, oldest first. @default 1000 */
+  limit?: number;
+}
+
 /** `life_<petId>:meta`: everything about a pet that is not the simulation itself. */
 export interface PetMeta {
   /** Incremented by every successful save; the compare-and-set token. */
@@ -75,6 +102,8 @@ export interface SaveRequest {
    * that had one (e.g. a newborn that is changed for the first time).
    */
   ttlMs?: number | null;
+  /** Events appended to the pet's log, in order, atomically with the save (also accepted by `replace`). */
+  events?: readonly PetEventDraft[];
 }
 
 /** What `replace` writes: a save without a version to compare. */
@@ -82,7 +111,7 @@ export type ReplaceRequest = Omit<SaveRequest, 'expectedVersion'>;
 
 export type SaveResult =
   /** Saved; `version` is meta.version; `keys` is how many keys were written (systems + meta + extras). */
-  | { ok: true; version: number; keys: number }
+  | { ok: true; version: number; keys: number; eventIds: string[] }
   /** Someone else saved first; `version` is the version now stored (0 if none). */
   | { ok: false; version: number };
 
@@ -143,6 +172,17 @@ export interface StorageDriver {
    * (`life_~<purpose>:<subject>`); returns the count including this hit and the ms left.
    */
   hit(purpose: string, subject: string, windowMs: number): Promise<HitResult>;
+  /**
+   * The pet's retained events (the newest EVENT_LOG_MAX), ascending, ids strictly greater than
+   * `after`, at most `limit` (default 1000); one round trip.
+   */
+  readEvents(petId: string, options?: ReadEventsOptions): Promise<PetEvent[]>;
+  /**
+   * Calls `onEvents(petId)` whenever a save (from any instance sharing the storage) appended
+   * events to that pet's log; resolves with a function that stops watching. Absent when the
+   * backend cannot push (Upstash REST): callers poll readEvents instead.
+   */
+  watch?(onEvents: (petId: string) => void): Promise<() => Promise<void>>;
   /** Throws StorageUnavailableError when the backend cannot be reached. */
   ping(): Promise<void>;
   /** Round trips made so far (for logs, tests and benchmarks). */

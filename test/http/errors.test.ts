@@ -209,6 +209,7 @@ function downStorage(): StorageDriver {
     replace: fail,
     remove: fail,
     hit: fail,
+    readEvents: fail,
     ping: fail,
     roundTrips: () => 0,
     close: async () => {},
