@@ -331,8 +331,9 @@ export function createPetService(options: PetServiceOptions): PetService {
       },
       apply: (pet, nowMs) => {
         const applied = operation.apply(pet, nowMs);
+        const events = applied.events ? { events: applied.events } : {}; // STAND-IN (issue #12)
         if (recordName === null || idempotency === null) {
-          return { changed: applied.changed, result: { replayed: false, present: applied.present, rendered: null } };
+          return { changed: applied.changed, result: { replayed: false, present: applied.present, rendered: null }, ...events };
         }
         // The record forces a save at loadedVersion + 1 in this attempt, so the answer is final
         // now and goes into the same compare-and-set as the change.
@@ -340,6 +341,7 @@ export function createPetService(options: PetServiceOptions): PetService {
         return {
           changed: true,
           result: { replayed: false, present: applied.present, rendered: { body } },
+          ...events,
           extras: [
             {
               name: recordName,
@@ -383,7 +385,7 @@ export function createPetService(options: PetServiceOptions): PetService {
       },
       apply: (pet, nowMs) => {
         const applied = operation.apply(pet, nowMs);
-        return { changed: applied.changed, result: applied.present };
+        return { changed: applied.changed, result: applied.present, ...(applied.events ? { events: applied.events } : {}) }; // STAND-IN (issue #12)
       },
     });
     return { value: answer.value.result(answer.value.version), roundTrips: answer.roundTrips, attempts: answer.attempts };

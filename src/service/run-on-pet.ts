@@ -14,7 +14,15 @@
  * the stored instants, not its own "now", so that what it shows never runs ahead of what is
  * stored (a clock stepped back would otherwise show an earlier pet_time on the next request).
  */
-import { assertPetId, type ExtraRecord, type PetEventDraft, type HitRequest, type HitResult, type PetMeta, type StorageDriver } from '../storage/index.js';
+import {
+  assertPetId,
+  type ExtraRecord,
+  type PetEventDraft,
+  type HitRequest,
+  type HitResult,
+  type PetMeta,
+  type StorageDriver,
+} from '../storage/index.js';
 import { ConflictRetriesExhaustedError, CorruptStateError } from '../errors.js';
 import type { Clock } from './clock.js';
 import { bringPetToNow, hydratePet, marksOf, type LivePet, type PetDefaults } from './live-pet.js';
