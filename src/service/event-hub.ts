@@ -43,6 +43,8 @@ export interface SubscribeOptions {
   after: string | null;
   /** The Bearer secret, for the read access check of the replay. */
   bearer?: string | null;
+  /** Called when the hub ends the subscription itself (shutdown): end the stream. */
+  onEnd?: () => void;
 }
 
 export interface Subscription {
@@ -71,6 +73,7 @@ interface Subscriber {
   /** Live events that arrived during the replay, delivered after it. */
   buffer: PetEvent[] | null;
   closed: boolean;
+  onEnd: (() => void) | undefined;
 }
 
 interface PetEntry {
@@ -231,7 +234,7 @@ export function createEventHub(deps: EventHubDeps): EventHub {
         throw new BusyError(`too many event subscribers for this pet on this server (${limits.maxPerPet}); retry later`, 5);
       }
       const entry: PetEntry = existing ?? { subscribers: new Set(), reading: false, again: false, timer: null, schedule: 0 };
-      const subscriber: Subscriber = { deliver, cursor: options.after, buffer: [], closed: false };
+      const subscriber: Subscriber = { deliver, cursor: options.after, buffer: [], closed: false, onEnd: options.onEnd };
       // Registered first: anything saved from now on reaches its buffer.
       entry.subscribers.add(subscriber);
       subscribers += 1;
@@ -262,7 +265,14 @@ export function createEventHub(deps: EventHubDeps): EventHub {
     async close() {
       closed = true;
       for (const [petId, entry] of [...pets]) {
-        for (const subscriber of [...entry.subscribers]) leave(petId, entry, subscriber);
+        for (const subscriber of [...entry.subscribers]) {
+          leave(petId, entry, subscriber);
+          try {
+            subscriber.onEnd?.();
+          } catch (error) {
+            log.warn({ err: error, device: petId }, 'ending an event subscriber failed');
+          }
+        }
       }
       if (poll !== null) clearInterval(poll);
       poll = null;

@@ -90,6 +90,7 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>, deps: EventRouteDe
     let ended = false;
     const timers: NodeJS.Timeout[] = [];
     let close = () => {};
+    let lastId = (): string | null => after;
     const end = () => {
       if (ended) return;
       ended = true;
@@ -115,7 +116,16 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>, deps: EventRouteDe
     // Subscribed before answering: a refusal (401, 403, 503 busy) is still an HTTP error. The
     // replay is queued on the stream until the client reads it.
     write('retry: 2000\n\n');
-    const subscription = await deps.hub.subscribe(petId, (event) => write(sseFrame(event)), { after, bearer });
+    const subscription = await deps.hub.subscribe(petId, (event) => write(sseFrame(event)), {
+      after,
+      bearer,
+      // The server is shutting down: the client reconnects (to another instance, or this one restarted).
+      onEnd: () => {
+        write(`event: reconnect\ndata: ${JSON.stringify({ last_event_id: lastId() })}\n\n`);
+        end();
+      },
+    });
+    lastId = () => subscription.lastId;
     close = () => {
       subscription.close();
       try {
@@ -130,7 +140,7 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>, deps: EventRouteDe
     timers.push(heartbeat);
     if (deps.maxStreamMs !== null) {
       const limit = setTimeout(() => {
-        write(`event: reconnect\ndata: ${JSON.stringify({ last_event_id: subscription.lastId })}\n\n`);
+        write(`event: reconnect\ndata: ${JSON.stringify({ last_event_id: lastId() })}\n\n`);
         end();
       }, deps.maxStreamMs);
       limit.unref();
