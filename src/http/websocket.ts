@@ -1,7 +1,7 @@
 /**
  * The Node server's WebSocket (issue #12): `/api/pet/{device_id}/ws[?token=…&after=…&lang=…]`.
  * Sends each event of the pet as a JSON text frame (the event object, as on the SSE stream:
- * replay after `after`, then live, no gap, no duplicate). Accepts `{"action": "feed"|"play"|"greet"}`
+ * replay after `after` when given, then live, no gap, no duplicate). Accepts `{"action": "feed"|"play"|"greet"}`
  * (optionally with `"ref"`, echoed) and answers `{"type": "response", "status", "ref"?, "body"}`
  * exactly as POST /api/pet/{id}/interact would: same access rule (the secret from `?token=` or the
  * Authorization header of the upgrade), same rate limits. Pinged every heartbeat.
@@ -136,7 +136,7 @@ export function attachEventSockets(server: Server, realtime: Realtime, log: Logg
 
     const onEnd = () => ws.close(1001, 'server shutting down');
     realtime.hub
-      .subscribe(call.petId, (event) => sendJson(event), { after: call.after, bearer: call.bearer, onEnd })
+      .subscribe(call.petId, (event) => sendJson(event), { after: call.after ?? 'now', bearer: call.bearer, onEnd })
       .then(
         (subscribed) => {
           if (ws.readyState === WebSocket.OPEN) subscription = subscribed;

@@ -15,7 +15,7 @@
  */
 import { BusyError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { compareEventIds, type PetEvent, type StorageDriver } from '../storage/index.js';
+import { compareEventIds, EVENT_LOG_MAX, type PetEvent, type StorageDriver } from '../storage/index.js';
 import type { Clock } from './clock.js';
 import type { PetService } from './pet-service.js';
 
@@ -39,8 +39,11 @@ export interface EventHubDeps {
 }
 
 export interface SubscribeOptions {
-  /** Replay every retained event after this id (all retained when null). */
-  after: string | null;
+  /**
+   * Replay every retained event after this id (all retained when null); `'now'`: no replay, only
+   * events saved from now on (a client's first connection).
+   */
+  after: string | null | 'now';
   /** The Bearer secret, for the read access check of the replay. */
   bearer?: string | null;
   /** Called when the hub ends the subscription itself (shutdown): end the stream. */
@@ -234,7 +237,9 @@ export function createEventHub(deps: EventHubDeps): EventHub {
         throw new BusyError(`too many event subscribers for this pet on this server (${limits.maxPerPet}); retry later`, 5);
       }
       const entry: PetEntry = existing ?? { subscribers: new Set(), reading: false, again: false, timer: null, schedule: 0 };
-      const subscriber: Subscriber = { deliver, cursor: options.after, buffer: [], closed: false, onEnd: options.onEnd };
+      const fromNow = options.after === 'now';
+      const after = fromNow ? null : (options.after as string | null);
+      const subscriber: Subscriber = { deliver, cursor: after, buffer: [], closed: false, onEnd: options.onEnd };
       // Registered first: anything saved from now on reaches its buffer.
       entry.subscribers.add(subscriber);
       subscribers += 1;
@@ -247,8 +252,15 @@ export function createEventHub(deps: EventHubDeps): EventHub {
       };
       try {
         await ensureWatching();
-        const replay = await service.events(petId, { after: options.after, bearer: options.bearer ?? null });
-        for (const event of replay) send(subscriber, event);
+        // From now: the log is read (access checked) only to learn its last id. Redis trims with
+        // MAXLEN ~, so the log may hold somewhat more than EVENT_LOG_MAX: twice is asked for.
+        const replay = await service.events(petId, {
+          after,
+          bearer: options.bearer ?? null,
+          ...(fromNow ? { limit: 2 * EVENT_LOG_MAX } : {}),
+        });
+        if (fromNow) subscriber.cursor = replay.at(-1)?.id ?? subscriber.cursor;
+        else for (const event of replay) send(subscriber, event);
         const buffered = subscriber.buffer ?? [];
         subscriber.buffer = null;
         for (const event of buffered) send(subscriber, event);

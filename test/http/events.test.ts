@@ -98,6 +98,16 @@ describe('GET /api/pet/{id}/events', () => {
     expect(sent[0]?.id).toBe(events[1]?.id);
   });
 
+  it('sends only new events on a first connection (no Last-Event-ID, no after)', async () => {
+    const { app } = createTestApp();
+    expect((await feed(app, 'ev-new')).status).toBe(200);
+    const response = await app.request('/api/pet/ev-new/events');
+    setTimeout(() => void feed(app, 'ev-new', 'greet'), 50);
+    const frames = framesOf(await readUntil(response, (sofar) => framesOf(sofar).length >= 1));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(frames.map((frame) => (JSON.parse(frame.data ?? '{}') as EventJson).data['action'])).toEqual(['greet']);
+  });
+
   it('sends a heartbeat comment on an idle stream', async () => {
     const { app } = createTestApp({ env: { EVENTS_HEARTBEAT_MS: '100' } });
     const response = await app.request('/api/pet/ev-beat/events');
@@ -122,7 +132,7 @@ describe('GET /api/pet/{id}/events', () => {
     expect((await app.request('/api/pet/ev-auth/events?format=json&token=wrong-secret')).status).toBe(403);
     const open = await app.request(`/api/pet/ev-auth/events?format=json&token=${claim.secret}`);
     expect(open.status).toBe(200);
-    const stream = await app.request(`/api/pet/ev-auth/events?token=${claim.secret}`);
+    const stream = await app.request(`/api/pet/ev-auth/events?token=${claim.secret}&after=0-0`);
     expect(stream.status).toBe(200);
     const text = await readUntil(stream, (sofar) => framesOf(sofar).length >= 1);
     expect(framesOf(text)[0]?.event).toBe('interacted');

@@ -34,7 +34,7 @@ const eventsRoute = createRoute({
   tags: ['pet'],
   summary: "The pet's events, live (Server-Sent Events) or as JSON",
   description: [
-    'Server-Sent Events: every retained event after `Last-Event-ID` (or `?after=`) first, then each new one as it is saved, with no gap and no duplicate.',
+    'Server-Sent Events: every retained event after `Last-Event-ID` (or `?after=`) first, then each new one as it is saved, with no gap and no duplicate; with neither, only the events saved from now on.',
     'Each is `id: <event id>`, `event: <type>`, `data: <the event as JSON>`. An idle stream gets a `: heartbeat` comment every 15 s.',
     'On Vercel the stream ends with `event: reconnect` a few seconds before the function limit; EventSource reconnects with Last-Event-ID.',
     'Access is that of a read (open unless READS_REQUIRE_AUTH and the pet is claimed); `?token=<secret>` is accepted as the Bearer secret here, since EventSource cannot send headers.',
@@ -116,8 +116,9 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>, deps: EventRouteDe
     // Subscribed before answering: a refusal (401, 403, 503 busy) is still an HTTP error. The
     // replay is queued on the stream until the client reads it.
     write('retry: 2000\n\n');
+    // Without Last-Event-ID or ?after=, a first connection: live events only.
     const subscription = await deps.hub.subscribe(petId, (event) => write(sseFrame(event)), {
-      after,
+      after: after ?? 'now',
       bearer,
       // The server is shutting down: the client reconnects (to another instance, or this one restarted).
       onEnd: () => {
