@@ -125,7 +125,7 @@ export function describeStorageContract(name: string, setup: () => StorageHarnes
       const id = petId('roundtrip');
       const systems = sampleSystems();
       const result = await driver.save(id, { expectedVersion: 0, meta: metaFor(1), systems });
-      expect(result).toEqual({ ok: true, version: 1, keys: 1 + SYSTEM_NAMES.length });
+      expect(result).toEqual({ ok: true, version: 1, keys: 1 + SYSTEM_NAMES.length, eventIds: [] });
       const record = await driver.load(id);
       expect(record).toEqual({ version: 1, meta: metaFor(1), systems, extras: {}, raw: storedValues(metaFor(1), systems) });
     });
@@ -147,7 +147,7 @@ export function describeStorageContract(name: string, setup: () => StorageHarnes
       const systems = sampleSystems();
       await driver.save(id, { expectedVersion: 0, meta: metaFor(1), systems: { rhythm: systems.rhythm, energy: systems.energy } });
       const second = await driver.save(id, { expectedVersion: 1, meta: metaFor(2), systems: { mood: systems.mood } });
-      expect(second).toEqual({ ok: true, version: 2, keys: 2 });
+      expect(second).toEqual({ ok: true, version: 2, keys: 2, eventIds: [] });
       const record = await driver.load(id);
       expect(record?.version).toBe(2);
       expect(record?.systems).toEqual({ rhythm: systems.rhythm, energy: systems.energy, mood: systems.mood });
@@ -273,7 +273,7 @@ export function describeStorageContract(name: string, setup: () => StorageHarnes
           { name: 'idem:0aff', value: 'long-lived', ttlMs: 60_000 },
         ],
       });
-      expect(result).toEqual({ ok: true, version: 1, keys: 4 });
+      expect(result).toEqual({ ok: true, version: 1, keys: 4, eventIds: [] });
       const record = await driver.load(id, { extras: ['idem:00ff', 'idem:0aff', 'idem:beef'] });
       expect(record?.extras).toEqual({ 'idem:00ff': '{"status":200,"body":"…"}', 'idem:0aff': 'long-lived', 'idem:beef': null });
       const left = await harness.pttl(id, 'idem:00ff');
@@ -509,7 +509,7 @@ export function describeStorageContract(name: string, setup: () => StorageHarnes
       await expect(driver.load(id)).rejects.toBeInstanceOf(CorruptStateError);
       await expect(driver.save(id, { expectedVersion: 1, meta: metaFor(2), systems: {} })).rejects.toBeInstanceOf(CorruptStateError);
       const before = driver.roundTrips();
-      expect(await driver.replace(id, { meta: metaFor(5), systems: { rhythm, stats } })).toEqual({ ok: true, version: 5, keys: 3 });
+      expect(await driver.replace(id, { meta: metaFor(5), systems: { rhythm, stats } })).toEqual({ ok: true, version: 5, keys: 3, eventIds: [] });
       expect(driver.roundTrips() - before).toBe(1);
       // Exactly what was given: the systems left out (the corrupt mood among them) are gone; extras stay.
       expect(await driver.load(id, { extras: ['idem:0a'] })).toEqual({
@@ -523,7 +523,7 @@ export function describeStorageContract(name: string, setup: () => StorageHarnes
       expect((await driver.save(id, { expectedVersion: 5, meta: metaFor(6), systems: {} })).ok).toBe(true);
       // A replace also creates a pet never stored, and needs a positive version.
       const fresh = petId('replace-new');
-      expect(await driver.replace(fresh, { meta: metaFor(1), systems: {}, ttlMs: 60_000 })).toEqual({ ok: true, version: 1, keys: 1 });
+      expect(await driver.replace(fresh, { meta: metaFor(1), systems: {}, ttlMs: 60_000 })).toEqual({ ok: true, version: 1, keys: 1, eventIds: [] });
       expect(await harness.pttl(fresh, 'meta')).toBeGreaterThan(0);
       await expect(driver.replace(fresh, { meta: metaFor(0), systems: {} })).rejects.toThrow(RangeError);
       await expect(driver.replace('a:b', { meta: metaFor(1), systems: {} })).rejects.toBeInstanceOf(InvalidInputError);

@@ -119,7 +119,7 @@ describeWithRedis('redis (TCP)', () => {
       expect(record?.systems.rhythm).toEqual(JSON.parse(rhythm));
       expect(record?.systems.energy?.['energy']).toBe(99.15729479437536);
       const saved = await driver.save(id, { expectedVersion: 0, meta: metaFor(1), systems: { rhythm: { internal_phase: 0.5 } } });
-      expect(saved).toEqual({ ok: true, version: 1, keys: 2 });
+      expect(saved).toEqual({ ok: true, version: 1, keys: 2, eventIds: [] });
       expect((await driver.load(id))?.systems.energy).toEqual(JSON.parse(energy));
       // No TTL configured: the Python server's 30-day expiry is gone from every key.
       for (const name of ['meta', 'rhythm', 'energy']) {
