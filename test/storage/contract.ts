@@ -509,7 +509,12 @@ export function describeStorageContract(name: string, setup: () => StorageHarnes
       await expect(driver.load(id)).rejects.toBeInstanceOf(CorruptStateError);
       await expect(driver.save(id, { expectedVersion: 1, meta: metaFor(2), systems: {} })).rejects.toBeInstanceOf(CorruptStateError);
       const before = driver.roundTrips();
-      expect(await driver.replace(id, { meta: metaFor(5), systems: { rhythm, stats } })).toEqual({ ok: true, version: 5, keys: 3, eventIds: [] });
+      expect(await driver.replace(id, { meta: metaFor(5), systems: { rhythm, stats } })).toEqual({
+        ok: true,
+        version: 5,
+        keys: 3,
+        eventIds: [],
+      });
       expect(driver.roundTrips() - before).toBe(1);
       // Exactly what was given: the systems left out (the corrupt mood among them) are gone; extras stay.
       expect(await driver.load(id, { extras: ['idem:0a'] })).toEqual({
@@ -523,7 +528,12 @@ export function describeStorageContract(name: string, setup: () => StorageHarnes
       expect((await driver.save(id, { expectedVersion: 5, meta: metaFor(6), systems: {} })).ok).toBe(true);
       // A replace also creates a pet never stored, and needs a positive version.
       const fresh = petId('replace-new');
-      expect(await driver.replace(fresh, { meta: metaFor(1), systems: {}, ttlMs: 60_000 })).toEqual({ ok: true, version: 1, keys: 1, eventIds: [] });
+      expect(await driver.replace(fresh, { meta: metaFor(1), systems: {}, ttlMs: 60_000 })).toEqual({
+        ok: true,
+        version: 1,
+        keys: 1,
+        eventIds: [],
+      });
       expect(await harness.pttl(fresh, 'meta')).toBeGreaterThan(0);
       await expect(driver.replace(fresh, { meta: metaFor(0), systems: {} })).rejects.toThrow(RangeError);
       await expect(driver.replace('a:b', { meta: metaFor(1), systems: {} })).rejects.toBeInstanceOf(InvalidInputError);
