@@ -115,6 +115,34 @@ describe('realtime events on the built server (file storage, one process)', () =
     await again.close();
   });
 
+  it('ends open streams with a reconnect event on SIGTERM and exits without waiting for them', async () => {
+    const server = await start();
+    const stream = await openStream(`${server.url}/api/pet/e2e-stop/events`);
+    const stopped = Date.now();
+    const exit = await server.stop('SIGTERM');
+    expect(exit.code).toBe(0);
+    expect(Date.now() - stopped).toBeLessThan(5_000);
+    expect((await stream.waitFor(1)).map((frame) => frame.event)).toEqual(['reconnect']);
+    await stream.close();
+  });
+
+  it("frees a subscriber's place when its client disconnects", async () => {
+    const server = await start({ EVENTS_MAX_PER_PET: '1' });
+    const url = `${server.url}/api/pet/e2e-free/events`;
+    const first = await openStream(url);
+    expect((await fetch(url)).status).toBe(503);
+    await first.close();
+    let status = 0;
+    for (let attempt = 0; attempt < 50 && status !== 200; attempt += 1) {
+      const controller = new AbortController();
+      const response = await fetch(url, { signal: controller.signal });
+      status = response.status;
+      controller.abort();
+      if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(status).toBe(200);
+  });
+
   it('sends events over the WebSocket and applies a feed sent over it', async () => {
     const server = await start();
     const ws = new WebSocket(`${server.url.replace('http', 'ws')}/api/pet/e2e-ws/ws`);

@@ -135,7 +135,8 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>, deps: EventRouteDe
         // already closed or cancelled
       }
     };
-    c.req.raw.signal.addEventListener('abort', end, { once: true });
+    if (c.req.raw.signal.aborted) end();
+    else c.req.raw.signal.addEventListener('abort', end, { once: true });
     const heartbeat = setInterval(() => write(': heartbeat\n\n'), deps.heartbeatMs);
     heartbeat.unref();
     timers.push(heartbeat);
