@@ -72,6 +72,19 @@ export interface Config {
   readonly newbornTtlDays: number;
   /** Requests one pet may have waiting in this process's queue; beyond it 503 `busy`. @default 64 */
   readonly petQueueDepth: number;
+  /** Realtime events (issue #12): subscriber limits and stream timing. */
+  readonly events: EventsConfig;
+}
+
+export interface EventsConfig {
+  /** SSE and WebSocket subscribers in one process; beyond it 503 `busy` (EVENTS_MAX_SUBSCRIBERS). @default 10000 */
+  readonly maxSubscribers: number;
+  /** Subscribers of one pet in one process; beyond it 503 `busy` (EVENTS_MAX_PER_PET). @default 100 */
+  readonly maxPerPet: number;
+  /** A `: heartbeat` comment on an idle SSE stream (a ping on a WebSocket) every this many ms (EVENTS_HEARTBEAT_MS). @default 15000 */
+  readonly heartbeatMs: number;
+  /** The Vercel function's limit, s (VERCEL_MAX_DURATION_S): SSE streams end with `reconnect` 5 s before it. @default 60 */
+  readonly vercelMaxDurationS: number;
 }
 
 export interface ServerTimeouts {
@@ -188,6 +201,18 @@ const envSchema = z.object({
   REQUEST_TIMEOUT_MS: optional(timeoutMs('REQUEST_TIMEOUT_MS')),
   KEEP_ALIVE_TIMEOUT_MS: optional(timeoutMs('KEEP_ALIVE_TIMEOUT_MS')),
   NEWBORN_TTL_DAYS: optional(numberFrom('NEWBORN_TTL_DAYS', (n) => n > 0 && n <= 36_500, 'a number of days above 0 (at most 36500)')),
+  EVENTS_MAX_SUBSCRIBERS: optional(
+    numberFrom('EVENTS_MAX_SUBSCRIBERS', (n) => Number.isInteger(n) && n >= 1 && n <= 1_000_000, 'an integer from 1 to 1000000'),
+  ),
+  EVENTS_MAX_PER_PET: optional(
+    numberFrom('EVENTS_MAX_PER_PET', (n) => Number.isInteger(n) && n >= 1 && n <= 1_000_000, 'an integer from 1 to 1000000'),
+  ),
+  EVENTS_HEARTBEAT_MS: optional(
+    numberFrom('EVENTS_HEARTBEAT_MS', (n) => Number.isInteger(n) && n >= 100 && n <= 600_000, 'an integer of ms from 100 to 600000'),
+  ),
+  VERCEL_MAX_DURATION_S: optional(
+    numberFrom('VERCEL_MAX_DURATION_S', (n) => Number.isInteger(n) && n >= 10 && n <= 900, 'an integer of seconds from 10 to 900'),
+  ),
   PET_QUEUE_DEPTH: optional(
     numberFrom('PET_QUEUE_DEPTH', (n) => Number.isInteger(n) && n >= 1 && n <= 100_000, 'an integer from 1 to 100000'),
   ),
@@ -283,5 +308,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     serverTimeouts: Object.freeze({ headersMs, requestMs, keepAliveMs: parsed.KEEP_ALIVE_TIMEOUT_MS ?? 5_000 }),
     newbornTtlDays: parsed.NEWBORN_TTL_DAYS ?? 30,
     petQueueDepth: parsed.PET_QUEUE_DEPTH ?? 64,
+    events: Object.freeze({
+      maxSubscribers: parsed.EVENTS_MAX_SUBSCRIBERS ?? 10_000,
+      maxPerPet: parsed.EVENTS_MAX_PER_PET ?? 100,
+      heartbeatMs: parsed.EVENTS_HEARTBEAT_MS ?? 15_000,
+      vercelMaxDurationS: parsed.VERCEL_MAX_DURATION_S ?? 60,
+    }),
   });
 }

@@ -9,7 +9,9 @@ import { pathToFileURL } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
 import { loadConfig, type Config } from './config.js';
 import { ConfigError } from './errors.js';
-import { answerClientError, createApp } from './http/index.js';
+import type { Server } from 'node:http';
+import { answerClientError, createApp, realtimeOf } from './http/index.js';
+import { attachEventSockets } from './http/websocket.js';
 import { createLogger, type Logger } from './log.js';
 import { systemClock } from './service/index.js';
 import { createStorage, describeStorage, type StorageDriver } from './storage/index.js';
@@ -58,6 +60,9 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   });
   // Requests Node's parser refuses get a JSON error too, instead of a bare 400/431.
   server.on('clientError', answerClientError);
+  // Issue #12: /api/pet/{id}/ws on this server (the SSE route works everywhere, Vercel included).
+  const realtime = realtimeOf(app);
+  const closeSockets = attachEventSockets(server as Server, realtime, log);
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
@@ -68,6 +73,9 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const close = () => {
     closing ??= (async () => {
       const started = performance.now();
+      // Event streams never finish by themselves: end them (SSE with `event: reconnect`).
+      closeSockets();
+      await realtime.hub.close();
       await new Promise<void>((resolve) => {
         const force = setTimeout(() => {
           log.warn({ timeout_ms: config.shutdownTimeoutMs }, 'shutdown: closing connections still open');

@@ -14,7 +14,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { Config } from '../config.js';
 import { MethodNotAllowedError, NotFoundError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { createAccessPolicy, createPetService, type Clock, type PetService } from '../service/index.js';
+import { createAccessPolicy, createEventHub, createPetService, type Clock, type EventHub, type PetService } from '../service/index.js';
 import type { StorageDriver } from '../storage/index.js';
 import { allowedMethodsOf } from './allowed-methods.js';
 import type { AppEnv } from './env.js';
@@ -22,6 +22,7 @@ import { answerError, errorResponse, toWireError } from './errors.js';
 import { findProjectRoot } from './project-root.js';
 import { requestFrame } from './request-frame.js';
 import { markCompatRoutes, registerCompatRoutes } from './routes/compat.js';
+import { registerEventRoutes } from './routes/events.js';
 import { registerPetRoutes } from './routes/pet.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerWebRoutes } from './routes/web.js';
@@ -42,7 +43,8 @@ export type AppConfig = Pick<
   | 'petQueueDepth'
   | 'newbornTtlDays'
   | 'petTtlDays'
->;
+> &
+  Partial<Pick<Config, 'events' | 'onVercel'>>;
 
 export interface AppDeps {
   config: AppConfig;
@@ -56,6 +58,27 @@ export interface AppDeps {
 }
 
 export type App = OpenAPIHono<AppEnv>;
+
+/** What the Node server's WebSocket route (websocket.ts) shares with the app it serves. */
+export interface Realtime {
+  service: PetService;
+  hub: EventHub;
+  trustProxy: boolean;
+  countsClients: boolean;
+  heartbeatMs: number;
+}
+
+const realtimes = new WeakMap<App, Realtime>();
+
+/** The app's service and event hub (one per app, so one per process). */
+export function realtimeOf(app: App): Realtime {
+  const realtime = realtimes.get(app);
+  if (realtime === undefined) throw new Error('not an app made by createApp');
+  return realtime;
+}
+
+/** The defaults of Config.events, for apps configured without them. */
+const DEFAULT_EVENTS = { maxSubscribers: 10_000, maxPerPet: 100, heartbeatMs: 15_000, vercelMaxDurationS: 60 } as const;
 
 function packageVersion(root: string): string {
   try {
@@ -135,6 +158,27 @@ export function createApp(deps: AppDeps): App {
   const petCall = { service, trustProxy: config.trustProxy, countsClients: config.rateLimits.perClient > 0 };
   registerPetRoutes(app, petCall);
   registerCompatRoutes(app, petCall);
+  const events = config.events ?? DEFAULT_EVENTS;
+  const hub = createEventHub({
+    storage,
+    service,
+    clock,
+    log,
+    limits: { maxSubscribers: events.maxSubscribers, maxPerPet: events.maxPerPet },
+  });
+  registerEventRoutes(app, {
+    service,
+    hub,
+    heartbeatMs: events.heartbeatMs,
+    maxStreamMs: config.onVercel ? Math.max(1, events.vercelMaxDurationS - 5) * 1000 : null,
+  });
+  realtimes.set(app, {
+    service,
+    hub,
+    trustProxy: config.trustProxy,
+    countsClients: petCall.countsClients,
+    heartbeatMs: events.heartbeatMs,
+  });
   registerWebRoutes(app, deps.webRoot ?? join(root, 'dist', 'web'));
 
   const allowedMethods = allowedMethodsOf(app);

@@ -1,7 +1,7 @@
 /** The HTTP layer: createApp(deps) → a Hono app. */
 export { answerClientError, clientErrorResponse } from './client-error.js';
-export { createApp } from './create-app.js';
-export type { App, AppConfig, AppDeps } from './create-app.js';
+export { createApp, realtimeOf } from './create-app.js';
+export type { App, AppConfig, AppDeps, Realtime } from './create-app.js';
 export type { AppEnv } from './env.js';
 export { statusOf, toWireError } from './errors.js';
 export type { WireError, WireErrorCode } from './errors.js';

@@ -286,3 +286,37 @@ export const ReadySchema = z
     timestamp: z.string(),
   })
   .openapi('Ready');
+
+/** A `<ms>-<seq>` event id (issue #12). */
+const EventId = z
+  .string()
+  .regex(/^(0|[1-9][0-9]{0,15})-(0|[1-9][0-9]{0,15})$/, { message: 'an event id is <ms>-<seq>, e.g. 1767225600000-0' });
+
+/** One event of a pet's log (issue #12). */
+export const PetEventSchema = z
+  .object({
+    id: EventId.openapi({ example: '1767225600000-0', description: '`<ms>-<seq>`: strictly increasing per pet' }),
+    type: z.string().openapi({
+      example: 'interacted',
+      description: "'interacted' | 'fell_asleep' | 'woke_up' | 'got_hungry' | 'reset' | 'updated' | 'claimed' | 'created'",
+    }),
+    device_id: z.string(),
+    pet_time: z.string().openapi({ description: "The pet's world clock when it happened, ISO 8601 in its timezone" }),
+    at: z.string().openapi({ description: 'Wall clock when it was recorded, ISO 8601 UTC' }),
+    data: z.record(z.string(), z.unknown()).openapi({ example: { action: 'feed', event: 'fed' } }),
+  })
+  .openapi('PetEvent');
+
+export const EventsQuery = z.object({
+  after: EventId.optional().openapi({
+    description: 'Replay the retained events after this id (the `Last-Event-ID` header wins when both are sent)',
+  }),
+  format: z.enum(['sse', 'json']).optional().openapi({ description: '`json`: answer the events after `after` as JSON and end' }),
+  token: z
+    .string()
+    .regex(/^[\x21-\x7e]{1,512}$/)
+    .optional()
+    .openapi({ description: 'The Bearer secret, for clients that cannot send headers (EventSource); this route and the WebSocket only' }),
+});
+
+export const EventsJsonSchema = z.object({ events: z.array(PetEventSchema) }).openapi('PetEvents');

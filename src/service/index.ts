@@ -19,6 +19,8 @@ export {
   updateOperation,
 } from './operations.js';
 export type { Applied, ClaimResult, ForecastOptions, Operation, PetBirth, PetUpdate } from './operations.js';
+export { createEventHub } from './event-hub.js';
+export type { EventHub, EventHubDeps, EventHubLimits, SubscribeOptions, Subscription } from './event-hub.js';
 export { createPetService } from './pet-service.js';
 export type { PetService, PetServiceOptions, RequestContext, Served, ViewOptions } from './pet-service.js';
 export { createPetQueue } from './pet-queue.js';

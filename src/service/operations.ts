@@ -38,6 +38,8 @@ import { forecastOf } from './forecast.js';
 import { marksOf, moveTo, type LivePet, type PetDefaults } from './live-pet.js';
 import { fastForward, MAX_WORLD_MS, MS_PER_HOUR } from './time-model.js';
 import type { CatchupReport, Forecast, StateDocument } from './types.js';
+import { formatZoned } from './zoned-time.js';
+import type { PetEventDraft } from '../storage/index.js';
 
 /** Points one forecast answers at most (a week at a 6-minute step is 1,681). */
 export const MAX_FORECAST_POINTS = 2_000;
@@ -76,6 +78,8 @@ export interface Applied<T> {
   changed: boolean;
   /** The answer, from the pet as it stands at `version` (call after the pet is final). */
   present: (version: number) => T;
+  /** STAND-IN (issue #12): what happened, for the pet's event log. */
+  events?: readonly PetEventDraft[];
 }
 
 /** One thing a request does to a pet. */
@@ -231,12 +235,21 @@ export function interactOperation(action: Action, lang: Lang = 'zh'): Operation<
   assertAction(action);
   return {
     access: 'write',
-    apply: (pet) => {
+    apply: (pet, nowMs) => {
       const outcome = applyInteraction(pet.state, action);
       pet.state = outcome.state;
       const interaction = { action: outcome.action, event: outcome.event.kind };
       return {
         changed: true,
+        // STAND-IN (issue #12): the service side writes every operation's and every life event.
+        events: [
+          {
+            type: 'interacted',
+            pet_time: formatZoned(pet.meta.world_ms, pet.meta.timezone),
+            at: new Date(nowMs).toISOString(),
+            data: { ...interaction },
+          },
+        ],
         present: documentAnswer(pet, lang, (document) => {
           document.interaction = interaction;
         }),

@@ -19,7 +19,7 @@ import {
   type RateLimitStatus,
 } from '../errors.js';
 import { canonicalTimezone, DEFAULT_PARAMS, entrainedDay, type Action, type Lang } from '../engine/index.js';
-import type { HitResult, StorageDriver } from '../storage/index.js';
+import { assertPetId, type HitResult, type PetEvent, type StorageDriver } from '../storage/index.js';
 import { assertAccess, bearerHashOf, isOwnerOrAdmin, OPEN_ACCESS, type AccessPolicy } from './access.js';
 import { createExpiringMap } from './expiring-map.js';
 import { systemClock, type Clock } from './clock.js';
@@ -132,6 +132,15 @@ export interface PetService {
   perform<T, B>(petId: string, operation: Operation<T>, request: RequestContext<T, B>): Promise<Answer<Served<B>>>;
   /** Runs a custom plan through the same queue and load → advance → apply → compare-and-set path. */
   run<R>(petId: string, plan: Plan<R>): Promise<Answer<RunResult<R>>>;
+  /**
+   * The pet's retained events after `after` (issue #12); access as a read (READS_REQUIRE_AUTH),
+   * no pet created, outside the queue.
+   */
+  events(petId: string, options: { after?: string | null; limit?: number; bearer?: string | null }): Promise<PetEvent[]>;
+  /** Wall-clock Unix ms of the pet's next life event (sleep onset, waking, hunger crossing); null when none is due. */
+  nextLifeEventMs(petId: string): Promise<number | null>;
+  /** A trusted read that saves the catch-up to now (so a due life event is written once, by CAS). */
+  bringToNow(petId: string): Promise<void>;
 }
 
 /** Pets whose last read answer is kept (PetServiceOptions.readCacheSize). */
@@ -322,8 +331,9 @@ export function createPetService(options: PetServiceOptions): PetService {
       },
       apply: (pet, nowMs) => {
         const applied = operation.apply(pet, nowMs);
+        const events = applied.events ? { events: applied.events } : {}; // STAND-IN (issue #12)
         if (recordName === null || idempotency === null) {
-          return { changed: applied.changed, result: { replayed: false, present: applied.present, rendered: null } };
+          return { changed: applied.changed, result: { replayed: false, present: applied.present, rendered: null }, ...events };
         }
         // The record forces a save at loadedVersion + 1 in this attempt, so the answer is final
         // now and goes into the same compare-and-set as the change.
@@ -331,6 +341,7 @@ export function createPetService(options: PetServiceOptions): PetService {
         return {
           changed: true,
           result: { replayed: false, present: applied.present, rendered: { body } },
+          ...events,
           extras: [
             {
               name: recordName,
@@ -374,7 +385,7 @@ export function createPetService(options: PetServiceOptions): PetService {
       },
       apply: (pet, nowMs) => {
         const applied = operation.apply(pet, nowMs);
-        return { changed: applied.changed, result: applied.present };
+        return { changed: applied.changed, result: applied.present, ...(applied.events ? { events: applied.events } : {}) }; // STAND-IN (issue #12)
       },
     });
     return { value: answer.value.result(answer.value.version), roundTrips: answer.roundTrips, attempts: answer.attempts };
@@ -390,5 +401,16 @@ export function createPetService(options: PetServiceOptions): PetService {
     update: async (petId, update, view = {}) => trusted(petId, updateOperation(update, view.lang)),
     forecast: async (petId, forecastOptions = {}) => trusted(petId, forecastOperation(forecastOptions)),
     claim: async (petId) => trusted(petId, claimOperation()),
+    // STAND-IN (issue #12): the service side's versions replace these three.
+    events: async (petId, eventOptions) => {
+      assertPetId(petId);
+      const record = access.readsRequireAuth ? await deps.storage.load(petId) : null;
+      if (record?.meta) assertAccess(record.meta, 'read', eventOptions.bearer ?? null, access);
+      return deps.storage.readEvents(petId, { after: eventOptions.after ?? null, limit: eventOptions.limit ?? 1000 });
+    },
+    nextLifeEventMs: async () => null,
+    bringToNow: async (petId) => {
+      await trusted(petId, stateOperation());
+    },
   };
 }

@@ -14,7 +14,15 @@
  * the stored instants, not its own "now", so that what it shows never runs ahead of what is
  * stored (a clock stepped back would otherwise show an earlier pet_time on the next request).
  */
-import { assertPetId, type ExtraRecord, type HitRequest, type HitResult, type PetMeta, type StorageDriver } from '../storage/index.js';
+import {
+  assertPetId,
+  type ExtraRecord,
+  type PetEventDraft,
+  type HitRequest,
+  type HitResult,
+  type PetMeta,
+  type StorageDriver,
+} from '../storage/index.js';
 import { ConflictRetriesExhaustedError, CorruptStateError } from '../errors.js';
 import type { Clock } from './clock.js';
 import { bringPetToNow, hydratePet, marksOf, type LivePet, type PetDefaults } from './live-pet.js';
@@ -43,6 +51,8 @@ export interface Change<R> {
   result: R;
   /** Extra records written in the same compare-and-set (issue #5: idempotency records). */
   extras?: readonly ExtraRecord[];
+  /** STAND-IN (issue #12): events appended to the pet's log in the same save. */
+  events?: readonly PetEventDraft[];
 }
 
 export interface Plan<R> {
@@ -150,6 +160,7 @@ export async function runOnPet<R>(deps: RunDeps, petId: string, plan: Plan<R>): 
       meta: pet.meta,
       systems: systemsForSave(pet.state),
       ...(change.extras ? { extras: change.extras } : {}),
+      ...(change.events ? { events: change.events } : {}), // STAND-IN (issue #12)
       ...ttlOf(deps, pet.meta),
     });
     roundTrips += 1;

@@ -305,10 +305,26 @@ describe('web page (issue #6)', () => {
     await page.close();
   });
 
-  it('refreshes on its own every few seconds', async () => {
-    const page = await open(petId('live'));
-    const again = page.waitForRequest((req) => req.url().includes('/state'), { timeout: 9_000 });
-    expect((await again).method()).toBe('GET');
+  it('follows the pet on its event stream and updates without a reload when another client feeds (issue #12)', async () => {
+    const id = petId('live');
+    const page = await open(id);
+    await eventually(() => page.evaluate<string | undefined>('document.documentElement.dataset.stream')).toBe('open');
+    const fedBefore = await numberIn(page, 'stat-feed');
+    const states: string[] = [];
+    page.on('request', (req) => {
+      if (req.url().includes('/state')) states.push(req.url());
+    });
+    const started = Date.now();
+    await api(`/api/pet/${id}/interact`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ action: 'feed' }),
+    });
+    await eventually(() => numberIn(page, 'stat-feed')).toBe(fedBefore + 1);
+    // Pushed, not polled: the page refetched once the event came, well before any poll.
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(states.length).toBeGreaterThanOrEqual(1);
+    expect(await page.evaluate<number>("performance.getEntriesByType('navigation').length")).toBe(1);
     await page.close();
   });
 

@@ -271,3 +271,29 @@ export function createApiClient({ baseUrl = '' }: ApiClientOptions = {}) {
 }
 
 export type ApiClient = ReturnType<typeof createApiClient>;
+
+/** Types of events the server sends on GET /api/pet/{id}/events (issue #12). */
+export const EVENT_TYPES = ['interacted', 'fell_asleep', 'woke_up', 'got_hungry', 'reset', 'updated', 'claimed', 'created'] as const;
+
+/** One event of the stream, reduced to what the page uses. */
+export interface PetEventView {
+  id: string;
+  type: string;
+  data: Record<string, unknown>;
+}
+
+export function parseEvent(raw: string): PetEventView | null {
+  try {
+    const event = obj(JSON.parse(raw));
+    const id = str(event['id']);
+    const type = str(event['type']);
+    return id === null || type === null ? null : { id, type, data: obj(event['data']) };
+  } catch {
+    return null;
+  }
+}
+
+/** The URL of the pet's event stream (Server-Sent Events). */
+export function eventsUrl(id: string, baseUrl = ''): string {
+  return `${baseUrl}/api/pet/${encodeURIComponent(id)}/events`;
+}

@@ -1,11 +1,24 @@
 /**
- * The pet page: loads the pet kept in this browser, refreshes it every 5 s while the tab is
- * visible, and sends care actions, catch-ups, renames and resets to the API. New pets are born
+ * The pet page: loads the pet kept in this browser, follows its events (issue #12: an
+ * EventSource on /api/pet/{id}/events; each event refetches the state, life events show a line
+ * such as "小糖 fell asleep") while the tab is visible, with a slow refresh for the gauges' drift
+ * and a poll every 5 s when the stream keeps failing, and sends care actions, catch-ups, renames and resets to the API. New pets are born
  * in the browser's timezone: "New pet" creates one (POST /api/pets), and every read carries the
  * zone, which the server uses only when that read is the first it sees of the pet.
  */
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { type Action, type ApiClient, ApiError, type ForecastPoint, type Lang, type PetView, type Report } from './api.ts';
+import {
+  type Action,
+  type ApiClient,
+  ApiError,
+  EVENT_TYPES,
+  eventsUrl,
+  type ForecastPoint,
+  type Lang,
+  type PetView,
+  parseEvent,
+  type Report,
+} from './api.ts';
 import { Care } from './components/care.tsx';
 import { ClockDial } from './components/clock-dial.tsx';
 import { Creature } from './components/creature.tsx';
@@ -18,7 +31,14 @@ import { Stats } from './components/stats.tsx';
 import { TEXTS, type Texts } from './i18n.ts';
 import { saveDeviceId, saveLang } from './prefs.ts';
 
+/** Polling when the event stream is unavailable. */
 const REFRESH_MS = 5_000;
+/** With the stream open, a refresh this often still shows the gauges' slow drift between events. */
+const STREAM_REFRESH_MS = 60_000;
+/** Errors in a row (with no open in between) before the page gives up on the stream for a while. */
+const STREAM_MAX_ERRORS = 5;
+/** How long the page polls before it tries the stream again. */
+const STREAM_RETRY_MS = 60_000;
 const FORECAST_MS = 60_000;
 const FORECAST_HOURS = 24;
 
@@ -107,29 +127,84 @@ export function App({ api, initialDeviceId, initialLang, firstState, timezone }:
     }
   }, [api, deviceId, lang, timezone, apply, loadForecast]);
 
-  // Load now, then every REFRESH_MS while the tab is visible; a hidden tab costs nothing.
+  // Life events as lines ("小糖 fell asleep"), in the current language and name.
+  const lifeLine = useRef<(type: string) => string | null>(() => null);
+  lifeLine.current = (type) => {
+    const what = t.lifeEvent[type];
+    return what === undefined ? null : t.lifeLine(pet?.name ?? '', what);
+  };
+
+  // Load now, then follow the pet's events while the tab is visible (a hidden tab costs nothing):
+  // each event refetches the state; a slow refresh shows the drift between events. When the
+  // stream keeps failing (or the browser has no EventSource), poll every REFRESH_MS instead and
+  // try the stream again later. EventSource reconnects by itself, sending Last-Event-ID.
   useEffect(() => {
     let timer: number | undefined;
-    const start = () => {
+    let retry: number | undefined;
+    let source: EventSource | null = null;
+    let errors = 0;
+    const poll = (ms: number) => {
       window.clearInterval(timer);
-      timer = window.setInterval(() => void refresh(), REFRESH_MS);
+      timer = window.setInterval(() => void refresh(), ms);
+    };
+    const closeStream = () => {
+      source?.close();
+      source = null;
+      window.clearTimeout(retry);
+    };
+    const openStream = () => {
+      closeStream();
+      if (typeof EventSource === 'undefined') return poll(REFRESH_MS);
+      const stream = new EventSource(eventsUrl(deviceId));
+      source = stream;
+      poll(STREAM_REFRESH_MS);
+      stream.onopen = () => {
+        document.documentElement.dataset['stream'] = 'open'; // for the browser tests
+        // Opened or reopened: whatever was missed while away shows now.
+        if (errors > 0) void refresh();
+        errors = 0;
+        poll(STREAM_REFRESH_MS);
+      };
+      stream.onerror = () => {
+        errors += 1;
+        document.documentElement.dataset['stream'] = 'error';
+        poll(REFRESH_MS);
+        // Closed for good (an HTTP error answer), or failing again and again: poll, retry later.
+        if (stream.readyState === EventSource.CLOSED || errors >= STREAM_MAX_ERRORS) {
+          closeStream();
+          retry = window.setTimeout(() => {
+            errors = 0;
+            if (!document.hidden) openStream();
+          }, STREAM_RETRY_MS);
+        }
+      };
+      const onEvent = (message: MessageEvent<string>) => {
+        const event = parseEvent(message.data);
+        if (event === null) return;
+        void refresh();
+        const line = lifeLine.current(event.type);
+        if (line !== null) setNotice(line);
+      };
+      for (const type of EVENT_TYPES) stream.addEventListener(type, onEvent);
     };
     const onVisibility = () => {
       if (document.hidden) {
         window.clearInterval(timer);
+        closeStream();
       } else {
         void refresh();
-        start();
+        openStream();
       }
     };
     void refresh();
-    if (!document.hidden) start();
+    if (!document.hidden) openStream();
     document.addEventListener('visibilitychange', onVisibility);
     return () => {
       window.clearInterval(timer);
+      closeStream();
       document.removeEventListener('visibilitychange', onVisibility);
     };
-  }, [refresh]);
+  }, [refresh, deviceId]);
 
   // Time to first pet on screen, for the e2e load-time check (performance.getEntriesByName).
   const shown = pet !== null;

@@ -17,6 +17,9 @@ const zh = {
   greet: '打招呼',
   working: '…',
   did: { feed: '喂了', play: '陪玩了', greet: '问候了' },
+  /** A life event as it happens (issue #12): "小糖睡着了". */
+  lifeEvent: { fell_asleep: '睡着了', woke_up: '醒了', got_hungry: '饿了' } as Record<string, string>,
+  lifeLine: (name: string, what: string) => `${name}${what}`,
   clock: '生物钟',
   clockInternal: '体内时钟',
   clockExternal: '当地时间',
@@ -98,6 +101,8 @@ const en: Texts = {
   greet: 'Greet',
   working: '…',
   did: { feed: 'Fed', play: 'Played with', greet: 'Greeted' },
+  lifeEvent: { fell_asleep: 'fell asleep', woke_up: 'woke up', got_hungry: 'got hungry' },
+  lifeLine: (name: string, what: string) => `${name} ${what}`,
   clock: 'Body clock',
   clockInternal: 'Body clock',
   clockExternal: 'Local time',

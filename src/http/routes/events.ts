@@ -1,0 +1,160 @@
+/**
+ * `GET /api/pet/{device_id}/events` (issue #12): the pet's events as Server-Sent Events — the
+ * retained ones after `Last-Event-ID` (or `?after=`), then live ones, each once, in id order —
+ * or, with `?format=json`, the events after `after` as one JSON answer. `?token=` stands in for
+ * the Authorization header, which a browser EventSource cannot send. A `: heartbeat` comment
+ * keeps idle streams open; on Vercel the stream ends with `event: reconnect` 5 s before the
+ * function's limit, and the client reconnects with its Last-Event-ID.
+ */
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { InvalidInputError } from '../../errors.js';
+import type { EventHub, PetService } from '../../service/index.js';
+import { isEventId, type PetEvent } from '../../storage/index.js';
+import type { AppEnv } from '../env.js';
+import { jsonResponse } from '../json-response.js';
+import { servePetRoute } from '../pet-route.js';
+import { bearerOf } from '../request-guard.js';
+import { ErrorBody, EventsJsonSchema, EventsQuery, PetParams } from '../schemas.js';
+
+export interface EventRouteDeps {
+  service: Pick<PetService, 'events'>;
+  hub: EventHub;
+  /** A `: heartbeat` comment this often on an idle stream, ms. */
+  heartbeatMs: number;
+  /** End streams with `event: reconnect` after this long, ms (Vercel: its limit − 5 s); null = never. */
+  maxStreamMs: number | null;
+}
+
+const json = <T>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
+
+const eventsRoute = createRoute({
+  method: 'get',
+  path: '/api/pet/{device_id}/events',
+  tags: ['pet'],
+  summary: "The pet's events, live (Server-Sent Events) or as JSON",
+  description: [
+    'Server-Sent Events: every retained event after `Last-Event-ID` (or `?after=`) first, then each new one as it is saved, with no gap and no duplicate; with neither, only the events saved from now on.',
+    'Each is `id: <event id>`, `event: <type>`, `data: <the event as JSON>`. An idle stream gets a `: heartbeat` comment every 15 s.',
+    'On Vercel the stream ends with `event: reconnect` a few seconds before the function limit; EventSource reconnects with Last-Event-ID.',
+    'Access is that of a read (open unless READS_REQUIRE_AUTH and the pet is claimed); `?token=<secret>` is accepted as the Bearer secret here, since EventSource cannot send headers.',
+    'With `?format=json`: the events after `after` as `{events: [...]}`.',
+  ].join(' '),
+  security: [{ bearer: [] }, {}],
+  request: { params: PetParams, query: EventsQuery },
+  responses: {
+    200: {
+      description: 'The event stream (text/event-stream), or with format=json the events',
+      content: {
+        'text/event-stream': {
+          schema: { type: 'string', example: 'id: 1767225600000-0\nevent: interacted\ndata: {"id":"1767225600000-0",...}\n\n' },
+        },
+        'application/json': { schema: EventsJsonSchema },
+      },
+    },
+    400: json(ErrorBody, 'Bad device id, `after`, `Last-Event-ID` or token'),
+    401: json(ErrorBody, 'Claimed pet, READS_REQUIRE_AUTH on, and no secret'),
+    403: json(ErrorBody, 'Claimed pet, READS_REQUIRE_AUTH on, and a wrong secret'),
+    503: json(ErrorBody, 'Storage unavailable, or too many subscribers on this server (`busy`, Retry-After)'),
+  },
+});
+
+/** One SSE frame for an event. */
+export function sseFrame(event: PetEvent): string {
+  return `id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
+}
+
+/** The id to replay after: Last-Event-ID (what EventSource sends on a reconnect) over `?after=`. */
+function afterOf(c: Context<AppEnv>, after: string | undefined): string | null {
+  const header = c.req.header('last-event-id')?.trim();
+  if (header !== undefined && header !== '') {
+    if (!isEventId(header)) throw new InvalidInputError('invalid_query', 'Last-Event-ID must be an event id, <ms>-<seq>');
+    return header;
+  }
+  return after ?? null;
+}
+
+export function registerEventRoutes(app: OpenAPIHono<AppEnv>, deps: EventRouteDeps): void {
+  servePetRoute(app, eventsRoute, async (c, { param, query }) => {
+    const petId = param.device_id;
+    c.set('device', petId);
+    const bearer = bearerOf(c) ?? query.token ?? null;
+    const after = afterOf(c, query.after);
+    if (query.format === 'json') {
+      const events = await deps.service.events(petId, { after, bearer });
+      return jsonResponse(c, { events }, 200);
+    }
+
+    const encoder = new TextEncoder();
+    let controller: ReadableStreamDefaultController<Uint8Array> | undefined;
+    let ended = false;
+    const timers: NodeJS.Timeout[] = [];
+    let close = () => {};
+    let lastId = (): string | null => after;
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      for (const timer of timers) clearTimeout(timer);
+      close();
+    };
+    const write = (text: string) => {
+      if (ended || controller === undefined) return;
+      try {
+        controller.enqueue(encoder.encode(text));
+      } catch {
+        end();
+      }
+    };
+    const stream = new ReadableStream<Uint8Array>({
+      start(started) {
+        controller = started;
+      },
+      cancel() {
+        end();
+      },
+    });
+    // Subscribed before answering: a refusal (401, 403, 503 busy) is still an HTTP error. The
+    // replay is queued on the stream until the client reads it.
+    write('retry: 2000\n\n');
+    // Without Last-Event-ID or ?after=, a first connection: live events only.
+    const subscription = await deps.hub.subscribe(petId, (event) => write(sseFrame(event)), {
+      after: after ?? 'now',
+      bearer,
+      // The server is shutting down: the client reconnects (to another instance, or this one restarted).
+      onEnd: () => {
+        write(`event: reconnect\ndata: ${JSON.stringify({ last_event_id: lastId() })}\n\n`);
+        end();
+      },
+    });
+    lastId = () => subscription.lastId;
+    close = () => {
+      subscription.close();
+      try {
+        controller?.close();
+      } catch {
+        // already closed or cancelled
+      }
+    };
+    if (c.req.raw.signal.aborted) end();
+    else c.req.raw.signal.addEventListener('abort', end, { once: true });
+    const heartbeat = setInterval(() => write(': heartbeat\n\n'), deps.heartbeatMs);
+    heartbeat.unref();
+    timers.push(heartbeat);
+    if (deps.maxStreamMs !== null) {
+      const limit = setTimeout(() => {
+        write(`event: reconnect\ndata: ${JSON.stringify({ last_event_id: lastId() })}\n\n`);
+        end();
+      }, deps.maxStreamMs);
+      limit.unref();
+      timers.push(limit);
+    }
+    return new Response(stream, {
+      status: 200,
+      headers: {
+        'Content-Type': 'text/event-stream; charset=utf-8',
+        'Cache-Control': 'no-store, no-transform',
+        'X-Accel-Buffering': 'no',
+      },
+    });
+  });
+}

@@ -1,0 +1,177 @@
+/**
+ * Issue #12 delivery against the built server (`node dist/src/main.js`) on file storage: the SSE
+ * stream gets a feed made by another request within a second; a subscriber that drops, misses
+ * three feeds and reconnects with Last-Event-ID gets exactly those three; the WebSocket gets
+ * events and applies a feed sent over it.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { startServersPerTest } from '../helpers/server-process.js';
+
+const dataDir = mkdtempSync(path.join(tmpdir(), 'pet-life-events-'));
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+const start = startServersPerTest({
+  STORAGE: 'file',
+  DATA_DIR: dataDir,
+
+  RATE_LIMIT_PER_PET: '0',
+  RATE_LIMIT_PER_CLIENT: '0',
+});
+
+interface Frame {
+  id: string;
+  event: string;
+  data: { id: string; type: string; data: Record<string, unknown> };
+}
+
+/** An SSE stream read frame by frame. */
+async function openStream(url: string, headers: Record<string, string> = {}) {
+  const controller = new AbortController();
+  const response = await fetch(url, { headers: { accept: 'text/event-stream', ...headers }, signal: controller.signal });
+  expect(response.status).toBe(200);
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  let pending = '';
+  const frames: Frame[] = [];
+  const pump = (async () => {
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        pending += decoder.decode(value, { stream: true });
+        let end = pending.indexOf('\n\n');
+        while (end >= 0) {
+          const block = pending.slice(0, end);
+          pending = pending.slice(end + 2);
+          end = pending.indexOf('\n\n');
+          const fields = Object.fromEntries(
+            block
+              .split('\n')
+              .filter((line) => /^(id|event|data): /.test(line))
+              .map((line) => [line.slice(0, line.indexOf(': ')), line.slice(line.indexOf(': ') + 2)]),
+          );
+          if (fields['event'] !== undefined && fields['data'] !== undefined) {
+            frames.push({ id: fields['id'] ?? '', event: fields['event'], data: JSON.parse(fields['data']) as Frame['data'] });
+          }
+        }
+      }
+    } catch {
+      // aborted
+    }
+  })();
+  return {
+    frames,
+    async waitFor(count: number, timeoutMs = 2000): Promise<Frame[]> {
+      const deadline = Date.now() + timeoutMs;
+      while (frames.length < count && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      return frames;
+    },
+    async close() {
+      controller.abort();
+      await pump;
+    },
+  };
+}
+
+const feed = (url: string, id: string, action = 'feed') =>
+  fetch(`${url}/api/pet/${id}/interact`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ action }),
+  });
+
+describe('realtime events on the built server (file storage, one process)', () => {
+  it('delivers a feed made by another request over SSE within a second', async () => {
+    const server = await start();
+    const stream = await openStream(`${server.url}/api/pet/e2e-sse/events`);
+    const started = Date.now();
+    expect((await feed(server.url, 'e2e-sse')).status).toBe(200);
+    const frames = await stream.waitFor(1, 1000);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(frames[0]).toMatchObject({ event: 'interacted', data: { type: 'interacted', data: { action: 'feed' } } });
+    expect(frames[0]?.id).toBe(frames[0]?.data.id);
+    await stream.close();
+  });
+
+  it('replays exactly the three feeds missed while disconnected, after Last-Event-ID', async () => {
+    const server = await start();
+    const first = await openStream(`${server.url}/api/pet/e2e-replay/events`);
+    expect((await feed(server.url, 'e2e-replay')).status).toBe(200);
+    const [seen] = await first.waitFor(1);
+    await first.close();
+    const missed: string[] = [];
+    for (const action of ['feed', 'play', 'greet']) {
+      expect((await feed(server.url, 'e2e-replay', action)).status).toBe(200);
+      missed.push(action);
+    }
+    const again = await openStream(`${server.url}/api/pet/e2e-replay/events`, { 'Last-Event-ID': seen?.id ?? '' });
+    const frames = await again.waitFor(3);
+    await new Promise((resolve) => setTimeout(resolve, 200)); // nothing more arrives
+    expect(again.frames.map((frame) => frame.data.data['action'])).toEqual(missed);
+    expect(new Set(frames.map((frame) => frame.id)).size).toBe(3);
+    await again.close();
+  });
+
+  it('ends open streams with a reconnect event on SIGTERM and exits without waiting for them', async () => {
+    const server = await start();
+    const stream = await openStream(`${server.url}/api/pet/e2e-stop/events`);
+    const stopped = Date.now();
+    const exit = await server.stop('SIGTERM');
+    expect(exit.code).toBe(0);
+    expect(Date.now() - stopped).toBeLessThan(5_000);
+    expect((await stream.waitFor(1)).map((frame) => frame.event)).toEqual(['reconnect']);
+    await stream.close();
+  });
+
+  it("frees a subscriber's place when its client disconnects", async () => {
+    const server = await start({ EVENTS_MAX_PER_PET: '1' });
+    const url = `${server.url}/api/pet/e2e-free/events`;
+    const first = await openStream(url);
+    expect((await fetch(url)).status).toBe(503);
+    await first.close();
+    let status = 0;
+    for (let attempt = 0; attempt < 50 && status !== 200; attempt += 1) {
+      const controller = new AbortController();
+      const response = await fetch(url, { signal: controller.signal });
+      status = response.status;
+      controller.abort();
+      if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(status).toBe(200);
+  });
+
+  it('sends events over the WebSocket and applies a feed sent over it', async () => {
+    const server = await start();
+    const ws = new WebSocket(`${server.url.replace('http', 'ws')}/api/pet/e2e-ws/ws`);
+    const messages: Array<Record<string, unknown>> = [];
+    ws.on('message', (raw) => messages.push(JSON.parse(String(raw)) as Record<string, unknown>));
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    const waitFor = async (match: (message: Record<string, unknown>) => boolean) => {
+      const deadline = Date.now() + 2000;
+      while (!messages.some(match) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      return messages.find(match);
+    };
+    // Subscribed once the server has answered one message (the subscription starts on upgrade).
+    ws.send(JSON.stringify({ action: 'bogus', ref: 0 }));
+    expect(await waitFor((message) => message['ref'] === 0)).toMatchObject({ type: 'response', status: 400 });
+
+    expect((await feed(server.url, 'e2e-ws', 'play')).status).toBe(200);
+    expect(await waitFor((message) => message['type'] === 'interacted')).toMatchObject({ data: { action: 'play' } });
+
+    ws.send(JSON.stringify({ action: 'feed', ref: 1 }));
+    const answer = await waitFor((message) => message['ref'] === 1);
+    expect(answer).toMatchObject({ type: 'response', status: 200, body: { device_id: 'e2e-ws', interaction: { action: 'feed' } } });
+    const events = () => messages.filter((message) => message['type'] === 'interacted');
+    await waitFor(() => events().length >= 2);
+    expect(events().map((message) => (message['data'] as Record<string, unknown>)['action'])).toEqual(['play', 'feed']);
+    const state = (await (await fetch(`${server.url}/api/pet/e2e-ws/state`)).json()) as { stats: Record<string, number> };
+    expect(state.stats).toMatchObject({ feed: 1, play: 1 });
+    ws.close();
+  });
+});
