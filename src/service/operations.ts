@@ -155,6 +155,7 @@ function emptyReport(state: LifeState): AdvanceReport {
     ticks: 0,
     sleeps: 0,
     wakes: 0,
+    hungers: 0,
     minutesAsleep: 0,
     lowestEnergy: vitals.energy,
     highestHunger: vitals.hunger,
