@@ -172,7 +172,7 @@ export function parseCasReply(reply: unknown): SaveResult {
   if (Array.isArray(reply)) {
     const [flag, version, keys] = reply.map(Number);
     if (flag === 1 && Number.isSafeInteger(version) && Number.isSafeInteger(keys)) {
-      return { ok: true, version: version as number, keys: keys as number };
+      return { ok: true, version: version as number, keys: keys as number, eventIds: [] };
     }
     if (flag === 0 && Number.isSafeInteger(version)) return { ok: false, version: version as number };
   }

@@ -269,7 +269,7 @@ export function createFileStorage(options: FileStorageOptions): StorageDriver {
     } catch {
       // The next save under the lock finishes it (pending files with the current token count).
     }
-    return { ok: true, version: request.meta.version, keys: 1 + Object.keys(request.systems).length + extras.length };
+    return { ok: true, version: request.meta.version, keys: 1 + Object.keys(request.systems).length + extras.length, eventIds: [] };
   };
 
   const load = async (petId: string, loadOptions: LoadOptions = {}): Promise<PetRecord | null> => {
@@ -296,6 +296,8 @@ export function createFileStorage(options: FileStorageOptions): StorageDriver {
   return {
     name: 'FileStorage',
     target: dir,
+    // Placeholder of the service branch (issue #12): the storage branch owns the event log.
+    readEvents: async () => [],
 
     load,
 

@@ -8,6 +8,8 @@ export type {
   HitResult,
   JsonObject,
   LoadOptions,
+  PetEvent,
+  PetEventDraft,
   PetMeta,
   PetRecord,
   ReplaceRequest,

@@ -7,7 +7,37 @@ import { SYSTEM_NAMES } from '../engine/types.js';
 import { casArguments, loadCountedArguments } from './cas-script.js';
 import { assertReplaced, assertTtlOption, assertWindow, saveTtl, type WriteRequest, weightOf } from './requests.js';
 import { KEY_PREFIX, MAX_EXTRAS_PER_PET, corrupt, decodeLoad, globalKey, loadKeyList, petKeys } from './keys.js';
-import type { HitRequest, HitResult, LoadOptions, PetRecord, ReplaceRequest, SaveRequest, SaveResult, StorageDriver } from './types.js';
+import type {
+  HitRequest,
+  HitResult,
+  LoadOptions,
+  PetEvent,
+  PetEventDraft,
+  PetRecord,
+  ReplaceRequest,
+  SaveRequest,
+  SaveResult,
+  StorageDriver,
+} from './types.js';
+
+/** Events kept per pet (the spec's EVENT_LOG_MAX). */
+const EVENT_LOG_MAX = 1000;
+
+/** A pet's event log in memory: events, ascending, and the last id's parts. */
+interface EventLog {
+  events: PetEvent[];
+  ms: number;
+  seq: number;
+}
+
+/** Event logs per key space, so that drivers sharing a store share them too (minimal, service branch of issue #12). */
+const eventLogs = new WeakMap<MemoryStore, Map<string, EventLog>>();
+
+function parseEventId(id: string): [number, number] {
+  const match = /^(\d+)-(\d+)$/.exec(id);
+  if (match === null) throw new RangeError(`not an event id: ${JSON.stringify(id)}`);
+  return [Number(match[1]), Number(match[2])];
+}
 
 export interface MemoryStorageOptions {
   /** Time to live of a pet's keys in ms, refreshed on every save (a save's own ttlMs wins). @default undefined (no TTL) */
@@ -37,6 +67,28 @@ export function createMemoryStorage(options: MemoryStorageOptions = {}): MemoryS
   const { ttlMs, now = Date.now, store: data = new Map() } = options;
   assertTtlOption(ttlMs);
   let trips = 0;
+  const logs = eventLogs.get(data) ?? new Map<string, EventLog>();
+  eventLogs.set(data, logs);
+  /** Appends drafts with ids `<ms>-<seq>`: ms = max(now, last ms), seq + 1 within one ms. */
+  const append = (petId: string, drafts: readonly PetEventDraft[]): string[] => {
+    if (drafts.length === 0) return [];
+    const log = logs.get(petId) ?? { events: [], ms: 0, seq: -1 };
+    logs.set(petId, log);
+    const t = Math.floor(now());
+    const ids = drafts.map((draft) => {
+      if (t > log.ms) {
+        log.ms = t;
+        log.seq = 0;
+      } else {
+        log.seq += 1;
+      }
+      const id = `${log.ms}-${log.seq}`;
+      log.events.push({ ...draft, data: { ...draft.data }, id, device_id: petId });
+      return id;
+    });
+    if (log.events.length > EVENT_LOG_MAX) log.events.splice(0, log.events.length - EVENT_LOG_MAX);
+    return ids;
+  };
 
   const live = (key: string): { value: string; expiresAt: number | null } | undefined => {
     const entry = data.get(key);
@@ -109,7 +161,7 @@ export function createMemoryStorage(options: MemoryStorageOptions = {}): MemoryS
       const last = byExpiry.at(-1)?.[1] ?? t + 1;
       set(indexKey, JSON.stringify(Object.fromEntries(byExpiry)), Math.max(1, last - t));
     }
-    return { ok: true, version: request.meta.version, keys: written };
+    return { ok: true, version: request.meta.version, keys: written, eventIds: append(petId, request.events ?? []) };
   };
 
   return {
@@ -145,9 +197,24 @@ export function createMemoryStorage(options: MemoryStorageOptions = {}): MemoryS
       return assertReplaced(await write(petId, { ...request, expectedVersion: 'any' }));
     },
 
+    async readEvents(petId: string, readOptions: { after?: string | null; limit?: number } = {}): Promise<PetEvent[]> {
+      const after = readOptions.after == null ? null : parseEventId(readOptions.after);
+      const limit = readOptions.limit ?? EVENT_LOG_MAX;
+      if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`);
+      await trip();
+      const events = logs.get(petId)?.events ?? [];
+      const newer = events.filter((event) => {
+        if (after === null) return true;
+        const [ms, seq] = parseEventId(event.id);
+        return ms > after[0] || (ms === after[0] && seq > after[1]);
+      });
+      return newer.slice(0, limit).map((event) => ({ ...event, data: { ...event.data } }));
+    },
+
     async remove(petId: string): Promise<void> {
       const prefix = petKeys(petId).pattern.slice(0, -1);
       await trip();
+      logs.delete(petId);
       for (const key of [...data.keys()]) if (key.startsWith(prefix)) data.delete(key);
     },
 

@@ -110,6 +110,8 @@ export function createScriptedStorage(commands: RedisCommands, options: Scripted
   return {
     name,
     target,
+    // Placeholder of the service branch (issue #12): the storage branch owns the event log.
+    readEvents: async () => [],
 
     load,
 

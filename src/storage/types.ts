@@ -7,6 +7,25 @@ import type { SystemName } from '../engine/types.js';
 /** A JSON object as stored for one system. */
 export type JsonObject = { [key: string]: unknown };
 
+/** What a change appends to the pet's event log; the storage assigns `id` (issue #12). */
+export interface PetEventDraft {
+  /** 'interacted' | 'fell_asleep' | 'woke_up' | 'got_hungry' | 'reset' | 'updated' | 'claimed' | 'created' */
+  type: string;
+  /** ISO 8601 in the pet's zone: the pet's world clock when it happened. */
+  pet_time: string;
+  /** ISO 8601 UTC wall clock when it was recorded. */
+  at: string;
+  /** e.g. { action: 'feed' } for interacted; {} when nothing to say. */
+  data: JsonObject;
+}
+
+/** An event as stored and delivered. */
+export interface PetEvent extends PetEventDraft {
+  /** `<ms>-<seq>`, as a Redis stream id: strictly increasing per pet. */
+  id: string;
+  device_id: string;
+}
+
 /** `life_<petId>:meta`: everything about a pet that is not the simulation itself. */
 export interface PetMeta {
   /** Incremented by every successful save; the compare-and-set token. */
@@ -75,6 +94,8 @@ export interface SaveRequest {
    * that had one (e.g. a newborn that is changed for the first time).
    */
   ttlMs?: number | null;
+  /** Events appended to the pet's log in order, atomically with the save (issue #12). */
+  events?: readonly PetEventDraft[];
 }
 
 /** What `replace` writes: a save without a version to compare. */
@@ -82,7 +103,7 @@ export type ReplaceRequest = Omit<SaveRequest, 'expectedVersion'>;
 
 export type SaveResult =
   /** Saved; `version` is meta.version; `keys` is how many keys were written (systems + meta + extras). */
-  | { ok: true; version: number; keys: number }
+  | { ok: true; version: number; keys: number; eventIds: string[] }
   /** Someone else saved first; `version` is the version now stored (0 if none). */
   | { ok: false; version: number };
 
@@ -136,6 +157,11 @@ export interface StorageDriver {
    * prepared against the old pet then conflicts, as long as meta.version differs from its.
    */
   replace(petId: string, request: ReplaceRequest): Promise<SaveResult & { ok: true }>;
+  /**
+   * The pet's events with ids strictly greater than `after` (all retained when null/absent),
+   * ascending, at most `limit` (default 1000), in one round trip (issue #12).
+   */
+  readEvents(petId: string, options?: { after?: string | null; limit?: number }): Promise<PetEvent[]>;
   /** Deletes every key of the pet. */
   remove(petId: string): Promise<void>;
   /**

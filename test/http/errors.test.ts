@@ -207,6 +207,7 @@ function downStorage(): StorageDriver {
     loadCounted: fail,
     save: fail,
     replace: fail,
+    readEvents: fail,
     remove: fail,
     hit: fail,
     ping: fail,
