@@ -110,6 +110,13 @@ describe('nextLifeEvent', () => {
     expect(() => nextLifeEvent(start, DEFAULT_PARAMS, -1)).toThrow(RangeError);
   });
 
+  it('stays exact over a horizon whose events overflow a report (64 kept)', () => {
+    const start = settled();
+    const far = nextLifeEvent(start, DEFAULT_PARAMS, 60 * DAY);
+    expect(advance(start, start.tick + 60 * DAY).report.sleeps).toBeGreaterThan(32);
+    expect(far).toEqual(nextLifeEvent(start));
+  });
+
   it('agrees with single ticks from random states', () => {
     fc.assert(
       fc.property(stateArb, (start) => {
