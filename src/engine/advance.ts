@@ -5,15 +5,15 @@
  * dawn or dusk, UTC-offset change, neglect onset or the first tick where the test holds. Hence
  * advance(n) equals n calls of tick(1) to rounding, and cost grows with events, not ticks.
  */
-import { bondAfter, hungerOf, moodAfter, satietyAfter } from './needs.js';
+import { bondAfter, hungerOf, moodAfter, satietyAfter, ticksToHunger } from './needs.js';
 import { constantsOf, DEFAULT_PARAMS, type LifeParams } from './params.js';
 import { isLight, ticksToLightChange } from './rhythm.js';
 import { circadianDrive, createSleepWakeFlow, findFlip, probe } from './sleep.js';
 import { modulo, nextOffsetChange, TICKS_PER_DAY, TICKS_PER_HOUR, utcOffsetMinutes } from './time.js';
-import type { AdvanceReport, AdvanceResult, LifeEvent, LifeState } from './types.js';
-import { energyFrom, energyOf } from './vitals.js';
+import type { AdvanceEvent, AdvanceReport, AdvanceResult, LifeEvent, LifeState } from './types.js';
+import { energyFrom, energyOf, HUNGRY_AT } from './vitals.js';
 
-/** Sleep onsets and wakings kept in a report. */
+/** Sleep onsets, wakings and hunger crossings kept in a report. */
 export const MAX_REPORTED_EVENTS = 64;
 
 /** Work done by one advance, for benchmarks: segments stepped and sleep/wake probes evaluated. */
@@ -64,9 +64,14 @@ export function advanceMeasured(state: LifeState, toTick: number, params: LifePa
   let highestHunger = start.hunger;
   let lowestMood = start.mood;
   let endEnergy = start.energy;
-  const events: LifeEvent[] = [];
+  const events: AdvanceEvent[] = [];
+  const report = (event: AdvanceEvent) => {
+    events.push(event);
+    if (events.length > MAX_REPORTED_EVENTS) events.shift();
+  };
   let sleeps = 0;
   let wakes = 0;
+  let hungers = 0;
   let minutesAsleep = 0;
   let segments = 0;
   let probes = 0;
@@ -88,6 +93,12 @@ export function advanceMeasured(state: LifeState, toTick: number, params: LifePa
     const hours = ticks / TICKS_PER_HOUR;
     // The end state comes from the same closed-form call as the test at that tick.
     probe(flow, ticks);
+    // Hunger only rises between interactions; its crossing lies inside the segment, never ends it.
+    const hungry = ticksToHunger(satiety, asleep, ticks, HUNGRY_AT, constants);
+    if (hungry > 0) {
+      hungers++;
+      report({ kind: 'got_hungry', tick: k + hungry });
+    }
     mood = moodAfter(mood, pressure, satiety, bond, asleep, neglected, hours, constants);
     satiety = satietyAfter(satiety, asleep, hours, constants);
     bond = bondAfter(bond, neglected, hours, constants);
@@ -103,8 +114,7 @@ export function advanceMeasured(state: LifeState, toTick: number, params: LifePa
       const event: LifeEvent = { kind: asleep ? 'fell_asleep' : 'woke_up', tick: k };
       if (asleep) sleeps++;
       else wakes++;
-      events.push(event);
-      if (events.length > MAX_REPORTED_EVENTS) events.shift();
+      report({ kind: asleep ? 'fell_asleep' : 'woke_up', tick: k });
       lastEvent = event;
     }
     offset = utcOffsetMinutes(timezone, k);
@@ -137,12 +147,13 @@ export function advanceMeasured(state: LifeState, toTick: number, params: LifePa
           lastCalibrationTick,
           lastEvent,
         };
-  const report: AdvanceReport = {
+  const summary: AdvanceReport = {
     fromTick: state.tick,
     toTick,
     ticks: toTick - state.tick,
     sleeps,
     wakes,
+    hungers,
     minutesAsleep,
     lowestEnergy,
     highestHunger,
@@ -152,5 +163,39 @@ export function advanceMeasured(state: LifeState, toTick: number, params: LifePa
     events,
     segments,
   };
-  return { state: next, report };
+  return { state: next, report: summary };
+}
+
+/** A life event: when it happens and what it is. */
+export interface NextLifeEvent {
+  tick: number;
+  kind: AdvanceEvent['kind'];
+}
+
+/** Default horizon of nextLifeEvent: 7 simulated days. */
+export const NEXT_EVENT_HORIZON_TICKS = 7 * TICKS_PER_DAY;
+
+/**
+ * The next sleep onset, waking or hunger crossing after `state.tick`, exactly as advance() would
+ * report it (it advances a copy), or null when none falls within `horizonTicks`.
+ */
+export function nextLifeEvent(
+  state: LifeState,
+  params: LifeParams = DEFAULT_PARAMS,
+  horizonTicks: number = NEXT_EVENT_HORIZON_TICKS,
+): NextLifeEvent | null {
+  if (!Number.isSafeInteger(horizonTicks) || horizonTicks < 0) throw new RangeError('horizonTicks must be a non-negative integer');
+  return firstEvent(state, state.tick + horizonTicks, params);
+}
+
+/** The first event in (state.tick, toTick]; halves the interval when a report dropped its first events. */
+function firstEvent(state: LifeState, toTick: number, params: LifeParams): NextLifeEvent | null {
+  if (toTick <= state.tick) return null;
+  const { report } = advance(state, toTick, params);
+  const total = report.sleeps + report.wakes + report.hungers;
+  if (total === 0) return null;
+  const first = report.events[0];
+  if (total === report.events.length && first !== undefined) return { tick: first.tick, kind: first.kind };
+  const middle = state.tick + Math.floor((toTick - state.tick) / 2);
+  return firstEvent(state, middle, params) ?? firstEvent(advance(state, middle, params).state, toTick, params);
 }

@@ -2,7 +2,7 @@
  * The life engine's public surface: pure functions from a state and a tick to a new state.
  * Other layers import only from here; files inside the engine import each other directly.
  */
-export { advance, tick } from './advance.js';
+export { advance, NEXT_EVENT_HORIZON_TICKS, nextLifeEvent, tick, type NextLifeEvent } from './advance.js';
 export { describeAway } from './away-report.js';
 export { createLifeState, NEWBORN_MOVE_TICKS, setTimezone, type Birth, type CreateLifeStateOptions } from './create.js';
 export { entrainedDay, type EntrainedDay } from './entrained.js';
@@ -24,11 +24,14 @@ export {
 } from './time.js';
 export {
   ACTIONS,
+  ADVANCE_EVENT_KINDS,
   CURRENT_STATES,
   LANGS,
   LIFE_EVENT_KINDS,
   SYSTEM_NAMES,
   type Action,
+  type AdvanceEvent,
+  type AdvanceEventKind,
   type AdvanceReport,
   type AdvanceResult,
   type CurrentState,
@@ -49,4 +52,4 @@ export {
   type Systems,
   type Vitals,
 } from './types.js';
-export { vitalsOf } from './vitals.js';
+export { HUNGRY_AT, vitalsOf } from './vitals.js';

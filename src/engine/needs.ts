@@ -6,6 +6,7 @@
  * M in [0, 100].
  */
 import type { ModelConstants } from './params.js';
+import { TICKS_PER_HOUR } from './time.js';
 
 /** Hunger 0–100 as shown and stored: 100·(1 − F). */
 export function hungerOf(satiety: number): number {
@@ -20,6 +21,28 @@ export function satietyOfHunger(hunger: number): number {
 /** Satiety after `hours` from F₀: halves every 10 h awake, 20 h asleep (defaults). */
 export function satietyAfter(satiety: number, asleep: boolean, hours: number, constants: ModelConstants): number {
   return satiety * Math.exp(-hours / (asleep ? constants.tauSatietyAsleep : constants.tauSatietyAwake));
+}
+
+/**
+ * The first offset j in [1, limit] at whose tick end hunger ≥ `threshold`, from satiety F₀ in one
+ * mode (F(t) = F₀e^(−t/τ_F)), or 0 when hunger is already there at the start or does not get there
+ * within the segment. Closed form: j = ⌈60·τ_F·ln(F₀/F_h)⌉ with F_h = 1 − threshold/100, then
+ * checked against the same satietyAfter the step uses, so the tested and stored numbers agree.
+ */
+export function ticksToHunger(satiety: number, asleep: boolean, limit: number, threshold: number, constants: ModelConstants): number {
+  if (limit < 1 || hungerOf(satiety) >= threshold) return 0;
+  const target = satietyOfHunger(threshold);
+  if (!(target > 0)) return 0;
+  const tau = asleep ? constants.tauSatietyAsleep : constants.tauSatietyAwake;
+  const hungerAt = (j: number) => hungerOf(satietyAfter(satiety, asleep, j / TICKS_PER_HOUR, constants));
+  const estimate = Math.ceil(tau * TICKS_PER_HOUR * Math.log(satiety / target));
+  if (!Number.isFinite(estimate)) return 0;
+  let j = Math.max(1, estimate);
+  if (j > limit + 1) return 0;
+  // Rounding of the logarithm at an integer: step to the first j that the step's own formula calls hungry.
+  while (j > 1 && hungerAt(j - 1) >= threshold) j--;
+  while (j <= limit && hungerAt(j) < threshold) j++;
+  return j <= limit ? j : 0;
 }
 
 /** Bond after `hours` from B₀: constant when cared for, fading with τ_B while neglected. */

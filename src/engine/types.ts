@@ -42,6 +42,20 @@ export interface LifeEvent {
   tick: number;
 }
 
+/**
+ * What advancing reports: sleep onsets, wakings and hunger crossings (`got_hungry`: hunger
+ * reaches HUNGRY_AT from below). A hunger crossing is news, not the pet's last event: it never
+ * becomes `lastEvent`.
+ */
+export const ADVANCE_EVENT_KINDS = ['fell_asleep', 'woke_up', 'got_hungry'] as const;
+export type AdvanceEventKind = (typeof ADVANCE_EVENT_KINDS)[number];
+
+export interface AdvanceEvent {
+  kind: AdvanceEventKind;
+  /** Absolute tick at whose start the change is first seen (the end of the tick that made it). */
+  tick: number;
+}
+
 /** Lifetime interaction counts; an acknowledged interaction is counted exactly once. */
 export type InteractionStats = Record<Action, number>;
 
@@ -125,6 +139,8 @@ export interface AdvanceReport {
   sleeps: number;
   /** Wakings in the interval. */
   wakes: number;
+  /** Hunger crossings (got_hungry) in the interval. */
+  hungers: number;
   /** Minutes spent asleep in the interval. */
   minutesAsleep: number;
   /** Lowest energy (0–100) seen at the interval's segment boundaries and events. */
@@ -137,8 +153,8 @@ export interface AdvanceReport {
   start: { energy: number; hunger: number; mood: number };
   /** Energy, hunger, mood at the end of the interval. */
   end: { energy: number; hunger: number; mood: number };
-  /** Sleep onsets and wakings, oldest first (at most the last 64). */
-  events: LifeEvent[];
+  /** Sleep onsets, wakings and hunger crossings, oldest first (at most the last 64). */
+  events: AdvanceEvent[];
   /** Number of closed-form segments the interval took (cost measure). */
   segments: number;
 }

@@ -9,6 +9,9 @@ import { circadianDrive } from './sleep.js';
 import { modulo, TICKS_PER_DAY, utcOffsetMinutes } from './time.js';
 import type { CurrentState, LifeState, Vitals } from './types.js';
 
+/** Hunger (0–100) from which `current_state` says hungry, and at which advancing reports got_hungry. */
+export const HUNGRY_AT = 70;
+
 /** Ticks during which a pet woken by play stays grumpy. */
 export const GRUMPY_AFTER_WAKING_TICKS = 30;
 
@@ -89,7 +92,7 @@ export function currentStateOf(
 ): CurrentState {
   if (asleep) return 'sleep';
   if (grumpyAfterWaking) return 'grumpy';
-  if (hunger >= 70) return 'hungry';
+  if (hunger >= HUNGRY_AT) return 'hungry';
   if (energy < 25) return 'sleepy';
   if (mood <= 30) return 'grumpy';
   if (energy >= 60 && mood >= 70) return 'play';

@@ -36,10 +36,10 @@ import { hashSecret, newClaimSecret, type AccessNeed } from './access.js';
 import { documentOf, lifeReportOf } from './document.js';
 import { forecastOf } from './forecast.js';
 import { marksOf, moveTo, type LivePet, type PetDefaults } from './live-pet.js';
+import { lifeEventDrafts, petEventDraft } from './pet-events.js';
 import { fastForward, MAX_WORLD_MS, MS_PER_HOUR } from './time-model.js';
-import type { CatchupReport, Forecast, StateDocument } from './types.js';
-import { formatZoned } from './zoned-time.js';
 import type { PetEventDraft } from '../storage/index.js';
+import type { CatchupReport, Forecast, StateDocument } from './types.js';
 
 /** Points one forecast answers at most (a week at a 6-minute step is 1,681). */
 export const MAX_FORECAST_POINTS = 2_000;
@@ -78,7 +78,7 @@ export interface Applied<T> {
   changed: boolean;
   /** The answer, from the pet as it stands at `version` (call after the pet is final). */
   present: (version: number) => T;
-  /** STAND-IN (issue #12): what happened, for the pet's event log. */
+  /** Events of the operation itself (issue #12), saved with the change. */
   events?: readonly PetEventDraft[];
 }
 
@@ -159,6 +159,7 @@ function emptyReport(state: LifeState): AdvanceReport {
     ticks: 0,
     sleeps: 0,
     wakes: 0,
+    hungers: 0,
     minutesAsleep: 0,
     lowestEnergy: vitals.energy,
     highestHunger: vitals.hunger,
@@ -226,7 +227,7 @@ export function createOperation(input: PetBirth = {}, lang: Lang = 'zh'): Operat
     check: (pet) => {
       if (!pet.created) throw new AlreadyExistsError(`a pet with the id ${pet.petId} already exists`);
     },
-    apply: (pet) => ({ changed: true, present: documentAnswer(pet, lang) }),
+    apply: (pet, nowMs) => ({ changed: true, present: documentAnswer(pet, lang), events: [petEventDraft('created', pet, nowMs)] }),
   };
 }
 
@@ -241,15 +242,7 @@ export function interactOperation(action: Action, lang: Lang = 'zh'): Operation<
       const interaction = { action: outcome.action, event: outcome.event.kind };
       return {
         changed: true,
-        // STAND-IN (issue #12): the service side writes every operation's and every life event.
-        events: [
-          {
-            type: 'interacted',
-            pet_time: formatZoned(pet.meta.world_ms, pet.meta.timezone),
-            at: new Date(nowMs).toISOString(),
-            data: { ...interaction },
-          },
-        ],
+        events: [petEventDraft('interacted', pet, nowMs, { ...interaction })],
         present: documentAnswer(pet, lang, (document) => {
           document.interaction = interaction;
         }),
@@ -279,6 +272,8 @@ export function catchupOperation(hours: number, lang: Lang = 'zh'): Operation<St
       const catchup: CatchupReport = { ...lifeReportOf(report, lang), requested_hours: hours, took_ms: Math.round(tookMs * 1000) / 1000 };
       return {
         changed: true,
+        // The catch-up's own advance: its sleep, waking and hunger events (bounded like any advance's).
+        events: lifeEventDrafts(report.ticks > 0 ? report : null, pet.state.timezone, nowMs),
         present: documentAnswer(pet, lang, (document) => {
           document.catchup = catchup;
         }),
@@ -297,7 +292,7 @@ export function resetOperation(lang: Lang = 'zh'): Operation<StateDocument> {
       pet.meta = { ...pet.meta, created_at: new Date(nowMs).toISOString() };
       // The new life starts now: what the old one did while away is no news.
       pet.away = null;
-      return { changed: true, present: documentAnswer(pet, lang) };
+      return { changed: true, present: documentAnswer(pet, lang), events: [petEventDraft('reset', pet, nowMs)] };
     },
   };
 }
@@ -307,13 +302,18 @@ export function updateOperation(requested: PetUpdate, lang: Lang = 'zh'): Operat
   const update = checkedUpdate(requested);
   return {
     access: 'write',
-    apply: (pet) => {
-      if (update.pet_name !== undefined) pet.meta = { ...pet.meta, pet_name: update.pet_name.trim() };
+    apply: (pet, nowMs) => {
+      const data: PetUpdate = {};
+      if (update.pet_name !== undefined) {
+        data.pet_name = update.pet_name.trim();
+        pet.meta = { ...pet.meta, pet_name: data.pet_name };
+      }
+      if (update.timezone !== undefined) data.timezone = update.timezone;
       if (update.timezone !== undefined && update.timezone !== pet.meta.timezone) {
         pet.state = setTimezone(pet.state, update.timezone);
         pet.meta = { ...pet.meta, timezone: update.timezone };
       }
-      return { changed: true, present: documentAnswer(pet, lang) };
+      return { changed: true, present: documentAnswer(pet, lang), events: [petEventDraft('updated', pet, nowMs, { ...data })] };
     },
   };
 }
@@ -358,10 +358,10 @@ export function claimOperation(): Operation<ClaimResult> {
     check: (pet) => {
       if (pet.meta.claim_hash !== undefined) throw new AlreadyClaimedError('this pet has already been claimed');
     },
-    apply: (pet) => {
+    apply: (pet, nowMs) => {
       const secret = newClaimSecret();
       pet.meta = { ...pet.meta, claim_hash: hashSecret(secret).toString('hex') };
-      return { changed: true, present: () => ({ device_id: pet.petId, secret }) };
+      return { changed: true, present: () => ({ device_id: pet.petId, secret }), events: [petEventDraft('claimed', pet, nowMs)] };
     },
   };
 }

@@ -13,12 +13,22 @@ import {
   type CorruptStateError,
   ForbiddenError,
   IdempotencyConflictError,
+  InvalidInputError,
   RateLimitedError,
   StorageUnavailableError,
   UnauthorizedError,
   type RateLimitStatus,
 } from '../errors.js';
-import { canonicalTimezone, DEFAULT_PARAMS, entrainedDay, type Action, type Lang } from '../engine/index.js';
+import {
+  canonicalTimezone,
+  DEFAULT_PARAMS,
+  entrainedDay,
+  MS_PER_TICK,
+  NEXT_EVENT_HORIZON_TICKS,
+  nextLifeEvent,
+  type Action,
+  type Lang,
+} from '../engine/index.js';
 import { assertPetId, type HitResult, type PetEvent, type StorageDriver } from '../storage/index.js';
 import { assertAccess, bearerHashOf, isOwnerOrAdmin, OPEN_ACCESS, type AccessPolicy } from './access.js';
 import { createExpiringMap } from './expiring-map.js';
@@ -44,7 +54,10 @@ import {
   type Operation,
   type PetUpdate,
 } from './operations.js';
+import { hydratePet, marksOf } from './live-pet.js';
+import { EVENT_ID_PATTERN, MAX_EVENTS_PER_READ } from './pet-events.js';
 import { createPetQueue } from './pet-queue.js';
+import { bringToNow as marksAtNow } from './time-model.js';
 import { checkRateLimits, NO_RATE_LIMITS, rateLimitCounters, type RateLimitPolicy } from './rate-limits.js';
 import { createReadCache } from './read-cache.js';
 import { jitteredBackoff, runOnPet, type Plan, type RunDeps, type RunResult } from './run-on-pet.js';
@@ -133,14 +146,28 @@ export interface PetService {
   /** Runs a custom plan through the same queue and load → advance → apply → compare-and-set path. */
   run<R>(petId: string, plan: Plan<R>): Promise<Answer<RunResult<R>>>;
   /**
-   * The pet's retained events after `after` (issue #12); access as a read (READS_REQUIRE_AUTH),
-   * no pet created, outside the queue.
+   * The pet's logged events after `after` (all retained when null/absent), ascending, at most
+   * `limit` (1–1000, default 1000). Access as a read (the secret when reads require auth and the
+   * pet is claimed); never creates a pet; one round trip; not queued (issue #12).
    */
-  events(petId: string, options: { after?: string | null; limit?: number; bearer?: string | null }): Promise<PetEvent[]>;
-  /** Wall-clock Unix ms of the pet's next life event (sleep onset, waking, hunger crossing); null when none is due. */
+  events(petId: string, options?: EventsOptions): Promise<PetEvent[]>;
+  /**
+   * Wall-clock Unix ms at which the stored pet's next life event (sleep onset, waking, hunger
+   * crossing) falls: at or before it, bringToNow writes it. Null when TIME_SCALE is 0, the pet is
+   * not stored, or nothing falls within 7 simulated days. One round trip, no write.
+   */
   nextLifeEventMs(petId: string): Promise<number | null>;
-  /** A trusted read that saves the catch-up to now (so a due life event is written once, by CAS). */
+  /** A trusted read that saves the catch-up to now (its life events written once, by compare-and-set); never creates a pet. */
   bringToNow(petId: string): Promise<void>;
+}
+
+export interface EventsOptions {
+  /** Only events with a greater id (`<ms>-<seq>`); null or absent: every retained event. */
+  after?: string | null;
+  /** At most this many, 1–1000. @default 1000 */
+  limit?: number;
+  /** The Bearer secret sent; null or absent when none. */
+  bearer?: string | null;
 }
 
 /** Pets whose last read answer is kept (PetServiceOptions.readCacheSize). */
@@ -331,7 +358,7 @@ export function createPetService(options: PetServiceOptions): PetService {
       },
       apply: (pet, nowMs) => {
         const applied = operation.apply(pet, nowMs);
-        const events = applied.events ? { events: applied.events } : {}; // STAND-IN (issue #12)
+        const events = applied.events ? { events: applied.events } : {};
         if (recordName === null || idempotency === null) {
           return { changed: applied.changed, result: { replayed: false, present: applied.present, rendered: null }, ...events };
         }
@@ -385,15 +412,64 @@ export function createPetService(options: PetServiceOptions): PetService {
       },
       apply: (pet, nowMs) => {
         const applied = operation.apply(pet, nowMs);
-        return { changed: applied.changed, result: applied.present, ...(applied.events ? { events: applied.events } : {}) }; // STAND-IN (issue #12)
+        return { changed: applied.changed, result: applied.present, ...(applied.events ? { events: applied.events } : {}) };
       },
     });
     return { value: answer.value.result(answer.value.version), roundTrips: answer.roundTrips, attempts: answer.attempts };
   };
 
+  const events = async (petId: string, eventsOptions: EventsOptions = {}): Promise<PetEvent[]> => {
+    assertPetId(petId);
+    const after = eventsOptions.after ?? null;
+    const limit = eventsOptions.limit ?? MAX_EVENTS_PER_READ;
+    if (after !== null && !EVENT_ID_PATTERN.test(after)) {
+      throw new InvalidInputError('invalid_query', 'after must be an event id: <ms>-<seq>, e.g. 1767225600000-0');
+    }
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_EVENTS_PER_READ) {
+      throw new InvalidInputError('invalid_query', `limit must be an integer from 1 to ${MAX_EVENTS_PER_READ}`);
+    }
+    const read = { after, limit };
+    const bearer = eventsOptions.bearer ?? null;
+    // Open reads, or the admin token: the log alone. Otherwise the claim is checked against the
+    // meta read alongside (in parallel: one round trip of latency), before anything is answered.
+    if (!access.readsRequireAuth || isOwnerOrAdmin({}, bearerHashOf(bearer), access)) return options.storage.readEvents(petId, read);
+    const [record, logged] = await Promise.all([options.storage.load(petId), options.storage.readEvents(petId, read)]);
+    assertAccess(record?.meta ?? {}, 'read', bearer, access);
+    return logged;
+  };
+
+  const nextLifeEventMs = async (petId: string): Promise<number | null> => {
+    assertPetId(petId);
+    if (deps.timeScale === 0) return null;
+    const record = await options.storage.load(petId);
+    if (record === null) return null;
+    // The stored pet, not brought to now: an event passed since its last save is still unwritten and due at once.
+    const pet = hydratePet(petId, record, deps.clock.nowMs(), deps.defaults);
+    const next = nextLifeEvent(pet.state, DEFAULT_PARAMS, NEXT_EVENT_HORIZON_TICKS);
+    if (next === null) return null;
+    const marks = marksOf(pet);
+    const eventWorldMs = next.tick * MS_PER_TICK;
+    let wallMs = Math.ceil(marks.wallMs + Math.max(0, eventWorldMs - marks.worldMs) / deps.timeScale);
+    // Against rounding of the division: the first whole ms at which bringing to now reaches the tick.
+    for (let step = 0; step < 4 && marksAtNow(marks, wallMs, deps.timeScale).worldMs < eventWorldMs; step++) wallMs += 1;
+    return marksAtNow(marks, wallMs, deps.timeScale).worldMs < eventWorldMs ? null : wallMs;
+  };
+
+  const bringPetToNow = async (petId: string): Promise<void> => {
+    await run<undefined>(petId, {
+      changesNothing: true,
+      // Never creates a pet: nothing stored, nothing to bring.
+      precondition: (pet) => (pet.created ? { replay: undefined } : undefined),
+      apply: () => ({ changed: false, result: undefined }),
+    });
+  };
+
   return {
     run,
     perform,
+    events,
+    nextLifeEventMs,
+    bringToNow: bringPetToNow,
     getState: async (petId, view = {}) => trusted(petId, stateOperation(view.lang)),
     interact: async (petId, action, view = {}) => trusted(petId, interactOperation(action, view.lang)),
     catchup: async (petId, hours, view = {}) => trusted(petId, catchupOperation(hours, view.lang)),
@@ -401,16 +477,5 @@ export function createPetService(options: PetServiceOptions): PetService {
     update: async (petId, update, view = {}) => trusted(petId, updateOperation(update, view.lang)),
     forecast: async (petId, forecastOptions = {}) => trusted(petId, forecastOperation(forecastOptions)),
     claim: async (petId) => trusted(petId, claimOperation()),
-    // STAND-IN (issue #12): the service side's versions replace these three.
-    events: async (petId, eventOptions) => {
-      assertPetId(petId);
-      const record = access.readsRequireAuth ? await deps.storage.load(petId) : null;
-      if (record?.meta) assertAccess(record.meta, 'read', eventOptions.bearer ?? null, access);
-      return deps.storage.readEvents(petId, { after: eventOptions.after ?? null, limit: eventOptions.limit ?? 1000 });
-    },
-    nextLifeEventMs: async () => null,
-    bringToNow: async (petId) => {
-      await trusted(petId, stateOperation());
-    },
   };
 }

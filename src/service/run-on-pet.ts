@@ -17,15 +17,16 @@
 import {
   assertPetId,
   type ExtraRecord,
-  type PetEventDraft,
   type HitRequest,
   type HitResult,
+  type PetEventDraft,
   type PetMeta,
   type StorageDriver,
 } from '../storage/index.js';
 import { ConflictRetriesExhaustedError, CorruptStateError } from '../errors.js';
 import type { Clock } from './clock.js';
 import { bringPetToNow, hydratePet, marksOf, type LivePet, type PetDefaults } from './live-pet.js';
+import { lifeEventDrafts } from './pet-events.js';
 import { systemsForSave } from './stored-systems.js';
 import type { Answer } from './types.js';
 
@@ -51,7 +52,10 @@ export interface Change<R> {
   result: R;
   /** Extra records written in the same compare-and-set (issue #5: idempotency records). */
   extras?: readonly ExtraRecord[];
-  /** STAND-IN (issue #12): events appended to the pet's log in the same save. */
+  /**
+   * The operation's own events (issue #12), appended after the life events of bringing the pet to
+   * now, in the same compare-and-set. Built by `apply`, so a retry builds them anew.
+   */
   events?: readonly PetEventDraft[];
 }
 
@@ -98,6 +102,8 @@ export interface RunResult<R> {
   nowMs: number;
   /** The counts of `plan.hits` (empty when the plan hit none). */
   hits: readonly HitResult[];
+  /** Ids of the events the save appended, in order (empty when nothing was saved). */
+  eventIds: readonly string[];
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -134,8 +140,10 @@ export async function runOnPet<R>(deps: RunDeps, petId: string, plan: Plan<R>): 
     }
     const stored = marksOf(pet);
     bringPetToNow(pet, nowMs, deps.timeScale);
-    const done = (result: R, version: number, saved: boolean): Answer<RunResult<R>> => ({
-      value: { result, pet, version, saved, nowMs, hits },
+    // What happened while away, before the plan changes anything (a reset forgets `away`).
+    const lifeEvents = lifeEventDrafts(pet.away, pet.state.timezone, nowMs);
+    const done = (result: R, version: number, saved: boolean, eventIds: readonly string[] = []): Answer<RunResult<R>> => ({
+      value: { result, pet, version, saved, nowMs, hits, eventIds },
       roundTrips,
       attempts: attempt,
     });
@@ -143,7 +151,9 @@ export async function runOnPet<R>(deps: RunDeps, petId: string, plan: Plan<R>): 
     const early = plan.precondition?.(pet);
     if (early) return done(early.replay, pet.loadedVersion, false);
     const change = plan.apply(pet, nowMs);
-    const mustSave = !plan.savesNothing && (change.changed || (change.extras?.length ?? 0) > 0 || pet.created || pet.away !== null);
+    const events = [...lifeEvents, ...(change.events ?? [])];
+    const mustSave =
+      !plan.savesNothing && (change.changed || (change.extras?.length ?? 0) > 0 || events.length > 0 || pet.created || pet.away !== null);
     if (!mustSave) {
       // No tick passed and nothing changed: answer what is stored (never ahead of it, never behind).
       if (pet.away === null) {
@@ -160,11 +170,11 @@ export async function runOnPet<R>(deps: RunDeps, petId: string, plan: Plan<R>): 
       meta: pet.meta,
       systems: systemsForSave(pet.state),
       ...(change.extras ? { extras: change.extras } : {}),
-      ...(change.events ? { events: change.events } : {}), // STAND-IN (issue #12)
+      ...(events.length > 0 ? { events } : {}),
       ...ttlOf(deps, pet.meta),
     });
     roundTrips += 1;
-    if (saved.ok) return done(change.result, saved.version, true);
+    if (saved.ok) return done(change.result, saved.version, true, saved.eventIds);
     if (attempt >= deps.maxAttempts) {
       throw new ConflictRetriesExhaustedError(
         `pet ${petId} is being changed by too many requests at once (${attempt} attempts); try again`,
@@ -211,12 +221,13 @@ async function overwriteCorrupt<R>(
   const version = (error.storedVersion ?? 0) + 1;
   const { newborn: _newborn, ...meta } = pet.meta;
   pet.meta = { ...meta, version };
-  await deps.storage.replace(petId, {
+  const replaced = await deps.storage.replace(petId, {
     meta: pet.meta,
     systems: systemsForSave(pet.state),
     ...(change.extras ? { extras: change.extras } : {}),
+    ...(change.events && change.events.length > 0 ? { events: change.events } : {}),
   });
-  return { value: { result: change.result, pet, version, saved: true, nowMs, hits: [] } };
+  return { value: { result: change.result, pet, version, saved: true, nowMs, hits: [], eventIds: replaced.eventIds } };
 }
 
 /**

@@ -127,7 +127,6 @@ export function createScriptedStorage(commands: RedisCommands, options: Scripted
   return {
     name,
     target,
-
     load,
 
     async loadCounted(

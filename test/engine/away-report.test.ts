@@ -12,6 +12,7 @@ function report(ticks: number, overrides: Partial<AdvanceReport> = {}): AdvanceR
     ticks,
     sleeps: 0,
     wakes: 0,
+    hungers: 0,
     minutesAsleep: 0,
     lowestEnergy: 80,
     highestHunger: 30,

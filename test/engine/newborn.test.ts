@@ -17,7 +17,7 @@ import {
   setTimezone,
   utcOffsetMinutes,
   vitalsOf,
-  type LifeEvent,
+  type AdvanceEvent,
   type LifeState,
 } from '../../src/engine/index.js';
 import { wrapHalf } from '../../src/engine/rhythm.js';
@@ -46,14 +46,15 @@ function birthsOfLocalDay(zone: string, utcDayTick: number, step = 10): number[]
 
 interface FirstDay {
   /** The waking that ends the night the pet was born in (born asleep), else null. */
-  firstWake: LifeEvent | null;
-  onset: LifeEvent;
+  firstWake: AdvanceEvent | null;
+  onset: AdvanceEvent;
   /** Minutes from the first onset to the waking after it. */
   nightMinutes: number;
 }
 
 function firstDay(born: LifeState): FirstDay {
-  const { events } = advance(born, born.tick + 2 * DAY).report;
+  // Sleep onsets and wakings only: a hunger crossing may fall inside the night.
+  const events = advance(born, born.tick + 2 * DAY).report.events.filter((e) => e.kind !== 'got_hungry');
   const firstWake = born.asleep ? (events[0] ?? null) : null;
   const at = events.findIndex((e) => e.kind === 'fell_asleep');
   const onset = events[at];

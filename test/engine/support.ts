@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { advance, interact, localMinute, tick } from '../../src/engine/index.js';
 import { createParams, DEFAULT_PARAMS, type LifeParams } from '../../src/engine/params.js';
-import type { Action, LifeEvent, LifeState } from '../../src/engine/types.js';
+import type { Action, AdvanceEvent, LifeState } from '../../src/engine/types.js';
 import { at } from '../helpers/must.js';
 
 /** 2024-01-01 00:00 UTC as a tick. */
@@ -44,7 +44,7 @@ export interface ScheduledAction {
 export interface Run {
   state: LifeState;
   /** Sleep onsets and wakings, in order (an advance reports only its last 64). */
-  events: LifeEvent[];
+  events: AdvanceEvent[];
   sleeps: number;
   wakes: number;
 }
@@ -122,10 +122,12 @@ export function compareStates(a: LifeState, b: LifeState): { maxDiff: Record<str
 
 /** Sleep episodes (onset, waking) in local minutes, from a list of events. */
 export function sleepEpisodes(
-  events: readonly LifeEvent[],
+  events: readonly AdvanceEvent[],
   timezone: string,
 ): { onsetTick: number; wakeTick: number; onset: number; wake: number }[] {
   const episodes = [];
+  // A hunger crossing may fall inside a night: pair onsets with wakings only.
+  events = events.filter((event) => event.kind !== 'got_hungry');
   for (let i = 0; i + 1 < events.length; i++) {
     const onset = at(events, i);
     const wake = at(events, i + 1);

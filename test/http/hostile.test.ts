@@ -111,7 +111,9 @@ if (testRedisUrl) {
     },
     recordBytes: async (id) => {
       await connected;
-      const keys = (await client.keys(`life_${id}:*`)).filter((key) => !key.includes(':idem:') && !key.endsWith(':extras') && !key.endsWith(':events'));
+      const keys = (await client.keys(`life_${id}:*`)).filter(
+        (key) => !key.includes(':idem:') && !key.endsWith(':extras') && !key.endsWith(':events'),
+      );
       const values = await Promise.all(keys.map((key) => client.get(key)));
       return values.reduce((sum, value) => sum + (value?.length ?? 0), 0);
     },
