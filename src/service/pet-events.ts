@@ -12,8 +12,11 @@ import { formatZoned } from './zoned-time.js';
 /** Life events of one advance kept in the log; older ones are counted in `data.skipped`. */
 export const MAX_LIFE_EVENTS_PER_ADVANCE = 50;
 
-/** Events read at most per call (the log keeps 1000 per pet). */
-export const MAX_EVENTS_PER_READ = 1000;
+/**
+ * Events read at most per call: the log keeps 1000 per pet, and Redis's approximate trimming
+ * (MAXLEN ~) may keep some more, so twice that reads any retained log whole.
+ */
+export const MAX_EVENTS_PER_READ = 2000;
 
 /** An event id as the storage makes them: `<ms>-<seq>`. */
 export const EVENT_ID_PATTERN = /^\d{1,16}-\d{1,16}$/;
