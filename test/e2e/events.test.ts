@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { describeWithRedis, testRedisUrl, uniqueId } from '../helpers/redis.js';
 import { startServersPerTest } from '../helpers/server-process.js';
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'pet-life-events-'));
@@ -173,5 +174,66 @@ describe('realtime events on the built server (file storage, one process)', () =
     const state = (await (await fetch(`${server.url}/api/pet/e2e-ws/state`)).json()) as { stats: Record<string, number> };
     expect(state.stats).toMatchObject({ feed: 1, play: 1 });
     ws.close();
+  });
+});
+
+/** An Etc/GMT zone whose local time is now in 21:00–22:00 or 22:00–22:40: the pet's first sleep (22:49) is near. */
+function zoneBeforeBedtime(nowMs: number): string {
+  const now = new Date(nowMs);
+  const targetHour = now.getUTCMinutes() > 40 ? 21 : 22;
+  let offset = (targetHour - now.getUTCHours() + 24) % 24;
+  if (offset > 14) offset -= 24;
+  // Etc/GMT signs are inverted: Etc/GMT-9 is UTC+9.
+  return offset === 0 ? 'Etc/GMT' : offset > 0 ? `Etc/GMT-${offset}` : `Etc/GMT+${-offset}`;
+}
+
+describe('life events without requests (issue #12)', () => {
+  it('pushes a subscribed pet sleep and waking at TIME_SCALE=3600 with no request after the subscription', async () => {
+    const server = await start({ TIME_SCALE: '3600' });
+    const timezone = zoneBeforeBedtime(Date.now());
+    const created = await fetch(`${server.url}/api/pets`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ device_id: 'e2e-life', timezone }),
+    });
+    expect(created.status).toBe(201);
+    const stream = await openStream(`${server.url}/api/pet/e2e-life/events`);
+    // At 3600×, a simulated hour passes every wall second: bedtime is at most ~2 s away, waking ~8 s later.
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline && !stream.frames.some((frame) => frame.event === 'woke_up')) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const kinds = stream.frames.map((frame) => frame.event).filter((kind) => kind === 'fell_asleep' || kind === 'woke_up');
+    expect(kinds.slice(0, 2)).toEqual(['fell_asleep', 'woke_up']);
+    // Each life event exists once in the log, whoever wrote it.
+    const log = (await (await fetch(`${server.url}/api/pet/e2e-life/events?format=json&after=0-0`)).json()) as { events: Array<{ id: string }> };
+    expect(new Set(log.events.map((event) => event.id)).size).toBe(log.events.length);
+    await stream.close();
+  }, 30_000);
+});
+
+describeWithRedis('realtime events across two server processes on one Redis (issue #12)', () => {
+  it('delivers a change saved by one instance to a subscriber on the other within 250 ms', async () => {
+    const env = { STORAGE: 'redis', REDIS_URL: testRedisUrl ?? '' };
+    const [a, b] = await Promise.all([start(env), start(env)]);
+    const id = uniqueId('e2e-cross');
+    expect((await feed(b?.url ?? '', id, 'greet')).status).toBe(200);
+    const stream = await openStream(`${a?.url}/api/pet/${id}/events`);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // the subscription is in place
+    const latencies: number[] = [];
+    for (const action of ['feed', 'play', 'greet', 'feed', 'play']) {
+      const before = stream.frames.length;
+      const sent = Date.now();
+      expect((await feed(b?.url ?? '', id, action)).status).toBe(200);
+      await stream.waitFor(before + 1, 2000);
+      latencies.push(Date.now() - sent);
+    }
+    latencies.sort((x, y) => x - y);
+    console.info(`[events] cross-instance delivery on Redis, ms from the POST to the frame: ${latencies.join(', ')}`);
+    expect(stream.frames.map((frame) => frame.data.data['action'])).toEqual(['feed', 'play', 'greet', 'feed', 'play']);
+    // The median is the figure; the slowest may share 2 loaded cores with the whole suite.
+    expect(latencies[2]).toBeLessThan(250);
+    expect(latencies[4]).toBeLessThan(1000);
+    await stream.close();
   });
 });

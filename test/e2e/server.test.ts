@@ -154,7 +154,8 @@ describeWithRedis('the server on Redis', () => {
     await exerciseApi(server, id);
     const keys: string[] = [];
     for await (const batch of client.scanIterator({ MATCH: `life_${id}:*`, COUNT: 100 })) keys.push(...batch);
-    expect(keys.sort()).toEqual(['energy', 'meta', 'mood', 'rhythm', 'satiety', 'stats'].map((name) => `life_${id}:${name}`));
+    // The systems, the meta and the event log (issue #12), all under life_<id>:.
+    expect(keys.sort()).toEqual(['energy', 'events', 'meta', 'mood', 'rhythm', 'satiety', 'stats'].map((name) => `life_${id}:${name}`));
     const meta = JSON.parse((await client.get(`life_${id}:meta`)) ?? '{}') as Record<string, unknown>;
     expect(meta).toMatchObject({ pet_name: 'Mochi', timezone: 'Asia/Tokyo', world_ms: expect.any(Number), wall_ms: expect.any(Number) });
   });

@@ -3,6 +3,9 @@
  * Events (framing, replay after Last-Event-ID / ?after=, live events, heartbeat, token, limits).
  */
 import { describe, expect, it } from 'vitest';
+import { createUpstashStorage } from '../../src/storage/index.js';
+import { describeWithRedis, testRedisUrl, uniqueId } from '../helpers/redis.js';
+import { startUpstashFake } from '../helpers/upstash-fake.js';
 import { createTestApp, jsonRequest, readJson, type ErrorJson } from './support.js';
 
 interface EventJson {
@@ -159,5 +162,34 @@ describe('GET /api/pet/{id}/events', () => {
     );
     const names = doc.paths['/api/pet/{device_id}/events']?.get?.parameters?.map((parameter) => parameter.name);
     expect(names).toEqual(expect.arrayContaining(['device_id', 'after', 'format', 'token']));
+  });
+});
+
+describeWithRedis('events on Upstash REST (no subscribe: the hub reads the log every second)', () => {
+  it('delivers a feed within the polling interval through the local REST server', async () => {
+    const parsed = new URL(testRedisUrl ?? 'redis://127.0.0.1:6379');
+    parsed.pathname = '/13';
+    const fake = await startUpstashFake({ redisUrl: parsed.toString() });
+    const storage = createUpstashStorage({ url: fake.url, token: fake.token });
+    try {
+      expect(storage.watch).toBeUndefined();
+      const { app } = createTestApp({ storage });
+      const id = uniqueId('up-events');
+      expect((await feed(app, id, 'greet')).status).toBe(200);
+      const stream = await app.request(`/api/pet/${id}/events`);
+      expect(stream.status).toBe(200);
+      const started = Date.now();
+      const reading = readUntil(stream, (text) => text.includes('event: interacted'), 4000);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect((await feed(app, id, 'feed')).status).toBe(200);
+      const text = await reading;
+      const frames = framesOf(text).filter((frame) => frame.event === 'interacted');
+      expect(frames.map((frame) => (JSON.parse(frame.data ?? '{}') as EventJson).data['action'])).toEqual(['feed']);
+      // One poll interval (1 s) plus the read, with room for a loaded machine.
+      expect(Date.now() - started).toBeLessThan(2500);
+    } finally {
+      await storage.close();
+      await fake.close();
+    }
   });
 });
