@@ -206,7 +206,9 @@ describe('life events without requests (issue #12)', () => {
     const kinds = stream.frames.map((frame) => frame.event).filter((kind) => kind === 'fell_asleep' || kind === 'woke_up');
     expect(kinds.slice(0, 2)).toEqual(['fell_asleep', 'woke_up']);
     // Each life event exists once in the log, whoever wrote it.
-    const log = (await (await fetch(`${server.url}/api/pet/e2e-life/events?format=json&after=0-0`)).json()) as { events: Array<{ id: string }> };
+    const log = (await (await fetch(`${server.url}/api/pet/e2e-life/events?format=json&after=0-0`)).json()) as {
+      events: Array<{ id: string }>;
+    };
     expect(new Set(log.events.map((event) => event.id)).size).toBe(log.events.length);
     await stream.close();
   }, 30_000);
