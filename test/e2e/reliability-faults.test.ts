@@ -158,7 +158,8 @@ function inspectDataDir(dataDir: string): {
         pets[folder.name] = { feed: parsed.systems.stats?.feed ?? 0, version: parsed.meta.version };
       } else if (/^events\.\d+\.log$/.test(entry)) {
         // The pet's event log (issue #12): committed through pet.json, so a torn tail is never read.
-      } else if (/^(pet\.json|events\.\d+\.log)\.\d+\.[0-9a-f]+\.tmp$/.test(entry)) leftovers['temp file'] = (leftovers['temp file'] ?? 0) + 1;
+      } else if (/^(pet\.json|events\.\d+\.log)\.\d+\.[0-9a-f]+\.tmp$/.test(entry))
+        leftovers['temp file'] = (leftovers['temp file'] ?? 0) + 1;
       else if (entry === '.lock') leftovers['lock file'] = (leftovers['lock file'] ?? 0) + 1;
       // The lock is written to a temp file and link()ed into place; a kill between the two leaves it.
       else if (/^\.lock\.\d+\.[0-9a-f]+\.tmp$/.test(entry)) leftovers['lock temp file'] = (leftovers['lock temp file'] ?? 0) + 1;
