@@ -6,7 +6,7 @@
  * 2. idle SSE connections on one process (file storage): RSS per connection and the CPU time of
  *    an idle window (heartbeats);
  * 3. Redis commands per watched pet per day: polling GET state every 10 s against one SSE
- *    subscription, over one simulated day at TIME_SCALE=1440 (DESIGN §7: ≤ 300 on a long-running
+ *    subscription, over one simulated day at TIME_SCALE=1440 (docs/design.md §7: ≤ 300 on a long-running
  *    server).
  *
  * `npm run bench -- events` runs it alone.
@@ -524,7 +524,7 @@ export default async function bench(): Promise<{ title: string; markdown: string
       `| of which the POST round trip on B | ${fmt(percentile(postRoundTrips, 50), 1)} | ${fmt(percentile(postRoundTrips, 99), 1)} | ${fmt(Math.max(...postRoundTrips), 1)} | |`,
       `| frame on A − answer from B (negative: the frame came first) | ${fmt(percentile(afterAnswer, 50), 1)} | ${fmt(percentile(afterAnswer, 99), 1)} | ${fmt(Math.max(...afterAnswer), 1)} | |`,
       '',
-      `Target (DESIGN §9): delivery on every instance within 250 ms — ${verdict(deliveryResult.lost === 0 && max <= 250)} (max ${fmt(max, 1)} ms over ${latencies.length}).`,
+      `Target (docs/design.md §9): delivery on every instance within 250 ms — ${verdict(deliveryResult.lost === 0 && max <= 250)} (max ${fmt(max, 1)} ms over ${latencies.length}).`,
       '',
       '### Idle SSE connections on one process',
       '',
@@ -561,7 +561,7 @@ export default async function bench(): Promise<{ title: string; markdown: string
       `| (b) push (one SSE subscription) | ${fmt(pushPerDay)} | ${fmt(pushClient)}: ${detail(day.push.client)} | ${fmt(total(day.push.script))}: ${detail(day.push.script)} | ${fmt(pushAll)} |`,
       '',
       `Events pushed to the subscriber during the day: ${day.pushFrames.length === 0 ? 'none' : day.pushFrames.join(', ')}.`,
-      `Target (DESIGN §7, long-running server): ≤ 300 client commands per watched pet per day — ${verdict(pushPerDay <= 300)} (${fmt(pushPerDay)}; polling ${fmt(pollingPerDay)}, ${fmt(pollingPerDay / pushPerDay, 0)}× more).`,
+      `Target (docs/design.md §7, long-running server): ≤ 300 client commands per watched pet per day — ${verdict(pushPerDay <= 300)} (${fmt(pushPerDay)}; polling ${fmt(pollingPerDay)}, ${fmt(pollingPerDay / pushPerDay, 0)}× more).`,
       "The watch's SUBSCRIBE is one per server process, shared by every watched pet; here it is counted in full against one pet.",
     ].join('\n');
     return { title: 'Events: cross-instance delivery, idle SSE connections, Redis commands per watched pet', markdown };
