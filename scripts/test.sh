@@ -7,7 +7,13 @@ cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
-command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+# The browser tests drive CHROMIUM_PATH when set (CI points it at the runner's Chrome), else
+# Debian's /usr/bin/chromium.
+if [ -n "${CHROMIUM_PATH:-}" ]; then
+  [ -x "$CHROMIUM_PATH" ] || { echo "test.sh: CHROMIUM_PATH=$CHROMIUM_PATH is not executable" >&2; exit 1; }
+else
+  command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+fi
 # A small CJK font so browser screenshots show the Chinese texts (the default language).
 [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need_apt+=(fonts-wqy-microhei)
 if [ ${#need_apt[@]} -gt 0 ]; then
