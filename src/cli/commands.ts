@@ -29,6 +29,16 @@ Commands:
                                         the next N hours (1–168), nothing saved
   serve                                 run the HTTP server (same as npm start)
 
+Operator commands (pet-life <command> --help for their options):
+  pets [--limit N] [--json]             stored pets: id, name, age, last change
+  inspect <device_id> [--json]          keys, sizes, TTLs, version, last instant, events, extras
+  simulate <device_id> --days N [--save] [--progress] [--json]
+                                        run the pet N days in memory: chart and summary;
+                                        nothing written without --save
+  doctor                                configuration, storage reachable and writable, scripts,
+                                        clock; exit 0 ok, 78 config, 69 unreachable,
+                                        73 not writable, 70 scripts, 75 clock
+
 Options:
   --lang zh|en                          language of the texts (default zh)
   -h, --help                            this help

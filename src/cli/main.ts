@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 /**
  * `pet-life` — the command line: state | interact | catchup | reset | update | forecast on one
- * pet, printing JSON, or `serve` to run the HTTP server. Same configuration as the server.
- * Exit codes: 0 ok, 1 refused or failed (error JSON on stderr), 2 usage, 78 bad configuration.
+ * pet, printing JSON, or `serve` to run the HTTP server; and the operator commands pets | inspect |
+ * simulate | doctor (ops.ts, parsed with commander). Same configuration as the server.
+ * Exit codes: 0 ok, 1 refused or failed (error JSON on stderr), 2 usage, 78 bad configuration;
+ * doctor's own: see DOCTOR_EXIT in ops.ts.
  */
 import { type Config, loadConfig } from '../config.js';
 import { ConfigError, isPetLifeError } from '../errors.js';
@@ -10,8 +12,10 @@ import { createLogger, createSilentLogger } from '../log.js';
 import { createConfiguredStorage, runMain } from '../main.js';
 import { createPetService, systemClock } from '../service/index.js';
 import { type Command, parseCommand, runCommand, USAGE, UsageError } from './commands.js';
+import { OPS_COMMANDS, opsIo, runOps } from './ops.js';
 
 async function cli(argv: readonly string[]): Promise<number> {
+  if ((OPS_COMMANDS as readonly string[]).includes(argv[0] ?? '')) return runOps(argv, opsIo());
   let command: Command;
   try {
     command = parseCommand(argv);

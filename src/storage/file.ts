@@ -46,7 +46,7 @@ import { type ExtraFile, listExtras, promote, pruneExtras } from './file-extras.
 import { encodeSubject, errorCode, ignoreMissing, readOptional, unavailableOnIoError } from './file-io.js';
 import { type LockOptions, withFileLock } from './file-lock.js';
 import { createKeyedQueue } from './keyed-queue.js';
-import { assertExtraName, assertPetId, corrupt, decodeLoad, encodeValue } from './keys.js';
+import { PET_ID_PATTERN, assertExtraName, assertPetId, corrupt, decodeLoad, encodeValue } from './keys.js';
 import { assertReplaced, assertSaveRequest, assertTtlOption, saveTtl, type WriteRequest, weightOf } from './requests.js';
 import { firstIssue } from './schemas.js';
 import type {
@@ -63,6 +63,7 @@ import type {
   SaveRequest,
   SaveResult,
   StorageDriver,
+  StoredKey,
 } from './types.js';
 
 /** Tests name files as the driver does. */
@@ -560,6 +561,68 @@ export function createFileStorage(options: FileStorageOptions): StorageDriver {
         await writeAtomic(probe, '');
         await unlink(probe);
       });
+    },
+
+    inspector: {
+      async listPets(listOptions = {}): Promise<string[]> {
+        trips += 1;
+        const entries = await unavailableOnIoError(() =>
+          readdir(root, { withFileTypes: true }).catch((error: unknown) => {
+            if (errorCode(error) === 'ENOENT') return [];
+            throw error;
+          }),
+        );
+        const ids: string[] = [];
+        for (const entry of entries
+          .filter((e) => e.isDirectory() && PET_ID_PATTERN.test(e.name))
+          .sort((a, b) => (a.name < b.name ? -1 : 1))) {
+          if (ids.length >= (listOptions.limit ?? 100)) break;
+          const found = await stat(path.join(root, entry.name, PET_FILE)).then(
+            () => true,
+            () => false,
+          );
+          if (found) ids.push(entry.name);
+        }
+        return ids;
+      },
+      async describePet(petId: string): Promise<StoredKey[]> {
+        const folder = petDir(petId);
+        trips += 1;
+        const described: StoredKey[] = [];
+        const walk = async (relative: string): Promise<void> => {
+          const entries = await readdir(path.join(folder, relative), { withFileTypes: true }).catch(() => []);
+          for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+            const inner = relative === '' ? entry.name : path.join(relative, entry.name);
+            if (entry.isDirectory()) {
+              await walk(inner);
+              continue;
+            }
+            const info = await stat(path.join(folder, inner)).catch(() => null);
+            if (info === null) continue;
+            let expiresAt: number | null = null;
+            if (inner === PET_FILE) {
+              const raw = await readOptional(path.join(folder, PET_FILE));
+              try {
+                const value = JSON.parse(raw ?? 'null') as { expires_at?: unknown } | null;
+                expiresAt = typeof value?.expires_at === 'number' ? value.expires_at : null;
+              } catch {
+                expiresAt = null;
+              }
+            } else if (relative === EXTRAS_DIR) {
+              const match = /\.(\d{1,16})\.(?:json|[^.]+\.pending)$/.exec(entry.name);
+              expiresAt = match ? Number(match[1]) : null;
+            }
+            described.push({
+              key: path.join(petId, inner),
+              type: 'file',
+              bytes: info.size,
+              ttlMs: expiresAt === null ? null : Math.max(0, expiresAt - now()),
+            });
+          }
+        };
+        await unavailableOnIoError(() => walk(''));
+        return described;
+      },
     },
 
     roundTrips: () => trips,

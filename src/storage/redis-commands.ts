@@ -25,7 +25,7 @@ import {
   parseLoadCountedReply,
 } from './cas-script.js';
 import { EVENT_LOG_MAX, EVENTS_CHANNEL, assertEventLogMax, decodeEvent, readEventsOptions } from './events.js';
-import { PET_ID_PATTERN, decodeLoad, loadKeyList, petKeys } from './keys.js';
+import { KEY_PREFIX, PET_ID_PATTERN, decodeLoad, loadKeyList, petKeys } from './keys.js';
 import { assertReplaced, type WriteRequest } from './requests.js';
 import type {
   DriverName,
@@ -38,7 +38,10 @@ import type {
   ReplaceRequest,
   SaveRequest,
   SaveResult,
+  ScriptStatus,
   StorageDriver,
+  StorageInspector,
+  StoredKey,
 } from './types.js';
 
 /**
@@ -60,6 +63,8 @@ export interface RedisCommands {
    */
   subscribe?(channel: string, onMessage: (message: string) => void): Promise<() => Promise<void>>;
   ping(): Promise<unknown>;
+  /** Any other command, one round trip (operator tools: TYPE, PTTL, STRLEN, TIME, SCRIPT EXISTS…). */
+  call(args: readonly string[]): Promise<unknown>;
   /** True when a failed EVALSHA says the server does not know the script (EVAL follows). */
   isNoScript(error: unknown): boolean;
   /**
@@ -124,6 +129,74 @@ export function createScriptedStorage(commands: RedisCommands, options: Scripted
 
   const watch = commands.subscribe?.bind(commands);
 
+  /** Every key matching `pattern` (SCAN to the end, or until `limit` keys are found). */
+  const scanAll = async (pattern: string, limit = Number.POSITIVE_INFINITY): Promise<string[]> => {
+    const found = new Set<string>();
+    let cursor = '0';
+    do {
+      const [next, batch] = await commands.scan(cursor, pattern, 500);
+      cursor = String(next);
+      for (const key of batch) found.add(key);
+    } while (cursor !== '0' && found.size < limit);
+    return [...found];
+  };
+
+  const inspector: StorageInspector = {
+    async listPets(listOptions = {}): Promise<string[]> {
+      const limit = listOptions.limit ?? 100;
+      const keys = await run('list pets', () => scanAll(`${KEY_PREFIX}*:meta`, limit));
+      const ids = keys
+        .map((key) => key.slice(KEY_PREFIX.length, -':meta'.length))
+        .filter((id) => PET_ID_PATTERN.test(id))
+        .sort();
+      return ids.slice(0, limit);
+    },
+
+    async describePet(petId: string): Promise<StoredKey[]> {
+      const { pattern } = petKeys(petId);
+      return run(
+        'inspect',
+        async () => {
+          const keys = (await scanAll(pattern)).sort();
+          const described: StoredKey[] = [];
+          for (const key of keys) {
+            const type = String(await commands.call(['TYPE', key]));
+            if (type === 'none') continue; // expired between SCAN and TYPE
+            const pttl = Number(await commands.call(['PTTL', key]));
+            let bytes = 0;
+            let entries: number | undefined;
+            if (type === 'string') bytes = Number(await commands.call(['STRLEN', key]));
+            else {
+              bytes = Number(await commands.call(['MEMORY', 'USAGE', key]).catch(() => 0)) || 0;
+              if (type === 'stream') entries = Number(await commands.call(['XLEN', key]));
+              if (type === 'zset') entries = Number(await commands.call(['ZCARD', key]));
+            }
+            described.push({ key, type, bytes, ttlMs: pttl >= 0 ? pttl : null, ...(entries === undefined ? {} : { entries }) });
+          }
+          return described;
+        },
+        petId,
+      );
+    },
+
+    async serverTimeMs(): Promise<number> {
+      const reply = await run('time', () => commands.call(['TIME']));
+      if (!Array.isArray(reply) || reply.length < 2) throw new CorruptStateError(`${label} ${target}: unexpected TIME reply`);
+      return Number(reply[0]) * 1000 + Math.floor(Number(reply[1]) / 1000);
+    },
+
+    async scripts(): Promise<ScriptStatus[]> {
+      const known = [
+        { name: 'CAS_SCRIPT', sha1: CAS_SHA1 },
+        { name: 'HIT_SCRIPT', sha1: HIT_SHA1 },
+        { name: 'LOAD_COUNTED_SCRIPT', sha1: LOAD_COUNTED_SHA1 },
+      ];
+      const reply = await run('script exists', () => commands.call(['SCRIPT', 'EXISTS', ...known.map((script) => script.sha1)]));
+      if (!Array.isArray(reply)) throw new CorruptStateError(`${label} ${target}: unexpected SCRIPT EXISTS reply`);
+      return known.map((script, index) => ({ ...script, loaded: Number(reply[index]) === 1 }));
+    },
+  };
+
   return {
     name,
     target,
@@ -182,6 +255,8 @@ export function createScriptedStorage(commands: RedisCommands, options: Scripted
     async ping(): Promise<void> {
       await run('ping', () => commands.ping());
     },
+
+    inspector,
 
     roundTrips: () => commands.roundTrips(),
 

@@ -184,6 +184,7 @@ export function createRedisStorage(options: RedisStorageOptions): StorageDriver 
       };
     },
     ping: () => command(['PING']),
+    call: (args) => command([...args]),
     isNoScript: (error) => error instanceof Error && error.message.startsWith('NOSCRIPT'),
     guard,
     roundTrips: () => trips,

@@ -142,6 +142,42 @@ export interface HitResult {
   resetInMs: number;
 }
 
+/** One stored key (or file) of a pet, as an operator sees it (`pet-life inspect`). */
+export interface StoredKey {
+  /** The Redis key (`life_<id>:meta`…) or the file's path relative to the data folder. */
+  key: string;
+  /** Redis TYPE (string, stream, zset) or `file`. */
+  type: string;
+  /** Bytes of the value (Redis: STRLEN for strings, MEMORY USAGE otherwise; files: their size). */
+  bytes: number;
+  /** Time to live left in ms; null without one. */
+  ttlMs: number | null;
+  /** Entries: stream length (XLEN), sorted-set size (ZCARD); absent for a string or a file. */
+  entries?: number;
+}
+
+/** A Lua script the driver runs by sha, and whether the server has it cached (SCRIPT EXISTS). */
+export interface ScriptStatus {
+  name: string;
+  sha1: string;
+  loaded: boolean;
+}
+
+/**
+ * What an operator can ask a driver beyond the contract (the `pet-life` CLI: pets, inspect,
+ * doctor). Read-only; not used by the service.
+ */
+export interface StorageInspector {
+  /** Ids of stored pets (Redis: SCAN `life_*:meta`; files: the data folder), sorted, at most `limit`. */
+  listPets(options?: { limit?: number }): Promise<string[]>;
+  /** Every key (file) of the pet with its size and TTL; [] when nothing is stored. */
+  describePet(petId: string): Promise<StoredKey[]>;
+  /** The storage's own clock, Unix ms (Redis TIME); absent where there is none (memory, files). */
+  serverTimeMs?(): Promise<number>;
+  /** The Lua scripts and whether they are loaded (Redis SCRIPT EXISTS); absent without scripts. */
+  scripts?(): Promise<ScriptStatus[]>;
+}
+
 export type DriverName = 'MemoryStorage' | 'FileStorage' | 'RedisStorage' | 'UpstashRestStorage';
 
 export interface StorageDriver {
@@ -190,6 +226,8 @@ export interface StorageDriver {
    * closed by close(). Absent on Upstash REST (poll readEvents instead).
    */
   watch?(onEvents: (petId: string) => void): Promise<() => Promise<void>>;
+  /** Operator tools (listing pets, key sizes and TTLs, clock, scripts); every driver here has it. */
+  readonly inspector?: StorageInspector;
   /** Throws StorageUnavailableError when the backend cannot be reached. */
   ping(): Promise<void>;
   /** Round trips made so far (for logs, tests and benchmarks). */

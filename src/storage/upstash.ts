@@ -60,6 +60,7 @@ export function createUpstashStorage(options: UpstashStorageOptions): StorageDri
     del: (keys) => request(() => writes.del(...keys)),
     xrange: (key, start, count) => request(() => reads.exec<unknown>(['XRANGE', key, start, '+', 'COUNT', count])),
     ping: () => request(() => reads.ping()),
+    call: (args) => request(() => reads.exec<unknown>([...args] as [string, ...string[]])),
     isNoScript: (error) => error instanceof Error && error.message.includes('NOSCRIPT'),
     // No deadline of our own: every request carries an abort signal (timeoutMs).
     guard: (_what, operation) => operation(),

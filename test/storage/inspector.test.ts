@@ -1,0 +1,82 @@
+/**
+ * StorageDriver.inspector (issue #15, the operator CLI): listPets, describePet, and on Redis the
+ * server clock and the scripts, on memory, Redis TCP and Upstash REST (a local fake on a real Redis).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMemoryStorage, createRedisStorage, createUpstashStorage, type StorageDriver } from '../../src/storage/index.js';
+import { describeWithRedis, testRedisUrl, uniqueId } from '../helpers/redis.js';
+import { startUpstashFake, type UpstashFake } from '../helpers/upstash-fake.js';
+
+const meta = (name: string) => ({
+  version: 1,
+  pet_name: name,
+  timezone: 'UTC',
+  created_at: new Date(0).toISOString(),
+  world_ms: 0,
+  wall_ms: 0,
+});
+
+async function exercise(storage: StorageDriver, a: string, b: string): Promise<void> {
+  await storage.replace(a, {
+    meta: meta('A'),
+    systems: { stats: { feed: 1, play: 0, greet: 0 } },
+    extras: [{ name: 'idem:abc', value: '{}', ttlMs: 60_000 }],
+    events: [{ type: 'created', pet_time: '1970-01-01T00:00:00Z', at: '1970-01-01T00:00:00Z', data: {} }],
+  });
+  await storage.replace(b, { meta: meta('B'), systems: {}, ttlMs: 3_600_000 });
+  await storage.hit('ratelimit', '127.0.0.1', 60_000); // a global record: never listed as a pet
+  const inspector = storage.inspector;
+  if (!inspector) throw new Error('no inspector');
+  const ids = await inspector.listPets({ limit: 100_000 });
+  expect(ids).toEqual(expect.arrayContaining([a, b]));
+  expect(ids.every((id) => !id.includes('~'))).toBe(true);
+  expect(await inspector.listPets({ limit: 1 })).toHaveLength(1);
+
+  const keys = await inspector.describePet(a);
+  const names = keys.map((key) => key.key);
+  expect(names).toEqual(expect.arrayContaining([`life_${a}:meta`, `life_${a}:stats`, `life_${a}:idem:abc`, `life_${a}:events`]));
+  expect(keys.find((key) => key.key === `life_${a}:idem:abc`)?.ttlMs).toBeGreaterThan(50_000);
+  expect(keys.find((key) => key.key === `life_${a}:meta`)).toMatchObject({ type: 'string', ttlMs: null });
+  expect(keys.find((key) => key.key === `life_${a}:events`)).toMatchObject({ type: 'stream', entries: 1 });
+  expect((await inspector.describePet(b)).every((key) => (key.ttlMs ?? 0) > 3_000_000)).toBe(true);
+  expect(await inspector.describePet('nobody')).toEqual([]);
+}
+
+describe('inspector on memory', () => {
+  it('lists pets and describes their keys', async () => {
+    const storage = createMemoryStorage();
+    await exercise(storage, 'pet-a', 'pet-b');
+    expect(storage.inspector?.serverTimeMs).toBeUndefined();
+  });
+});
+
+describeWithRedis('inspector on Redis and Upstash REST', () => {
+  const url = testRedisUrl ?? '';
+  let fake: UpstashFake;
+  beforeAll(async () => {
+    fake = await startUpstashFake({ redisUrl: url });
+  });
+  afterAll(async () => {
+    await fake.close();
+  });
+
+  for (const kind of ['redis', 'upstash'] as const) {
+    it(`${kind}: lists pets, describes keys, reads TIME and SCRIPT EXISTS`, async () => {
+      const storage = kind === 'redis' ? createRedisStorage({ url }) : createUpstashStorage({ url: fake.url, token: fake.token });
+      const a = uniqueId(`insp-${kind}-a`);
+      const b = uniqueId(`insp-${kind}-b`);
+      try {
+        await exercise(storage, a, b);
+        const time = await storage.inspector?.serverTimeMs?.();
+        expect(Math.abs((time ?? 0) - Date.now())).toBeLessThan(5_000);
+        const scripts = (await storage.inspector?.scripts?.()) ?? [];
+        expect(scripts.map((script) => script.name)).toEqual(['CAS_SCRIPT', 'HIT_SCRIPT', 'LOAD_COUNTED_SCRIPT']);
+        expect(scripts.find((script) => script.name === 'CAS_SCRIPT')?.loaded).toBe(true);
+      } finally {
+        await storage.remove(a);
+        await storage.remove(b);
+        await storage.close();
+      }
+    });
+  }
+});
