@@ -1,0 +1,167 @@
+/**
+ * The app's Prometheus metrics (issue #15, docs/operations.md "Metrics"), on a registry of its own
+ * (never prom-client's global one), so that two apps in one process, and the tests, do not share
+ * counters. The hooks it hands out are plain callbacks: the storage decorator's observer
+ * (storage/measured.ts), the service's observer (service/observer.ts), the event hub's delivery
+ * callback, and what the request frame and the pet calls count. Process default metrics are
+ * collected from the first scrape on (their event-loop and GC observers then run once per app,
+ * not once per app ever built).
+ */
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { ServiceObserver } from '../service/index.js';
+import type { StorageObserver } from '../storage/index.js';
+
+/** Methods that get their own label value; anything else is `OTHER` (a client picks the method). */
+const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+/** Route label of a request that matched no route (404, 405). */
+export const UNMATCHED_ROUTE = 'unmatched';
+
+export interface AppMetrics {
+  readonly registry: Registry;
+  /** One answered request: its route pattern (or UNMATCHED_ROUTE), method, status and duration. */
+  request(route: string, method: string, status: number, seconds: number): void;
+  /** An answer was the stored first answer to an Idempotency-Key. */
+  replayed(): void;
+  /** For measureStorage (one backend per app). */
+  storageObserver(backend: string): StorageObserver;
+  /** For createPetService. */
+  readonly service: ServiceObserver;
+  /** For createEventHub: one event handed to one subscriber. */
+  delivered(): void;
+  /** Where the event subscribers stand, read at each scrape. */
+  watchSubscribers(stats: () => { subscribers: number; pets: number }): void;
+  /** The Prometheus text exposition. */
+  text(): Promise<string>;
+  readonly contentType: string;
+}
+
+/** Latency buckets, seconds: from a memory read (tens of µs) to a slow remote call. */
+const HTTP_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const STORAGE_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+export function createAppMetrics(): AppMetrics {
+  const registry = new Registry();
+  const registers = [registry];
+  const httpDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'Duration of HTTP requests, by matched route pattern (unmatched: no route), method and status',
+    labelNames: ['route', 'method', 'status'] as const,
+    buckets: HTTP_BUCKETS,
+    registers,
+  });
+  const storageDuration = new Histogram({
+    name: 'pet_life_storage_duration_seconds',
+    help: 'Latency of storage round trips, by backend and operation',
+    labelNames: ['backend', 'operation'] as const,
+    buckets: STORAGE_BUCKETS,
+    registers,
+  });
+  const storageRoundTrips = new Counter({
+    name: 'pet_life_storage_round_trips_total',
+    help: 'Storage round trips, by backend and operation (failed ones included)',
+    labelNames: ['backend', 'operation'] as const,
+    registers,
+  });
+  const storageErrors = new Counter({
+    name: 'pet_life_storage_errors_total',
+    help: 'Storage round trips that failed (threw), by backend and operation',
+    labelNames: ['backend', 'operation'] as const,
+    registers,
+  });
+  const conflicts = new Counter({
+    name: 'pet_life_cas_conflicts_total',
+    help: 'Compare-and-set saves that found the pet changed by someone else',
+    registers,
+  });
+  const retries = new Counter({
+    name: 'pet_life_cas_retries_total',
+    help: 'Compare-and-set conflicts followed by another attempt (the others ran out of attempts)',
+    registers,
+  });
+  const eventsWritten = new Counter({
+    name: 'pet_life_events_written_total',
+    help: 'Events appended to pet event logs by saves',
+    registers,
+  });
+  const eventsDelivered = new Counter({
+    name: 'pet_life_events_delivered_total',
+    help: 'Events handed to SSE and WebSocket subscribers (one per event per subscriber)',
+    registers,
+  });
+  let subscriberStats: (() => { subscribers: number; pets: number }) | null = null;
+  new Gauge({
+    name: 'pet_life_event_subscribers',
+    help: 'Open SSE streams and WebSockets subscribed to pet events in this process',
+    registers,
+    collect() {
+      this.set(subscriberStats?.().subscribers ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'pet_life_event_subscribed_pets',
+    help: 'Pets with at least one event subscriber in this process',
+    registers,
+    collect() {
+      this.set(subscriberStats?.().pets ?? 0);
+    },
+  });
+  const rateLimited = new Counter({ name: 'pet_life_rate_limited_total', help: 'Requests answered 429 (rate limited)', registers });
+  const replays = new Counter({
+    name: 'pet_life_idempotent_replays_total',
+    help: 'Requests answered with the stored first answer to their Idempotency-Key',
+    registers,
+  });
+  const readCache = new Counter({
+    name: 'pet_life_read_cache_total',
+    help: 'Read-cache lookups of reads that could be answered from it, by result (hit, miss)',
+    labelNames: ['result'] as const,
+    registers,
+  });
+  const cacheHit = readCache.labels('hit');
+  const cacheMiss = readCache.labels('miss');
+  let defaultsCollected = false;
+
+  return {
+    registry,
+    contentType: registry.contentType,
+    request(route, method, status, seconds) {
+      httpDuration.observe({ route, method: KNOWN_METHODS.has(method) ? method : 'OTHER', status }, seconds);
+      if (status === 429) rateLimited.inc();
+    },
+    replayed: () => replays.inc(),
+    storageObserver(backend) {
+      return {
+        operation(operation) {
+          const duration = storageDuration.labels(backend, operation);
+          const trips = storageRoundTrips.labels(backend, operation);
+          const errors = storageErrors.labels(backend, operation);
+          return (seconds, failed) => {
+            duration.observe(seconds);
+            trips.inc();
+            if (failed) errors.inc();
+          };
+        },
+        eventsWritten: (count) => eventsWritten.inc(count),
+      };
+    },
+    service: {
+      conflict(retrying) {
+        conflicts.inc();
+        if (retrying) retries.inc();
+      },
+      readCache: (hit) => (hit ? cacheHit : cacheMiss).inc(),
+    },
+    delivered: () => eventsDelivered.inc(),
+    watchSubscribers(stats) {
+      subscriberStats = stats;
+    },
+    async text() {
+      if (!defaultsCollected) {
+        defaultsCollected = true;
+        collectDefaultMetrics({ register: registry });
+      }
+      return registry.metrics();
+    },
+  };
+}
