@@ -120,13 +120,36 @@ export function createAppMetrics(): AppMetrics {
   });
   const cacheHit = readCache.labels('hit');
   const cacheMiss = readCache.labels('miss');
+  // Children by route, method and status, so that a request observes without building a label
+  // object or a key (routes are patterns and methods a fixed set: the map stays small).
+  type Observer = { observe(seconds: number): void };
+  const byRoute = new Map<string, Map<string, Map<number, Observer>>>();
+  const requestObserver = (route: string, method: string, status: number): Observer => {
+    let byMethod = byRoute.get(route);
+    if (byMethod === undefined) {
+      byMethod = new Map();
+      byRoute.set(route, byMethod);
+    }
+    let byStatus = byMethod.get(method);
+    if (byStatus === undefined) {
+      byStatus = new Map();
+      byMethod.set(method, byStatus);
+    }
+    let child = byStatus.get(status);
+    if (child === undefined) {
+      child = httpDuration.labels(route, method, String(status));
+      byStatus.set(status, child);
+    }
+    return child;
+  };
+
   let defaultsCollected = false;
 
   return {
     registry,
     contentType: registry.contentType,
     request(route, method, status, seconds) {
-      httpDuration.observe({ route, method: KNOWN_METHODS.has(method) ? method : 'OTHER', status }, seconds);
+      requestObserver(route, KNOWN_METHODS.has(method) ? method : 'OTHER', status).observe(seconds);
       if (status === 429) rateLimited.inc();
     },
     replayed: () => replays.inc(),
