@@ -3,9 +3,10 @@
  * (never prom-client's global one), so that two apps in one process, and the tests, do not share
  * counters. The hooks it hands out are plain callbacks: the storage decorator's observer
  * (storage/measured.ts), the service's observer (service/observer.ts), the event hub's delivery
- * callback, and what the request frame and the pet calls count. Process default metrics are
- * collected from the first scrape on (their event-loop and GC observers then run once per app,
- * not once per app ever built).
+ * callback, and what the request frame and the pet calls count. Process default metrics (CPU,
+ * memory, event-loop lag, GC) describe the process, not an app: they are collected once per process,
+ * from the first app built, on a registry of their own, and appended to every app's exposition
+ * (one event-loop monitor and one GC observer however many apps are built).
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { ServiceObserver } from '../service/index.js';
@@ -40,8 +41,20 @@ export interface AppMetrics {
 const HTTP_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const STORAGE_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
+let processRegistry: Registry | null = null;
+
+/** The process's default metrics, started by the first app. */
+function processMetrics(): Registry {
+  if (processRegistry === null) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
+}
+
 export function createAppMetrics(): AppMetrics {
   const registry = new Registry();
+  const shared = processMetrics();
   const registers = [registry];
   const httpDuration = new Histogram({
     name: 'http_request_duration_seconds',
@@ -143,8 +156,6 @@ export function createAppMetrics(): AppMetrics {
     return child;
   };
 
-  let defaultsCollected = false;
-
   return {
     registry,
     contentType: registry.contentType,
@@ -180,11 +191,8 @@ export function createAppMetrics(): AppMetrics {
       subscriberStats = stats;
     },
     async text() {
-      if (!defaultsCollected) {
-        defaultsCollected = true;
-        collectDefaultMetrics({ register: registry });
-      }
-      return registry.metrics();
+      const [own, processText] = await Promise.all([registry.metrics(), shared.metrics()]);
+      return own.endsWith('\n') || own === '' ? own + processText : `${own}\n${processText}`;
     },
   };
 }
