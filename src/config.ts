@@ -45,6 +45,11 @@ export interface Config {
    * visible ASCII characters. A secret: never logged. @default null
    */
   readonly adminToken: string | null;
+  /**
+   * Bearer token that GET /metrics needs when set (401 without it, 403 with another); null = the
+   * metrics are open. 16–512 visible ASCII characters. A secret: never logged. @default null
+   */
+  readonly metricsToken: string | null;
   /** Claimed pets need their secret (or the admin token) for reads too. @default false */
   readonly readsRequireAuth: boolean;
   /** Fixed-window rate limits, counted in the storage (so they hold across instances). */
@@ -186,6 +191,9 @@ const envSchema = z.object({
   ADMIN_TOKEN: optional(
     z.string().regex(/^[\x21-\x7e]{16,512}$/, { message: 'ADMIN_TOKEN must be 16–512 visible ASCII characters (no spaces)' }),
   ),
+  METRICS_TOKEN: optional(
+    z.string().regex(/^[\x21-\x7e]{16,512}$/, { message: 'METRICS_TOKEN must be 16–512 visible ASCII characters (no spaces)' }),
+  ),
   READS_REQUIRE_AUTH: optional(booleanFrom('READS_REQUIRE_AUTH')),
   RATE_LIMIT_PER_PET: optional(numberFrom('RATE_LIMIT_PER_PET', isCount, 'an integer from 0 (no limit) to 1000000')),
   RATE_LIMIT_PER_CLIENT: optional(numberFrom('RATE_LIMIT_PER_CLIENT', isCount, 'an integer from 0 (no limit) to 1000000')),
@@ -295,6 +303,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     onVercel: storageInput.onVercel,
     corsOrigins: Object.freeze(parseOrigins(parsed.CORS_ORIGINS)),
     adminToken: parsed.ADMIN_TOKEN ?? null,
+    metricsToken: parsed.METRICS_TOKEN ?? null,
     readsRequireAuth: parsed.READS_REQUIRE_AUTH ?? false,
     rateLimits: Object.freeze({
       perPet: parsed.RATE_LIMIT_PER_PET ?? 120,

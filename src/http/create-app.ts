@@ -15,14 +15,16 @@ import type { Config } from '../config.js';
 import { MethodNotAllowedError, NotFoundError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { createAccessPolicy, createEventHub, createPetService, type Clock, type EventHub, type PetService } from '../service/index.js';
-import type { StorageDriver } from '../storage/index.js';
+import { measureStorage, type StorageDriver } from '../storage/index.js';
 import { allowedMethodsOf } from './allowed-methods.js';
 import type { AppEnv } from './env.js';
 import { answerError, errorResponse, toWireError } from './errors.js';
+import { createAppMetrics, type AppMetrics } from './metrics.js';
 import { findProjectRoot } from './project-root.js';
 import { requestFrame } from './request-frame.js';
 import { markCompatRoutes, registerCompatRoutes } from './routes/compat.js';
 import { registerEventRoutes } from './routes/events.js';
+import { registerMetricsRoute } from './routes/metrics.js';
 import { registerPetRoutes } from './routes/pet.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerWebRoutes } from './routes/web.js';
@@ -44,7 +46,7 @@ export type AppConfig = Pick<
   | 'newbornTtlDays'
   | 'petTtlDays'
 > &
-  Partial<Pick<Config, 'events' | 'onVercel'>>;
+  Partial<Pick<Config, 'events' | 'onVercel' | 'metricsToken'>>;
 
 export interface AppDeps {
   config: AppConfig;
@@ -69,6 +71,14 @@ export interface Realtime {
 }
 
 const realtimes = new WeakMap<App, Realtime>();
+const appMetrics = new WeakMap<App, AppMetrics>();
+
+/** The app's metrics (its own Prometheus registry, served at /metrics). */
+export function metricsOf(app: App): AppMetrics {
+  const metrics = appMetrics.get(app);
+  if (metrics === undefined) throw new Error('not an app made by createApp');
+  return metrics;
+}
 
 /** The app's service and event hub (one per app, so one per process). */
 export function realtimeOf(app: App): Realtime {
@@ -92,7 +102,10 @@ function packageVersion(root: string): string {
 
 /** Builds the HTTP app over a storage driver. */
 export function createApp(deps: AppDeps): App {
-  const { config, storage, clock, log } = deps;
+  const { config, clock, log } = deps;
+  const metrics = createAppMetrics();
+  // Every round trip of this app (service, event hub, readiness) is measured, once.
+  const storage = measureStorage(deps.storage, metrics.storageObserver(deps.storage.name));
   const service =
     deps.service ??
     createPetService({
@@ -111,6 +124,7 @@ export function createApp(deps: AppDeps): App {
       queueDepth: config.petQueueDepth,
       // Never longer than PET_TTL_DAYS, which bounds every pet.
       newbornTtlMs: Math.min(config.newbornTtlDays, config.petTtlDays ?? Number.POSITIVE_INFINITY) * 86_400_000,
+      observer: metrics.service,
     });
   const root = findProjectRoot();
 
@@ -129,6 +143,7 @@ export function createApp(deps: AppDeps): App {
         exposeHeaders: ['X-Request-Id', 'Idempotent-Replayed', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'WWW-Authenticate'],
         maxAgeS: 600,
       },
+      metrics,
     }),
   );
   markCompatRoutes(app);
@@ -155,7 +170,8 @@ export function createApp(deps: AppDeps): App {
   });
 
   registerSystemRoutes(app, { storage, clock, log, version: packageVersion(root) });
-  const petCall = { service, trustProxy: config.trustProxy, countsClients: config.rateLimits.perClient > 0 };
+  registerMetricsRoute(app, { metrics, token: config.metricsToken ?? null });
+  const petCall = { service, trustProxy: config.trustProxy, countsClients: config.rateLimits.perClient > 0, metrics };
   registerPetRoutes(app, petCall);
   registerCompatRoutes(app, petCall);
   const events = config.events ?? DEFAULT_EVENTS;
@@ -165,7 +181,10 @@ export function createApp(deps: AppDeps): App {
     clock,
     log,
     limits: { maxSubscribers: events.maxSubscribers, maxPerPet: events.maxPerPet },
+    onDelivered: metrics.delivered,
   });
+  metrics.watchSubscribers(hub.stats);
+  appMetrics.set(app, metrics);
   registerEventRoutes(app, {
     service,
     hub,

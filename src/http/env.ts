@@ -1,5 +1,6 @@
 /** The Hono environment of the app: what middleware leaves on the context for handlers and logs. */
 import type { Clock } from '../service/index.js';
+import type { FrameTiming } from './server-timing.js';
 
 /** Which body shape errors take on this request: the API's, or the original server's envelope. */
 export type ErrorStyle = 'api' | 'compat';
@@ -13,6 +14,8 @@ export interface AppVariables {
   device: string;
   /** Storage round trips the request made, for the request log. */
   roundTrips: number;
+  /** Where an API request's time went (Server-Timing); absent outside /api/. */
+  timing: FrameTiming | undefined;
   /** The request id (client's X-Request-Id when plain, else a UUID; sent back as X-Request-Id). */
   requestId: string;
   /**

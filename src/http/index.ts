@@ -1,6 +1,6 @@
 /** The HTTP layer: createApp(deps) → a Hono app. */
 export { answerClientError, clientErrorResponse } from './client-error.js';
-export { createApp, realtimeOf } from './create-app.js';
+export { createApp, metricsOf, realtimeOf } from './create-app.js';
 export type { App, AppConfig, AppDeps, Realtime } from './create-app.js';
 export type { AppEnv } from './env.js';
 export { statusOf, toWireError } from './errors.js';

@@ -6,6 +6,7 @@
  */
 import type { Context } from 'hono';
 import type { AppEnv } from './env.js';
+import { serverTimingOf } from './server-timing.js';
 
 /** Responses that already carry every header of the frame. */
 const framed = new WeakSet<Response>();
@@ -28,7 +29,9 @@ function jsonText(body: unknown): string {
 
 /** Answers `body` as JSON with `status` and every header the request has gathered. */
 export function jsonResponse(c: Context<AppEnv>, body: unknown, status: number): Response {
-  const headers = { ...c.get('headers'), 'Content-Type': 'application/json' };
+  const headers: Record<string, string> = { ...c.get('headers'), 'Content-Type': 'application/json' };
+  const timing = c.get('timing');
+  if (timing !== undefined) headers['Server-Timing'] = serverTimingOf(timing, performance.now());
   const response = new Response(jsonText(body), { status, headers });
   framed.add(response);
   return response;

@@ -5,8 +5,9 @@
  * Leaves the pet and the storage round trips on the context for the request log.
  */
 import type { Context } from 'hono';
-import type { Answer, Operation, PetService } from '../service/index.js';
+import type { Answer, Operation, PetService, Served } from '../service/index.js';
 import type { AppEnv } from './env.js';
+import type { AppMetrics } from './metrics.js';
 import { jsonResponse } from './json-response.js';
 import { rateLimitHeaders } from './rate-limit-headers.js';
 import { bearerOf, clientAddressOf, fingerprintOf, idempotencyKeyOf } from './request-guard.js';
@@ -17,6 +18,8 @@ export interface PetCallDeps {
   trustProxy: boolean;
   /** A per-client limit is on: the address is needed (else it is not looked up). */
   countsClients: boolean;
+  /** Counts replayed answers. */
+  metrics: Pick<AppMetrics, 'replayed'>;
 }
 
 export interface PetCall<T, B> {
@@ -43,18 +46,29 @@ export function noteAnswer(c: Context<AppEnv>, deviceId: string, answer: Answer<
 async function callPet<T, B>(c: Context<AppEnv>, deps: PetCallDeps, call: PetCall<T, B>): Promise<B> {
   c.set('device', call.deviceId);
   const key = call.idempotentInput === undefined ? null : idempotencyKeyOf(c);
-  const answer = await deps.service.perform(call.deviceId, call.operation, {
-    bearer: bearerOf(c),
-    client: deps.countsClients ? clientAddressOf(c, deps.trustProxy) : null,
-    idempotency: key === null ? null : { key, fingerprint: fingerprintOf(c, call.idempotentInput) },
-    render: call.render,
-    ...(call.status === undefined ? {} : { status: call.status }),
-  });
+  const timing = c.get('timing');
+  const started = performance.now();
+  let answer: Answer<Served<B>>;
+  try {
+    answer = await deps.service.perform(call.deviceId, call.operation, {
+      bearer: bearerOf(c),
+      client: deps.countsClients ? clientAddressOf(c, deps.trustProxy) : null,
+      idempotency: key === null ? null : { key, fingerprint: fingerprintOf(c, call.idempotentInput) },
+      render: call.render,
+      ...(call.status === undefined ? {} : { status: call.status }),
+      ...(timing === undefined ? {} : { timing }),
+    });
+  } finally {
+    if (timing !== undefined) timing.serviceMs += performance.now() - started;
+  }
   noteAnswer(c, call.deviceId, answer);
   const headers = c.get('headers');
   if (answer.value.limits.length > 0) Object.assign(headers, rateLimitHeaders(answer.value.limits));
   // The fingerprint covers method and path, so a replay's stored status is this route's status.
-  if (answer.value.replayed) headers['Idempotent-Replayed'] = 'true';
+  if (answer.value.replayed) {
+    headers['Idempotent-Replayed'] = 'true';
+    deps.metrics.replayed();
+  }
   return answer.value.body;
 }
 

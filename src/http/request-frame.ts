@@ -10,12 +10,14 @@
  * of a GET's CPU); any other response gets them added after the handler.
  */
 import { randomUUID } from 'node:crypto';
-import type { MiddlewareHandler } from 'hono';
-import { routePath } from 'hono/route';
+import type { Context, MiddlewareHandler } from 'hono';
+import { matchedRoutes, routePath } from 'hono/route';
 import type { Logger } from '../log.js';
 import type { Clock } from '../service/index.js';
 import type { AppEnv } from './env.js';
 import { isFramed } from './json-response.js';
+import { UNMATCHED_ROUTE, type AppMetrics } from './metrics.js';
+import { serverTimingOf } from './server-timing.js';
 
 /** hono/secure-headers' default set. */
 export const SECURITY_HEADERS: ReadonlyArray<readonly [string, string]> = [
@@ -48,13 +50,26 @@ export interface FrameOptions {
   /** Storage driver name for the log line. */
   backend: string;
   cors: CorsOptions;
+  /** Where each answered request is counted (http_request_duration_seconds). */
+  metrics: Pick<AppMetrics, 'request'>;
+}
+
+/**
+ * The route pattern of the metrics: the matched route's (a 404 from a route, such as a missing
+ * documentation asset, keeps it), `unmatched` when only middleware (method ALL) matched.
+ */
+function routeLabelOf(c: Context<AppEnv>, status: number, route: string | null): string {
+  if (route !== null) return route;
+  if (status !== 404) return UNMATCHED_ROUTE;
+  const last = matchedRoutes(c).at(-1);
+  return last === undefined || last.method === 'ALL' ? UNMATCHED_ROUTE : last.path;
 }
 
 /** A client's X-Request-Id is kept when it is short and plain; otherwise a UUID is made. */
 const REQUEST_ID = /^[\w\-=]{1,255}$/;
 
 export function requestFrame(options: FrameOptions): MiddlewareHandler<AppEnv> {
-  const { clock, log, backend, cors } = options;
+  const { clock, log, backend, cors, metrics } = options;
   const anyOrigin = cors.origins.includes('*');
   const allowed = new Set(cors.origins);
   const preflightHeaders: Record<string, string> = {
@@ -84,7 +99,12 @@ export function requestFrame(options: FrameOptions): MiddlewareHandler<AppEnv> {
 
     const headers: Record<string, string> = { 'X-Request-Id': requestId, ...securityHeaders };
     // API answers carry a pet's state or a claim secret: no cache, shared or private, may keep them.
-    if (c.req.path.startsWith('/api/')) headers['Cache-Control'] = 'no-store';
+    // They also say where their time went (Server-Timing: the service fills in `timing`).
+    const api = c.req.path.startsWith('/api/');
+    if (api) {
+      headers['Cache-Control'] = 'no-store';
+      c.set('timing', { startedMs: started, storageMs: 0, serviceMs: 0 });
+    }
     if (allowOrigin !== null) {
       headers['Access-Control-Allow-Origin'] = allowOrigin;
       headers['Access-Control-Expose-Headers'] = expose;
@@ -96,17 +116,22 @@ export function requestFrame(options: FrameOptions): MiddlewareHandler<AppEnv> {
 
     const response = c.res;
     if (!isFramed(response)) {
+      const timing = c.get('timing');
+      if (timing !== undefined) headers['Server-Timing'] = serverTimingOf(timing, performance.now());
       const target = response.headers;
       for (const name in headers) if (!target.has(name)) target.set(name, headers[name] as string);
     }
     const status = response.status;
+    const route = status === 404 || status === 405 ? null : routePath(c, -1) || null;
+    const durationMs = performance.now() - started;
+    metrics.request(routeLabelOf(c, status, route), c.req.method, status, durationMs / 1000);
     const line = {
       method: c.req.method,
       path: c.req.path,
-      route: status === 404 || status === 405 ? null : routePath(c, -1) || null,
+      route,
       device: c.get('device') ?? null,
       status,
-      duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
+      duration_ms: Math.round(durationMs * 1000) / 1000,
       backend,
       round_trips: c.get('roundTrips') ?? 0,
       request_id: requestId,

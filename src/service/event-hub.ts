@@ -36,6 +36,8 @@ export interface EventHubDeps {
   pollIntervalMs?: number;
   /** Delay before the life-event timer is retried after a failure, ms. @default 30000 */
   retryMs?: number;
+  /** Called for each event handed to a subscriber (the HTTP layer's /metrics). */
+  onDelivered?: () => void;
 }
 
 export interface SubscribeOptions {
@@ -98,6 +100,7 @@ const isAfter = (id: string, cursor: string | null) => cursor === null || compar
 
 export function createEventHub(deps: EventHubDeps): EventHub {
   const { storage, service, clock, log, limits } = deps;
+  const onDelivered = deps.onDelivered;
   const pollIntervalMs = deps.pollIntervalMs ?? 1_000;
   const retryMs = deps.retryMs ?? 30_000;
   const pets = new Map<string, PetEntry>();
@@ -111,6 +114,7 @@ export function createEventHub(deps: EventHubDeps): EventHub {
     subscriber.cursor = event.id;
     try {
       subscriber.deliver(event);
+      onDelivered?.();
     } catch (error) {
       log.warn({ err: error, device: event.device_id }, 'event subscriber failed');
     }

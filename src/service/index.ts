@@ -22,6 +22,8 @@ export type { Applied, ClaimResult, ForecastOptions, Operation, PetBirth, PetUpd
 export { createEventHub } from './event-hub.js';
 export type { EventHub, EventHubDeps, EventHubLimits, SubscribeOptions, Subscription } from './event-hub.js';
 export { createPetService } from './pet-service.js';
+export { NO_OBSERVER } from './observer.js';
+export type { RequestTiming, ServiceObserver } from './observer.js';
 export type { EventsOptions, PetService, PetServiceOptions, RequestContext, Served, ViewOptions } from './pet-service.js';
 export { lifeEventDrafts, MAX_EVENTS_PER_READ, MAX_LIFE_EVENTS_PER_ADVANCE, petEventDraft } from './pet-events.js';
 export { createPetQueue } from './pet-queue.js';

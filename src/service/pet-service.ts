@@ -59,6 +59,7 @@ import { EVENT_ID_PATTERN, MAX_EVENTS_PER_READ } from './pet-events.js';
 import { createPetQueue } from './pet-queue.js';
 import { bringToNow as marksAtNow } from './time-model.js';
 import { checkRateLimits, NO_RATE_LIMITS, rateLimitCounters, type RateLimitPolicy } from './rate-limits.js';
+import { NO_OBSERVER, type RequestTiming, type ServiceObserver } from './observer.js';
 import { createReadCache } from './read-cache.js';
 import { jitteredBackoff, runOnPet, type Plan, type RunDeps, type RunResult } from './run-on-pet.js';
 import type { Answer, Forecast, StateDocument } from './types.js';
@@ -87,6 +88,8 @@ export interface PetServiceOptions {
   queueDepth?: number;
   /** Time to live of a pet created by reads alone and never changed, ms; null = kept. @default 30 days */
   newbornTtlMs?: number | null;
+  /** Told of compare-and-set conflicts and read-cache lookups (the HTTP layer's /metrics). @default NO_OBSERVER */
+  observer?: ServiceObserver;
 }
 
 export interface ViewOptions {
@@ -111,6 +114,8 @@ export interface RequestContext<T, B> {
    * but still idempotency, so that it can retry an ambiguous failure safely.
    */
   trusted?: boolean;
+  /** Filled in with the request's storage time (Server-Timing). */
+  timing?: RequestTiming;
 }
 
 /** What `perform` answers. */
@@ -196,7 +201,9 @@ export function createPetService(options: PetServiceOptions): PetService {
     defaults: { petName: options.defaultPetName ?? '小糖', timezone: canonicalTimezone(options.defaultTimezone ?? 'UTC') ?? '' },
     maxAttempts: options.maxAttempts ?? 20,
     backoffMs: options.backoffMs ?? jitteredBackoff(),
+    observer: options.observer ?? NO_OBSERVER,
   };
+  const observer = deps.observer ?? NO_OBSERVER;
   const access = options.access ?? OPEN_ACCESS;
   const rateLimits = options.rateLimits ?? NO_RATE_LIMITS;
   if (!Number.isFinite(deps.timeScale) || deps.timeScale < 0) throw new RangeError('timeScale must be a finite number ≥ 0');
@@ -225,7 +232,9 @@ export function createPetService(options: PetServiceOptions): PetService {
       return present(run.version);
     }
     const raw = pet.record.raw;
-    return (readCache.get(petId, key, raw) as T | undefined) ?? readCache.set(petId, key, raw, present(run.version));
+    const cached = readCache.get(petId, key, raw) as T | undefined;
+    observer.readCache(cached !== undefined);
+    return cached ?? readCache.set(petId, key, raw, present(run.version));
   };
   const queue = createPetQueue({
     sharesFailure: (error) => error instanceof StorageUnavailableError,
@@ -311,6 +320,7 @@ export function createPetService(options: PetServiceOptions): PetService {
     const recordName = idempotency === null ? null : idempotencyRecordName(idempotency.key);
 
     const plan: Plan<Step<T, B>> = {
+      ...(request.timing === undefined ? {} : { timing: request.timing }),
       ...(recordName === null ? {} : { extras: [recordName] }),
       ...(counters.hits.length === 0
         ? {}

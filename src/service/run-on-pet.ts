@@ -21,6 +21,7 @@ import {
   type HitResult,
   type PetEventDraft,
   type PetMeta,
+  type SaveResult,
   type StorageDriver,
 } from '../storage/index.js';
 import { ConflictRetriesExhaustedError, CorruptStateError } from '../errors.js';
@@ -28,6 +29,7 @@ import type { Clock } from './clock.js';
 import { bringPetToNow, hydratePet, marksOf, type LivePet, type PetDefaults } from './live-pet.js';
 import { lifeEventDrafts } from './pet-events.js';
 import { systemsForSave } from './stored-systems.js';
+import type { RequestTiming, ServiceObserver } from './observer.js';
 import type { Answer } from './types.js';
 
 export interface RunDeps {
@@ -43,6 +45,8 @@ export interface RunDeps {
   maxAttempts: number;
   /** Delay before attempt `attempt + 1`, ms. */
   backoffMs: (attempt: number) => number;
+  /** Told of every compare-and-set conflict. @default nothing */
+  observer?: ServiceObserver;
 }
 
 /** What a plan did to the pet. */
@@ -89,6 +93,8 @@ export interface Plan<R> {
    * whatever is stored (StorageDriver.replace). Without it, a corrupt pet is an error.
    */
   overwritesCorrupt?: (error: CorruptStateError) => void;
+  /** The request's timing: the time of each storage round trip is added to `storageMs`. */
+  timing?: RequestTiming;
 }
 
 export interface RunResult<R> {
@@ -113,32 +119,47 @@ export async function runOnPet<R>(deps: RunDeps, petId: string, plan: Plan<R>): 
   assertPetId(petId);
   let roundTrips = 0;
   let hits: readonly HitResult[] = [];
+  const timing = plan.timing;
+  /** Adds the time since `startedMs` to the request's storage time. */
+  const stored = (startedMs: number) => {
+    if (timing !== undefined) timing.storageMs += performance.now() - startedMs;
+  };
   const extras = plan.extras ? { extras: plan.extras } : {};
   for (let attempt = 1; ; attempt += 1) {
     const defaults = plan.birth ? { ...deps.defaults, ...plan.birth } : deps.defaults;
     let pet: LivePet;
     let nowMs: number;
+    const loadStarted = timing === undefined ? 0 : performance.now();
+    let loaded = false;
     try {
       let record: Awaited<ReturnType<StorageDriver['load']>>;
       if (attempt === 1 && plan.hits !== undefined && plan.hits.length > 0) {
         roundTrips += 1;
         const counted = await deps.storage.loadCounted(petId, { ...extras, hits: plan.hits });
+        stored(loadStarted);
+        loaded = true;
         hits = counted.hits;
         plan.checkHits?.(hits);
         record = counted.record;
       } else {
         roundTrips += 1;
         record = await deps.storage.load(petId, extras);
+        stored(loadStarted);
+        loaded = true;
       }
       nowMs = deps.clock.nowMs();
       pet = hydratePet(petId, record, nowMs, defaults);
     } catch (error) {
+      if (!loaded) stored(loadStarted);
       // Unreadable, by the driver's checks or the engine's: only a plan that starts over may go on.
       if (!(error instanceof CorruptStateError) || plan.overwritesCorrupt === undefined) throw error;
-      const overwritten = await overwriteCorrupt(deps, petId, plan, error, defaults, deps.clock.nowMs());
+      const replaceStarted = timing === undefined ? 0 : performance.now();
+      const overwritten = await overwriteCorrupt(deps, petId, plan, error, defaults, deps.clock.nowMs()).finally(() =>
+        stored(replaceStarted),
+      );
       return { ...overwritten, roundTrips: roundTrips + 1, attempts: attempt };
     }
-    const stored = marksOf(pet);
+    const marks = marksOf(pet);
     bringPetToNow(pet, nowMs, deps.timeScale);
     // What happened while away, before the plan changes anything (a reset forgets `away`).
     const lifeEvents = lifeEventDrafts(pet.away, pet.state.timezone, nowMs);
@@ -157,24 +178,31 @@ export async function runOnPet<R>(deps: RunDeps, petId: string, plan: Plan<R>): 
     if (!mustSave) {
       // No tick passed and nothing changed: answer what is stored (never ahead of it, never behind).
       if (pet.away === null) {
-        pet.meta.world_ms = stored.worldMs;
-        pet.meta.wall_ms = stored.wallMs;
+        pet.meta.world_ms = marks.worldMs;
+        pet.meta.wall_ms = marks.wallMs;
       }
       return done(change.result, pet.loadedVersion, false);
     }
 
     const version = pet.loadedVersion + 1;
     pet.meta = { ...markNewborn(pet, change.changed || (change.extras?.length ?? 0) > 0), version };
-    const saved = await deps.storage.save(petId, {
-      expectedVersion: pet.loadedVersion,
-      meta: pet.meta,
-      systems: systemsForSave(pet.state),
-      ...(change.extras ? { extras: change.extras } : {}),
-      ...(events.length > 0 ? { events } : {}),
-      ...ttlOf(deps, pet.meta),
-    });
+    const saveStarted = timing === undefined ? 0 : performance.now();
+    let saved: SaveResult;
+    try {
+      saved = await deps.storage.save(petId, {
+        expectedVersion: pet.loadedVersion,
+        meta: pet.meta,
+        systems: systemsForSave(pet.state),
+        ...(change.extras ? { extras: change.extras } : {}),
+        ...(events.length > 0 ? { events } : {}),
+        ...ttlOf(deps, pet.meta),
+      });
+    } finally {
+      stored(saveStarted);
+    }
     roundTrips += 1;
     if (saved.ok) return done(change.result, saved.version, true, saved.eventIds);
+    deps.observer?.conflict(attempt < deps.maxAttempts);
     if (attempt >= deps.maxAttempts) {
       throw new ConflictRetriesExhaustedError(
         `pet ${petId} is being changed by too many requests at once (${attempt} attempts); try again`,

@@ -50,3 +50,10 @@ export {
 export { StateManager, type FlushReport, type StateManagerOptions } from './state-manager.js';
 // The manager's conflict error lives with the others (src/errors.ts); exported here for its callers.
 export { isVersionConflictError, VersionConflictError } from '../errors.js';
+export {
+  measureStorage,
+  STORAGE_OPERATIONS,
+  type StorageCallObserver,
+  type StorageObserver,
+  type StorageOperation,
+} from './measured.js';

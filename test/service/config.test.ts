@@ -149,6 +149,14 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(config.rateLimits)).toBe(true);
   });
 
+  it('reads METRICS_TOKEN (issue #15): null by default, 16–512 visible ASCII characters, never echoed', () => {
+    expect(loadConfig({}).metricsToken).toBeNull();
+    expect(loadConfig({ METRICS_TOKEN: 'metrics-token-0123456789' }).metricsToken).toBe('metrics-token-0123456789');
+    const text = problemsOf({ METRICS_TOKEN: 'short secret' }).join('\n');
+    expect(text).toContain('METRICS_TOKEN');
+    expect(text).not.toContain('short secret');
+  });
+
   it('refuses bad access, rate-limit, proxy and CORS values, without echoing the admin token', () => {
     const problems = problemsOf({
       ADMIN_TOKEN: 'short secret',
