@@ -1,7 +1,7 @@
 /**
  * Vercel's own build on a fresh clone (issue #15): `git clone` of this repository's HEAD into a
  * temp folder, a local `.vercel/project.json` (no account, no token), then the pinned Vercel CLI's
- * `vercel build` with npm offline (its install step, `npm ci`, is served from the npm cache). The
+ * `vercel build` with no Vercel network access (its install step, `npm ci`, prefers the npm cache). The
  * Build Output must hold the web page and its assets as static files and the app as one Node
  * function. Requests are then resolved the way the routes in `.vercel/output/config.json` say —
  * a static file if one matches, else the rewrite to the function — and the built function (from
@@ -39,7 +39,7 @@ const LAUNCHER = `
 import { createServer } from 'node:http';
 import { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
-let listener = await import(pathToFileURL(process.argv[2]).href);
+let listener = await import(pathToFileURL(process.argv[1]).href);
 for (let i = 0; i < 5 && listener.default; i++) listener = listener.default;
 if (typeof listener.fetch !== 'function') throw new Error('the handler has no fetch method');
 const server = createServer(async (req, res) => {
@@ -86,7 +86,8 @@ beforeAll(async () => {
   );
   const env: NodeJS.ProcessEnv = {
     ...process.env,
-    npm_config_offline: 'true',
+    // Its install step (npm ci) takes packages from the npm cache; only what is missing there is fetched.
+    npm_config_prefer_offline: 'true',
     npm_config_audit: 'false',
     npm_config_fund: 'false',
     VERCEL_TELEMETRY_DISABLED: '1',
@@ -107,7 +108,7 @@ beforeAll(async () => {
   const storage: Record<string, string> = testRedisUrl ? { REDIS_URL: testRedisUrl } : { STORAGE: 'memory' };
   launcher = spawn(process.execPath, ['--input-type=module', '-e', LAUNCHER, path.join(func, vc.handler)], {
     cwd: func,
-    env: { PATH: process.env.PATH ?? '', VERCEL: '1', LOG_LEVEL: 'silent', ...storage },
+    env: { PATH: process.env['PATH'] ?? '', VERCEL: '1', LOG_LEVEL: 'silent', ...storage },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const started = performance.now();
