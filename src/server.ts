@@ -1,9 +1,10 @@
 /**
- * Vercel entry (zero-config Hono): Vercel picks the first of app|index|server.{ts,js,…} or the
- * same under src/ that imports `hono`, and serves its default export. It builds the same app as
- * src/main.ts; nothing listens here. Each request saves its pet before it answers, so nothing is
- * lost when the function freezes after the response. With no durable storage configured on
- * Vercel, loadConfig throws a ConfigError saying what to set, and the function fails to start.
+ * The app Vercel serves: api/index.ts re-exports this default export, and vercel.json rewrites
+ * every path that is not a static file (the web page and its assets, built into public/) to that
+ * function. It builds the same app as src/main.ts; nothing listens here. Each request saves its
+ * pet before it answers, so nothing is lost when the function freezes after the response. With no
+ * durable storage configured on Vercel, loadConfig throws a ConfigError saying what to set, and
+ * the function fails to start.
  */
 import type { Hono } from 'hono';
 import { loadConfig } from './config.js';
