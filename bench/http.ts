@@ -150,7 +150,7 @@ async function runBaselineServer(redisUrl: string, port: number): Promise<void> 
  */
 async function runServiceServer(redisUrl: string, port: number): Promise<void> {
   const built = (file: string) => pathToFileURL(path.join(PROJECT_ROOT, 'dist', 'src', file)).href;
-  const { createRedisStorage } = (await import(built('storage/index.js'))) as typeof import('../src/storage/index.js');
+  const { createRedisStorage } = (await import(built('storage/redis.js'))) as typeof import('../src/storage/redis.js');
   const { createPetService, interactOperation, stateOperation, systemClock } = (await import(
     built('service/index.js')
   )) as typeof import('../src/service/index.js');

@@ -12,7 +12,8 @@ import { createClient } from '@redis/client';
 import { Life } from '../src/service/life.js';
 import { createManualClock } from '../src/service/clock.js';
 import { createLifeState, tick as tickEngine, toSystems } from '../src/engine/index.js';
-import { createMemoryStorage, createRedisStorage, type StorageDriver } from '../src/storage/index.js';
+import { createMemoryStorage, type StorageDriver } from '../src/storage/index.js';
+import { createRedisStorage } from '../src/storage/redis.js';
 import { startRedisServer } from '../test/helpers/redis-process.js';
 
 const TICKS = 1440;

@@ -14,7 +14,8 @@ import { answerClientError, createApp, realtimeOf } from './http/index.js';
 import { attachEventSockets } from './http/websocket.js';
 import { createLogger, type Logger } from './log.js';
 import { systemClock } from './service/index.js';
-import { createStorage, describeStorage, type StorageDriver } from './storage/index.js';
+import { createConfiguredStorage } from './configured-storage.js';
+import type { StorageDriver } from './storage/index.js';
 
 export interface RunningServer {
   /** `http://host:port` actually bound (PORT=0 picks a free port). */
@@ -24,20 +25,11 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Builds the storage driver the config selects and logs the start-up line. */
-export function createConfiguredStorage(config: Config, log: Logger): StorageDriver {
-  const storage = createStorage(config.storage, {
-    ttlMs: config.petTtlDays === null ? undefined : config.petTtlDays * 86_400_000,
-    onVercel: config.onVercel,
-    log,
-  });
-  log.info({ backend: storage.name, target: storage.target }, describeStorage(storage));
-  return storage;
-}
+export { createConfiguredStorage } from './configured-storage.js';
 
 /** Starts the HTTP server; resolves once it listens. */
 export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
-  const storage = createConfiguredStorage(config, log);
+  const storage = await createConfiguredStorage(config, log);
   const app = createApp({ config, storage, clock: systemClock, log });
   const server: ServerType = await new Promise((resolve) => {
     const { headersMs, requestMs, keepAliveMs } = config.serverTimeouts;

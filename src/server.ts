@@ -10,11 +10,11 @@ import type { Hono } from 'hono';
 import { loadConfig } from './config.js';
 import { createApp, type AppEnv } from './http/index.js';
 import { createLogger } from './log.js';
-import { createConfiguredStorage } from './main.js';
+import { createConfiguredStorage } from './configured-storage.js';
 import { systemClock } from './service/index.js';
 
 const config = loadConfig(process.env);
 const log = createLogger({ level: config.logLevel });
-const app: Hono<AppEnv> = createApp({ config, storage: createConfiguredStorage(config, log), clock: systemClock, log });
+const app: Hono<AppEnv> = createApp({ config, storage: await createConfiguredStorage(config, log), clock: systemClock, log });
 
 export default app;

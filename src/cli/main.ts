@@ -45,7 +45,7 @@ async function cli(argv: readonly string[]): Promise<number> {
   }
   // Only warnings reach stderr; stdout stays pure JSON.
   const log = config.logLevel === 'silent' ? createSilentLogger() : createLogger({ level: 'warn', fd: 2 });
-  const storage = createConfiguredStorage(config, log);
+  const storage = await createConfiguredStorage(config, log);
   try {
     const service = createPetService({
       storage,

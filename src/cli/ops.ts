@@ -14,7 +14,7 @@ import { type Config, loadConfig } from '../config.js';
 import { advance, vitalsOf } from '../engine/index.js';
 import { ConfigError, isPetLifeError } from '../errors.js';
 import { createLogger, createSilentLogger } from '../log.js';
-import { createConfiguredStorage } from '../main.js';
+import { createConfiguredStorage } from '../configured-storage.js';
 import { bringPetToNow, hydratePet } from '../service/live-pet.js';
 import { createPetService, systemClock } from '../service/index.js';
 import { EVENT_LOG_MAX, type PetMeta, type StorageDriver, type StoredKey } from '../storage/index.js';
@@ -143,7 +143,7 @@ async function withStorage(io: OpsIo, body: (opened: Opened) => Promise<void>): 
     throw error;
   }
   const log = config.logLevel === 'silent' ? createSilentLogger() : createLogger({ level: 'warn', fd: 2 });
-  const storage = createConfiguredStorage(config, log);
+  const storage = await createConfiguredStorage(config, log);
   try {
     await body({ config, storage });
   } catch (error) {
@@ -499,7 +499,7 @@ export async function doctor(io: OpsIo): Promise<number> {
     io.out(`doctor: configuration invalid (exit ${DOCTOR_EXIT.config})\n`);
     return DOCTOR_EXIT.config;
   }
-  const storage = createConfiguredStorage(config, createSilentLogger());
+  const storage = await createConfiguredStorage(config, createSilentLogger());
   line(true, `configuration: valid; storage ${storage.name} (${storage.target}), TIME_SCALE ${config.timeScale}`);
   let failed: number = DOCTOR_EXIT.ok;
   const fail = (code: number) => {

@@ -5,13 +5,13 @@
  * UPSTASH_REDIS_REST_URL + UPSTASH_REDIS_REST_TOKEN) → Upstash REST; else files in DATA_DIR —
  * except on Vercel, whose disk is not durable: there nothing configured is a ConfigError.
  * A configured Redis that is down is an error at request time, never a switch to files.
+ * createStorage imports only the chosen driver's module (issue #16: a cold Vercel function pays
+ * for every import, and @redis/client alone is ~80 ms), so nothing here imports the drivers.
  */
 import { ConfigError } from '../errors.js';
-import { createFileStorage } from './file.js';
 import { createMemoryStorage } from './memory.js';
-import { createRedisStorage, type StorageLog } from './redis.js';
+import type { StorageLog } from './redis.js';
 import type { StorageDriver } from './types.js';
-import { createUpstashStorage } from './upstash.js';
 
 export type StorageKind = 'memory' | 'file' | 'redis' | 'upstash';
 
@@ -130,23 +130,32 @@ export interface CreateStorageOptions {
   log?: StorageLog;
 }
 
-/** Builds the driver for a choice (no I/O yet: Redis connects lazily on first use). */
-export function createStorage(choice: StorageChoice, options: CreateStorageOptions = {}): StorageDriver {
+/**
+ * Builds the driver for a choice, loading only that driver's module (no other I/O yet: Redis
+ * connects lazily on first use).
+ */
+export async function createStorage(choice: StorageChoice, options: CreateStorageOptions = {}): Promise<StorageDriver> {
   const ttl = options.ttlMs === undefined ? {} : { ttlMs: options.ttlMs };
   switch (choice.kind) {
     case 'memory':
       return createMemoryStorage(ttl);
-    case 'file':
+    case 'file': {
+      const { createFileStorage } = await import('./file.js');
       return createFileStorage({ dir: choice.dir, ...ttl });
-    case 'redis':
+    }
+    case 'redis': {
+      const { createRedisStorage } = await import('./redis.js');
       return createRedisStorage({
         url: choice.url,
         ...ttl,
         disableOfflineQueue: options.onVercel ?? false,
         ...(options.log ? { log: options.log } : {}),
       });
-    case 'upstash':
+    }
+    case 'upstash': {
+      const { createUpstashStorage } = await import('./upstash.js');
       return createUpstashStorage({ url: choice.url, token: choice.token, ...ttl });
+    }
   }
 }
 

@@ -35,9 +35,12 @@ export { EVENT_LOG_MAX, EVENTS_CHANNEL, MAX_EVENTS_PER_SAVE, compareEventIds, is
 export { CAS_SCRIPT, HIT_SCRIPT, LOAD_COUNTED_SCRIPT } from './cas-script.js';
 export { createKeyedQueue, type KeyedQueue, type KeyedQueueOptions } from './keyed-queue.js';
 export { createMemoryStorage, type MemoryStorage, type MemoryStorageOptions, type MemoryStore } from './memory.js';
-export { createFileStorage, type FileStorageOptions } from './file.js';
-export { createRedisStorage, redactRedisUrl, type RedisStorageOptions, type StorageLog } from './redis.js';
-export { createUpstashStorage, redactRestUrl, type UpstashStorageOptions } from './upstash.js';
+// The drivers (file.js, redis.js, upstash.js) are not re-exported: importing this surface must not
+// load @redis/client or @upstash/redis (issue #16, cold start). createStorage loads the chosen one;
+// import a driver's own module to build it directly.
+export type { FileStorageOptions } from './file.js';
+export type { RedisStorageOptions, StorageLog } from './redis.js';
+export type { UpstashStorageOptions } from './upstash.js';
 export {
   chooseStorage,
   createStorage,

@@ -7,7 +7,8 @@ import { StorageUnavailableError } from '../../src/errors.js';
 import { createApp } from '../../src/http/index.js';
 import { createSilentLogger } from '../../src/log.js';
 import { createManualClock, createPetService } from '../../src/service/index.js';
-import { createFileStorage, createMemoryStorage, type StorageDriver } from '../../src/storage/index.js';
+import { createMemoryStorage, type StorageDriver } from '../../src/storage/index.js';
+import { createFileStorage } from '../../src/storage/file.js';
 import { createTestApp, jsonRequest, readJson, T0, type ErrorJson } from './support.js';
 
 interface Case {

@@ -3,7 +3,7 @@
  * Events (framing, replay after Last-Event-ID / ?after=, live events, heartbeat, token, limits).
  */
 import { describe, expect, it } from 'vitest';
-import { createUpstashStorage } from '../../src/storage/index.js';
+import { createUpstashStorage } from '../../src/storage/upstash.js';
 import { describeWithRedis, testRedisUrl, uniqueId } from '../helpers/redis.js';
 import { startUpstashFake } from '../helpers/upstash-fake.js';
 import { createTestApp, jsonRequest, readJson, type ErrorJson } from './support.js';

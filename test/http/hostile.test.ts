@@ -15,7 +15,9 @@ import { loadConfig } from '../../src/config.js';
 import { createApp, type App } from '../../src/http/index.js';
 import { createLogger } from '../../src/log.js';
 import { createManualClock, type Forecast, type StateDocument } from '../../src/service/index.js';
-import { createFileStorage, createRedisStorage, type StorageDriver } from '../../src/storage/index.js';
+import type { StorageDriver } from '../../src/storage/index.js';
+import { createFileStorage } from '../../src/storage/file.js';
+import { createRedisStorage } from '../../src/storage/redis.js';
 import { testRedisUrl, uniqueId } from '../helpers/redis.js';
 import { jsonRequest, readJson, T0, type ErrorJson } from './support.js';
 

@@ -79,22 +79,22 @@ describe('chooseStorage', () => {
 
 describe('createStorage and describeStorage', () => {
   it('builds each driver without connecting and describes it with secrets redacted', async () => {
-    const redis = createStorage({ kind: 'redis', url: 'redis://default:s3cret@127.0.0.1:6379' });
+    const redis = await createStorage({ kind: 'redis', url: 'redis://default:s3cret@127.0.0.1:6379' });
     expect(describeStorage(redis)).toBe('Using RedisStorage (redis://default:***@127.0.0.1:6379)');
-    const plain = createStorage({ kind: 'redis', url: 'redis://127.0.0.1:6379' });
+    const plain = await createStorage({ kind: 'redis', url: 'redis://127.0.0.1:6379' });
     expect(describeStorage(plain)).toBe('Using RedisStorage (redis://127.0.0.1:6379)');
-    const upstash = createStorage({ kind: 'upstash', url: 'https://fine-cat.upstash.io', token: 'AXsecret' });
+    const upstash = await createStorage({ kind: 'upstash', url: 'https://fine-cat.upstash.io', token: 'AXsecret' });
     expect(describeStorage(upstash)).toBe('Using UpstashRestStorage (https://fine-cat.upstash.io)');
     expect(describeStorage(upstash)).not.toContain('AXsecret');
-    const file = createStorage({ kind: 'file', dir: './data' });
+    const file = await createStorage({ kind: 'file', dir: './data' });
     expect(describeStorage(file)).toBe('Using FileStorage (./data)');
-    expect(describeStorage(createStorage({ kind: 'memory' }))).toBe('Using MemoryStorage (memory)');
+    expect(describeStorage(await createStorage({ kind: 'memory' }))).toBe('Using MemoryStorage (memory)');
     expect(describeStorage(createMemoryStorage())).toBe('Using MemoryStorage (memory)');
     await Promise.all([redis.close(), plain.close(), upstash.close(), file.close()]);
   });
 
   it('passes the TTL through', async () => {
-    const memory = createStorage({ kind: 'memory' }, { ttlMs: 1000 });
+    const memory = await createStorage({ kind: 'memory' }, { ttlMs: 1000 });
     const meta = { version: 1, pet_name: 'x', timezone: 'UTC', created_at: '', world_ms: 0, wall_ms: 0 };
     await memory.save('ttl-pet', { expectedVersion: 0, meta, systems: {} });
     expect((memory as ReturnType<typeof createMemoryStorage>).pttl('life_ttl-pet:meta')).toBeGreaterThan(0);

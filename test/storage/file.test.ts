@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CorruptStateError, StorageUnavailableError } from '../../src/errors.js';
-import { MAX_EXTRAS_PER_PET, compareEventIds, createFileStorage } from '../../src/storage/index.js';
+import { MAX_EXTRAS_PER_PET, compareEventIds } from '../../src/storage/index.js';
+import { createFileStorage } from '../../src/storage/file.js';
 import { encodeSubject } from '../../src/storage/file.js';
 import { describeStorageContract, metaFor, petId, sampleSystems } from './contract.js';
 

@@ -3,7 +3,9 @@
  * server clock and the scripts, on memory, Redis TCP and Upstash REST (a local fake on a real Redis).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMemoryStorage, createRedisStorage, createUpstashStorage, type StorageDriver } from '../../src/storage/index.js';
+import { createMemoryStorage, type StorageDriver } from '../../src/storage/index.js';
+import { createRedisStorage } from '../../src/storage/redis.js';
+import { createUpstashStorage } from '../../src/storage/upstash.js';
 import { describeWithRedis, testRedisUrl, uniqueId } from '../helpers/redis.js';
 import { startUpstashFake, type UpstashFake } from '../helpers/upstash-fake.js';
 

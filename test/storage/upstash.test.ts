@@ -1,7 +1,8 @@
 import { createClient } from '@redis/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StorageUnavailableError } from '../../src/errors.js';
-import { createUpstashStorage, type StorageDriver } from '../../src/storage/index.js';
+import type { StorageDriver } from '../../src/storage/index.js';
+import { createUpstashStorage } from '../../src/storage/upstash.js';
 import { describeWithRedis, testRedisUrl } from '../helpers/redis.js';
 import { startUpstashFake, type UpstashFake } from '../helpers/upstash-fake.js';
 import { describeStorageContract, metaFor, petId, sampleSystems, storedValues } from './contract.js';
