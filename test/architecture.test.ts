@@ -40,11 +40,13 @@ const ALLOWED: Record<string, readonly string[]> = {
   storage: ['storage', 'errors', 'engine', 'rules'],
   service: ['service', 'storage', 'engine', 'errors', 'log', 'rules'],
   http: ['http', 'service', 'storage', 'engine', 'errors', 'config', 'log', 'rules'],
-  cli: ['cli', 'service', 'storage', 'engine', 'errors', 'config', 'log', 'http', 'main', 'rules'],
+  cli: ['cli', 'service', 'storage', 'engine', 'errors', 'config', 'log', 'http', 'main', 'configured-storage', 'rules'],
   config: ['config', 'errors', 'storage', 'engine', 'log', 'rules'],
   log: ['log', 'errors'],
-  main: ['main', 'config', 'log', 'http', 'service', 'storage', 'errors', 'engine', 'rules'],
-  server: ['server', 'main', 'config', 'log', 'http', 'service', 'storage', 'errors', 'engine', 'rules'],
+  // The configured backend, loaded when chosen (issue #16: a cold start loads only the driver in use).
+  'configured-storage': ['configured-storage', 'config', 'log', 'storage', 'errors'],
+  main: ['main', 'configured-storage', 'config', 'log', 'http', 'service', 'storage', 'errors', 'engine', 'rules'],
+  server: ['server', 'configured-storage', 'main', 'config', 'log', 'http', 'service', 'storage', 'errors', 'engine', 'rules'],
 };
 
 describe('architecture', () => {

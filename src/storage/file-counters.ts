@@ -144,12 +144,19 @@ export function createFileCounters({ inside, queue, lockOptions, now }: FileCoun
       cursor = await opendir(folder);
       cursors.set(folder, cursor);
     }
+    let wrapped = false;
     for (let looked = 0; looked < budget; looked += 1) {
       const entry = await cursor.read();
       if (entry === null) {
         cursors.delete(folder);
         await cursor.close();
-        return;
+        // Entries deleted while a listing runs may hide others from it: spend what is left of the
+        // budget on one fresh listing rather than drop it.
+        if (wrapped) return;
+        wrapped = true;
+        cursor = await opendir(folder);
+        cursors.set(folder, cursor);
+        continue;
       }
       if (!entry.isFile() || !entry.name.endsWith('.json')) continue;
       const base = path.join(folder, entry.name.slice(0, -'.json'.length));
