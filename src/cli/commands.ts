@@ -6,14 +6,18 @@ import { createHash, randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { ACTIONS, LANGS, type Action, type Lang } from '../engine/index.js';
 import { InvalidInputError, StorageUnavailableError } from '../errors.js';
+import type { Config } from '../config.js';
+import type { StorageDriver } from '../storage/index.js';
 import {
   catchupOperation,
+  createPetService,
   interactOperation,
   resetOperation,
   updateOperation,
   type Operation,
   type PetService,
   type PetUpdate,
+  systemClock,
 } from '../service/index.js';
 
 export const USAGE = `Usage: pet-life <command> [options]
@@ -172,4 +176,15 @@ async function change<T>(service: PetService, command: PetCommand, operation: Op
       await new Promise((resolve) => setTimeout(resolve, retryDelayMs * attempt));
     }
   }
+}
+
+/** The pet service the CLI's commands run on: the server's configuration, no limits or access checks (a trusted caller). */
+export function cliPetService(config: Config, storage: StorageDriver): PetService {
+  return createPetService({
+    storage,
+    clock: systemClock,
+    timeScale: config.timeScale,
+    defaultPetName: config.petName,
+    defaultTimezone: config.petTimezone,
+  });
 }

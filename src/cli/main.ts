@@ -10,8 +10,7 @@ import { type Config, loadConfig } from '../config.js';
 import { ConfigError, isPetLifeError } from '../errors.js';
 import { createLogger, createSilentLogger } from '../log.js';
 import { createConfiguredStorage, runMain } from '../main.js';
-import { createPetService, systemClock } from '../service/index.js';
-import { type Command, parseCommand, runCommand, USAGE, UsageError } from './commands.js';
+import { type Command, cliPetService, parseCommand, runCommand, USAGE, UsageError } from './commands.js';
 import { OPS_COMMANDS, opsIo, runOps } from './ops.js';
 
 async function cli(argv: readonly string[]): Promise<number> {
@@ -47,13 +46,7 @@ async function cli(argv: readonly string[]): Promise<number> {
   const log = config.logLevel === 'silent' ? createSilentLogger() : createLogger({ level: 'warn', fd: 2 });
   const storage = await createConfiguredStorage(config, log);
   try {
-    const service = createPetService({
-      storage,
-      clock: systemClock,
-      timeScale: config.timeScale,
-      defaultPetName: config.petName,
-      defaultTimezone: config.petTimezone,
-    });
+    const service = cliPetService(config, storage);
     const result = await runCommand(service, command);
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     return 0;

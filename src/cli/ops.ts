@@ -16,9 +16,8 @@ import { ConfigError, isPetLifeError } from '../errors.js';
 import { createLogger, createSilentLogger } from '../log.js';
 import { createConfiguredStorage } from '../configured-storage.js';
 import { bringPetToNow, hydratePet } from '../service/live-pet.js';
-import { createPetService, systemClock } from '../service/index.js';
 import { EVENT_LOG_MAX, type PetMeta, type StorageDriver, type StoredKey } from '../storage/index.js';
-import { runCommand } from './commands.js';
+import { cliPetService, runCommand } from './commands.js';
 
 /** The operator commands, for main.ts's dispatch. */
 export const OPS_COMMANDS = ['pets', 'inspect', 'simulate', 'doctor'] as const;
@@ -437,13 +436,7 @@ async function simulate(io: OpsIo, { config, storage }: Opened, id: string, opti
   }
 
   if (options.save) {
-    const service = createPetService({
-      storage,
-      clock: systemClock,
-      timeScale: config.timeScale,
-      defaultPetName: config.petName,
-      defaultTimezone: config.petTimezone,
-    });
+    const service = cliPetService(config, storage);
     await runCommand(service, { kind: 'catchup', deviceId: id, hours: options.days * 24, lang: 'en' });
     io.out(`saved: pet ${id} caught up by ${options.days} day(s) (${options.days * 24} hours)\n`);
   } else if (!options.json) {

@@ -46,6 +46,7 @@ import { type ExtraFile, listExtras, promote, pruneExtras } from './file-extras.
 import { encodeSubject, errorCode, ignoreMissing, readOptional, unavailableOnIoError } from './file-io.js';
 import { type LockOptions, withFileLock } from './file-lock.js';
 import { createKeyedQueue } from './keyed-queue.js';
+import { createLocalWatchers, type EventsListener } from './local-watchers.js';
 import { PET_ID_PATTERN, assertExtraName, assertPetId, corrupt, decodeLoad, encodeValue } from './keys.js';
 import { assertReplaced, assertSaveRequest, assertTtlOption, saveTtl, type WriteRequest, weightOf } from './requests.js';
 import { firstIssue } from './schemas.js';
@@ -119,7 +120,7 @@ const PET_FILE = 'pet.json';
 const EVENT_LOG_FILE = /^events\.(\d{1,15})\.log$/;
 const eventLogFile = (gen: number): string => `events.${gen}.log`;
 /** This process's watchers per data folder (resolved): drivers on one folder hear each other's saves. */
-const fileWatchers = new Map<string, Set<(petId: string) => void>>();
+const fileWatchers = new Map<string, Set<EventsListener>>();
 const LOCK_FILE = '.lock';
 const EXTRAS_DIR = 'extras';
 
@@ -129,7 +130,7 @@ export function createFileStorage(options: FileStorageOptions): StorageDriver {
   assertTtlOption(ttlMs);
   assertEventLogMax(eventLogMax);
   const root = path.resolve(dir);
-  const own = new Set<(petId: string) => void>();
+  const watchers = createLocalWatchers(fileWatchers, root);
   const queue = createKeyedQueue();
   /** Lock options; `label` names what is locked in messages that can reach clients (never a path). */
   const lockOptions = (label: string): LockOptions => ({ staleLockMs, lockTimeoutMs, label });
@@ -436,19 +437,7 @@ export function createFileStorage(options: FileStorageOptions): StorageDriver {
   };
 
   /** Tells this process's watchers of the folder (after the save has returned). */
-  const announce = (petId: string): void => {
-    const listeners = fileWatchers.get(root);
-    if (listeners === undefined || listeners.size === 0) return;
-    queueMicrotask(() => {
-      for (const listener of [...listeners]) {
-        try {
-          listener(petId);
-        } catch {
-          // A listener's failure is its own.
-        }
-      }
-    });
-  };
+  const announce = (petId: string): void => watchers.announce(petId);
 
   const load = async (petId: string, loadOptions: LoadOptions = {}): Promise<PetRecord | null> => {
     const folder = petDir(petId);
@@ -532,20 +521,7 @@ export function createFileStorage(options: FileStorageOptions): StorageDriver {
       return start < 0 ? [] : events.slice(start, start + limit);
     },
 
-    async watch(onEvents: (petId: string) => void): Promise<() => Promise<void>> {
-      let listeners = fileWatchers.get(root);
-      if (listeners === undefined) {
-        listeners = new Set();
-        fileWatchers.set(root, listeners);
-      }
-      const listener = (id: string): void => onEvents(id);
-      listeners.add(listener);
-      own.add(listener);
-      return async () => {
-        listeners.delete(listener);
-        own.delete(listener);
-      };
-    },
+    watch: (onEvents: (petId: string) => void): Promise<() => Promise<void>> => watchers.watch(onEvents),
 
     async hit(purpose: string, subject: string, windowMs: number): Promise<HitResult> {
       const counter = counters.counterOf(purpose, subject, windowMs);
@@ -628,9 +604,7 @@ export function createFileStorage(options: FileStorageOptions): StorageDriver {
     roundTrips: () => trips,
 
     async close(): Promise<void> {
-      const listeners = fileWatchers.get(root);
-      for (const listener of own) listeners?.delete(listener);
-      own.clear();
+      watchers.close();
       await counters.close();
       await queue.idle();
     },

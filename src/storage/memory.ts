@@ -8,6 +8,7 @@ import { casArguments, loadCountedArguments } from './cas-script.js';
 import { assertReplaced, assertTtlOption, assertWindow, saveTtl, type WriteRequest, weightOf } from './requests.js';
 import { KEY_PREFIX, MAX_EXTRAS_PER_PET, PET_ID_PATTERN, corrupt, decodeLoad, globalKey, loadKeyList, petKeys } from './keys.js';
 import { EVENT_LOG_MAX, assertEventLogMax, compareEventIds, decodeEvent, encodeEvent, nextEventId, readEventsOptions } from './events.js';
+import { createLocalWatchers, type EventsListener } from './local-watchers.js';
 import type {
   HitRequest,
   HitResult,
@@ -46,7 +47,7 @@ export interface MemoryEventLog {
 export type MemoryStore = Map<string, { value: string; expiresAt: number | null; log?: MemoryEventLog }>;
 
 /** The watchers of each key space: drivers sharing a store hear each other's saves, as on one Redis. */
-const watchers = new WeakMap<MemoryStore, Set<(petId: string) => void>>();
+const watchers = new WeakMap<MemoryStore, Set<EventsListener>>();
 
 /** A memory driver with a way to look inside (tests). */
 export interface MemoryStorage extends StorageDriver {
@@ -164,21 +165,9 @@ export function createMemoryStorage(options: MemoryStorageOptions = {}): MemoryS
     return { ok: true, version: request.meta.version, keys: written, eventIds };
   };
 
+  const localWatchers = createLocalWatchers(watchers, data);
   /** Tells the store's watchers (after this save has returned). */
-  const announce = (petId: string): void => {
-    const listeners = watchers.get(data);
-    if (listeners === undefined || listeners.size === 0) return;
-    queueMicrotask(() => {
-      for (const listener of [...listeners]) {
-        try {
-          listener(petId);
-        } catch {
-          // A listener's failure is its own.
-        }
-      }
-    });
-  };
-  const own = new Set<(petId: string) => void>();
+  const announce = (petId: string): void => localWatchers.announce(petId);
 
   return {
     name: 'MemoryStorage',
@@ -234,20 +223,7 @@ export function createMemoryStorage(options: MemoryStorageOptions = {}): MemoryS
       return events;
     },
 
-    async watch(onEvents: (petId: string) => void): Promise<() => Promise<void>> {
-      let listeners = watchers.get(data);
-      if (listeners === undefined) {
-        listeners = new Set();
-        watchers.set(data, listeners);
-      }
-      const listener = (id: string): void => onEvents(id);
-      listeners.add(listener);
-      own.add(listener);
-      return async () => {
-        listeners.delete(listener);
-        own.delete(listener);
-      };
-    },
+    watch: (onEvents: (petId: string) => void): Promise<() => Promise<void>> => localWatchers.watch(onEvents),
 
     async hit(purpose: string, subject: string, windowMs: number): Promise<HitResult> {
       const key = globalKey(purpose, subject);
@@ -292,9 +268,7 @@ export function createMemoryStorage(options: MemoryStorageOptions = {}): MemoryS
     roundTrips: () => trips,
 
     async close(): Promise<void> {
-      const listeners = watchers.get(data);
-      for (const listener of own) listeners?.delete(listener);
-      own.clear();
+      localWatchers.close();
     },
 
     keys: () => [...data.keys()].filter((key) => key.startsWith(KEY_PREFIX) && live(key)).sort(),

@@ -194,7 +194,12 @@ describe('pet-life doctor on an unreachable Redis', () => {
 });
 
 describeWithRedis('pet-life operator commands on Redis', () => {
-  const url = testRedisUrl ?? '';
+  // A database of its own: `pets` lists what is stored, and the other files' pets share database 0.
+  const url = (() => {
+    const parsed = new URL(testRedisUrl ?? 'redis://127.0.0.1:6379');
+    parsed.pathname = '/9';
+    return parsed.toString();
+  })();
   const ids = { a: uniqueId('ops-a'), b: uniqueId('ops-b') };
   const client = createClient({ url, RESP: 2 });
   beforeAll(async () => {
