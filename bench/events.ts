@@ -11,7 +11,7 @@
  *
  * `npm run bench -- events` runs it alone.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -20,6 +20,7 @@ import path from 'node:path';
 import { createClient } from '@redis/client';
 import { freePort, startRedisServer } from '../test/helpers/redis-process.js';
 import { ensureServerBuilt, PROJECT_ROOT, SERVER_ENTRY } from '../test/helpers/server-process.js';
+import { cpuSeconds, rssKiB } from './proc.js';
 
 /** Sequential interactions timed in the delivery benchmark (after WARMUP_POSTS untimed ones). */
 const DELIVERY_POSTS = 200;
@@ -80,43 +81,6 @@ async function stopChild(child: ChildProcess): Promise<void> {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-let clockTicksPerS: number | undefined;
-function clockTicks(): number {
-  if (clockTicksPerS === undefined) {
-    try {
-      const ticks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
-      clockTicksPerS = Number.isFinite(ticks) && ticks > 0 ? ticks : 100;
-    } catch {
-      clockTicksPerS = 100;
-    }
-  }
-  return clockTicksPerS;
-}
-
-/** CPU seconds (utime + stime) of a process so far, from /proc/<pid>/stat; null without /proc. */
-function cpuSeconds(pid: number | undefined): number | null {
-  if (pid === undefined) return null;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    return Number.isFinite(ticks) ? ticks / clockTicks() : null;
-  } catch {
-    return null;
-  }
-}
-
-/** Resident set size of a process, KiB, from /proc/<pid>/status VmRSS; null without /proc. */
-function rssKiB(pid: number | undefined): number | null {
-  if (pid === undefined) return null;
-  try {
-    const match = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) : null;
-  } catch {
-    return null;
-  }
-}
 
 // ── an SSE client on node:http (one socket per stream, no pool) ──
 

@@ -22,9 +22,9 @@
  *
  * `npm run bench -- http` runs it alone.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -35,6 +35,7 @@ import type { Action } from '../src/engine/index.js';
 import { CAS_SCRIPT, petKeys } from '../src/storage/index.js';
 import { freePort, startRedisServer } from '../test/helpers/redis-process.js';
 import { ensureServerBuilt, PROJECT_ROOT, SERVER_ENTRY } from '../test/helpers/server-process.js';
+import { cpuSeconds } from './proc.js';
 
 const WARMUP_S = 2;
 /** One measured window of a server in a round (and of each file-storage case). */
@@ -305,41 +306,11 @@ type Kind = 'state' | 'interact' | 'catchup';
 /** Seconds of load generated so far (warm-ups included), for the time budget line. */
 let loadSeconds = 0;
 
-let clockTicksPerS: number | undefined;
-
-/** Clock ticks per second of /proc's CPU times (`getconf CLK_TCK`; 100 when it cannot say). */
-function clockTicks(): number {
-  if (clockTicksPerS === undefined) {
-    try {
-      const ticks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
-      clockTicksPerS = Number.isFinite(ticks) && ticks > 0 ? ticks : 100;
-    } catch {
-      clockTicksPerS = 100;
-    }
-  }
-  return clockTicksPerS;
-}
-
-/** CPU seconds (user + system, all threads) a process has used so far; null without /proc. */
-function cpuSeconds(child: ChildProcess): number | null {
-  if (child.pid === undefined) return null;
-  try {
-    const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
-    // Field 2 (the command name, in parentheses) may contain spaces: count from after its ')'.
-    // What follows starts at field 3, so utime (field 14) and stime (field 15) are at 11 and 12.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    return Number.isFinite(ticks) ? ticks / clockTicks() : null;
-  } catch {
-    return null;
-  }
-}
-
 async function load(server: Server, kind: Kind, seconds: number): Promise<Measure> {
   const method = kind === 'state' ? 'GET' : 'POST';
   const body = kind === 'interact' ? JSON.stringify({ action: 'feed' }) : kind === 'catchup' ? JSON.stringify({ hours: 24 }) : undefined;
   loadSeconds += seconds;
-  const cpuBefore = cpuSeconds(server.child);
+  const cpuBefore = cpuSeconds(server.child.pid);
   const result = await autocannon({
     url: server.url,
     connections: CONNECTIONS,
@@ -352,7 +323,7 @@ async function load(server: Server, kind: Kind, seconds: number): Promise<Measur
       },
     ],
   });
-  const cpuAfter = cpuSeconds(server.child);
+  const cpuAfter = cpuSeconds(server.child.pid);
   const cpuUs =
     cpuBefore !== null && cpuAfter !== null && result.requests.total > 0 ? ((cpuAfter - cpuBefore) * 1e6) / result.requests.total : null;
   return {
