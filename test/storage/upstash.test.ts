@@ -71,6 +71,53 @@ describeWithRedis('upstash (REST, through a local fake backed by Redis)', () => 
       expect(fake.log.slice(-2).map((command) => command[0]?.toLowerCase())).toEqual(['evalsha', 'mget']);
     });
 
+    it('sends one /pipeline request per loadMany and per saveMany, and one more only for NOSCRIPT replies', async () => {
+      const ids = [0, 1, 2].map((n) => petId(`pipe-${n}`));
+      const hits = [{ purpose: 'ratelimit', subject: `pipe-${ids[0]}`, windowMs: 60_000, weight: 3 }];
+      await admin.sendCommand(['SCRIPT', 'FLUSH']);
+      let requests = fake.requests();
+      const request = { expectedVersion: 0, meta: metaFor(1), systems: sampleSystems() };
+      expect((await driver.saveMany(ids.map((id) => ({ petId: id, request })))).map((result) => result.ok)).toEqual([true, true, true]);
+      expect(fake.requests() - requests).toBe(2); // EVALSHA ×3 → NOSCRIPT → EVAL ×3, one request each
+      expect(fake.log.slice(-6).map((command) => command[0]?.toLowerCase())).toEqual([
+        'evalsha',
+        'evalsha',
+        'evalsha',
+        'eval',
+        'eval',
+        'eval',
+      ]);
+      requests = fake.requests();
+      const trips = driver.roundTrips();
+      const many = await driver.loadMany(
+        ids.map((id) => ({ petId: id, extras: ['idem:01'] })),
+        { hits },
+      );
+      await driver.saveMany(ids.map((id) => ({ petId: id, request: { expectedVersion: 1, meta: metaFor(2), systems: {} } })));
+      // HIT_SCRIPT was flushed too: its one EVALSHA is re-sent as EVAL, alone; then one request per saveMany.
+      expect(fake.requests() - requests).toBe(3);
+      expect(driver.roundTrips() - trips).toBe(3);
+      expect(many.hits).toMatchObject([{ count: 3 }]);
+      expect(many.records).toEqual(
+        ids.map(() => ({
+          ok: true,
+          record: {
+            version: 1,
+            meta: metaFor(1),
+            systems: sampleSystems(),
+            extras: { 'idem:01': null },
+            raw: storedValues(metaFor(1), sampleSystems()),
+          },
+        })),
+      );
+      requests = fake.requests();
+      await driver.loadMany(
+        ids.map((id) => ({ petId: id })),
+        { hits },
+      );
+      expect(fake.requests() - requests).toBe(1);
+    });
+
     it('sends one HTTP request (EVALSHA) per counted load, values byte for byte', async () => {
       const id = petId('counted');
       const systems = { stats: { feed: 1, play: 0, greet: 0 }, mood: { note: '12345678901234567890', emoji: '🐱' } };
