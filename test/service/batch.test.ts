@@ -211,11 +211,8 @@ describe('the batch (issue #16)', () => {
         if (conflicts > 0 && items.some((item) => item.petId === 'b')) {
           conflicts -= 1;
           const stored = await memory.load('b');
-          await memory.save('b', {
-            expectedVersion: stored?.version ?? 0,
-            meta: { ...(stored?.meta as never), version: (stored?.version ?? 0) + 1 },
-            systems: {},
-          });
+          if (stored?.meta == null) throw new Error('pet b should be stored');
+          await memory.save('b', { expectedVersion: stored.version, meta: { ...stored.meta, version: stored.version + 1 }, systems: {} });
         }
         return memory.saveMany(items);
       },
