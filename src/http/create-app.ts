@@ -22,6 +22,7 @@ import { answerError, errorResponse, toWireError } from './errors.js';
 import { createAppMetrics, type AppMetrics } from './metrics.js';
 import { findProjectRoot } from './project-root.js';
 import { requestFrame } from './request-frame.js';
+import { registerBatchRoutes } from './routes/batch.js';
 import { markCompatRoutes, registerCompatRoutes } from './routes/compat.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerMetricsRoute } from './routes/metrics.js';
@@ -173,6 +174,7 @@ export function createApp(deps: AppDeps): App {
   registerMetricsRoute(app, { metrics, token: config.metricsToken ?? null });
   const petCall = { service, trustProxy: config.trustProxy, countsClients: config.rateLimits.perClient > 0, metrics };
   registerPetRoutes(app, petCall);
+  registerBatchRoutes(app, { ...petCall, log });
   registerCompatRoutes(app, petCall);
   const events = config.events ?? DEFAULT_EVENTS;
   const hub = createEventHub({
