@@ -4,7 +4,7 @@
  * (MONITOR) and by the Upstash fake (HTTP requests).
  */
 import { createClient } from '@redis/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { StateDocument } from '../../src/service/index.js';
 import type { StorageDriver } from '../../src/storage/index.js';
 import { createRedisStorage } from '../../src/storage/redis.js';
