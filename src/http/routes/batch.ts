@@ -28,7 +28,7 @@ import {
 } from '../../service/index.js';
 import type { AppEnv } from '../env.js';
 import { errorBodyOf, toWireError } from '../errors.js';
-import { jsonResponse } from '../json-response.js';
+import { jsonText, jsonTextResponse } from '../json-response.js';
 import { langOf } from '../lang.js';
 import type { Logger } from '../../log.js';
 import type { PetCallDeps } from '../pet-call.js';
@@ -168,6 +168,18 @@ function operationOf(c: Context<AppEnv>, input: BatchOperationInput): Omit<Batch
   }
 }
 
+/**
+ * `{"results":[{"device_id"?, "status", "body"}, …]}` as JSON text, each body through jsonText: a
+ * body from the read cache is frozen and its text made once for every request that answers it.
+ */
+function resultsText(results: ReadonlyArray<{ status: number; body: unknown }>, ids?: readonly string[]): string {
+  const parts = results.map((result, index) => {
+    const id = ids === undefined ? '' : `"device_id":${JSON.stringify(ids[index])},`;
+    return `{${id}"status":${result.status},"body":${jsonText(result.body)}}`;
+  });
+  return `{"results":[${parts.join(',')}]}`;
+}
+
 export interface BatchRouteDeps extends PetCallDeps {
   log: Logger;
 }
@@ -227,7 +239,7 @@ export function registerBatchRoutes(app: OpenAPIHono<AppEnv>, deps: BatchRouteDe
           return { failed: error };
         }
       });
-      return jsonResponse(c, { results: await answerAll(c, prepared) }, 200);
+      return jsonTextResponse(c, resultsText(await answerAll(c, prepared)), 200);
     },
     { bodySchema: BatchEnvelope },
   );
@@ -245,6 +257,6 @@ export function registerBatchRoutes(app: OpenAPIHono<AppEnv>, deps: BatchRouteDe
         : { failed: new InvalidInputError('invalid_device_id', checked.error.issues[0]?.message ?? 'invalid device id') as PetLifeError };
     });
     const results = await answerAll(c, prepared);
-    return jsonResponse(c, { results: results.map((result, index) => ({ device_id: ids[index], ...result })) }, 200);
+    return jsonTextResponse(c, resultsText(results, ids), 200);
   });
 }
