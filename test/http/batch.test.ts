@@ -105,6 +105,37 @@ describe('POST /api/batch', () => {
     expect((await app.request('/api/batch', { method: 'POST', body: 'operations' })).status).toBe(415);
   });
 
+  it('takes a body up to 8 times the limit of one request (100 operations with long keys fit), refuses more with 413', async () => {
+    const { app } = createTestApp();
+    const operations = Array.from({ length: 100 }, (_, i) => ({
+      op: 'interact',
+      device_id: `pet-${i}-${'x'.repeat(50)}`,
+      action: 'feed',
+      idempotency_key: `${i}-${'k'.repeat(200)}`,
+    }));
+    const body = JSON.stringify({ operations });
+    expect(body.length).toBeGreaterThan(16 * 1024);
+    const answered = await results(
+      await app.request('/api/batch', { method: 'POST', headers: { 'content-type': 'application/json' }, body }),
+    );
+    expect(answered.every((result) => result.status === 200)).toBe(true);
+    const huge = JSON.stringify({ operations: [{ op: 'state', device_id: 'p', pad: 'x'.repeat(130 * 1024) }] });
+    const refused = await app.request('/api/batch', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-length': String(huge.length) },
+      body: huge,
+    });
+    expect(refused.status).toBe(413);
+    // Every other route keeps its own limit.
+    const big = JSON.stringify({ action: 'feed', pad: 'x'.repeat(17 * 1024) });
+    const single = await app.request('/api/pet/p/interact', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-length': String(big.length) },
+      body: big,
+    });
+    expect(single.status).toBe(413);
+  });
+
   it('checks access per operation with the request’s Bearer secret (401 and 403 as results)', async () => {
     const { app } = createTestApp();
     const claim = await readJson<{ secret: string }>(await app.request('/api/pet/mine/claim', { method: 'POST' }));

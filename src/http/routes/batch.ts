@@ -45,6 +45,10 @@ import { Action, DeviceId, ErrorBody, Hours, LangQuery, PetName, StateDocumentSc
 import { invalidInputFrom } from '../validation.js';
 import { UPDATE_MESSAGE } from '../../rules.js';
 
+/** The batch route, and how many times the body limit of one request its body may be (16 KiB → 128 KiB). */
+export const BATCH_PATH = '/api/batch';
+export const BATCH_BODY_FACTOR = 8;
+
 const IdempotencyKeyField = z
   .string({ message: IDEMPOTENCY_KEY_MESSAGE })
   .regex(IDEMPOTENCY_KEY_PATTERN, { message: IDEMPOTENCY_KEY_MESSAGE })
@@ -107,7 +111,7 @@ const security = [{ bearer: [] }, {}];
 
 const batchRoute = createRoute({
   method: 'post',
-  path: '/api/batch',
+  path: BATCH_PATH,
   tags: ['batch'],
   summary: `Up to ${MAX_BATCH_OPERATIONS} operations on any pets, in two storage round trips`,
   description:
@@ -117,7 +121,7 @@ const batchRoute = createRoute({
   responses: {
     200: json(BatchAnswer, 'One result per operation, in order'),
     400: json(ErrorBody, 'Not a JSON object with 1–100 operations'),
-    413: json(ErrorBody, 'Body larger than the limit'),
+    413: json(ErrorBody, `Body larger than ${BATCH_BODY_FACTOR} times the limit of one request (128 KiB)`),
     415: json(ErrorBody, 'Body not sent as application/json'),
   },
 });
