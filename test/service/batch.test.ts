@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   AlreadyExistsError,
+  ConflictRetriesExhaustedError,
   CorruptStateError,
   ForbiddenError,
   IdempotencyConflictError,
@@ -39,6 +40,12 @@ function setup(options: Partial<PetServiceOptions> & { storage?: StorageDriver }
   const clock = createManualClock(T0);
   const service = createPetService({ clock, backoffMs: () => 0, ...options, storage });
   return { memory, storage, clock, service };
+}
+
+/** A service with the default jittered backoff, as in production (conflicts spread out). */
+function createPetServiceWithJitter() {
+  const storage = createMemoryStorage();
+  return { storage, service: createPetService({ storage, clock: createManualClock(T0) }) };
 }
 
 const op = (petId: string, operation: Operation<unknown>, extra: Partial<BatchOperation> = {}): BatchOperation => ({
@@ -225,6 +232,50 @@ describe('the batch (issue #16)', () => {
     expect(doc(answer.value[0]).version).toBe(2);
     expect(doc(answer.value[1]).version).toBe(3);
     expect((await memory.load('b'))?.version).toBe(3);
+  });
+
+  it('saves a pet’s operations all together or not at all: a pet that keeps conflicting gets none of them', async () => {
+    const memory = createMemoryStorage();
+    const storage: MemoryStorage = {
+      ...memory,
+      async saveMany(items: readonly SaveManyItem[]) {
+        // Another writer always gets to pet `b` first.
+        const stored = await memory.load('b');
+        if (stored?.meta == null) throw new Error('pet b should be stored');
+        await memory.save('b', { expectedVersion: stored.version, meta: { ...stored.meta, version: stored.version + 1 }, systems: {} });
+        return memory.saveMany(items);
+      },
+    };
+    const { service } = setup({ storage, maxAttempts: 3 });
+    await service.getState('a');
+    await service.getState('b');
+    const answer = await service.batch([
+      op('b', interactOperation('feed')),
+      op('a', interactOperation('feed')),
+      op('b', interactOperation('play')),
+    ]);
+    expect(errorOf(answer.value[0])).toBeInstanceOf(ConflictRetriesExhaustedError);
+    expect(errorOf(answer.value[2])).toBeInstanceOf(ConflictRetriesExhaustedError);
+    expect(doc(answer.value[1]).stats.feed).toBe(1);
+    const b = await memory.load('b');
+    expect(b?.systems.stats).toMatchObject({ feed: 0, play: 0 });
+    expect((await memory.readEvents('b')).filter((event) => event.type === 'interacted')).toEqual([]);
+  });
+
+  it('loses no operation when batches and single requests change the same pets at once', async () => {
+    const { service } = createPetServiceWithJitter();
+    await service.getState('shared');
+    await service.getState('other');
+    const batches = Array.from({ length: 8 }, () =>
+      service.batch([...Array.from({ length: 5 }, () => op('shared', interactOperation('feed'))), op('other', interactOperation('greet'))]),
+    );
+    const singles = Array.from({ length: 16 }, () => service.interact('shared', 'play'));
+    const answers = await Promise.all(batches);
+    await Promise.all(singles);
+    expect(answers.every((answer) => answer.value.every((result) => result.ok))).toBe(true);
+    const shared = await service.getState('shared');
+    expect(shared.value.stats).toMatchObject({ feed: 40, play: 16 });
+    expect((await service.getState('other')).value.stats.greet).toBe(8);
   });
 
   it('reads many stored pets in one round trip, saving nothing and creating nothing (peek)', async () => {
