@@ -9,9 +9,10 @@
  *
  * The pieces are runOnPet's (hydrate, bring to now, life events, newborn mark, TTL, corrupt-pet
  * overwrite) and the plans are the ones `perform` builds, so a batched operation answers what the
- * single route answers. Each plan sees the pet as the plans before it left it: it gets a copy of
- * its own (state and meta are replaced, never edited in place, by operations), so that the answer
- * it presents after the save is its own moment, not the last plan's.
+ * single route answers. Each plan sees the pet as the plans before it left it, on a copy of its
+ * own (a shallow copy with its own meta: the engine state is replaced, never edited in place, but
+ * a catch-up edits meta), so that the answer it presents after the save is its own moment, not the
+ * last plan's, and a plan that throws leaves nothing behind.
  *
  * A pet whose stored state cannot be read answers each plan its CorruptStateError, except that
  * from the first plan that starts over (a reset) on, the pet's plans run one by one through
