@@ -22,6 +22,7 @@ import { answerError, errorResponse, toWireError } from './errors.js';
 import { createAppMetrics, type AppMetrics } from './metrics.js';
 import { findProjectRoot } from './project-root.js';
 import { requestFrame } from './request-frame.js';
+import { BATCH_BODY_FACTOR, BATCH_PATH, registerBatchRoutes } from './routes/batch.js';
 import { markCompatRoutes, registerCompatRoutes } from './routes/compat.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerMetricsRoute } from './routes/metrics.js';
@@ -147,13 +148,18 @@ export function createApp(deps: AppDeps): App {
     }),
   );
   markCompatRoutes(app);
-  const tooLarge = () => new HTTPException(413, { message: `the request body must be at most ${config.bodyLimitBytes} bytes` });
-  const limitStreamedBody = bodyLimit({
-    maxSize: config.bodyLimitBytes,
-    onError: () => {
-      throw tooLarge();
-    },
-  });
+  // A batch carries up to 100 operations: it may be BATCH_BODY_FACTOR times the limit of one request.
+  const limitOf = (path: string) => (path === BATCH_PATH ? config.bodyLimitBytes * BATCH_BODY_FACTOR : config.bodyLimitBytes);
+  const tooLarge = (limit: number) => new HTTPException(413, { message: `the request body must be at most ${limit} bytes` });
+  const streamedBodyLimit = (limit: number) =>
+    bodyLimit({
+      maxSize: limit,
+      onError: () => {
+        throw tooLarge(limit);
+      },
+    });
+  const limitStreamedBody = streamedBodyLimit(config.bodyLimitBytes);
+  const limitStreamedBatch = streamedBodyLimit(limitOf(BATCH_PATH));
   // A declared Content-Length is enforced by Node's parser, so checking the header is enough and
   // leaves the body to @hono/node-server's direct read. Only a chunked body goes through
   // hono/body-limit, which counts while reading but makes the adapter build a full Request
@@ -161,18 +167,20 @@ export function createApp(deps: AppDeps): App {
   app.use('/api/*', (c, next) => {
     const method = c.req.method;
     if (method === 'GET' || method === 'HEAD') return next();
+    const limit = limitOf(c.req.path);
     const declared = c.req.header('content-length');
     if (declared !== undefined && c.req.header('transfer-encoding') === undefined) {
-      if (Number(declared) > config.bodyLimitBytes) throw tooLarge();
+      if (Number(declared) > limit) throw tooLarge(limit);
       return next();
     }
-    return limitStreamedBody(c, next);
+    return (c.req.path === BATCH_PATH ? limitStreamedBatch : limitStreamedBody)(c, next);
   });
 
   registerSystemRoutes(app, { storage, clock, log, version: packageVersion(root) });
   registerMetricsRoute(app, { metrics, token: config.metricsToken ?? null });
   const petCall = { service, trustProxy: config.trustProxy, countsClients: config.rateLimits.perClient > 0, metrics };
   registerPetRoutes(app, petCall);
+  registerBatchRoutes(app, { ...petCall, log });
   registerCompatRoutes(app, petCall);
   const events = config.events ?? DEFAULT_EVENTS;
   const hub = createEventHub({

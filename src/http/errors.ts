@@ -135,14 +135,18 @@ export type { ErrorStyle } from './env.js';
 
 /** Builds the JSON error response for `wire` in the style the route asked for. */
 export function errorResponse(c: Context<AppEnv>, wire: WireError, headers?: Record<string, string>): Response {
+  return c.json(errorBodyOf(c, wire), wire.status, wire.headers || headers ? { ...wire.headers, ...headers } : undefined);
+}
+
+/** The JSON body of `wire` in the style the route asked for (also each failed operation of a batch). */
+export function errorBodyOf(c: Context<AppEnv>, wire: WireError): object {
   // A server-side failure names the request id, which the log line of its details carries too.
   const error =
     wire.status >= 500
       ? { code: wire.code, message: wire.message, request_id: c.get('requestId') ?? null }
       : { code: wire.code, message: wire.message };
   const nowMs = c.get('clock')?.nowMs() ?? Date.now();
-  const body = c.get('errorStyle') === 'compat' ? { success: false, error, timestamp: new Date(nowMs).toISOString() } : { error };
-  return c.json(body, wire.status, wire.headers || headers ? { ...wire.headers, ...headers } : undefined);
+  return c.get('errorStyle') === 'compat' ? { success: false, error, timestamp: new Date(nowMs).toISOString() } : { error };
 }
 
 /** Answers `error` (a 404 or 405 found by a handler) through the table, without the error log of app.onError. */

@@ -27,9 +27,9 @@ export function bearerOf(c: Context<AppEnv>): string | null {
 export function idempotencyKeyOf(c: Context<AppEnv>): string | null {
   const raw = c.req.header('idempotency-key');
   if (raw === undefined) return null;
-  if (!IDEMPOTENCY_KEY_PATTERN.test(raw)) throw new InvalidInputError('invalid_idempotency_key', IDEMPOTENCY_KEY_MESSAGE);
-  const quoted = raw.length > 2 && raw.startsWith('"') && raw.endsWith('"');
-  return quoted ? raw.slice(1, -1) : raw;
+  const key = idempotencyKeyFrom(raw);
+  if (key === null) throw new InvalidInputError('invalid_idempotency_key', IDEMPOTENCY_KEY_MESSAGE);
+  return key;
 }
 
 /** Longer than any spelling of an address with brackets and a port: refused unparsed. */
@@ -120,7 +120,22 @@ function canonicalJson(value: unknown): string {
  * query parameters that change what is done; not `lang`, which only changes the wording).
  */
 export function fingerprintOf(c: Context<AppEnv>, input: unknown): string {
+  return fingerprintFor(c.req.method, c.req.path, input);
+}
+
+/**
+ * The fingerprint of `input` sent as `method path`: a batch operation (issue #16) is fingerprinted
+ * as its single route, so that one key means one change whichever way it is sent.
+ */
+export function fingerprintFor(method: string, path: string, input: unknown): string {
   return createHash('sha256')
-    .update(`${c.req.method} ${c.req.path}\n${canonicalJson(input)}`)
+    .update(`${method} ${path}\n${canonicalJson(input)}`)
     .digest('hex');
+}
+
+/** An Idempotency-Key's value as used (the draft's quotes removed); null unless it is a valid key. */
+export function idempotencyKeyFrom(raw: string): string | null {
+  if (!IDEMPOTENCY_KEY_PATTERN.test(raw)) return null;
+  const quoted = raw.length > 2 && raw.startsWith('"') && raw.endsWith('"');
+  return quoted ? raw.slice(1, -1) : raw;
 }

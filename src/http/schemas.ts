@@ -82,7 +82,7 @@ export const InteractBody = z.object({ action: Action }).openapi('InteractReques
 export const CatchupBody = z.object({ hours: Hours }).openapi('CatchupRequest');
 
 /** Trimmed, 1–64 characters without control characters (the service checks the same, rules.ts). */
-const PetName = z
+export const PetName = z
   .string({ message: PET_NAME_MESSAGE })
   .trim()
   .min(1, { message: PET_NAME_MESSAGE })
@@ -90,7 +90,7 @@ const PetName = z
   .refine((name) => !hasControlCharacters(name), { message: PET_NAME_MESSAGE });
 
 /** An IANA name; whether this runtime knows it is checked by the service (invalid_timezone). */
-const Timezone = z.string({ message: TIMEZONE_MESSAGE }).max(TIMEZONE_MAX_LENGTH, { message: TIMEZONE_MESSAGE });
+export const Timezone = z.string({ message: TIMEZONE_MESSAGE }).max(TIMEZONE_MAX_LENGTH, { message: TIMEZONE_MESSAGE });
 
 export const PetPatchBody = z
   .object({

@@ -12,6 +12,7 @@ const CODE_BY_FIELD: Partial<Record<string, InvalidCode>> = {
   device_id: 'invalid_device_id',
   action: 'invalid_action',
   timezone: 'invalid_timezone',
+  idempotency_key: 'invalid_idempotency_key',
 };
 
 /** The InvalidInputError for the first problem zod found in `target`. */

@@ -14,6 +14,7 @@ export {
   forecastOperation,
   interactOperation,
   newPetId,
+  peekOperation,
   resetOperation,
   stateOperation,
   updateOperation,
@@ -21,10 +22,22 @@ export {
 export type { Applied, ClaimResult, ForecastOptions, Operation, PetBirth, PetUpdate } from './operations.js';
 export { createEventHub } from './event-hub.js';
 export type { EventHub, EventHubDeps, EventHubLimits, SubscribeOptions, Subscription } from './event-hub.js';
-export { createPetService } from './pet-service.js';
+export { createPetService, MAX_BATCH_OPERATIONS } from './pet-service.js';
 export { NO_OBSERVER } from './observer.js';
 export type { RequestTiming, ServiceObserver } from './observer.js';
-export type { EventsOptions, PetService, PetServiceOptions, RequestContext, Served, ViewOptions } from './pet-service.js';
+export type {
+  BatchContext,
+  BatchOperation,
+  BatchResult,
+  EventsOptions,
+  PetService,
+  PetServiceOptions,
+  RequestContext,
+  Served,
+  ViewOptions,
+} from './pet-service.js';
+export { runBatch } from './run-batch.js';
+export type { BatchItem, BatchOutcome } from './run-batch.js';
 export { lifeEventDrafts, MAX_EVENTS_PER_READ, MAX_LIFE_EVENTS_PER_ADVANCE, petEventDraft } from './pet-events.js';
 export { createPetQueue } from './pet-queue.js';
 export type { PetQueue, PetQueueOptions } from './pet-queue.js';

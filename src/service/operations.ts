@@ -18,7 +18,7 @@ import {
   type Lang,
   type LifeState,
 } from '../engine/index.js';
-import { AlreadyClaimedError, AlreadyExistsError, InvalidInputError } from '../errors.js';
+import { AlreadyClaimedError, AlreadyExistsError, InvalidInputError, NotFoundError } from '../errors.js';
 import {
   ACTION_MESSAGE,
   CATCHUP_HOURS_MESSAGE,
@@ -209,6 +209,24 @@ export function stateOperation(lang: Lang = 'zh', timezone?: string): Operation<
     changesNothing: true,
     cacheKey: `state:${lang}`,
     ...(birth === null ? {} : { birth }),
+    apply: (pet) => ({ changed: false, present: documentAnswer(pet, lang) }),
+  };
+}
+
+/**
+ * Reads a stored pet brought to now, saving nothing (GET /api/pets?ids=: many pets in one round
+ * trip). A pet never stored is NotFoundError: a multi-read creates nothing. The catch-up to now
+ * is saved by the pet's next change or single read.
+ */
+export function peekOperation(lang: Lang = 'zh'): Operation<StateDocument> {
+  return {
+    access: 'read',
+    savesNothing: true,
+    // Its answer is a state read's whenever it saves nothing (no tick passed): the same cache entry.
+    cacheKey: `state:${lang}`,
+    check: (pet) => {
+      if (pet.created) throw new NotFoundError(`no pet with the id ${pet.petId} is stored`);
+    },
     apply: (pet) => ({ changed: false, present: documentAnswer(pet, lang) }),
   };
 }

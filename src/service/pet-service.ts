@@ -61,6 +61,7 @@ import { bringToNow as marksAtNow } from './time-model.js';
 import { checkRateLimits, NO_RATE_LIMITS, rateLimitCounters, type RateLimitPolicy } from './rate-limits.js';
 import { NO_OBSERVER, type RequestTiming, type ServiceObserver } from './observer.js';
 import { createReadCache } from './read-cache.js';
+import { runBatch, type BatchItem } from './run-batch.js';
 import { jitteredBackoff, runOnPet, type Plan, type RunDeps, type RunResult } from './run-on-pet.js';
 import type { Answer, Forecast, StateDocument } from './types.js';
 
@@ -148,6 +149,14 @@ export interface PetService {
    * operation — still one load and one compare-and-set per attempt.
    */
   perform<T, B>(petId: string, operation: Operation<T>, request: RequestContext<T, B>): Promise<Answer<Served<B>>>;
+  /**
+   * Runs up to MAX_BATCH_OPERATIONS operations, each as `perform` would (limits, access,
+   * idempotency), in two storage round trips in all: one loadMany of every pet, one saveMany of
+   * every changed pet (runBatch). Each pet's operations apply in order and are saved together
+   * (atomic per pet); the batch is not: each operation answers its own result or error, in order.
+   * Not queued per pet: a conflict with a concurrent change is retried for its pet only.
+   */
+  batch(operations: readonly BatchOperation[], context?: BatchContext): Promise<Answer<BatchResult[]>>;
   /** Runs a custom plan through the same queue and load → advance → apply → compare-and-set path. */
   run<R>(petId: string, plan: Plan<R>): Promise<Answer<RunResult<R>>>;
   /**
@@ -185,6 +194,40 @@ export const DEFAULT_QUEUE_DEPTH = 64;
 const MEMO_ENTRIES = 10_000;
 /** How long a pet's claim, as last loaded, is trusted to refuse a wrong secret before queueing. */
 const CLAIM_MEMO_MS = 60_000;
+
+/** Operations one batch holds at most (POST /api/batch, GET /api/pets?ids=). */
+export const MAX_BATCH_OPERATIONS = 100;
+
+/** One operation of a batch: as `perform` takes it, on its pet. */
+export interface BatchOperation {
+  petId: string;
+  operation: Operation<unknown>;
+  /** Turns the operation's value into the body answered (and stored, with a key). */
+  render: (value: unknown, nowMs: number) => unknown;
+  /** Makes this change idempotent (ignored by read-only operations). */
+  idempotency?: IdempotencyRequest | null;
+  /** Status of a fresh answer. @default 200 */
+  status?: number;
+}
+
+/** What the batch request brings, for each of its operations. */
+export interface BatchContext {
+  bearer?: string | null;
+  client?: string | null;
+  /** A trusted caller: no access check, no limits (as RequestContext.trusted). */
+  trusted?: boolean;
+  timing?: RequestTiming;
+}
+
+/** One operation's answer: served, or the error it failed with (the HTTP layer maps it). */
+export type BatchResult = { ok: true; value: Served<unknown> } | { ok: false; error: unknown };
+
+/** A prepared `perform`: its plan, how its answer is served, and whether it comes from a stranger. */
+interface Prepared<T, B> {
+  plan: Plan<Step<T, B>>;
+  serve: (ran: RunResult<Step<T, B>>) => Served<B>;
+  stranger: boolean;
+}
 
 /** What a plan of `perform` leaves for the answer. */
 type Step<T, B> =
@@ -303,7 +346,12 @@ export function createPetService(options: PetServiceOptions): PetService {
   const run = <R>(petId: string, plan: Plan<R>) =>
     plan.savesNothing || plan.changesNothing ? runOnPet(deps, petId, plan) : queue.run(petId, () => runOnPet(deps, petId, plan));
 
-  const perform = async <T, B>(petId: string, operation: Operation<T>, request: RequestContext<T, B>): Promise<Answer<Served<B>>> => {
+  /**
+   * What `perform` and `batch` share: the request's guards (limits known exceeded, counters,
+   * access, idempotency) around the operation, as a plan for runOnPet (or runBatch), and how the
+   * answer is served from its run. Throws when a limit is known to be exceeded (no round trip).
+   */
+  const prepare = <T, B>(petId: string, operation: Operation<T>, request: RequestContext<T, B>): Prepared<T, B> => {
     const bearer = request.bearer ?? null;
     const client = request.client ?? null;
     const trustedCaller = request.trusted === true;
@@ -390,23 +438,69 @@ export function createPetService(options: PetServiceOptions): PetService {
       },
     };
 
+    const serve = (ran: RunResult<Step<T, B>>): Served<B> => {
+      // The claim as this request left it (a claim sets it).
+      knownClaims.set(petId, ran.pet.meta.claim_hash ?? null, startedMs + CLAIM_MEMO_MS, startedMs);
+      const step = ran.result;
+      return step.replayed
+        ? { body: step.stored.body, status: step.stored.status, replayed: true, limits }
+        : {
+            body:
+              step.rendered !== null ? step.rendered.body : request.render(answerValueOf(petId, operation, ran, step.present), ran.nowMs),
+            status,
+            replayed: false,
+            limits,
+          };
+    };
+    return { plan, serve, stranger };
+  };
+
+  const perform = async <T, B>(petId: string, operation: Operation<T>, request: RequestContext<T, B>): Promise<Answer<Served<B>>> => {
+    const { plan, serve, stranger } = prepare(petId, operation, request);
     // A stranger's request is refused by its own load; it never waits in (or fills) the owner's queue.
     const answer = stranger ? await runOnPet(deps, petId, plan) : await run(petId, plan);
-    // The claim as this request left it (a claim sets it).
-    knownClaims.set(petId, answer.value.pet.meta.claim_hash ?? null, startedMs + CLAIM_MEMO_MS, startedMs);
-    const step = answer.value.result;
-    const served: Served<B> = step.replayed
-      ? { body: step.stored.body, status: step.stored.status, replayed: true, limits }
-      : {
-          body:
-            step.rendered !== null
-              ? step.rendered.body
-              : request.render(answerValueOf(petId, operation, answer.value, step.present), answer.value.nowMs),
-          status,
-          replayed: false,
-          limits,
-        };
-    return { value: served, roundTrips: answer.roundTrips, attempts: answer.attempts };
+    return { value: serve(answer.value), roundTrips: answer.roundTrips, attempts: answer.attempts };
+  };
+
+  const batch = async (operations: readonly BatchOperation[], context: BatchContext = {}): Promise<Answer<BatchResult[]>> => {
+    if (operations.length > MAX_BATCH_OPERATIONS) {
+      throw new InvalidInputError('invalid_body', `a batch holds at most ${MAX_BATCH_OPERATIONS} operations, got ${operations.length}`);
+    }
+    const results: (BatchResult | undefined)[] = operations.map(() => undefined);
+    const items: BatchItem<Step<unknown, unknown>>[] = [];
+    const serving: Array<{ index: number; serve: (ran: RunResult<Step<unknown, unknown>>) => Served<unknown> }> = [];
+    operations.forEach((entry, index) => {
+      try {
+        assertPetId(entry.petId);
+        // Each operation is its own request: the batch's Bearer secret and client, its own key.
+        const { plan, serve } = prepare(entry.petId, entry.operation, {
+          bearer: context.bearer ?? null,
+          client: context.client ?? null,
+          idempotency: entry.idempotency ?? null,
+          render: entry.render,
+          ...(entry.status === undefined ? {} : { status: entry.status }),
+          ...(context.trusted === undefined ? {} : { trusted: context.trusted }),
+        });
+        items.push({ petId: entry.petId, plan });
+        serving.push({ index, serve });
+      } catch (error) {
+        results[index] = { ok: false, error };
+      }
+    });
+    const { outcomes, roundTrips } = await runBatch(deps, items, context.timing);
+    outcomes.forEach((outcome, position) => {
+      const { index, serve } = serving[position] as (typeof serving)[number];
+      if (!outcome.ok) {
+        results[index] = outcome;
+        return;
+      }
+      try {
+        results[index] = { ok: true, value: serve(outcome.run) };
+      } catch (error) {
+        results[index] = { ok: false, error };
+      }
+    });
+    return { value: results as BatchResult[], roundTrips, attempts: 1 };
   };
 
   /** A trusted caller's operation: no limits, no access check, the value as it is. */
@@ -477,6 +571,7 @@ export function createPetService(options: PetServiceOptions): PetService {
   return {
     run,
     perform,
+    batch,
     events,
     nextLifeEventMs,
     bringToNow: bringPetToNow,

@@ -217,14 +217,14 @@ export async function runOnPet<R>(deps: RunDeps, petId: string, plan: Plan<R>): 
  * `newborn`; any change removes the mark for good. Pets stored before the mark existed have none
  * and are kept like any other.
  */
-function markNewborn(pet: LivePet, changed: boolean): PetMeta {
+export function markNewborn(pet: LivePet, changed: boolean): PetMeta {
   const { newborn: _newborn, ...rest } = pet.meta;
   if (changed) return rest;
   return pet.created || pet.meta.newborn === true ? { ...rest, newborn: true } : rest;
 }
 
 /** The per-save TTL: the newborn TTL for a pet still marked newborn, else the driver's own (PET_TTL_DAYS). */
-function ttlOf(deps: RunDeps, meta: PetMeta): { ttlMs?: number } {
+export function ttlOf(deps: RunDeps, meta: PetMeta): { ttlMs?: number } {
   return meta.newborn === true && deps.newbornTtlMs !== null ? { ttlMs: deps.newbornTtlMs } : {};
 }
 

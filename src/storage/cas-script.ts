@@ -105,12 +105,14 @@ return {1, tonumber(ARGV[5 + n]), written, ids}
 `;
 
 /**
- * KEYS[1] = counter, ARGV[1] = window in ms. INCR; the first hit of a window sets its expiry
- * (as does a counter found without one); returns {count, ms left}.
+ * KEYS[1] = counter, ARGV[1] = window in ms, ARGV[2] = weight (optional, 1 when absent; loadMany
+ * sends it). INCRBY; the first hit of a window sets its expiry (as does a counter found without
+ * one); returns {count, ms left}.
  */
-export const HIT_SCRIPT = `local count = redis.call('INCR', KEYS[1])
+export const HIT_SCRIPT = `local weight = tonumber(ARGV[2] or '1')
+local count = redis.call('INCRBY', KEYS[1], weight)
 local left = redis.call('PTTL', KEYS[1])
-if count == 1 or left < 0 then
+if count == weight or left < 0 then
   redis.call('PEXPIRE', KEYS[1], ARGV[1])
   left = tonumber(ARGV[1])
 end
@@ -207,6 +209,12 @@ export function parseCasReply(reply: unknown): SaveResult {
 export function hitArguments(purpose: string, subject: string, windowMs: number): { keys: string[]; args: string[] } {
   assertWindow(windowMs);
   return { keys: [globalKey(purpose, subject)], args: [String(windowMs)] };
+}
+
+/** KEYS and ARGV of HIT_SCRIPT for a weighted hit (loadMany's; validated first). */
+export function weightedHitArguments(request: HitRequest): { keys: string[]; args: string[] } {
+  const [key] = hitKeys([request]);
+  return { keys: [key as string], args: [String(request.windowMs), String(weightOf(request))] };
 }
 
 /**

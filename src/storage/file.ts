@@ -48,12 +48,24 @@ import { type LockOptions, withFileLock } from './file-lock.js';
 import { createKeyedQueue } from './keyed-queue.js';
 import { createLocalWatchers, type EventsListener } from './local-watchers.js';
 import { PET_ID_PATTERN, assertExtraName, assertPetId, corrupt, decodeLoad, encodeValue } from './keys.js';
-import { assertReplaced, assertSaveRequest, assertTtlOption, saveTtl, type WriteRequest, weightOf } from './requests.js';
+import {
+  assertDistinctPets,
+  assertReplaced,
+  assertSaveRequest,
+  assertTtlOption,
+  corruptLoad,
+  corruptSave,
+  saveTtl,
+  type WriteRequest,
+  weightOf,
+} from './requests.js';
 import { firstIssue } from './schemas.js';
 import type {
   HitRequest,
   HitResult,
   JsonObject,
+  LoadManyItem,
+  LoadManyResult,
   LoadOptions,
   PetEvent,
   PetEventDraft,
@@ -61,6 +73,8 @@ import type {
   PetRecord,
   ReadEventsOptions,
   ReplaceRequest,
+  SaveManyItem,
+  SaveManyResult,
   SaveRequest,
   SaveResult,
   StorageDriver,
@@ -439,20 +453,42 @@ export function createFileStorage(options: FileStorageOptions): StorageDriver {
   /** Tells this process's watchers of the folder (after the save has returned). */
   const announce = (petId: string): void => watchers.announce(petId);
 
-  const load = async (petId: string, loadOptions: LoadOptions = {}): Promise<PetRecord | null> => {
+  /** Checks a load's id and names (before any I/O); returns the pet's folder. */
+  const loadable = (petId: string, extras: readonly string[]): string => {
     const folder = petDir(petId);
-    const extras = loadOptions.extras ?? [];
     extras.forEach(assertExtraName);
-    trips += 1;
+    return folder;
+  };
+
+  /** A load's reading, without counting a round trip (load and loadMany count theirs). */
+  const readRecord = async (petId: string, folder: string, extras: readonly string[]): Promise<PetRecord | null> => {
     const { file, extraValues } = await unavailableOnIoError(() => readWithExtras(petId, folder, extras));
     return toRecord(petId, file, extras, extraValues);
   };
 
-  const write = async (petId: string, request: WriteRequest): Promise<SaveResult> => {
+  const load = async (petId: string, loadOptions: LoadOptions = {}): Promise<PetRecord | null> => {
+    const extras = loadOptions.extras ?? [];
+    const folder = loadable(petId, extras);
+    trips += 1;
+    return readRecord(petId, folder, extras);
+  };
+
+  /** Checks a save or replace (before any I/O); returns the pet's folder. */
+  const writable = (petId: string, request: WriteRequest): string => {
     const folder = petDir(petId);
     assertSaveRequest(request);
     for (const extra of request.extras ?? []) assertExtraName(extra.name);
+    return folder;
+  };
+
+  const write = async (petId: string, request: WriteRequest): Promise<SaveResult> => {
+    const folder = writable(petId, request);
     trips += 1;
+    return writeChecked(petId, folder, request);
+  };
+
+  /** A checked save or replace, without counting a round trip (write and saveMany count theirs). */
+  const writeChecked = async (petId: string, folder: string, request: WriteRequest): Promise<SaveResult> => {
     const result = await queue.run(folder, () =>
       unavailableOnIoError(() =>
         withFileLock(path.join(folder, LOCK_FILE), lockOptions(`pet ${petId}`), () => saveLocked(petId, folder, request)),
@@ -489,7 +525,46 @@ export function createFileStorage(options: FileStorageOptions): StorageDriver {
       return { record: toRecord(petId, read.file, extras, read.extraValues), hits };
     },
 
+    async loadMany(
+      items: readonly LoadManyItem[],
+      manyOptions: { hits?: readonly HitRequest[] } = {},
+    ): Promise<{ records: LoadManyResult[]; hits: HitResult[] }> {
+      const folders = items.map((item) => loadable(item.petId, item.extras ?? []));
+      const hitRequests = manyOptions.hits ?? [];
+      if (!Array.isArray(hitRequests)) throw new TypeError('hits must be an array of {purpose, subject, windowMs}');
+      const hitCounters = hitRequests.map((request) =>
+        counters.counterOf(request.purpose, request.subject, request.windowMs, weightOf(request)),
+      );
+      trips += 1;
+      // A plain loop counted as one round trip: the pets read in parallel (lock-free, as load),
+      // the hits counted in order under their counters' locks.
+      const [records, hits] = await Promise.all([
+        Promise.all(
+          items.map((item, index) =>
+            readRecord(item.petId, folders[index] as string, item.extras ?? []).then(
+              (record): LoadManyResult => ({ ok: true, record }),
+              corruptLoad,
+            ),
+          ),
+        ),
+        (async () => {
+          const counted: HitResult[] = [];
+          for (const counter of hitCounters) counted.push(await counters.countHit(counter));
+          return counted;
+        })(),
+      ]);
+      return { records, hits };
+    },
+
     save: (petId: string, request: SaveRequest): Promise<SaveResult> => write(petId, request),
+
+    async saveMany(items: readonly SaveManyItem[]): Promise<SaveManyResult[]> {
+      assertDistinctPets(items);
+      const folders = items.map((item) => writable(item.petId, item.request));
+      trips += 1;
+      // Each pet under its own lock, the pets in parallel: atomic per pet, not across them.
+      return Promise.all(items.map((item, index) => writeChecked(item.petId, folders[index] as string, item.request).catch(corruptSave)));
+    },
 
     async replace(petId: string, request: ReplaceRequest): Promise<SaveResult & { ok: true }> {
       return assertReplaced(await write(petId, { ...request, expectedVersion: 'any' }));

@@ -7,6 +7,8 @@ export type {
   HitRequest,
   HitResult,
   JsonObject,
+  LoadManyItem,
+  LoadManyResult,
   LoadOptions,
   PetEvent,
   PetEventDraft,
@@ -18,6 +20,8 @@ export type {
   StorageInspector,
   StoredKey,
   SaveRequest,
+  SaveManyItem,
+  SaveManyResult,
   SaveResult,
   StorageDriver,
 } from './types.js';

@@ -1,6 +1,6 @@
 /**
- * A measuring decorator over any StorageDriver: every round-trip call (load, loadCounted, save,
- * replace, remove, hit, readEvents, ping) is timed and handed to an observer with its operation
+ * A measuring decorator over any StorageDriver: every round-trip call (load, loadCounted, loadMany,
+ * save, saveMany, replace, remove, hit, readEvents, ping) is timed and handed to an observer with its operation
  * name and whether it failed, and the events each save or replace appended are counted. The
  * driver contract is kept: same name, target, results and errors; `roundTrips()`, `watch` and
  * `close` are the driver's own.
@@ -8,7 +8,18 @@
 import type { StorageDriver } from './types.js';
 
 /** The driver calls that are measured (each one round trip). */
-export const STORAGE_OPERATIONS = ['load', 'loadCounted', 'save', 'replace', 'remove', 'hit', 'readEvents', 'ping'] as const;
+export const STORAGE_OPERATIONS = [
+  'load',
+  'loadCounted',
+  'loadMany',
+  'save',
+  'saveMany',
+  'replace',
+  'remove',
+  'hit',
+  'readEvents',
+  'ping',
+] as const;
 export type StorageOperation = (typeof STORAGE_OPERATIONS)[number];
 
 /** What one measured call reports. */
@@ -50,7 +61,9 @@ export function measureStorage(driver: StorageDriver, observer: StorageObserver)
     target: driver.target,
     load: (petId, options) => timed('load', () => driver.load(petId, options)),
     loadCounted: (petId, options) => timed('loadCounted', () => driver.loadCounted(petId, options)),
+    loadMany: (items, options) => timed('loadMany', () => driver.loadMany(items, options)),
     save: async (petId, request) => written(await timed('save', () => driver.save(petId, request))),
+    saveMany: async (items) => (await timed('saveMany', () => driver.saveMany(items))).map(written),
     replace: async (petId, request) => written(await timed('replace', () => driver.replace(petId, request))),
     remove: (petId) => timed('remove', () => driver.remove(petId)),
     hit: (purpose, subject, windowMs) => timed('hit', () => driver.hit(purpose, subject, windowMs)),

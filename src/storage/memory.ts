@@ -4,19 +4,33 @@
  * loop first, so concurrent callers interleave between load and save as they would over a network.
  */
 import { SYSTEM_NAMES } from '../engine/types.js';
-import { casArguments, loadCountedArguments } from './cas-script.js';
-import { assertReplaced, assertTtlOption, assertWindow, saveTtl, type WriteRequest, weightOf } from './requests.js';
+import { casArguments, hitKeys, loadCountedArguments } from './cas-script.js';
+import {
+  assertDistinctPets,
+  assertReplaced,
+  assertTtlOption,
+  assertWindow,
+  loadResult,
+  saveResult,
+  saveTtl,
+  type WriteRequest,
+  weightOf,
+} from './requests.js';
 import { KEY_PREFIX, MAX_EXTRAS_PER_PET, PET_ID_PATTERN, corrupt, decodeLoad, globalKey, loadKeyList, petKeys } from './keys.js';
 import { EVENT_LOG_MAX, assertEventLogMax, compareEventIds, decodeEvent, encodeEvent, nextEventId, readEventsOptions } from './events.js';
 import { createLocalWatchers, type EventsListener } from './local-watchers.js';
 import type {
   HitRequest,
   HitResult,
+  LoadManyItem,
+  LoadManyResult,
   LoadOptions,
   PetEvent,
   PetRecord,
   ReadEventsOptions,
   ReplaceRequest,
+  SaveManyItem,
+  SaveManyResult,
   SaveRequest,
   SaveResult,
   StorageDriver,
@@ -97,6 +111,11 @@ export function createMemoryStorage(options: MemoryStorageOptions = {}): MemoryS
   const write = async (petId: string, request: WriteRequest): Promise<SaveResult> => {
     const { keys, args } = casArguments(petId, request, ttlMs, now());
     await trip();
+    return writeNow(petId, request, keys, args);
+  };
+
+  /** The body of a save or replace after its round trip: synchronous, so atomic here. */
+  const writeNow = (petId: string, request: WriteRequest, keys: readonly string[], args: readonly string[]): SaveResult => {
     const replace = request.expectedVersion === 'any';
     const pttl = saveTtl(request, ttlMs);
     const metaKey = keys[0] as string;
@@ -196,7 +215,39 @@ export function createMemoryStorage(options: MemoryStorageOptions = {}): MemoryS
       return { record: decodeLoad(petId, values, call.extras), hits };
     },
 
+    async loadMany(
+      items: readonly LoadManyItem[],
+      manyOptions: { hits?: readonly HitRequest[] } = {},
+    ): Promise<{ records: LoadManyResult[]; hits: HitResult[] }> {
+      const hitRequests = manyOptions.hits ?? [];
+      const counters = hitKeys(hitRequests);
+      const keyLists = items.map((item) => loadKeyList(item.petId, item.extras ?? []));
+      await trip();
+      // One simulated round trip: the hits in order, then every pet (atomic here: no await).
+      const hits = hitRequests.map((request, index) => count(counters[index] as string, request.windowMs, weightOf(request)));
+      const records = items.map((item, index) =>
+        loadResult(() =>
+          decodeLoad(
+            item.petId,
+            (keyLists[index] as string[]).map((key) => live(key)?.value ?? null),
+            item.extras ?? [],
+          ),
+        ),
+      );
+      return { records, hits };
+    },
+
     save: (petId: string, request: SaveRequest): Promise<SaveResult> => write(petId, request),
+
+    async saveMany(items: readonly SaveManyItem[]): Promise<SaveManyResult[]> {
+      assertDistinctPets(items);
+      const calls = items.map((item) => casArguments(item.petId, item.request, ttlMs, now()));
+      await trip();
+      return items.map((item, index) => {
+        const call = calls[index] as { keys: string[]; args: string[] };
+        return saveResult(() => writeNow(item.petId, item.request, call.keys, call.args));
+      });
+    },
 
     async replace(petId: string, request: ReplaceRequest): Promise<SaveResult & { ok: true }> {
       return assertReplaced(await write(petId, { ...request, expectedVersion: 'any' }));

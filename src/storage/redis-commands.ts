@@ -5,7 +5,8 @@
  * counted load one EVALSHA of LOAD_COUNTED_SCRIPT, a save or replace one EVALSHA of CAS_SCRIPT, a
  * hit one EVALSHA of HIT_SCRIPT (each EVAL once on NOSCRIPT), a remove SCANs and DELs (the event
  * log `life_<id>:events` included), readEvents one XRANGE, watch one SUBSCRIBE on a connection of
- * its own (TCP only). Every
+ * its own (TCP only); loadMany and saveMany one pipeline each (an MGET per pet and a HIT_SCRIPT
+ * per hit; a CAS_SCRIPT per pet), EVAL re-sent for just the NOSCRIPT replies. Every
  * failure becomes StorageUnavailableError, or CorruptStateError for a corrupt stored meta.
  */
 import { CorruptStateError, PetLifeError, StorageUnavailableError } from '../errors.js';
@@ -20,22 +21,28 @@ import {
   hitArguments,
   isCorruptReply,
   loadCountedArguments,
+  weightedHitArguments,
   parseCasReply,
   parseHitReply,
   parseLoadCountedReply,
 } from './cas-script.js';
 import { EVENT_LOG_MAX, EVENTS_CHANNEL, assertEventLogMax, decodeEvent, readEventsOptions } from './events.js';
 import { KEY_PREFIX, PET_ID_PATTERN, decodeLoad, loadKeyList, petKeys } from './keys.js';
-import { assertReplaced, type WriteRequest } from './requests.js';
+import { assertDistinctPets, assertReplaced, loadResult, saveResult, type WriteRequest } from './requests.js';
 import type {
   DriverName,
   HitRequest,
   HitResult,
+  LoadManyItem,
+  LoadManyResult,
   LoadOptions,
   PetEvent,
+  PipelinedCommand,
   PetRecord,
   ReadEventsOptions,
   ReplaceRequest,
+  SaveManyItem,
+  SaveManyResult,
   SaveRequest,
   SaveResult,
   ScriptStatus,
@@ -65,6 +72,12 @@ export interface RedisCommands {
   ping(): Promise<unknown>;
   /** Any other command, one round trip (operator tools: TYPE, PTTL, STRLEN, TIME, SCRIPT EXISTS…). */
   call(args: readonly string[]): Promise<unknown>;
+  /**
+   * Sends `commands` together, in order, as ONE round trip (TCP: written at once on the
+   * connection; Upstash: one REST pipeline request). A command that failed has its Error in its
+   * place; the others' replies are unaffected. Not atomic: other clients' commands may interleave.
+   */
+  pipeline(commands: readonly PipelinedCommand[]): Promise<unknown[]>;
   /** True when a failed EVALSHA says the server does not know the script (EVAL follows). */
   isNoScript(error: unknown): boolean;
   /**
@@ -103,6 +116,12 @@ export function createScriptedStorage(commands: RedisCommands, options: Scripted
     }
   };
 
+  /** A pipelined reply, or the error it carries mapped as `run` maps failures (CORRUPT names the pet). */
+  const failedReply = (reply: unknown, what: string, petId?: string): unknown => {
+    if (reply instanceof Error) throw toStorageError(reply, `${label} ${target}`, what, blankReason, petId);
+    return reply;
+  };
+
   /** EVALSHA, then EVAL when the server does not know the script yet (a second round trip). */
   const evalScript = async (script: string, sha1: string, keys: string[], args: string[]): Promise<unknown> => {
     try {
@@ -111,6 +130,26 @@ export function createScriptedStorage(commands: RedisCommands, options: Scripted
       if (!commands.isNoScript(error)) throw error;
       return commands.eval(script, keys, args);
     }
+  };
+
+  /**
+   * One pipeline; script calls (EVALSHA) the server does not know yet are sent again with EVAL,
+   * just those, in a second round trip (only the first time a server sees the script).
+   */
+  const pipelineScripts = async (sent: readonly ScriptedCommand[]): Promise<unknown[]> => {
+    const replies = await commands.pipeline(sent);
+    const missing = sent.flatMap((command, index) => (command.script !== undefined && commands.isNoScript(replies[index]) ? [index] : []));
+    if (missing.length === 0) return replies;
+    const again = await commands.pipeline(
+      missing.map((index) => {
+        const command = sent[index] as ScriptedCommand;
+        return { args: ['EVAL', command.script as string, ...command.args.slice(2)], keys: command.keys };
+      }),
+    );
+    missing.forEach((index, position) => {
+      replies[index] = again[position];
+    });
+    return replies;
   };
 
   const load = async (petId: string, loadOptions: LoadOptions = {}): Promise<PetRecord | null> => {
@@ -212,7 +251,49 @@ export function createScriptedStorage(commands: RedisCommands, options: Scripted
       return parseLoadCountedReply(petId, call, reply);
     },
 
+    async loadMany(
+      items: readonly LoadManyItem[],
+      manyOptions: { hits?: readonly HitRequest[] } = {},
+    ): Promise<{ records: LoadManyResult[]; hits: HitResult[] }> {
+      const hitRequests = manyOptions.hits ?? [];
+      if (!Array.isArray(hitRequests)) throw new TypeError('hits must be an array of {purpose, subject, windowMs}');
+      // Every id, name and hit checked before any I/O; then one pipeline: the hits (HIT_SCRIPT,
+      // each on its one global key) in order, then one MGET of each pet's own keys.
+      const sent: ScriptedCommand[] = hitRequests.map((request) => {
+        const { keys, args } = weightedHitArguments(request);
+        return { args: ['EVALSHA', HIT_SHA1, String(keys.length), ...keys, ...args], keys, script: HIT_SCRIPT };
+      });
+      const extrasOf = items.map((item) => item.extras ?? []);
+      for (const [index, item] of items.entries()) {
+        const keys = loadKeyList(item.petId, extrasOf[index]);
+        sent.push({ args: ['MGET', ...keys], keys });
+      }
+      if (sent.length === 0) return { records: [], hits: [] };
+      const replies = await run('load', () => pipelineScripts(sent));
+      const hits = hitRequests.map((_, index) => parseHitReply(failedReply(replies[index], 'load')));
+      const records = items.map((item, index) =>
+        loadResult(() => {
+          const values = failedReply(replies[hitRequests.length + index], 'load', item.petId);
+          if (!Array.isArray(values)) throw new CorruptStateError(`${label} ${target}: MGET returned ${typeof values}`);
+          return decodeLoad(item.petId, values as (string | null)[], extrasOf[index]);
+        }),
+      );
+      return { records, hits };
+    },
+
     save: (petId: string, request: SaveRequest): Promise<SaveResult> => write(petId, request),
+
+    async saveMany(items: readonly SaveManyItem[]): Promise<SaveManyResult[]> {
+      assertDistinctPets(items);
+      const nowMs = Date.now();
+      const sent: ScriptedCommand[] = items.map(({ petId, request }) => {
+        const { keys, args } = casArguments(petId, request, ttlMs, nowMs, eventLogMax);
+        return { args: ['EVALSHA', CAS_SHA1, String(keys.length), ...keys, ...args], keys, script: CAS_SCRIPT };
+      });
+      if (sent.length === 0) return [];
+      const replies = await run('save', () => pipelineScripts(sent));
+      return items.map(({ petId }, index) => saveResult(() => parseCasReply(failedReply(replies[index], 'save', petId))));
+    },
 
     async replace(petId: string, request: ReplaceRequest): Promise<SaveResult & { ok: true }> {
       return assertReplaced(await write(petId, { ...request, expectedVersion: 'any' }));
@@ -262,6 +343,11 @@ export function createScriptedStorage(commands: RedisCommands, options: Scripted
 
     close: () => commands.close(),
   };
+}
+
+/** A pipelined command as the shared body sends it: a script call names its script, for EVAL on NOSCRIPT. */
+interface ScriptedCommand extends PipelinedCommand {
+  script?: string;
 }
 
 /** XRANGE's reply as events: [[id, ['e', json]], …]; entries that are not ours are skipped. */

@@ -3,7 +3,7 @@
  * explicitly (v6 defaults to RESP 3), an `error` listener always attached (an unhandled one kills
  * the process), a short connect timeout and bounded reconnect backoff. This file is the transport;
  * what each operation sends (one MGET per load, one EVALSHA per save, hit or counted load, EVAL
- * once on NOSCRIPT, one XRANGE per readEvents) is the body shared with the Upstash driver
+ * once on NOSCRIPT, one XRANGE per readEvents, one pipeline per loadMany or saveMany) is the body shared with the Upstash driver
  * (redis-commands.ts). `watch` opens one more connection per driver, a duplicate() of the client
  * subscribed to life_~events, on its first call; close() closes it. Redis being
  * down is a StorageUnavailableError within about the connect timeout, never a hang and never a
@@ -182,6 +182,22 @@ export function createRedisStorage(options: RedisStorageOptions): StorageDriver 
       return async () => {
         listeners.delete(listener);
       };
+    },
+    async pipeline(commands) {
+      const active = await connect();
+      trips += 1;
+      // Commands issued in one tick are written to the socket together (node-redis batches its
+      // writes per tick): one round trip. Each settles on its own (execAsPipeline would reject
+      // them all for one error reply).
+      const options = active.isReady ? undefined : { timeout: connectTimeoutMs };
+      return Promise.all(
+        commands.map((sent) =>
+          active.sendCommand([...sent.args], options).then(
+            (reply: unknown) => reply,
+            (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
+          ),
+        ),
+      );
     },
     ping: () => command(['PING']),
     call: (args) => command([...args]),

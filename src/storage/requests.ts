@@ -6,7 +6,7 @@
 import { SYSTEM_NAMES } from '../engine/types.js';
 import { CorruptStateError } from '../errors.js';
 import { assertEventDrafts } from './events.js';
-import type { HitRequest, ReplaceRequest, SaveResult } from './types.js';
+import type { HitRequest, LoadManyResult, PetRecord, ReplaceRequest, SaveManyItem, SaveManyResult, SaveResult } from './types.js';
 
 /** A save, or a replace (`expectedVersion: 'any'`): what CAS_SCRIPT and the other drivers' writes take. */
 export type WriteRequest = ReplaceRequest & { expectedVersion: number | 'any' };
@@ -68,5 +68,45 @@ export function weightOf(request: HitRequest): number {
 export function assertWindow(windowMs: number): void {
   if (!Number.isSafeInteger(windowMs) || windowMs <= 0) {
     throw new RangeError(`windowMs must be a positive integer, got ${windowMs}`);
+  }
+}
+
+/** Checks that a saveMany names each pet at most once (two compare-and-sets of one pet in one call would race). */
+export function assertDistinctPets(items: readonly SaveManyItem[]): void {
+  if (!Array.isArray(items)) throw new TypeError('saveMany takes an array of {petId, request}');
+  const seen = new Set<string>();
+  for (const { petId } of items) {
+    if (seen.has(petId)) throw new TypeError(`saveMany names pet ${JSON.stringify(petId)} twice`);
+    seen.add(petId);
+  }
+}
+
+/** A loadMany item's answer for a failed read: the pet's own CorruptStateError; anything else is rethrown. */
+export function corruptLoad(error: unknown): LoadManyResult {
+  if (error instanceof CorruptStateError) return { ok: false, error };
+  throw error;
+}
+
+/** `read()` as a loadMany item's answer (a corrupt pet answers its error; nothing else is caught). */
+export function loadResult(read: () => PetRecord | null): LoadManyResult {
+  try {
+    return { ok: true, record: read() };
+  } catch (error) {
+    return corruptLoad(error);
+  }
+}
+
+/** A saveMany item's answer for a failed compare-and-set: a refusal carrying the CorruptStateError; anything else is rethrown. */
+export function corruptSave(error: unknown): SaveManyResult {
+  if (error instanceof CorruptStateError) return { ok: false, version: error.storedVersion ?? 0, error };
+  throw error;
+}
+
+/** `write()` as a saveMany item's answer. */
+export function saveResult(write: () => SaveResult): SaveManyResult {
+  try {
+    return write();
+  } catch (error) {
+    return corruptSave(error);
   }
 }

@@ -3,6 +3,7 @@
  * in one round trip and saved in one compare-and-set on its version. Keys: see keys.ts.
  */
 import type { SystemName } from '../engine/types.js';
+import type { CorruptStateError } from '../errors.js';
 
 /** A JSON object as stored for one system. */
 export type JsonObject = { [key: string]: unknown };
@@ -178,6 +179,33 @@ export interface StorageInspector {
   scripts?(): Promise<ScriptStatus[]>;
 }
 
+/** One pet of a `loadMany` (issue #16): its id and the extra records to read with it. */
+export interface LoadManyItem {
+  petId: string;
+  extras?: readonly string[];
+}
+
+/** What `loadMany` answers for one pet: load()'s record, or the pet's own CorruptStateError. */
+export type LoadManyResult = { ok: true; record: PetRecord | null } | { ok: false; error: CorruptStateError };
+
+/** What `saveMany` answers for one pet: save()'s result, or a refusal carrying the pet's CorruptStateError. */
+export type SaveManyResult = SaveResult | { ok: false; version: number; error: CorruptStateError };
+
+/** One pet of a `saveMany`: a compare-and-set as `save` does it. */
+export interface SaveManyItem {
+  petId: string;
+  request: SaveRequest;
+}
+
+/**
+ * One command of a RedisCommands pipeline (issue #16): its full arguments, and the keys it touches
+ * (a cluster transport routes it by them; every key of one pet, or one global key).
+ */
+export interface PipelinedCommand {
+  args: readonly string[];
+  keys: readonly string[];
+}
+
 export type DriverName = 'MemoryStorage' | 'FileStorage' | 'RedisStorage' | 'UpstashRestStorage';
 
 export interface StorageDriver {
@@ -195,6 +223,23 @@ export interface StorageDriver {
     petId: string,
     options: LoadOptions & { hits: readonly HitRequest[] },
   ): Promise<{ record: PetRecord | null; hits: HitResult[] }>;
+  /**
+   * load() of several pets plus fixed-window hits, in ONE round trip (Redis/Upstash: one pipeline
+   * of an MGET per pet and a HIT_SCRIPT per hit; memory/files: a plain loop). `records[i]` answers
+   * `items[i]`; a corrupt pet is its own `{ ok: false }` and never fails the others; `hits[i]`
+   * answers `options.hits[i]` (weights as in loadCounted). Invalid ids or names throw before any I/O.
+   */
+  loadMany(
+    items: readonly LoadManyItem[],
+    options?: { hits?: readonly HitRequest[] },
+  ): Promise<{ records: LoadManyResult[]; hits: HitResult[] }>;
+  /**
+   * save() of several pets in ONE round trip (one pipeline of compare-and-sets); each pet at most
+   * once per call (TypeError otherwise). `results[i]` answers `items[i]`; each pet is atomic, the
+   * call is not: a pet whose stored meta is corrupt answers a conflict carrying its
+   * CorruptStateError (where save would throw it) and the others are saved.
+   */
+  saveMany(items: readonly SaveManyItem[]): Promise<SaveManyResult[]>;
   /** Compare-and-set on the pet's version, writing systems, meta and extras together. */
   save(petId: string, request: SaveRequest): Promise<SaveResult>;
   /**

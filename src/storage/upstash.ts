@@ -3,8 +3,8 @@
  * Automatic deserialization is off (values come back exactly as stored, the same strings the TCP
  * driver sees), auto-pipelining is off (its read/write reordering would break load-after-save), and
  * telemetry is off. This file is the transport; what each operation sends (one MGET request per
- * load, one EVALSHA per save, hit or counted load, EVAL once on NOSCRIPT) is the body shared with
- * the TCP driver (redis-commands.ts). Reads (MGET, SCAN, PING) retry network failures a bounded
+ * load, one EVALSHA per save, hit or counted load, EVAL once on NOSCRIPT, one /pipeline request
+ * per loadMany or saveMany) is the body shared with the TCP driver (redis-commands.ts). Reads (MGET, SCAN, PING) retry network failures a bounded
  * number of times; writes never retry (a save that may have been applied must not be replayed
  * blindly), nor do hits and counted loads (a replay counts twice).
  */
@@ -59,6 +59,16 @@ export function createUpstashStorage(options: UpstashStorageOptions): StorageDri
     scan: (cursor, match, count) => request(() => reads.scan(cursor, { match, count })),
     del: (keys) => request(() => writes.del(...keys)),
     xrange: (key, start, count) => request(() => reads.exec<unknown>(['XRANGE', key, start, '+', 'COUNT', count])),
+    pipeline: (commands) =>
+      request(async () => {
+        // One REST request to /pipeline. A pipeline holding a script call may write: sent without
+        // retries, like every write; a pipeline of reads only may retry.
+        const client = commands.every((sent) => sent.args[0] === 'MGET') ? reads : writes;
+        const pipeline = client.pipeline();
+        for (const sent of commands) pipelineCommand(pipeline, sent.args);
+        const replies = await pipeline.exec<unknown[]>({ keepErrors: true });
+        return replies.map(({ error, result }) => (error === undefined || error === null ? result : new Error(String(error))));
+      }),
     ping: () => request(() => reads.ping()),
     call: (args) => request(() => reads.exec<unknown>([...args] as [string, ...string[]])),
     isNoScript: (error) => error instanceof Error && error.message.includes('NOSCRIPT'),
@@ -71,6 +81,26 @@ export function createUpstashStorage(options: UpstashStorageOptions): StorageDri
   // No subscribe: the REST API has no connection to keep a subscription on; `watch` is absent and
   // the delivery layer polls readEvents.
   return createScriptedStorage(commands, { name: 'UpstashRestStorage', label: 'upstash', target, ttlMs, eventLogMax: options.eventLogMax });
+}
+
+type Pipeline = ReturnType<Redis['pipeline']>;
+
+/** Adds one command of the shared body's pipelines (MGET, EVALSHA, EVAL) to an @upstash/redis pipeline. */
+function pipelineCommand(pipeline: Pipeline, args: readonly string[]): void {
+  const [name, ...rest] = args;
+  if (name === 'MGET') {
+    pipeline.mget(...rest);
+    return;
+  }
+  if (name === 'EVALSHA' || name === 'EVAL') {
+    const [body = '', count = '0', ...tail] = rest;
+    const keys = tail.slice(0, Number(count));
+    const scriptArgs = tail.slice(Number(count));
+    if (name === 'EVALSHA') pipeline.evalsha(body, keys, scriptArgs);
+    else pipeline.eval(body, keys, scriptArgs);
+    return;
+  }
+  throw new TypeError(`the Upstash pipeline sends MGET, EVALSHA and EVAL only, not ${String(name)}`);
 }
 
 /** Only the origin of a REST URL (no user info, path or query: nothing that could be a secret). */

@@ -783,6 +783,144 @@ export function describeStorageContract(name: string, setup: () => StorageHarnes
       });
     });
 
+    describe('loadMany and saveMany (issue #16)', () => {
+      it('loads several pets and counts weighted hits in one round trip, each record identical to load()', async () => {
+        const stored = petId('many-a');
+        const withExtra = petId('many-b');
+        const missing = petId('many-c');
+        await driver.save(stored, { expectedVersion: 0, meta: metaFor(1), systems: sampleSystems(1) });
+        await driver.save(withExtra, {
+          expectedVersion: 0,
+          meta: metaFor(1),
+          systems: sampleSystems(2),
+          extras: [{ name: 'idem:0a1b', value: '{"status":200}', ttlMs: 60_000 }],
+        });
+        const subject = `2001:db8::1:${stored}`;
+        const hits: HitRequest[] = [
+          { purpose: 'ratelimit', subject, windowMs: 60_000, weight: 3 },
+          { purpose: 'ratelimit', subject, windowMs: 60_000 },
+          { purpose: 'other', subject, windowMs: 60_000 },
+        ];
+        // A first call may need EVAL after NOSCRIPT on a fresh server; measure the next one.
+        await driver.loadMany([{ petId: petId('warm-up') }], { hits: [{ purpose: 'warm-up', subject, windowMs: 1000 }] });
+        const before = driver.roundTrips();
+        const many = await driver.loadMany(
+          [{ petId: stored }, { petId: withExtra, extras: ['idem:0a1b', 'idem:ffff'] }, { petId: missing }],
+          { hits },
+        );
+        expect(driver.roundTrips() - before).toBe(1);
+        expect(many.records).toEqual([
+          { ok: true, record: await driver.load(stored) },
+          { ok: true, record: await driver.load(withExtra, { extras: ['idem:0a1b', 'idem:ffff'] }) },
+          { ok: true, record: null },
+        ]);
+        expect(many.records[1]).toMatchObject({ record: { extras: { 'idem:0a1b': '{"status":200}', 'idem:ffff': null } } });
+        expect(many.hits.map((hit) => hit.count)).toEqual([3, 4, 1]);
+        for (const hit of many.hits) expect(hit.resetInMs).toBeGreaterThan(50_000);
+        // The same counters as hit() and loadCounted().
+        expect((await driver.hit('ratelimit', subject, 60_000)).count).toBe(5);
+      });
+
+      it('answers a corrupt pet with its own error and still reads the others and counts the hits', async () => {
+        const good = petId('many-good');
+        const bad = petId('many-bad');
+        await driver.save(good, { expectedVersion: 0, meta: metaFor(1), systems: sampleSystems(1) });
+        await harness.rawWrite(bad, 'meta', '{"version":');
+        const subject = `corrupt-${bad}`;
+        const many = await driver.loadMany([{ petId: bad }, { petId: good }], {
+          hits: [{ purpose: 'ratelimit', subject, windowMs: 60_000 }],
+        });
+        expect(many.records[0]?.ok).toBe(false);
+        const failed = many.records[0] as { ok: false; error: CorruptStateError };
+        expect(failed.error).toBeInstanceOf(CorruptStateError);
+        expect(failed.error.petId).toBe(bad);
+        expect(many.records[1]).toEqual({ ok: true, record: await driver.load(good) });
+        expect(many.hits).toMatchObject([{ count: 1 }]);
+      });
+
+      it('answers nothing for nothing, and checks every id, name and hit before any I/O', async () => {
+        expect(await driver.loadMany([])).toEqual({ records: [], hits: [] });
+        expect(await driver.saveMany([])).toEqual([]);
+        const good = petId('many-checked');
+        const before = driver.roundTrips();
+        for (const bad of BAD_IDS) {
+          await expect(driver.loadMany([{ petId: good }, { petId: bad }])).rejects.toThrow(InvalidInputError);
+          await expect(driver.saveMany([{ petId: bad, request: { expectedVersion: 0, meta: metaFor(1), systems: {} } }])).rejects.toThrow(
+            InvalidInputError,
+          );
+        }
+        await expect(driver.loadMany([{ petId: good, extras: ['NOPE'] }])).rejects.toThrow(TypeError);
+        await expect(driver.loadMany([{ petId: good }], { hits: [{ purpose: 'ratelimit', subject: 's', windowMs: 0 }] })).rejects.toThrow(
+          RangeError,
+        );
+        const save = { expectedVersion: 0, meta: metaFor(1), systems: {} };
+        await expect(
+          driver.saveMany([
+            { petId: good, request: save },
+            { petId: good, request: save },
+          ]),
+        ).rejects.toThrow(TypeError);
+        await expect(driver.saveMany([{ petId: good, request: { ...save, meta: metaFor(3) } }])).rejects.toThrow(RangeError);
+        expect(driver.roundTrips()).toBe(before);
+        expect(await driver.load(good)).toBeNull();
+      });
+
+      it('saves several pets in one round trip, each a compare-and-set of its own: a conflict refuses only its pet', async () => {
+        const fresh = petId('save-many-a');
+        const kept = petId('save-many-b');
+        const stale = petId('save-many-c');
+        await driver.save(kept, { expectedVersion: 0, meta: metaFor(1), systems: sampleSystems(1) });
+        await driver.save(stale, { expectedVersion: 0, meta: metaFor(1), systems: sampleSystems(1) });
+        await driver.save(stale, { expectedVersion: 1, meta: metaFor(2), systems: {} });
+        await driver.saveMany([{ petId: petId('warm-up'), request: { expectedVersion: 0, meta: metaFor(1), systems: {} } }]);
+        const event: PetEventDraft = {
+          type: 'interacted',
+          pet_time: '2026-11-25T08:00:00.000+08:00',
+          at: '2026-11-25T00:00:00.000Z',
+          data: {},
+        };
+        const before = driver.roundTrips();
+        const results = await driver.saveMany([
+          { petId: fresh, request: { expectedVersion: 0, meta: metaFor(1), systems: sampleSystems(3), events: [event, event] } },
+          {
+            petId: kept,
+            request: {
+              expectedVersion: 1,
+              meta: metaFor(2),
+              systems: { mood: sampleSystems(4).mood },
+              extras: [{ name: 'idem:beef', value: 'x', ttlMs: 60_000 }],
+            },
+          },
+          { petId: stale, request: { expectedVersion: 1, meta: metaFor(2, { pet_name: 'late' }), systems: sampleSystems(9) } },
+        ]);
+        expect(driver.roundTrips() - before).toBe(1);
+        expect(results[0]).toMatchObject({ ok: true, version: 1, keys: 1 + SYSTEM_NAMES.length });
+        expect((results[0] as { eventIds: string[] }).eventIds).toHaveLength(2);
+        expect(results[1]).toEqual({ ok: true, version: 2, keys: 3, eventIds: [] });
+        expect(results[2]).toEqual({ ok: false, version: 2 });
+        expect((await driver.load(fresh))?.systems).toEqual(sampleSystems(3));
+        const keptNow = await driver.load(kept, { extras: ['idem:beef'] });
+        expect(keptNow?.systems).toEqual({ ...sampleSystems(1), mood: sampleSystems(4).mood });
+        expect(keptNow?.extras).toEqual({ 'idem:beef': 'x' });
+        expect((await driver.load(stale))?.meta?.pet_name).toBe('小糖');
+        expect((await driver.readEvents(fresh)).map((e) => e.type)).toEqual(['interacted', 'interacted']);
+      });
+
+      it('refuses a pet whose stored meta is corrupt with its error, and saves the others', async () => {
+        const good = petId('save-many-good');
+        const bad = petId('save-many-bad');
+        await harness.rawWrite(bad, 'meta', '"no version here"');
+        const results = await driver.saveMany([
+          { petId: bad, request: { expectedVersion: 0, meta: metaFor(1), systems: {} } },
+          { petId: good, request: { expectedVersion: 0, meta: metaFor(1), systems: sampleSystems(1) } },
+        ]);
+        expect(results[0]?.ok).toBe(false);
+        expect((results[0] as { error?: unknown }).error).toBeInstanceOf(CorruptStateError);
+        expect(results[1]).toMatchObject({ ok: true, version: 1 });
+        expect((await driver.load(good))?.version).toBe(1);
+      });
+    });
+
     it('answers ping', async () => {
       await expect(driver.ping()).resolves.toBeUndefined();
     });

@@ -5,6 +5,7 @@ import { CorruptStateError, StorageUnavailableError } from '../../src/errors.js'
 import type { StorageDriver } from '../../src/storage/index.js';
 import { createRedisStorage } from '../../src/storage/redis.js';
 import { describeWithRedis, testRedisUrl } from '../helpers/redis.js';
+import { startRedisMonitor } from '../helpers/redis-monitor.js';
 import { freePort, startRedisServer } from '../helpers/redis-process.js';
 import { describeStorageContract, metaFor, petId, sampleSystems } from './contract.js';
 
@@ -271,6 +272,47 @@ describe('redis storage when Redis is down', () => {
 });
 
 // Needs the redis-server binary, which a configured test Redis implies.
+describeWithRedis('redis pipelines (loadMany, saveMany)', () => {
+  it('pipelines loadMany and saveMany: one MGET per pet and one script call per hit or save, EVAL re-sent only for NOSCRIPT replies', async () => {
+    const marker = petId('pipe');
+    const ids = [0, 1, 2].map((n) => `${marker}-${n}`);
+    const hits = [{ purpose: 'ratelimit', subject: marker, windowMs: 60_000, weight: 2 }];
+    // A server of its own: SCRIPT FLUSH and the exact counts must not meet other files' scripts.
+    const server = await startRedisServer();
+    const driver = createRedisStorage({ url: server.url });
+    const monitor = await startRedisMonitor(server.url);
+    try {
+      let before = driver.roundTrips();
+      const first = await driver.loadMany(
+        ids.map((id) => ({ petId: id })),
+        { hits },
+      );
+      expect(driver.roundTrips() - before).toBe(2); // the pipeline, then EVAL of the one NOSCRIPT hit
+      expect(first).toEqual({ records: ids.map(() => ({ ok: true, record: null })), hits: [expect.objectContaining({ count: 2 })] });
+      before = driver.roundTrips();
+      const request = { expectedVersion: 0, meta: metaFor(1), systems: sampleSystems() };
+      const saved = await driver.saveMany(ids.map((id) => ({ petId: id, request })));
+      expect(saved.map((result) => result.ok)).toEqual([true, true, true]);
+      expect(driver.roundTrips() - before).toBe(2); // EVALSHA ×3 → NOSCRIPT ×3 → EVAL ×3 in one more pipeline
+      before = driver.roundTrips();
+      await driver.saveMany(ids.map((id) => ({ petId: id, request: { expectedVersion: 1, meta: metaFor(2), systems: {} } })));
+      const second = await driver.loadMany(
+        ids.map((id) => ({ petId: id })),
+        { hits },
+      );
+      expect(driver.roundTrips() - before).toBe(2); // one each, now that the server knows both scripts
+      expect(second.records.map((result) => result.ok && result.record?.version)).toEqual([2, 2, 2]);
+      expect(second.hits).toMatchObject([{ count: 4 }]);
+      await monitor.settle();
+      expect(monitor.countByName(marker)).toEqual({ EVALSHA: 1 + 3 + 3 + 1, EVAL: 1 + 3, MGET: 3 + 3 });
+    } finally {
+      await monitor.stop();
+      await driver.close();
+      await server.stop();
+    }
+  });
+});
+
 describeWithRedis('redis storage across a server restart', () => {
   it('fails fast while the server is stopped and recovers once it is back', async () => {
     const server = await startRedisServer();

@@ -4,6 +4,7 @@ import { StorageUnavailableError } from '../../src/errors.js';
 import type { StorageDriver } from '../../src/storage/index.js';
 import { createUpstashStorage } from '../../src/storage/upstash.js';
 import { describeWithRedis, testRedisUrl } from '../helpers/redis.js';
+import { startRedisServer } from '../helpers/redis-process.js';
 import { startUpstashFake, type UpstashFake } from '../helpers/upstash-fake.js';
 import { describeStorageContract, metaFor, petId, sampleSystems, storedValues } from './contract.js';
 
@@ -190,5 +191,62 @@ if (!realUrl || !realToken) {
     expect(await driver.save(id, { expectedVersion: 0, meta: metaFor(1), systems: {} })).toEqual({ ok: false, version: 1 });
     const hit = await driver.hit('ratelimit', `test-${id}`, 5000);
     expect(hit.count).toBe(1);
+  });
+});
+
+describeWithRedis('upstash pipelines (loadMany, saveMany)', () => {
+  it('sends one /pipeline request per loadMany and per saveMany, and one more only for NOSCRIPT replies', async () => {
+    const ids = [0, 1, 2].map((n) => petId(`pipe-${n}`));
+    const hits = [{ purpose: 'ratelimit', subject: `pipe-${ids[0]}`, windowMs: 60_000, weight: 3 }];
+    // A Redis of its own (empty script cache, exact request counts), behind a fake of its own.
+    const server = await startRedisServer();
+    const fake = await startUpstashFake({ redisUrl: server.url });
+    const driver = createUpstashStorage({ url: fake.url, token: fake.token });
+    try {
+      let requests = fake.requests();
+      const request = { expectedVersion: 0, meta: metaFor(1), systems: sampleSystems() };
+      expect((await driver.saveMany(ids.map((id) => ({ petId: id, request })))).map((result) => result.ok)).toEqual([true, true, true]);
+      expect(fake.requests() - requests).toBe(2); // EVALSHA ×3 → NOSCRIPT → EVAL ×3, one request each
+      expect(fake.log.slice(-6).map((command) => command[0]?.toLowerCase())).toEqual([
+        'evalsha',
+        'evalsha',
+        'evalsha',
+        'eval',
+        'eval',
+        'eval',
+      ]);
+      requests = fake.requests();
+      const trips = driver.roundTrips();
+      const many = await driver.loadMany(
+        ids.map((id) => ({ petId: id, extras: ['idem:01'] })),
+        { hits },
+      );
+      await driver.saveMany(ids.map((id) => ({ petId: id, request: { expectedVersion: 1, meta: metaFor(2), systems: {} } })));
+      // HIT_SCRIPT was flushed too: its one EVALSHA is re-sent as EVAL, alone; then one request per saveMany.
+      expect(fake.requests() - requests).toBe(3);
+      expect(driver.roundTrips() - trips).toBe(3);
+      expect(many.hits).toMatchObject([{ count: 3 }]);
+      expect(many.records).toEqual(
+        ids.map(() => ({
+          ok: true,
+          record: {
+            version: 1,
+            meta: metaFor(1),
+            systems: sampleSystems(),
+            extras: { 'idem:01': null },
+            raw: storedValues(metaFor(1), sampleSystems()),
+          },
+        })),
+      );
+      requests = fake.requests();
+      await driver.loadMany(
+        ids.map((id) => ({ petId: id })),
+        { hits },
+      );
+      expect(fake.requests() - requests).toBe(1);
+    } finally {
+      await fake.close();
+      await server.stop();
+    }
   });
 });
