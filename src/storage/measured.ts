@@ -8,7 +8,19 @@
 import type { StorageDriver } from './types.js';
 
 /** The driver calls that are measured (each one round trip). */
-export const STORAGE_OPERATIONS = ['load', 'loadCounted', 'save', 'replace', 'remove', 'hit', 'readEvents', 'ping'] as const;
+export const STORAGE_OPERATIONS = [
+  'load',
+  'loadCounted',
+  'save',
+  'replace',
+  'remove',
+  'hit',
+  'readEvents',
+  'ping',
+  'loadRecords',
+  'saveRecord',
+  'takeRecord',
+] as const;
 export type StorageOperation = (typeof STORAGE_OPERATIONS)[number];
 
 /** What one measured call reports. */
@@ -56,6 +68,9 @@ export function measureStorage(driver: StorageDriver, observer: StorageObserver)
     hit: (purpose, subject, windowMs) => timed('hit', () => driver.hit(purpose, subject, windowMs)),
     readEvents: (petId, options) => timed('readEvents', () => driver.readEvents(petId, options)),
     ping: () => timed('ping', () => driver.ping()),
+    loadRecords: (refs) => timed('loadRecords', () => driver.loadRecords(refs)),
+    saveRecord: (ref, request) => timed('saveRecord', () => driver.saveRecord(ref, request)),
+    takeRecord: (ref) => timed('takeRecord', () => driver.takeRecord(ref)),
     roundTrips: () => driver.roundTrips(),
     close: () => driver.close(),
   };

@@ -178,6 +178,30 @@ export interface StorageInspector {
   scripts?(): Promise<ScriptStatus[]>;
 }
 
+/** A record tied to no pet (issue #13): `life_~<purpose>:<subject>` (globalKey). */
+export interface RecordRef {
+  /** e.g. `owner`, `invite`; see PURPOSE_PATTERN in keys.ts. */
+  purpose: string;
+  subject: string;
+}
+
+/** A record as stored: its value and its compare-and-set version (1 after the first save). */
+export interface StoredRecord {
+  version: number;
+  value: string;
+}
+
+/** What saveRecord writes. */
+export interface RecordSaveRequest {
+  /** The version loaded; 0 = create only if absent. */
+  expectedVersion: number;
+  value: string;
+  /** Time to live in ms; null or absent: none (a save without one makes the record permanent). */
+  ttlMs?: number | null;
+}
+
+export type RecordSaveResult = { ok: true; version: number } | { ok: false; version: number };
+
 export type DriverName = 'MemoryStorage' | 'FileStorage' | 'RedisStorage' | 'UpstashRestStorage';
 
 export interface StorageDriver {
@@ -212,6 +236,15 @@ export interface StorageDriver {
    * (`life_~<purpose>:<subject>`); returns the count including this hit and the ms left.
    */
   hit(purpose: string, subject: string, windowMs: number): Promise<HitResult>;
+  /**
+   * Records tied to no pet (owners, invite codes), in order, null where absent or expired; one
+   * round trip (each read touches one key). CorruptStateError for a value that is not a record.
+   */
+  loadRecords(refs: readonly RecordRef[]): Promise<(StoredRecord | null)[]>;
+  /** Compare-and-set of one record on its version (0: only if absent); one round trip. */
+  saveRecord(ref: RecordRef, request: RecordSaveRequest): Promise<RecordSaveResult>;
+  /** Reads and deletes one record atomically (one-use codes): only one caller ever gets it. */
+  takeRecord(ref: RecordRef): Promise<StoredRecord | null>;
   /**
    * The pet's retained events (the newest EVENT_LOG_MAX), ascending, with ids strictly greater
    * than `after`, at most `limit`; [] for a pet without a log. One round trip (Redis: XRANGE).
