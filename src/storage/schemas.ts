@@ -69,6 +69,7 @@ export const SYSTEM_SCHEMAS: Record<SystemName, z.ZodType> = {
     feed: count.optional(),
     play: count.optional(),
     greet: count.optional(),
+    visits: count.optional(),
   }),
 };
 
