@@ -21,6 +21,8 @@ export type ErrorCode =
   | 'forbidden'
   | 'already_claimed'
   | 'already_exists'
+  | 'not_friends'
+  | 'limit_reached'
   | 'idempotency_conflict'
   | 'rate_limited'
   | 'storage_unavailable'
@@ -121,6 +123,18 @@ export class AlreadyClaimedError extends PetLifeError {
 export class AlreadyExistsError extends PetLifeError {
   override readonly name = 'AlreadyExistsError';
   override readonly code = 'already_exists';
+}
+
+/** A visit to a pet that is not a friend of the visitor (issue #13). */
+export class NotFriendsError extends PetLifeError {
+  override readonly name = 'NotFriendsError';
+  override readonly code = 'not_friends';
+}
+
+/** A limit of issue #13 would be passed: pets per owner, owners per pet, friends per pet. */
+export class LimitReachedError extends PetLifeError {
+  override readonly name = 'LimitReachedError';
+  override readonly code = 'limit_reached';
 }
 
 /** An Idempotency-Key reused with another body or on another route. */

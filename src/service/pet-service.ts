@@ -10,7 +10,7 @@
  * trusted callers (the CLI, which holds the storage itself; tests): no limits, no access check.
  */
 import {
-  type CorruptStateError,
+  CorruptStateError,
   ForbiddenError,
   IdempotencyConflictError,
   InvalidInputError,
@@ -54,7 +54,8 @@ import {
   type Operation,
   type PetUpdate,
 } from './operations.js';
-import { hydratePet, marksOf } from './live-pet.js';
+import { bringPetToNow as bringLivePetToNow, hydratePet, marksOf, type LivePet } from './live-pet.js';
+import { deliverOutbox } from './outbox.js';
 import { EVENT_ID_PATTERN, MAX_EVENTS_PER_READ } from './pet-events.js';
 import { createPetQueue } from './pet-queue.js';
 import { bringToNow as marksAtNow } from './time-model.js';
@@ -90,6 +91,12 @@ export interface PetServiceOptions {
   newbornTtlMs?: number | null;
   /** Told of compare-and-set conflicts and read-cache lookups (the HTTP layer's /metrics). @default NO_OBSERVER */
   observer?: ServiceObserver;
+  /**
+   * Test-only fault point (issue #13): awaited after a write that put a change for another pet in
+   * the pet's outbox, before that change is delivered (the server pauses here under
+   * FAULT_PAUSE_AFTER_FIRST_WRITE_MS so that a test can kill it between the two writes). @default none
+   */
+  afterFirstWrite?: (petId: string) => Promise<void>;
 }
 
 export interface ViewOptions {
@@ -101,6 +108,8 @@ export interface ViewOptions {
 export interface RequestContext<T, B> {
   /** The Bearer secret sent; null or absent when none. */
   bearer?: string | null;
+  /** The owner id the Bearer secret was verified as (issue #13; owners.ts); null or absent when none. */
+  owner?: string | null;
   /** The client's address, for the per-client limit; null or absent when unknown (not counted). */
   client?: string | null;
   /** Makes a change idempotent (ignored by read-only operations). */
@@ -164,6 +173,12 @@ export interface PetService {
   nextLifeEventMs(petId: string): Promise<number | null>;
   /** A trusted read that saves the catch-up to now (its life events written once, by compare-and-set); never creates a pet. */
   bringToNow(petId: string): Promise<void>;
+  /**
+   * Several stored pets at once, each brought to now in memory (nothing saved, nothing created,
+   * no access check): null for a pet not stored or unreadable. The one multi-pet read (owners'
+   * and friends' lists, a visit's friend).
+   */
+  peek(petIds: readonly string[]): Promise<(LivePet | null)[]>;
 }
 
 export interface EventsOptions {
@@ -300,16 +315,37 @@ export function createPetService(options: PetServiceOptions): PetService {
     const resetS = Math.min(windowS, Math.max(1, Math.ceil(resetInMs / 1000)));
     memo.set(key, { policy, limit, remaining: 0, resetS, windowS }, nowMs + resetInMs, nowMs);
   };
-  const run = <R>(petId: string, plan: Plan<R>) =>
+  const runQueued = <R>(petId: string, plan: Plan<R>) =>
     plan.savesNothing || plan.changesNothing ? runOnPet(deps, petId, plan) : queue.run(petId, () => runOnPet(deps, petId, plan));
+  /**
+   * After any request that loaded a pet owing other pets a change (issue #13, outbox.ts): the
+   * change is delivered before the answer, so a half-done visit is finished by the next request.
+   * A receiver whose stored state cannot be read keeps its entry waiting (this pet still answers).
+   */
+  const finishOutbox = async <R>(petId: string, answer: Answer<RunResult<R>>): Promise<Answer<RunResult<R>>> => {
+    const { pet, saved } = answer.value;
+    const outbox = pet.meta.outbox ?? [];
+    if (outbox.length === 0) return answer;
+    if (saved && pet.meta.outbox_seq !== pet.record?.meta?.outbox_seq) await options.afterFirstWrite?.(petId);
+    try {
+      await deliverOutbox(runQueued, petId, outbox);
+    } catch (error) {
+      if (!(error instanceof CorruptStateError) || error.petId === petId) throw error;
+    }
+    return answer;
+  };
+  const run = async <R>(petId: string, plan: Plan<R>) => finishOutbox(petId, await runQueued(petId, plan));
 
   const perform = async <T, B>(petId: string, operation: Operation<T>, request: RequestContext<T, B>): Promise<Answer<Served<B>>> => {
     const bearer = request.bearer ?? null;
+    const owner = request.owner ?? null;
     const client = request.client ?? null;
     const trustedCaller = request.trusted === true;
     const startedMs = deps.clock.nowMs();
     const bearerHash = bearerHashOf(bearer);
-    const { stranger } = trustedCaller ? { stranger: false } : admit(petId, operation, bearerHash, client, startedMs);
+    const admitted = trustedCaller ? { stranger: false } : admit(petId, operation, bearerHash, client, startedMs);
+    // A verified owner secret is no stranger's (the memo knows claims, not owners).
+    const stranger = admitted.stranger && owner === null;
     const counters = trustedCaller
       ? { hits: [], buckets: [] }
       : rateLimitCounters(rateLimits, petId, { client, bearerHash, weight: operation.weight ?? 1 });
@@ -348,12 +384,12 @@ export function createPetService(options: PetServiceOptions): PetService {
         if (counters.hits.length > 0) {
           // The pet's limit: the owner's own bucket when the secret opens the pet, else the shared
           // one. Checked before access, so that a 429 does not tell whether a secret was right.
-          const check = checkRateLimits(counters, counts, rateLimits.windowMs, isOwnerOrAdmin(pet.meta, bearerHash, access));
+          const check = checkRateLimits(counters, counts, rateLimits.windowMs, isOwnerOrAdmin(pet.meta, bearerHash, access, owner));
           limits = check.statuses;
           if (check.sharedPetBlockedMs > 0) block(blockedPets, petId, 'pet', rateLimits.perPet, check.sharedPetBlockedMs, startedMs);
           if (check.exceeded !== null) throw check.exceeded;
         }
-        if (!trustedCaller) assertAccess(pet.meta, operation.access, bearer, access);
+        if (!trustedCaller) assertAccess(pet.meta, operation.access, bearer, access, owner);
         if (recordName !== null && idempotency !== null) {
           const stored = decodeStoredAnswer<B>(recordName, pet.record?.extras[recordName]);
           if (stored !== null) {
@@ -391,7 +427,7 @@ export function createPetService(options: PetServiceOptions): PetService {
     };
 
     // A stranger's request is refused by its own load; it never waits in (or fills) the owner's queue.
-    const answer = stranger ? await runOnPet(deps, petId, plan) : await run(petId, plan);
+    const answer = stranger ? await finishOutbox(petId, await runOnPet(deps, petId, plan)) : await run(petId, plan);
     // The claim as this request left it (a claim sets it).
     knownClaims.set(petId, answer.value.pet.meta.claim_hash ?? null, startedMs + CLAIM_MEMO_MS, startedMs);
     const step = answer.value.result;
@@ -474,8 +510,26 @@ export function createPetService(options: PetServiceOptions): PetService {
     });
   };
 
+  const peek = async (petIds: readonly string[]): Promise<(LivePet | null)[]> => {
+    for (const petId of petIds) assertPetId(petId);
+    // wave3-merge: loadMany (one round trip for every pet)
+    const records = await Promise.all(petIds.map((petId) => options.storage.load(petId).catch(unreadableAsNull)));
+    const nowMs = deps.clock.nowMs();
+    return records.map((record, index) => {
+      if (record === null) return null;
+      try {
+        const pet = hydratePet(petIds[index] as string, record, nowMs, deps.defaults);
+        bringLivePetToNow(pet, nowMs, deps.timeScale);
+        return pet;
+      } catch (error) {
+        return unreadableAsNull(error);
+      }
+    });
+  };
+
   return {
     run,
+    peek,
     perform,
     events,
     nextLifeEventMs,
@@ -488,4 +542,10 @@ export function createPetService(options: PetServiceOptions): PetService {
     forecast: async (petId, forecastOptions = {}) => trusted(petId, forecastOperation(forecastOptions)),
     claim: async (petId) => trusted(petId, claimOperation()),
   };
+}
+
+/** A pet whose stored state cannot be read is left out of a multi-pet read; other failures stay failures. */
+function unreadableAsNull(error: unknown): null {
+  if (error instanceof CorruptStateError) return null;
+  throw error;
 }

@@ -7,7 +7,6 @@
  * never expire).
  */
 import { unlink } from 'node:fs/promises';
-import path from 'node:path';
 import { CorruptStateError } from '../errors.js';
 import { writeAtomic } from './atomic-write.js';
 import { encodeSubject, ignoreMissing, readOptional, unavailableOnIoError } from './file-io.js';

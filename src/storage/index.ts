@@ -4,6 +4,8 @@
 export type {
   DriverName,
   ExtraRecord,
+  FriendLink,
+  OutboxEntry,
   HitRequest,
   HitResult,
   JsonObject,

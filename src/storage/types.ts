@@ -27,6 +27,40 @@ export interface PetMeta {
    * (NEWBORN_TTL_DAYS); the first change removes it and the pet is kept.
    */
   newborn?: boolean;
+  /** Owner ids that hold the pet (issue #13): each owner's secret opens it, as the claim's does. */
+  owners?: string[];
+  /** The pet's friends (issue #13), by pet id. */
+  friends?: Record<string, FriendLink>;
+  /** The last sequence number given to an entry of `outbox` (never reused, even after a reset). */
+  outbox_seq?: number;
+  /**
+   * Changes this pet owes other pets (its half of a visit is saved; the friend's half waits here),
+   * in seq order, until the other pet has them (docs/design.md §8: two per-pet writes).
+   */
+  outbox?: OutboxEntry[];
+  /** Per sender pet id: the highest outbox seq of that pet applied here (each entry applies once). */
+  inbox?: Record<string, number>;
+}
+
+/** One friendship as a pet keeps it; both pets of a pair hold one. */
+export interface FriendLink {
+  /** ISO 8601 wall clock when they became friends. */
+  since: string;
+  /** The pair's familiarity after their last visit, [0, 1] (it fades from there: engine visit.ts). */
+  familiarity: number;
+  /** Wall clock of their last visit, Unix ms; null before the first. */
+  visited_ms: number | null;
+}
+
+/** A change owed to pet `to`, applied there exactly once (its `seq` against the receiver's inbox). */
+export interface OutboxEntry {
+  seq: number;
+  to: string;
+  kind: 'visit' | 'befriend' | 'unfriend';
+  /** ISO 8601 wall clock of the change. */
+  at: string;
+  /** visit: the visit's id, the mood points the friend gets, the pair's familiarity after, the outcome. */
+  visit?: { id: string; mood: number; familiarity: number; visited_ms: number; outcome: string };
 }
 
 /** What `load` returns for a pet. */
