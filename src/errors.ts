@@ -80,6 +80,8 @@ export interface CorruptStateDetails {
   claimHash?: string | null;
   /** The stored meta's version, when it still parses leniently (a non-negative integer). */
   storedVersion?: number | null;
+  /** The stored meta's owners (issue #13), when it still parses leniently as a list of strings. */
+  owners?: readonly string[] | null;
 }
 
 /**
@@ -93,11 +95,13 @@ export class CorruptStateError extends PetLifeError {
   readonly petId: string | null;
   readonly claimHash: string | null;
   readonly storedVersion: number | null;
+  readonly owners: readonly string[] | null;
   constructor(message: string, details: CorruptStateDetails = {}) {
     super(message, 'cause' in details ? { cause: details.cause } : undefined);
     this.petId = details.petId ?? null;
     this.claimHash = details.claimHash ?? null;
     this.storedVersion = details.storedVersion ?? null;
+    this.owners = details.owners ?? null;
   }
 }
 

@@ -307,7 +307,8 @@ export const PetEventSchema = z
     id: EventId.openapi({ example: '1767225600000-0', description: '`<ms>-<seq>`: strictly increasing per pet' }),
     type: z.string().openapi({
       example: 'interacted',
-      description: "'interacted' | 'fell_asleep' | 'woke_up' | 'got_hungry' | 'reset' | 'updated' | 'claimed' | 'created'",
+      description:
+        "'interacted' | 'fell_asleep' | 'woke_up' | 'got_hungry' | 'reset' | 'updated' | 'claimed' | 'created' | 'visited' | 'befriended' | 'unfriended' | 'owner_added' | 'owner_left'",
     }),
     device_id: z.string(),
     pet_time: z.string().openapi({ description: "The pet's world clock when it happened, ISO 8601 in its timezone" }),

@@ -292,15 +292,16 @@ export function createPetService(options: PetServiceOptions): PetService {
    * pet's secret when the meta still names its claim; anyone when the meta still shows it
    * unclaimed. When not even that can be read, only the admin token.
    */
-  const assertMayOverwrite = (petId: string, error: CorruptStateError, bearer: string | null): void => {
+  const assertMayOverwrite = (petId: string, error: CorruptStateError, bearer: string | null, owner: string | null): void => {
     if (error.petId !== petId) throw error;
     const bearerHash = bearerHashOf(bearer);
-    if (isOwnerOrAdmin({}, bearerHash, access)) return;
+    const owners = error.owners === null ? {} : { owners: [...error.owners] };
+    if (isOwnerOrAdmin(owners, bearerHash, access, owner)) return;
     if (error.claimHash === null && error.storedVersion === null) {
       const message = 'the stored state of this pet cannot be read, nor whether it is claimed: only the admin token can reset it';
       throw bearer === null ? new UnauthorizedError(message) : new ForbiddenError(message);
     }
-    assertAccess(error.claimHash === null ? {} : { claim_hash: error.claimHash }, 'write', bearer, access);
+    assertAccess({ ...(error.claimHash === null ? {} : { claim_hash: error.claimHash }), ...owners }, 'write', bearer, access, owner);
   };
   /** Remembers a limit found exceeded until its window resets. */
   const block = (
@@ -377,7 +378,7 @@ export function createPetService(options: PetServiceOptions): PetService {
       ...(operation.changesNothing ? { changesNothing: true } : {}),
       ...(operation.birth ? { birth: operation.birth } : {}),
       ...(operation.startsOver
-        ? { overwritesCorrupt: (error: CorruptStateError) => (trustedCaller ? undefined : assertMayOverwrite(petId, error, bearer)) }
+        ? { overwritesCorrupt: (error: CorruptStateError) => (trustedCaller ? undefined : assertMayOverwrite(petId, error, bearer, owner)) }
         : {}),
       precondition: (pet) => {
         knownClaims.set(petId, pet.meta.claim_hash ?? null, startedMs + CLAIM_MEMO_MS, startedMs);

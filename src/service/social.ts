@@ -7,8 +7,16 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { fadedFamiliarity, simplify, type Lang, type SimplifiedState } from '../engine/index.js';
-import { AlreadyExistsError, ForbiddenError, InvalidInputError, LimitReachedError, NotFoundError, NotFriendsError } from '../errors.js';
-import { assertPetId, type StorageDriver } from '../storage/index.js';
+import {
+  AlreadyExistsError,
+  CorruptStateError,
+  ForbiddenError,
+  InvalidInputError,
+  LimitReachedError,
+  NotFoundError,
+  NotFriendsError,
+} from '../errors.js';
+import { assertPetId, PET_ID_PATTERN, type StorageDriver } from '../storage/index.js';
 import { hashSecret, isPetOwner } from './access.js';
 import type { Clock } from './clock.js';
 import type { LivePet } from './live-pet.js';
@@ -75,6 +83,19 @@ const summaryOf = (pet: LivePet): PetSummary => ({
   pet_name: pet.meta.pet_name,
   simplified_state: simplify(pet.state),
 });
+
+/** The pet an invite record names (CorruptStateError when it names none). */
+function inviterOf(code: string, value: string): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    parsed = null;
+  }
+  const petId = (parsed as { pet_id?: unknown } | null)?.pet_id;
+  if (typeof petId !== 'string' || !PET_ID_PATTERN.test(petId)) throw new CorruptStateError(`invite ${code} names no pet`);
+  return petId;
+}
 
 function assertStored(pet: LivePet): void {
   if (pet.created) throw new NotFoundError(`no pet ${pet.petId}`);
@@ -222,7 +243,7 @@ export function createSocial(options: SocialOptions): Social {
       );
       const taken = await storage.takeRecord({ purpose: 'invite', subject: code });
       if (taken === null) throw new NotFoundError('this invite code is unknown, used or expired');
-      const inviter = (JSON.parse(taken.value) as { pet_id: string }).pet_id;
+      const inviter = inviterOf(code, taken.value);
       const [other] = await service.peek([inviter]);
       if (other === null || other === undefined) throw new NotFoundError('the pet that made this invite is not stored any more');
       if (Object.keys(other.meta.friends ?? {}).length >= MAX_FRIENDS_PER_PET) {

@@ -146,6 +146,20 @@ describe('owners', () => {
     expect(await eventTypes(app, 'fam')).toEqual(expect.arrayContaining(['created', 'owner_added', 'owner_left']));
   });
 
+  it('a corrupt owned pet can be reset only by its owners (or the admin token), and keeps its owners', async () => {
+    const { app, storage } = createTestApp();
+    const alice = await newOwner(app);
+    const bob = await newOwner(app);
+    await ownedPet(app, alice.secret, 'cor');
+    storage.rawSet('life_cor:energy', 'not json');
+    expect(await code(app, '/api/pet/cor/state', { headers: auth(alice.secret) })).toBe('corrupt_state');
+    expect(await status(app, '/api/pet/cor/reset', { method: 'POST' })).toBe(401);
+    expect(await status(app, '/api/pet/cor/reset', { method: 'POST', headers: auth(bob.secret) })).toBe(403);
+    expect(await status(app, '/api/pet/cor/reset', { method: 'POST', headers: auth(alice.secret) })).toBe(200);
+    expect(JSON.parse(storage.rawGet('life_cor:meta') ?? '{}').owners).toEqual([alice.owner_id]);
+    expect(await status(app, '/api/pet/cor/interact', jsonRequest('POST', { action: 'feed' }, auth(bob.secret)))).toBe(403);
+  });
+
   it('limits: MAX_PETS_PER_OWNER and MAX_OWNERS_PER_PET answer 409 limit_reached and change nothing', async () => {
     const { app, storage } = createTestApp({ env: { MAX_PETS_PER_OWNER: '2', MAX_OWNERS_PER_PET: '2' } });
     const alice = await newOwner(app);
