@@ -22,6 +22,7 @@ import {
   createSocial,
   type Clock,
   type EventHub,
+  type Owners,
   type PetService,
 } from '../service/index.js';
 import { measureStorage, type StorageDriver } from '../storage/index.js';
@@ -76,6 +77,8 @@ export type App = OpenAPIHono<AppEnv>;
 /** What the Node server's WebSocket route (websocket.ts) shares with the app it serves. */
 export interface Realtime {
   service: PetService;
+  /** Finds the owner an owner secret proves (issue #13). */
+  owners: Pick<Owners, 'resolve'>;
   hub: EventHub;
   trustProxy: boolean;
   countsClients: boolean;
@@ -204,12 +207,14 @@ export function createApp(deps: AppDeps): App {
   appMetrics.set(app, metrics);
   registerEventRoutes(app, {
     service,
+    owners,
     hub,
     heartbeatMs: events.heartbeatMs,
     maxStreamMs: config.onVercel ? Math.max(1, events.vercelMaxDurationS - 5) * 1000 : null,
   });
   realtimes.set(app, {
     service,
+    owners,
     hub,
     trustProxy: config.trustProxy,
     countsClients: petCall.countsClients,

@@ -188,6 +188,8 @@ export interface EventsOptions {
   limit?: number;
   /** The Bearer secret sent; null or absent when none. */
   bearer?: string | null;
+  /** The owner id that secret was verified as (issue #13); null or absent when none. */
+  owner?: string | null;
 }
 
 /** Pets whose last read answer is kept (PetServiceOptions.readCacheSize). */
@@ -481,7 +483,7 @@ export function createPetService(options: PetServiceOptions): PetService {
     // meta read alongside (in parallel: one round trip of latency), before anything is answered.
     if (!access.readsRequireAuth || isOwnerOrAdmin({}, bearerHashOf(bearer), access)) return options.storage.readEvents(petId, read);
     const [record, logged] = await Promise.all([options.storage.load(petId), options.storage.readEvents(petId, read)]);
-    assertAccess(record?.meta ?? {}, 'read', bearer, access);
+    assertAccess(record?.meta ?? {}, 'read', bearer, access, eventsOptions.owner ?? null);
     return logged;
   };
 

@@ -254,6 +254,10 @@ describe('friends', () => {
     expect(await status(app, '/api/pet/ia/friends', { headers: auth(bob.secret) })).toBe(403);
     expect(await status(app, '/api/pet/ia/friends', { headers: auth(alice.secret) })).toBe(200);
     expect(await status(app, '/api/pet/nobody/friends/invite', { method: 'POST' })).toBe(404);
+    // The event log of an owned pet, with READS_REQUIRE_AUTH: its owner's secret opens it.
+    expect(await status(app, '/api/pet/ia/events?format=json')).toBe(401);
+    expect(await status(app, '/api/pet/ia/events?format=json', { headers: auth(bob.secret) })).toBe(403);
+    expect(await status(app, '/api/pet/ia/events?format=json', { headers: auth(alice.secret) })).toBe(200);
     expect(await code(app, '/api/pet/ia/friends', jsonRequest('POST', { code: 'short' }, auth(alice.secret)))).toBe('invalid_body');
   });
 });
