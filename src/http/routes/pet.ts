@@ -86,6 +86,7 @@ const createPetRoute = createRoute({
   path: '/api/pets',
   tags: ['pet'],
   summary: 'Create a pet, born entrained to its local time of birth (with an owner secret: the owner holds it)',
+  security: [{ bearer: [] }, {}],
   description:
     'A newborn has the body clock, sleep pressure and sleep state of a pet that has always lived in its timezone, at that local minute (born at 20:00 it sleeps that night at its usual hour; at 03:00 it is asleep). Without `device_id` an id is generated (`pet_` + 128 random bits): a retry then makes another pet, so send your own id to retry safely (with an Idempotency-Key a retry answers the first 201 again; without one it is a 409).',
   parameters: idempotent.parameters,
@@ -93,7 +94,11 @@ const createPetRoute = createRoute({
   responses: {
     201: json(StateDocumentSchema, 'The new pet'),
     ...errors,
-    409: json(ErrorBody, 'A pet with this device_id already exists (`already_exists`)'),
+    403: json(ErrorBody, 'The Bearer secret has the shape of an owner secret but is no owner’s'),
+    409: json(
+      ErrorBody,
+      'A pet with this device_id already exists (`already_exists`), or the owner holds MAX_PETS_PER_OWNER pets (`limit_reached`)',
+    ),
     413: json(ErrorBody, 'Body larger than the limit'),
     415: json(ErrorBody, 'Body not sent as application/json'),
     422: idempotent[422],
