@@ -19,6 +19,7 @@ import {
   ForbiddenError,
   LimitReachedError,
   NotFoundError,
+  RateLimitedError,
   UnauthorizedError,
 } from '../errors.js';
 import type { RecordRef, StorageDriver, StoredRecord } from '../storage/index.js';
@@ -38,6 +39,9 @@ export const INDEX_GRACE_MS = 60_000;
 /** Verified secrets remembered (owners are never deleted and their secrets never change). */
 const VERIFIED_MEMO_MS = 60_000;
 const VERIFIED_MEMO_ENTRIES = 10_000;
+/** Owners one client address may create per hour (each is a stored record: strangers must not fill the store). */
+export const OWNERS_PER_CLIENT_PER_HOUR = 20;
+const HOUR_MS = 3_600_000;
 /** Compare-and-set attempts on one owner record. */
 const MAX_ATTEMPTS = 20;
 
@@ -55,8 +59,11 @@ export interface OwnerIndexEntry {
 }
 
 export interface Owners {
-  /** A new owner: its id and secret (shown once). */
-  create(): Promise<{ owner_id: string; secret: string }>;
+  /**
+   * A new owner: its id and secret (shown once). `client` (an address bucket, or null when not
+   * counted): at most OWNERS_PER_CLIENT_PER_HOUR owners per hour from it, else RateLimitedError.
+   */
+  create(client?: string | null): Promise<{ owner_id: string; secret: string }>;
   /** The owner id a Bearer secret proves, or null (no secret, not an owner secret, or a wrong one). */
   resolve(bearer: string | null): Promise<string | null>;
   /** resolve, for routes that need an owner: UnauthorizedError without a secret, ForbiddenError for one that is no owner's. */
@@ -133,7 +140,18 @@ export function createOwners(options: OwnersOptions): Owners {
   };
 
   return {
-    async create() {
+    async create(client = null) {
+      if (client !== null) {
+        const counted = await storage.hit('rl-owners', client, HOUR_MS);
+        if (counted.count > OWNERS_PER_CLIENT_PER_HOUR) {
+          const resetS = Math.max(1, Math.ceil(counted.resetInMs / 1000));
+          throw new RateLimitedError(
+            `too many owners created from this client: at most ${OWNERS_PER_CLIENT_PER_HOUR} per hour; retry after ${resetS} s`,
+            resetS,
+            [{ policy: 'client', limit: OWNERS_PER_CLIENT_PER_HOUR, remaining: 0, resetS, windowS: HOUR_MS / 1000 }],
+          );
+        }
+      }
       const ownerId = `own_${randomBytes(16).toString('base64url')}`;
       const secret = `${ownerId}.${randomBytes(32).toString('base64url')}`;
       const record: OwnerRecord = {

@@ -88,6 +88,16 @@ describe('owners', () => {
     expect(storage.rawGet('life_x9:meta')).toBeNull();
   });
 
+  it('POST /api/owners: at most 20 per hour per client address when per-client limits are on (429)', async () => {
+    const { app } = createTestApp({ env: { RATE_LIMIT_PER_CLIENT: '300', TRUST_PROXY: 'true' } });
+    const from = (address: string) => ({ method: 'POST', headers: { 'X-Forwarded-For': address } });
+    for (let i = 0; i < 20; i += 1) expect(await status(app, '/api/owners', from('198.51.100.7'))).toBe(201);
+    const refused = await app.request('/api/owners', from('198.51.100.7'));
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('Retry-After'))).toBeGreaterThan(0);
+    expect(await status(app, '/api/owners', from('198.51.100.8'))).toBe(201);
+  });
+
   it('GET /api/owners/me/pets: 401 without a secret, 403 with one that is no owner secret', async () => {
     const { app } = createTestApp();
     expect(await status(app, '/api/owners/me/pets')).toBe(401);

@@ -11,7 +11,7 @@ import type { AppEnv } from '../env.js';
 import { jsonResponse } from '../json-response.js';
 import { callContextOf, noteServed, type PetCallDeps } from '../pet-call.js';
 import { servePetRoute } from '../pet-route.js';
-import { bearerOf } from '../request-guard.js';
+import { bearerOf, clientAddressOf } from '../request-guard.js';
 import { ErrorBody, IDEMPOTENCY_KEY_PARAMETER, PetParams } from '../schemas.js';
 import { AddOwnerBody, AdoptBody, OwnedPetsSchema, OwnerSchema, PetOwnersSchema } from '../social-schemas.js';
 
@@ -41,7 +41,7 @@ const createOwnerRoute = createRoute({
   tags: ['owners'],
   summary: 'Create an owner: its id and secret, shown once',
   description:
-    'Send the secret as `Authorization: Bearer <secret>`: it acts for every pet the owner holds, and `POST /api/pets` with it makes pets that belong to the owner.',
+    'Send the secret as `Authorization: Bearer <secret>`: it acts for every pet the owner holds, and `POST /api/pets` with it makes pets that belong to the owner. At most 20 owners per hour per client address (when RATE_LIMIT_PER_CLIENT is on).',
   responses: { 201: json(OwnerSchema, 'The new owner'), ...common },
 });
 
@@ -105,7 +105,10 @@ const leaveRoute = createRoute({
 export function registerOwnerRoutes(app: OpenAPIHono<AppEnv>, deps: SocialRouteDeps): void {
   const { owners, social } = deps;
 
-  servePetRoute(app, createOwnerRoute, async (c) => jsonResponse(c, await owners.create(), 201));
+  // Counted per client address when per-client limits are on (RATE_LIMIT_PER_CLIENT > 0).
+  servePetRoute(app, createOwnerRoute, async (c) =>
+    jsonResponse(c, await owners.create(deps.countsClients ? clientAddressOf(c, deps.trustProxy) : null), 201),
+  );
 
   servePetRoute(app, ownedPetsRoute, async (c) => {
     const ownerId = await owners.require(bearerOf(c));
