@@ -151,4 +151,52 @@ describe('visits exactly once (outbox)', () => {
     );
     expect(runs).toBe(60);
   }, 120_000);
+
+  it('friendships made and ended through crashes end up the same on both sides, each event once per change', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({
+            by: fc.constantFrom('pa', 'pb'),
+            crashes: fc.array(fc.constantFrom<Crash>('none', 'before', 'after'), { maxLength: 3 }),
+          }),
+          {
+            minLength: 1,
+            maxLength: 8,
+          },
+        ),
+        async (steps) => {
+          const store: MemoryStore = new Map();
+          const healthy = instance(createMemoryStorage({ store }));
+          for (const id of ['pa', 'pb']) await healthy.service.getState(id);
+          let friends = false;
+          let changes = 0;
+          for (const step of steps) {
+            const other = step.by === 'pa' ? 'pb' : 'pa';
+            // Any of the request's saves (the first pet's, the receiver's, the clearing) may crash.
+            const flaky = instance(faulty(store, { delays: [0], crashes: step.crashes }));
+            if (friends) {
+              await flaky.social.unfriend(step.by, other, {}).catch(() => undefined);
+            } else {
+              const invite = await healthy.social.invite(other, {});
+              await flaky.social.accept(step.by, invite.body.code, {}).catch(() => undefined);
+            }
+            // Recovery: the next read of the pet that made the change.
+            await healthy.service.getState(step.by);
+            const [a, b] = await healthy.service.peek(['pa', 'pb']);
+            const aHasB = a?.meta.friends?.['pb'] !== undefined;
+            const bHasA = b?.meta.friends?.['pa'] !== undefined;
+            expect(aHasB).toBe(bHasA);
+            if (aHasB !== friends) changes += 1;
+            friends = aHasB;
+          }
+          for (const id of ['pa', 'pb']) {
+            const logged = (await healthy.service.events(id)).filter((e) => e.type === 'befriended' || e.type === 'unfriended');
+            expect(logged).toHaveLength(changes);
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+  }, 60_000);
 });
