@@ -72,8 +72,8 @@ export interface Owners {
   assertExists(ownerId: string): Promise<void>;
   /** The owner's index. */
   index(ownerId: string): Promise<OwnerIndexEntry[]>;
-  /** Adds a pet to the owner's index (LimitReachedError past maxPetsPerOwner); no change when listed. */
-  addPet(ownerId: string, petId: string): Promise<void>;
+  /** Adds a pet to the owner's index (LimitReachedError past maxPetsPerOwner); false when it was listed already. */
+  addPet(ownerId: string, petId: string): Promise<boolean>;
   /** Removes pets from the owner's index; no change for ids not listed. */
   removePets(ownerId: string, petIds: readonly string[]): Promise<void>;
 }
@@ -111,14 +111,14 @@ export function createOwners(options: OwnersOptions): Owners {
     return { record, version: stored.version };
   };
 
-  /** Changes the owner's record by compare-and-set (`change` returns null for no change). */
-  const update = async (ownerId: string, change: (record: OwnerRecord) => OwnerRecord | null): Promise<void> => {
+  /** Changes the owner's record by compare-and-set (`change` returns null for no change); true when it saved. */
+  const update = async (ownerId: string, change: (record: OwnerRecord) => OwnerRecord | null): Promise<boolean> => {
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
       const { record, version } = await load(ownerId);
       const next = change(record);
-      if (next === null) return;
+      if (next === null) return false;
       const saved = await storage.saveRecord(refOf(ownerId), { expectedVersion: version, value: JSON.stringify(next) });
-      if (saved.ok) return;
+      if (saved.ok) return true;
     }
     throw new ConflictRetriesExhaustedError(`owner ${ownerId} is being changed by too many requests at once; try again`);
   };
@@ -193,10 +193,11 @@ export function createOwners(options: OwnersOptions): Owners {
         return { ...record, pets: [...record.pets, { id: petId, added_ms: clock.nowMs() }] };
       }),
 
-    removePets: (ownerId, petIds) =>
-      update(ownerId, (record) => {
+    async removePets(ownerId, petIds) {
+      await update(ownerId, (record) => {
         const pets = record.pets.filter((entry) => !petIds.includes(entry.id));
         return pets.length === record.pets.length ? null : { ...record, pets };
-      }),
+      });
+    },
   };
 }

@@ -119,14 +119,17 @@ export function createSocial(options: SocialOptions): Social {
     return { changed: true, present: ownersAnswer(pet), events: [petEventDraft('owner_added', pet, nowMs, { owner_id: owner })] };
   };
 
-  /** Index first, then the pet (owners.ts); a pet write that fails takes the index entry back. */
+  /**
+   * Index first, then the pet (owners.ts); a pet write that fails takes back the index entry it
+   * added (never one that was there before: the owner may hold the pet already).
+   */
   const indexThenPet = async <T>(owner: string, petId: string, write: () => Promise<T>): Promise<T> => {
-    await owners.addPet(owner, petId);
+    const added = await owners.addPet(owner, petId);
     try {
       return await write();
     } catch (error) {
       // Best effort: a leftover entry is harmless (listing checks the pet) and pruned later.
-      await owners.removePets(owner, [petId]).catch(() => undefined);
+      if (added) await owners.removePets(owner, [petId]).catch(() => undefined);
       throw error;
     }
   };

@@ -77,6 +77,12 @@ describe('owners', () => {
     expect(list.pets.map((pet) => pet.device_id)).toEqual(['a1', 'a2', generatedId]);
     expect(list.pets[0]).toMatchObject({ pet_name: 'a1', simplified_state: { current_state: expect.any(String) } });
 
+    // Creating it again is a 409 that leaves it in the owner's list.
+    expect(await code(app, '/api/pets', jsonRequest('POST', { device_id: 'a1' }, auth(alice.secret)))).toBe('already_exists');
+    const again = await readJson<{ pets: { device_id: string }[] }>(
+      await app.request('/api/owners/me/pets', { headers: auth(alice.secret) }),
+    );
+    expect(again.pets.map((pet) => pet.device_id)).toEqual(['a1', 'a2', generatedId]);
     // A pet with owners: 401 without a secret, 403 with another owner's, 200 with its owner's.
     expect(await status(app, '/api/pet/a1/interact', jsonRequest('POST', { action: 'feed' }))).toBe(401);
     expect(await status(app, '/api/pet/a1/interact', jsonRequest('POST', { action: 'feed' }, auth(bob.secret)))).toBe(403);
