@@ -79,6 +79,16 @@ export interface Config {
   readonly petQueueDepth: number;
   /** Realtime events (issue #12): subscriber limits and stream timing. */
   readonly events: EventsConfig;
+  /** Pets one owner may hold (issue #13; MAX_PETS_PER_OWNER). @default 20 */
+  readonly maxPetsPerOwner: number;
+  /** Owners one pet may have (issue #13; MAX_OWNERS_PER_PET). @default 8 */
+  readonly maxOwnersPerPet: number;
+  /**
+   * TEST ONLY (FAULT_PAUSE_AFTER_FIRST_WRITE_MS): after the first of the two writes of a change
+   * between two pets (a visit), log `fault: paused after first write` and pause this long before
+   * the second, so that a test can kill the process in between. 0 (the default) = off.
+   */
+  readonly faultPauseAfterFirstWriteMs: number;
 }
 
 export interface EventsConfig {
@@ -224,6 +234,19 @@ const envSchema = z.object({
   PET_QUEUE_DEPTH: optional(
     numberFrom('PET_QUEUE_DEPTH', (n) => Number.isInteger(n) && n >= 1 && n <= 100_000, 'an integer from 1 to 100000'),
   ),
+  MAX_PETS_PER_OWNER: optional(
+    numberFrom('MAX_PETS_PER_OWNER', (n) => Number.isInteger(n) && n >= 1 && n <= 1000, 'an integer from 1 to 1000'),
+  ),
+  MAX_OWNERS_PER_PET: optional(
+    numberFrom('MAX_OWNERS_PER_PET', (n) => Number.isInteger(n) && n >= 1 && n <= 100, 'an integer from 1 to 100'),
+  ),
+  FAULT_PAUSE_AFTER_FIRST_WRITE_MS: optional(
+    numberFrom(
+      'FAULT_PAUSE_AFTER_FIRST_WRITE_MS',
+      (n) => Number.isInteger(n) && n >= 0 && n <= 600_000,
+      'an integer of ms from 0 to 600000',
+    ),
+  ),
 });
 
 function parseOrigins(raw: string | undefined): string[] {
@@ -323,5 +346,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       heartbeatMs: parsed.EVENTS_HEARTBEAT_MS ?? 15_000,
       vercelMaxDurationS: parsed.VERCEL_MAX_DURATION_S ?? 60,
     }),
+    maxPetsPerOwner: parsed.MAX_PETS_PER_OWNER ?? 20,
+    maxOwnersPerPet: parsed.MAX_OWNERS_PER_PET ?? 8,
+    faultPauseAfterFirstWriteMs: parsed.FAULT_PAUSE_AFTER_FIRST_WRITE_MS ?? 0,
   });
 }

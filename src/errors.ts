@@ -21,6 +21,8 @@ export type ErrorCode =
   | 'forbidden'
   | 'already_claimed'
   | 'already_exists'
+  | 'not_friends'
+  | 'limit_reached'
   | 'idempotency_conflict'
   | 'rate_limited'
   | 'storage_unavailable'
@@ -78,6 +80,8 @@ export interface CorruptStateDetails {
   claimHash?: string | null;
   /** The stored meta's version, when it still parses leniently (a non-negative integer). */
   storedVersion?: number | null;
+  /** The stored meta's owners (issue #13), when it still parses leniently as a list of strings. */
+  owners?: readonly string[] | null;
 }
 
 /**
@@ -91,11 +95,13 @@ export class CorruptStateError extends PetLifeError {
   readonly petId: string | null;
   readonly claimHash: string | null;
   readonly storedVersion: number | null;
+  readonly owners: readonly string[] | null;
   constructor(message: string, details: CorruptStateDetails = {}) {
     super(message, 'cause' in details ? { cause: details.cause } : undefined);
     this.petId = details.petId ?? null;
     this.claimHash = details.claimHash ?? null;
     this.storedVersion = details.storedVersion ?? null;
+    this.owners = details.owners ?? null;
   }
 }
 
@@ -121,6 +127,18 @@ export class AlreadyClaimedError extends PetLifeError {
 export class AlreadyExistsError extends PetLifeError {
   override readonly name = 'AlreadyExistsError';
   override readonly code = 'already_exists';
+}
+
+/** A visit to a pet that is not a friend of the visitor (issue #13). */
+export class NotFriendsError extends PetLifeError {
+  override readonly name = 'NotFriendsError';
+  override readonly code = 'not_friends';
+}
+
+/** A limit of issue #13 would be passed: pets per owner, owners per pet, friends per pet. */
+export class LimitReachedError extends PetLifeError {
+  override readonly name = 'LimitReachedError';
+  override readonly code = 'limit_reached';
 }
 
 /** An Idempotency-Key reused with another body or on another route. */

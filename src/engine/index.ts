@@ -9,7 +9,14 @@ export { entrainedDay, type EntrainedDay } from './entrained.js';
 export { CorruptSystemsError, UnknownActionError } from './errors.js';
 export { express, simplify } from './expression.js';
 export { interact, isAction } from './interact.js';
-export { createParams, DEFAULT_PARAMS, validateParams, type LifeParams } from './params.js';
+export {
+  createParams,
+  DEFAULT_PARAMS,
+  DEFAULT_VISIT_PARAMS,
+  validateParams,
+  type LifeParams,
+  type VisitParams,
+} from './params.js';
 export { fromSystems, toSystems, type FromSystemsOptions } from './systems.js';
 export {
   canonicalTimezone,
@@ -53,3 +60,4 @@ export {
   type Vitals,
 } from './types.js';
 export { HUNGRY_AT, vitalsOf } from './vitals.js';
+export { applyVisit, fadedFamiliarity, hungerShare, visitEffect, type VisitEffect, type VisitOutcome } from './visit.js';

@@ -188,3 +188,34 @@ export function validateParams(params: LifeParams): LifeParams {
   }
   return params;
 }
+
+/**
+ * Tunable constants of a visit between two friends (issue #13; docs/life-model.md §Visits).
+ * Familiarity φ ∈ [0, 1] belongs to the pair; mood points are on the 0–100 mood scale.
+ */
+export interface VisitParams {
+  /** Mood points both pets gain from a visit when both are awake and strangers (φ = 0). @default 6 */
+  readonly moodGain: number;
+  /** How much familiarity amplifies that gain: gain × (1 + boost·φ). @default 1 */
+  readonly familiarityBoost: number;
+  /** Share of the way to 1 familiarity grows by per visit with both awake: φ + rate·(1 − φ). @default 0.2 */
+  readonly familiarityGrowth: number;
+  /** Half-life of familiarity without visits, days. @default 14 */
+  readonly familiarityHalfLifeDays: number;
+  /** Mood points a visitor loses finding its friend asleep (the friend is not woken). @default 2 */
+  readonly disappointment: number;
+  /** Hunger (0–100) from which the visitor enjoys a visit less… @default 50 */
+  readonly hungerFrom: number;
+  /** …down to this share of the gain at hunger 100 (linear in between). @default 0.4 */
+  readonly hungryShare: number;
+}
+
+export const DEFAULT_VISIT_PARAMS: VisitParams = Object.freeze({
+  moodGain: 6,
+  familiarityBoost: 1,
+  familiarityGrowth: 0.2,
+  familiarityHalfLifeDays: 14,
+  disappointment: 2,
+  hungerFrom: 50,
+  hungryShare: 0.4,
+});

@@ -150,6 +150,13 @@ export function fromSystems(systems: Partial<Record<SystemName, unknown>>, optio
       }
       stats[action] = count;
     }
+    const visits = statsSystem['visits'];
+    if (visits !== undefined) {
+      if (typeof visits !== 'number' || !Number.isSafeInteger(visits) || visits < 0) {
+        throw new CorruptSystemsError('stats', 'visits', 'not a non-negative integer');
+      }
+      stats.visits = visits;
+    }
   }
 
   return {

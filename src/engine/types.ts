@@ -57,7 +57,11 @@ export interface AdvanceEvent {
 }
 
 /** Lifetime interaction counts; an acknowledged interaction is counted exactly once. */
-export type InteractionStats = Record<Action, number>;
+/**
+ * Lifetime interaction counts, and `visits`: visits the pet took part in, made or received
+ * (issue #13; present once it has taken part in one, so older documents stay as they were).
+ */
+export type InteractionStats = Record<Action, number> & { visits?: number };
 
 /**
  * The complete state of one pet. Everything else (energy 0–100, hunger, external phase,

@@ -14,7 +14,17 @@ import { HTTPException } from 'hono/http-exception';
 import type { Config } from '../config.js';
 import { MethodNotAllowedError, NotFoundError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { createAccessPolicy, createEventHub, createPetService, type Clock, type EventHub, type PetService } from '../service/index.js';
+import {
+  createAccessPolicy,
+  createEventHub,
+  createOwners,
+  createPetService,
+  createSocial,
+  type Clock,
+  type EventHub,
+  type Owners,
+  type PetService,
+} from '../service/index.js';
 import { measureStorage, type StorageDriver } from '../storage/index.js';
 import { allowedMethodsOf } from './allowed-methods.js';
 import type { AppEnv } from './env.js';
@@ -26,7 +36,9 @@ import { BATCH_BODY_FACTOR, BATCH_PATH, registerBatchRoutes } from './routes/bat
 import { markCompatRoutes, registerCompatRoutes } from './routes/compat.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerMetricsRoute } from './routes/metrics.js';
+import { registerOwnerRoutes } from './routes/owners.js';
 import { registerPetRoutes } from './routes/pet.js';
+import { registerSocialRoutes } from './routes/social.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerWebRoutes } from './routes/web.js';
 import { validationHook } from './validation.js';
@@ -47,6 +59,7 @@ export type AppConfig = Pick<
   | 'newbornTtlDays'
   | 'petTtlDays'
 > &
+  Partial<Pick<Config, 'maxPetsPerOwner' | 'maxOwnersPerPet' | 'faultPauseAfterFirstWriteMs'>> &
   Partial<Pick<Config, 'events' | 'onVercel' | 'metricsToken'>>;
 
 export interface AppDeps {
@@ -65,6 +78,8 @@ export type App = OpenAPIHono<AppEnv>;
 /** What the Node server's WebSocket route (websocket.ts) shares with the app it serves. */
 export interface Realtime {
   service: PetService;
+  /** Finds the owner an owner secret proves (issue #13). */
+  owners: Pick<Owners, 'resolve'>;
   hub: EventHub;
   trustProxy: boolean;
   countsClients: boolean;
@@ -126,6 +141,7 @@ export function createApp(deps: AppDeps): App {
       // Never longer than PET_TTL_DAYS, which bounds every pet.
       newbornTtlMs: Math.min(config.newbornTtlDays, config.petTtlDays ?? Number.POSITIVE_INFINITY) * 86_400_000,
       observer: metrics.service,
+      ...faultPoint(config.faultPauseAfterFirstWriteMs ?? 0, log),
     });
   const root = findProjectRoot();
 
@@ -139,7 +155,7 @@ export function createApp(deps: AppDeps): App {
       backend: storage.name,
       cors: {
         origins: config.corsOrigins,
-        allowMethods: ['GET', 'POST', 'PATCH', 'OPTIONS'],
+        allowMethods: ['GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
         allowHeaders: ['Content-Type', 'Authorization', 'Idempotency-Key', 'Accept-Language'],
         exposeHeaders: ['X-Request-Id', 'Idempotent-Replayed', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'WWW-Authenticate'],
         maxAgeS: 600,
@@ -178,10 +194,14 @@ export function createApp(deps: AppDeps): App {
 
   registerSystemRoutes(app, { storage, clock, log, version: packageVersion(root) });
   registerMetricsRoute(app, { metrics, token: config.metricsToken ?? null });
-  const petCall = { service, trustProxy: config.trustProxy, countsClients: config.rateLimits.perClient > 0, metrics };
-  registerPetRoutes(app, petCall);
+  const owners = createOwners({ storage, clock, maxPetsPerOwner: config.maxPetsPerOwner ?? 20 });
+  const social = createSocial({ service, owners, storage, clock, maxOwnersPerPet: config.maxOwnersPerPet ?? 8 });
+  const petCall = { service, trustProxy: config.trustProxy, countsClients: config.rateLimits.perClient > 0, metrics, owners };
+  registerPetRoutes(app, { ...petCall, social });
   registerBatchRoutes(app, { ...petCall, log });
   registerCompatRoutes(app, petCall);
+  registerOwnerRoutes(app, { ...petCall, social });
+  registerSocialRoutes(app, { ...petCall, social });
   const events = config.events ?? DEFAULT_EVENTS;
   const hub = createEventHub({
     storage,
@@ -195,12 +215,14 @@ export function createApp(deps: AppDeps): App {
   appMetrics.set(app, metrics);
   registerEventRoutes(app, {
     service,
+    owners,
     hub,
     heartbeatMs: events.heartbeatMs,
     maxStreamMs: config.onVercel ? Math.max(1, events.vercelMaxDurationS - 5) * 1000 : null,
   });
   realtimes.set(app, {
     service,
+    owners,
     hub,
     trustProxy: config.trustProxy,
     countsClients: petCall.countsClients,
@@ -231,4 +253,18 @@ export function createApp(deps: AppDeps): App {
   });
 
   return app;
+}
+
+/**
+ * FAULT_PAUSE_AFTER_FIRST_WRITE_MS (tests only, off by default): after the first of the two
+ * writes of a change between two pets, log and pause, so that a test can kill the process there.
+ */
+function faultPoint(pauseMs: number, log: Logger): { afterFirstWrite?: (petId: string) => Promise<void> } {
+  if (pauseMs <= 0) return {};
+  return {
+    afterFirstWrite: async (petId) => {
+      log.warn({ device: petId, pause_ms: pauseMs }, 'fault: paused after first write');
+      await new Promise((resolve) => setTimeout(resolve, pauseMs));
+    },
+  };
 }

@@ -5,7 +5,7 @@
  * Leaves the pet and the storage round trips on the context for the request log.
  */
 import type { Context } from 'hono';
-import type { Answer, Operation, PetService, Served } from '../service/index.js';
+import type { Answer, CallContext, Operation, Owners, PetService, Served } from '../service/index.js';
 import type { AppEnv } from './env.js';
 import type { AppMetrics } from './metrics.js';
 import { jsonResponse } from './json-response.js';
@@ -20,6 +20,8 @@ export interface PetCallDeps {
   countsClients: boolean;
   /** Counts replayed answers. */
   metrics: Pick<AppMetrics, 'replayed'>;
+  /** Finds the owner an owner secret proves (issue #13): such a Bearer acts for every pet its owner holds. */
+  owners: Pick<Owners, 'resolve'>;
 }
 
 export interface PetCall<T, B> {
@@ -42,33 +44,53 @@ export function noteAnswer(c: Context<AppEnv>, deviceId: string, answer: Answer<
   c.set('roundTrips', answer.roundTrips);
 }
 
+/**
+ * What the request in `c` brings to the service: its Bearer secret (and the owner it proves, one
+ * read of the owner's record unless remembered), address and, when `idempotentInput` is given,
+ * its Idempotency-Key.
+ */
+export async function callContextOf(c: Context<AppEnv>, deps: PetCallDeps, idempotentInput?: unknown): Promise<CallContext> {
+  const key = idempotentInput === undefined ? null : idempotencyKeyOf(c);
+  const timing = c.get('timing');
+  const bearer = bearerOf(c);
+  return {
+    bearer,
+    owner: await deps.owners.resolve(bearer),
+    client: deps.countsClients ? clientAddressOf(c, deps.trustProxy) : null,
+    idempotency: key === null ? null : { key, fingerprint: fingerprintOf(c, idempotentInput) },
+    ...(timing === undefined ? {} : { timing }),
+  };
+}
+
+/** Puts what a served answer says about limits and replays into the response headers. */
+export function noteServed(c: Context<AppEnv>, deps: PetCallDeps, served: Served<unknown>): void {
+  const headers = c.get('headers');
+  if (served.limits.length > 0) Object.assign(headers, rateLimitHeaders(served.limits));
+  // The fingerprint covers method and path, so a replay's stored status is this route's status.
+  if (served.replayed) {
+    headers['Idempotent-Replayed'] = 'true';
+    deps.metrics.replayed();
+  }
+}
+
 /** Runs `call` for the request in `c`; returns the body to answer (answerPet sends it). */
 async function callPet<T, B>(c: Context<AppEnv>, deps: PetCallDeps, call: PetCall<T, B>): Promise<B> {
   c.set('device', call.deviceId);
-  const key = call.idempotentInput === undefined ? null : idempotencyKeyOf(c);
   const timing = c.get('timing');
   const started = performance.now();
   let answer: Answer<Served<B>>;
   try {
+    const context = await callContextOf(c, deps, call.idempotentInput);
     answer = await deps.service.perform(call.deviceId, call.operation, {
-      bearer: bearerOf(c),
-      client: deps.countsClients ? clientAddressOf(c, deps.trustProxy) : null,
-      idempotency: key === null ? null : { key, fingerprint: fingerprintOf(c, call.idempotentInput) },
+      ...context,
       render: call.render,
       ...(call.status === undefined ? {} : { status: call.status }),
-      ...(timing === undefined ? {} : { timing }),
     });
   } finally {
     if (timing !== undefined) timing.serviceMs += performance.now() - started;
   }
   noteAnswer(c, call.deviceId, answer);
-  const headers = c.get('headers');
-  if (answer.value.limits.length > 0) Object.assign(headers, rateLimitHeaders(answer.value.limits));
-  // The fingerprint covers method and path, so a replay's stored status is this route's status.
-  if (answer.value.replayed) {
-    headers['Idempotent-Replayed'] = 'true';
-    deps.metrics.replayed();
-  }
+  noteServed(c, deps, answer.value);
   return answer.value.body;
 }
 

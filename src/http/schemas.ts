@@ -220,7 +220,16 @@ export const StateDocumentSchema = z
       mood: z.number(),
       current_state: z.enum(CURRENT_STATES),
     }),
-    stats: z.object({ feed: z.number().int(), play: z.number().int(), greet: z.number().int() }),
+    stats: z.object({
+      feed: z.number().int(),
+      play: z.number().int(),
+      greet: z.number().int(),
+      visits: z
+        .number()
+        .int()
+        .optional()
+        .openapi({ description: 'Visits the pet took part in, made or received (present after the first)' }),
+    }),
     pet_time: z.string().openapi({ example: '2026-03-01T08:00:00.000+08:00' }),
     timezone: z.string().openapi({ example: 'Asia/Shanghai' }),
     last_updated: z.string().openapi({ example: '2026-03-01T00:00:00.000Z' }),
@@ -298,7 +307,8 @@ export const PetEventSchema = z
     id: EventId.openapi({ example: '1767225600000-0', description: '`<ms>-<seq>`: strictly increasing per pet' }),
     type: z.string().openapi({
       example: 'interacted',
-      description: "'interacted' | 'fell_asleep' | 'woke_up' | 'got_hungry' | 'reset' | 'updated' | 'claimed' | 'created'",
+      description:
+        "'interacted' | 'fell_asleep' | 'woke_up' | 'got_hungry' | 'reset' | 'updated' | 'claimed' | 'created' | 'visited' | 'befriended' | 'unfriended' | 'owner_added' | 'owner_left'",
     }),
     device_id: z.string(),
     pet_time: z.string().openapi({ description: "The pet's world clock when it happened, ISO 8601 in its timezone" }),

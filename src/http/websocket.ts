@@ -75,6 +75,8 @@ export function attachEventSockets(server: Server, realtime: Realtime, log: Logg
   ): void => {
     let subscription: Subscription | null = null;
     let alive = true;
+    // The owner an owner secret proves (issue #13), looked up once per connection.
+    const owner = realtime.owners.resolve(call.bearer);
     const sendJson = (value: unknown) => {
       if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(value));
     };
@@ -117,6 +119,7 @@ export function attachEventSockets(server: Server, realtime: Realtime, log: Logg
           }
           const answer = await realtime.service.perform(call.petId, interactOperation(action as Action, call.lang), {
             bearer: call.bearer,
+            owner: await owner,
             client: realtime.countsClients ? call.client : null,
             render: (value) => value,
           });
@@ -135,8 +138,15 @@ export function attachEventSockets(server: Server, realtime: Realtime, log: Logg
     });
 
     const onEnd = () => ws.close(1001, 'server shutting down');
-    realtime.hub
-      .subscribe(call.petId, (event) => sendJson(event), { after: call.after ?? 'now', bearer: call.bearer, onEnd })
+    owner
+      .then((verified) =>
+        realtime.hub.subscribe(call.petId, (event) => sendJson(event), {
+          after: call.after ?? 'now',
+          bearer: call.bearer,
+          owner: verified,
+          onEnd,
+        }),
+      )
       .then(
         (subscribed) => {
           if (ws.readyState === WebSocket.OPEN) subscription = subscribed;

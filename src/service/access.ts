@@ -54,17 +54,35 @@ function sameHash(hash: Buffer, storedHex: string): boolean {
  * Throws UnauthorizedError (no secret sent) or ForbiddenError (a wrong one) unless `bearer` may
  * `need` the pet with `meta`. Unclaimed pets are open, as in the seed.
  */
-export function assertAccess(meta: Pick<PetMeta, 'claim_hash'>, need: AccessNeed, bearer: string | null, policy: AccessPolicy): void {
+export function assertAccess(
+  meta: Pick<PetMeta, 'claim_hash' | 'owners'>,
+  need: AccessNeed,
+  bearer: string | null,
+  policy: AccessPolicy,
+  owner: string | null = null,
+): void {
   if (need === 'create') return;
   const sent = bearer === null ? null : hashSecret(bearer);
   if (sent !== null && policy.adminTokenHash !== null && timingSafeEqual(sent, policy.adminTokenHash)) return;
   const claim = meta.claim_hash;
-  if (claim === undefined) return;
+  // A pet with owners (issue #13) is protected as a claimed one; each owner's secret opens it.
+  if (claim === undefined && !hasOwners(meta)) return;
   if (need === 'read' && !policy.readsRequireAuth) return;
   if (sent === null) {
-    throw new UnauthorizedError('this pet is claimed: send Authorization: Bearer <the secret its claim returned>');
+    throw new UnauthorizedError('this pet is claimed: send Authorization: Bearer <the secret its claim returned, or an owner secret>');
   }
-  if (!sameHash(sent, claim)) throw new ForbiddenError('the Bearer secret does not open this pet');
+  if (isPetOwner(meta, owner)) return;
+  if (claim === undefined || !sameHash(sent, claim)) throw new ForbiddenError('the Bearer secret does not open this pet');
+}
+
+/** The pet has at least one owner (issue #13). */
+export function hasOwners(meta: Pick<PetMeta, 'owners'>): boolean {
+  return (meta.owners?.length ?? 0) > 0;
+}
+
+/** `owner` (an owner id verified from its secret, or null) holds the pet. */
+export function isPetOwner(meta: Pick<PetMeta, 'owners'>, owner: string | null): boolean {
+  return owner !== null && (meta.owners?.includes(owner) ?? false);
 }
 
 /** SHA-256 of `bearer`, once per request (the checks below take it rather than hash again). */
@@ -72,9 +90,15 @@ export function bearerHashOf(bearer: string | null): Buffer | null {
   return bearer === null ? null : hashSecret(bearer);
 }
 
-/** `sent` (a bearer's hash) is the admin token's, or the claim secret's of a claimed pet. */
-export function isOwnerOrAdmin(meta: Pick<PetMeta, 'claim_hash'>, sent: Buffer | null, policy: AccessPolicy): boolean {
+/** `sent` (a bearer's hash) is the admin token's, the claim secret's of a claimed pet, or (owner) one of its owners'. */
+export function isOwnerOrAdmin(
+  meta: Pick<PetMeta, 'claim_hash' | 'owners'>,
+  sent: Buffer | null,
+  policy: AccessPolicy,
+  owner: string | null = null,
+): boolean {
   if (sent === null) return false;
+  if (isPetOwner(meta, owner)) return true;
   if (policy.adminTokenHash !== null && timingSafeEqual(sent, policy.adminTokenHash)) return true;
   return meta.claim_hash !== undefined && sameHash(sent, meta.claim_hash);
 }

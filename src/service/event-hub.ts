@@ -48,6 +48,8 @@ export interface SubscribeOptions {
   after: string | null | 'now';
   /** The Bearer secret, for the read access check of the replay. */
   bearer?: string | null;
+  /** The owner id that secret was verified as (issue #13); null or absent when none. */
+  owner?: string | null;
   /** Called when the hub ends the subscription itself (shutdown): end the stream. */
   onEnd?: () => void;
 }
@@ -261,6 +263,7 @@ export function createEventHub(deps: EventHubDeps): EventHub {
         const replay = await service.events(petId, {
           after,
           bearer: options.bearer ?? null,
+          owner: options.owner ?? null,
           ...(fromNow ? { limit: 2 * EVENT_LOG_MAX } : {}),
         });
         if (fromNow) subscriber.cursor = replay.at(-1)?.id ?? subscriber.cursor;

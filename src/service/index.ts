@@ -57,3 +57,9 @@ export type {
   StateDocument,
 } from './types.js';
 export { formatZoned } from './zoned-time.js';
+export { createOwners, INDEX_GRACE_MS, looksLikeOwnerSecret, OWNER_ID_PATTERN } from './owners.js';
+export type { OwnerIndexEntry, Owners, OwnersOptions } from './owners.js';
+export { createSocial, INVITE_CODE_PATTERN, INVITE_TTL_MS, MAX_FRIENDS_PER_PET } from './social.js';
+export type { CallContext, FriendSummary, PetSummary, Social, SocialOptions } from './social.js';
+export type { VisitResult } from './visits.js';
+export { clearPlan, deliverOutbox, receivePlan } from './outbox.js';

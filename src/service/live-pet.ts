@@ -37,6 +37,7 @@ function validMeta(meta: PetMeta, petId: string): PetMeta {
     throw new CorruptStateError(`meta of pet ${petId} lacks world_ms, wall_ms or version`, {
       petId,
       claimHash: meta.claim_hash ?? null,
+      owners: meta.owners ?? null,
     });
   }
   return meta;
@@ -71,6 +72,7 @@ export function hydratePet(petId: string, record: PetRecord | null, nowMs: numbe
       cause: error,
       petId,
       claimHash: record.meta?.claim_hash ?? null,
+      owners: record.meta?.owners ?? null,
       storedVersion: record.version,
     });
   }

@@ -237,7 +237,7 @@ export function peekOperation(lang: Lang = 'zh'): Operation<StateDocument> {
  * id (checked on the load; the save expects version 0, so a concurrent creator loses the race,
  * reloads and gets the same error).
  */
-export function createOperation(input: PetBirth = {}, lang: Lang = 'zh'): Operation<StateDocument> {
+export function createOperation(input: PetBirth = {}, lang: Lang = 'zh', owner: string | null = null): Operation<StateDocument> {
   const birth = birthOf(input);
   return {
     access: 'create',
@@ -245,7 +245,15 @@ export function createOperation(input: PetBirth = {}, lang: Lang = 'zh'): Operat
     check: (pet) => {
       if (!pet.created) throw new AlreadyExistsError(`a pet with the id ${pet.petId} already exists`);
     },
-    apply: (pet, nowMs) => ({ changed: true, present: documentAnswer(pet, lang), events: [petEventDraft('created', pet, nowMs)] }),
+    apply: (pet, nowMs) => {
+      // Created by an owner (issue #13): it holds the pet from its first save.
+      if (owner !== null) pet.meta = { ...pet.meta, owners: [owner] };
+      return {
+        changed: true,
+        present: documentAnswer(pet, lang),
+        events: [petEventDraft('created', pet, nowMs, owner === null ? {} : { owner_id: owner })],
+      };
+    },
   };
 }
 

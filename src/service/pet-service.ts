@@ -10,7 +10,7 @@
  * trusted callers (the CLI, which holds the storage itself; tests): no limits, no access check.
  */
 import {
-  type CorruptStateError,
+  CorruptStateError,
   ForbiddenError,
   IdempotencyConflictError,
   InvalidInputError,
@@ -54,7 +54,8 @@ import {
   type Operation,
   type PetUpdate,
 } from './operations.js';
-import { hydratePet, marksOf } from './live-pet.js';
+import { bringPetToNow as bringLivePetToNow, hydratePet, marksOf, type LivePet } from './live-pet.js';
+import { deliverOutbox } from './outbox.js';
 import { EVENT_ID_PATTERN, MAX_EVENTS_PER_READ } from './pet-events.js';
 import { createPetQueue } from './pet-queue.js';
 import { bringToNow as marksAtNow } from './time-model.js';
@@ -91,6 +92,12 @@ export interface PetServiceOptions {
   newbornTtlMs?: number | null;
   /** Told of compare-and-set conflicts and read-cache lookups (the HTTP layer's /metrics). @default NO_OBSERVER */
   observer?: ServiceObserver;
+  /**
+   * Test-only fault point (issue #13): awaited after a write that put a change for another pet in
+   * the pet's outbox, before that change is delivered (the server pauses here under
+   * FAULT_PAUSE_AFTER_FIRST_WRITE_MS so that a test can kill it between the two writes). @default none
+   */
+  afterFirstWrite?: (petId: string) => Promise<void>;
 }
 
 export interface ViewOptions {
@@ -102,6 +109,8 @@ export interface ViewOptions {
 export interface RequestContext<T, B> {
   /** The Bearer secret sent; null or absent when none. */
   bearer?: string | null;
+  /** The owner id the Bearer secret was verified as (issue #13; owners.ts); null or absent when none. */
+  owner?: string | null;
   /** The client's address, for the per-client limit; null or absent when unknown (not counted). */
   client?: string | null;
   /** Makes a change idempotent (ignored by read-only operations). */
@@ -173,6 +182,12 @@ export interface PetService {
   nextLifeEventMs(petId: string): Promise<number | null>;
   /** A trusted read that saves the catch-up to now (its life events written once, by compare-and-set); never creates a pet. */
   bringToNow(petId: string): Promise<void>;
+  /**
+   * Several stored pets at once, each brought to now in memory (nothing saved, nothing created,
+   * no access check): null for a pet not stored or unreadable. The one multi-pet read (owners'
+   * and friends' lists, a visit's friend).
+   */
+  peek(petIds: readonly string[]): Promise<(LivePet | null)[]>;
 }
 
 export interface EventsOptions {
@@ -182,6 +197,8 @@ export interface EventsOptions {
   limit?: number;
   /** The Bearer secret sent; null or absent when none. */
   bearer?: string | null;
+  /** The owner id that secret was verified as (issue #13); null or absent when none. */
+  owner?: string | null;
 }
 
 /** Pets whose last read answer is kept (PetServiceOptions.readCacheSize). */
@@ -213,6 +230,8 @@ export interface BatchOperation {
 /** What the batch request brings, for each of its operations. */
 export interface BatchContext {
   bearer?: string | null;
+  /** The owner id the Bearer secret was verified as (issue #13); null or absent when none. */
+  owner?: string | null;
   client?: string | null;
   /** A trusted caller: no access check, no limits (as RequestContext.trusted). */
   trusted?: boolean;
@@ -320,15 +339,16 @@ export function createPetService(options: PetServiceOptions): PetService {
    * pet's secret when the meta still names its claim; anyone when the meta still shows it
    * unclaimed. When not even that can be read, only the admin token.
    */
-  const assertMayOverwrite = (petId: string, error: CorruptStateError, bearer: string | null): void => {
+  const assertMayOverwrite = (petId: string, error: CorruptStateError, bearer: string | null, owner: string | null): void => {
     if (error.petId !== petId) throw error;
     const bearerHash = bearerHashOf(bearer);
-    if (isOwnerOrAdmin({}, bearerHash, access)) return;
+    const owners = error.owners === null ? {} : { owners: [...error.owners] };
+    if (isOwnerOrAdmin(owners, bearerHash, access, owner)) return;
     if (error.claimHash === null && error.storedVersion === null) {
       const message = 'the stored state of this pet cannot be read, nor whether it is claimed: only the admin token can reset it';
       throw bearer === null ? new UnauthorizedError(message) : new ForbiddenError(message);
     }
-    assertAccess(error.claimHash === null ? {} : { claim_hash: error.claimHash }, 'write', bearer, access);
+    assertAccess({ ...(error.claimHash === null ? {} : { claim_hash: error.claimHash }), ...owners }, 'write', bearer, access, owner);
   };
   /** Remembers a limit found exceeded until its window resets. */
   const block = (
@@ -343,8 +363,26 @@ export function createPetService(options: PetServiceOptions): PetService {
     const resetS = Math.min(windowS, Math.max(1, Math.ceil(resetInMs / 1000)));
     memo.set(key, { policy, limit, remaining: 0, resetS, windowS }, nowMs + resetInMs, nowMs);
   };
-  const run = <R>(petId: string, plan: Plan<R>) =>
+  const runQueued = <R>(petId: string, plan: Plan<R>) =>
     plan.savesNothing || plan.changesNothing ? runOnPet(deps, petId, plan) : queue.run(petId, () => runOnPet(deps, petId, plan));
+  /**
+   * After any request that loaded a pet owing other pets a change (issue #13, outbox.ts): the
+   * change is delivered before the answer, so a half-done visit is finished by the next request.
+   * A receiver whose stored state cannot be read keeps its entry waiting (this pet still answers).
+   */
+  const finishOutbox = async <R>(petId: string, answer: Answer<RunResult<R>>): Promise<Answer<RunResult<R>>> => {
+    const { pet, saved } = answer.value;
+    const outbox = pet.meta.outbox ?? [];
+    if (outbox.length === 0) return answer;
+    if (saved && pet.meta.outbox_seq !== pet.record?.meta?.outbox_seq) await options.afterFirstWrite?.(petId);
+    try {
+      await deliverOutbox(runQueued, petId, outbox);
+    } catch (error) {
+      if (!(error instanceof CorruptStateError) || error.petId === petId) throw error;
+    }
+    return answer;
+  };
+  const run = async <R>(petId: string, plan: Plan<R>) => finishOutbox(petId, await runQueued(petId, plan));
 
   /**
    * What `perform` and `batch` share: the request's guards (limits known exceeded, counters,
@@ -353,11 +391,14 @@ export function createPetService(options: PetServiceOptions): PetService {
    */
   const prepare = <T, B>(petId: string, operation: Operation<T>, request: RequestContext<T, B>): Prepared<T, B> => {
     const bearer = request.bearer ?? null;
+    const owner = request.owner ?? null;
     const client = request.client ?? null;
     const trustedCaller = request.trusted === true;
     const startedMs = deps.clock.nowMs();
     const bearerHash = bearerHashOf(bearer);
-    const { stranger } = trustedCaller ? { stranger: false } : admit(petId, operation, bearerHash, client, startedMs);
+    const admitted = trustedCaller ? { stranger: false } : admit(petId, operation, bearerHash, client, startedMs);
+    // A verified owner secret is no stranger's (the memo knows claims, not owners).
+    const stranger = admitted.stranger && owner === null;
     const counters = trustedCaller
       ? { hits: [], buckets: [] }
       : rateLimitCounters(rateLimits, petId, { client, bearerHash, weight: operation.weight ?? 1 });
@@ -389,19 +430,19 @@ export function createPetService(options: PetServiceOptions): PetService {
       ...(operation.changesNothing ? { changesNothing: true } : {}),
       ...(operation.birth ? { birth: operation.birth } : {}),
       ...(operation.startsOver
-        ? { overwritesCorrupt: (error: CorruptStateError) => (trustedCaller ? undefined : assertMayOverwrite(petId, error, bearer)) }
+        ? { overwritesCorrupt: (error: CorruptStateError) => (trustedCaller ? undefined : assertMayOverwrite(petId, error, bearer, owner)) }
         : {}),
       precondition: (pet) => {
         knownClaims.set(petId, pet.meta.claim_hash ?? null, startedMs + CLAIM_MEMO_MS, startedMs);
         if (counters.hits.length > 0) {
           // The pet's limit: the owner's own bucket when the secret opens the pet, else the shared
           // one. Checked before access, so that a 429 does not tell whether a secret was right.
-          const check = checkRateLimits(counters, counts, rateLimits.windowMs, isOwnerOrAdmin(pet.meta, bearerHash, access));
+          const check = checkRateLimits(counters, counts, rateLimits.windowMs, isOwnerOrAdmin(pet.meta, bearerHash, access, owner));
           limits = check.statuses;
           if (check.sharedPetBlockedMs > 0) block(blockedPets, petId, 'pet', rateLimits.perPet, check.sharedPetBlockedMs, startedMs);
           if (check.exceeded !== null) throw check.exceeded;
         }
-        if (!trustedCaller) assertAccess(pet.meta, operation.access, bearer, access);
+        if (!trustedCaller) assertAccess(pet.meta, operation.access, bearer, access, owner);
         if (recordName !== null && idempotency !== null) {
           const stored = decodeStoredAnswer<B>(recordName, pet.record?.extras[recordName]);
           if (stored !== null) {
@@ -458,7 +499,7 @@ export function createPetService(options: PetServiceOptions): PetService {
   const perform = async <T, B>(petId: string, operation: Operation<T>, request: RequestContext<T, B>): Promise<Answer<Served<B>>> => {
     const { plan, serve, stranger } = prepare(petId, operation, request);
     // A stranger's request is refused by its own load; it never waits in (or fills) the owner's queue.
-    const answer = stranger ? await runOnPet(deps, petId, plan) : await run(petId, plan);
+    const answer = stranger ? await finishOutbox(petId, await runOnPet(deps, petId, plan)) : await run(petId, plan);
     return { value: serve(answer.value), roundTrips: answer.roundTrips, attempts: answer.attempts };
   };
 
@@ -475,6 +516,7 @@ export function createPetService(options: PetServiceOptions): PetService {
         // Each operation is its own request: the batch's Bearer secret and client, its own key.
         const { plan, serve } = prepare(entry.petId, entry.operation, {
           bearer: context.bearer ?? null,
+          owner: context.owner ?? null,
           client: context.client ?? null,
           idempotency: entry.idempotency ?? null,
           render: entry.render,
@@ -488,6 +530,12 @@ export function createPetService(options: PetServiceOptions): PetService {
       }
     });
     const { outcomes, roundTrips } = await runBatch(deps, items, context.timing);
+    // A pet still owing its friends a visit's half (issue #13) is finished here too, as by any request.
+    const lastRuns = new Map<string, RunResult<Step<unknown, unknown>>>();
+    outcomes.forEach((outcome, position) => {
+      if (outcome.ok) lastRuns.set((items[position] as (typeof items)[number]).petId, outcome.run);
+    });
+    await Promise.all([...lastRuns].map(([petId, ran]) => finishOutbox(petId, { value: ran, roundTrips: 0, attempts: 1 })));
     outcomes.forEach((outcome, position) => {
       const { index, serve } = serving[position] as (typeof serving)[number];
       if (!outcome.ok) {
@@ -538,7 +586,7 @@ export function createPetService(options: PetServiceOptions): PetService {
     // meta read alongside (in parallel: one round trip of latency), before anything is answered.
     if (!access.readsRequireAuth || isOwnerOrAdmin({}, bearerHashOf(bearer), access)) return options.storage.readEvents(petId, read);
     const [record, logged] = await Promise.all([options.storage.load(petId), options.storage.readEvents(petId, read)]);
-    assertAccess(record?.meta ?? {}, 'read', bearer, access);
+    assertAccess(record?.meta ?? {}, 'read', bearer, access, eventsOptions.owner ?? null);
     return logged;
   };
 
@@ -568,8 +616,27 @@ export function createPetService(options: PetServiceOptions): PetService {
     });
   };
 
+  const peek = async (petIds: readonly string[]): Promise<(LivePet | null)[]> => {
+    for (const petId of petIds) assertPetId(petId);
+    // One round trip for every pet; an unreadable pet is null here.
+    const { records } = await options.storage.loadMany(petIds.map((petId) => ({ petId })));
+    const nowMs = deps.clock.nowMs();
+    return records.map((loaded, index) => {
+      if (!loaded.ok || loaded.record === null) return null;
+      const record = loaded.record;
+      try {
+        const pet = hydratePet(petIds[index] as string, record, nowMs, deps.defaults);
+        bringLivePetToNow(pet, nowMs, deps.timeScale);
+        return pet;
+      } catch (error) {
+        return unreadableAsNull(error);
+      }
+    });
+  };
+
   return {
     run,
+    peek,
     perform,
     batch,
     events,
@@ -583,4 +650,10 @@ export function createPetService(options: PetServiceOptions): PetService {
     forecast: async (petId, forecastOptions = {}) => trusted(petId, forecastOperation(forecastOptions)),
     claim: async (petId) => trusted(petId, claimOperation()),
   };
+}
+
+/** A pet whose stored state cannot be read is left out of a multi-pet read; other failures stay failures. */
+function unreadableAsNull(error: unknown): null {
+  if (error instanceof CorruptStateError) return null;
+  throw error;
 }

@@ -244,6 +244,8 @@ async function overwriteCorrupt<R>(
   plan.overwritesCorrupt?.(error);
   const pet = hydratePet(petId, null, nowMs, defaults);
   if (error.claimHash !== null) pet.meta = { ...pet.meta, claim_hash: error.claimHash };
+  // Its owners too (issue #13): a reset must not leave an owned pet open.
+  if (error.owners !== null && error.owners.length > 0) pet.meta = { ...pet.meta, owners: [...error.owners] };
   const change = plan.apply(pet, nowMs);
   // Above the stored version (when readable), so a save prepared against the corrupt pet conflicts.
   const version = (error.storedVersion ?? 0) + 1;

@@ -42,6 +42,7 @@ import {
   readEventsOptions,
 } from './events.js';
 import { createFileCounters } from './file-counters.js';
+import { createFileRecords } from './file-records.js';
 import { type ExtraFile, listExtras, promote, pruneExtras } from './file-extras.js';
 import { encodeSubject, errorCode, ignoreMissing, readOptional, unavailableOnIoError } from './file-io.js';
 import { type LockOptions, withFileLock } from './file-lock.js';
@@ -163,6 +164,7 @@ export function createFileStorage(options: FileStorageOptions): StorageDriver {
     return inside(petId);
   };
   const counters = createFileCounters({ inside, queue, lockOptions, now });
+  const records = createFileRecords({ inside, queue, lockOptions, now });
 
   const readPet = async (petId: string, folder: string): Promise<PetFile | null> => {
     const raw = await readOptional(path.join(folder, PET_FILE));
@@ -597,6 +599,21 @@ export function createFileStorage(options: FileStorageOptions): StorageDriver {
     },
 
     watch: (onEvents: (petId: string) => void): Promise<() => Promise<void>> => watchers.watch(onEvents),
+
+    async loadRecords(refs) {
+      trips += 1;
+      return Promise.all(refs.map((ref) => records.load(ref)));
+    },
+
+    async saveRecord(ref, request) {
+      trips += 1;
+      return records.save(ref, request);
+    },
+
+    async takeRecord(ref) {
+      trips += 1;
+      return records.take(ref);
+    },
 
     async hit(purpose: string, subject: string, windowMs: number): Promise<HitResult> {
       const counter = counters.counterOf(purpose, subject, windowMs);

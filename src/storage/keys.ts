@@ -147,17 +147,22 @@ export function decodeMeta(id: string, raw: string): PetMeta {
  * What can still be read from a stored meta that may be corrupt: its claim_hash (a string) and
  * version (a non-negative integer) when it is a JSON object holding them; null otherwise.
  */
-export function lenientMeta(raw: string | null | undefined): { claimHash: string | null; storedVersion: number | null } {
+export function lenientMeta(raw: string | null | undefined): {
+  claimHash: string | null;
+  storedVersion: number | null;
+  owners: string[] | null;
+} {
   let value: unknown = null;
   try {
     value = raw === null || raw === undefined ? null : JSON.parse(raw);
   } catch {
     value = null;
   }
-  if (!isJsonObject(value)) return { claimHash: null, storedVersion: null };
-  const { claim_hash: claimHash, version } = value;
+  if (!isJsonObject(value)) return { claimHash: null, storedVersion: null, owners: null };
+  const { claim_hash: claimHash, version, owners } = value;
   return {
     claimHash: typeof claimHash === 'string' ? claimHash : null,
+    owners: Array.isArray(owners) && owners.every((owner) => typeof owner === 'string') ? owners : null,
     storedVersion: typeof version === 'number' && Number.isSafeInteger(version) && version >= 0 ? version : null,
   };
 }

@@ -19,6 +19,9 @@ export const STORAGE_OPERATIONS = [
   'hit',
   'readEvents',
   'ping',
+  'loadRecords',
+  'saveRecord',
+  'takeRecord',
 ] as const;
 export type StorageOperation = (typeof STORAGE_OPERATIONS)[number];
 
@@ -69,6 +72,9 @@ export function measureStorage(driver: StorageDriver, observer: StorageObserver)
     hit: (purpose, subject, windowMs) => timed('hit', () => driver.hit(purpose, subject, windowMs)),
     readEvents: (petId, options) => timed('readEvents', () => driver.readEvents(petId, options)),
     ping: () => timed('ping', () => driver.ping()),
+    loadRecords: (refs) => timed('loadRecords', () => driver.loadRecords(refs)),
+    saveRecord: (ref, request) => timed('saveRecord', () => driver.saveRecord(ref, request)),
+    takeRecord: (ref) => timed('takeRecord', () => driver.takeRecord(ref)),
     roundTrips: () => driver.roundTrips(),
     close: () => driver.close(),
   };

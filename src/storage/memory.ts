@@ -19,6 +19,7 @@ import {
 import { KEY_PREFIX, MAX_EXTRAS_PER_PET, PET_ID_PATTERN, corrupt, decodeLoad, globalKey, loadKeyList, petKeys } from './keys.js';
 import { EVENT_LOG_MAX, assertEventLogMax, compareEventIds, decodeEvent, encodeEvent, nextEventId, readEventsOptions } from './events.js';
 import { createLocalWatchers, type EventsListener } from './local-watchers.js';
+import { assertRecordSave, decodeRecord, encodeRecord, recordKey } from './records.js';
 import type {
   HitRequest,
   HitResult,
@@ -28,6 +29,9 @@ import type {
   PetEvent,
   PetRecord,
   ReadEventsOptions,
+  RecordRef,
+  RecordSaveRequest,
+  RecordSaveResult,
   ReplaceRequest,
   SaveManyItem,
   SaveManyResult,
@@ -275,6 +279,31 @@ export function createMemoryStorage(options: MemoryStorageOptions = {}): MemoryS
     },
 
     watch: (onEvents: (petId: string) => void): Promise<() => Promise<void>> => localWatchers.watch(onEvents),
+
+    async loadRecords(refs: readonly RecordRef[]) {
+      const keys = refs.map(recordKey);
+      await trip();
+      return keys.map((key) => decodeRecord(key, live(key)?.value));
+    },
+
+    async saveRecord(ref: RecordRef, request: RecordSaveRequest): Promise<RecordSaveResult> {
+      const key = recordKey(ref);
+      assertRecordSave(request);
+      await trip();
+      // As RECORD_SAVE_SCRIPT: nothing awaits between the read and the write.
+      const current = decodeRecord(key, live(key)?.value)?.version ?? 0;
+      if (current !== request.expectedVersion) return { ok: false, version: current };
+      set(key, encodeRecord(current + 1, request.value), request.ttlMs ?? undefined);
+      return { ok: true, version: current + 1 };
+    },
+
+    async takeRecord(ref: RecordRef) {
+      const key = recordKey(ref);
+      await trip();
+      const raw = live(key)?.value;
+      data.delete(key);
+      return decodeRecord(key, raw);
+    },
 
     async hit(purpose: string, subject: string, windowMs: number): Promise<HitResult> {
       const key = globalKey(purpose, subject);

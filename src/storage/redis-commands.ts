@@ -9,6 +9,7 @@
  * per hit; a CAS_SCRIPT per pet), EVAL re-sent for just the NOSCRIPT replies. Every
  * failure becomes StorageUnavailableError, or CorruptStateError for a corrupt stored meta.
  */
+import { createHash } from 'node:crypto';
 import { CorruptStateError, PetLifeError, StorageUnavailableError } from '../errors.js';
 import {
   CAS_SCRIPT,
@@ -29,6 +30,7 @@ import {
 import { EVENT_LOG_MAX, EVENTS_CHANNEL, assertEventLogMax, decodeEvent, readEventsOptions } from './events.js';
 import { KEY_PREFIX, PET_ID_PATTERN, decodeLoad, loadKeyList, petKeys } from './keys.js';
 import { assertDistinctPets, assertReplaced, loadResult, saveResult, type WriteRequest } from './requests.js';
+import { RECORD_SAVE_SCRIPT, RECORD_TAKE_SCRIPT, assertRecordSave, decodeRecord, parseRecordSaveReply, recordKey } from './records.js';
 import type {
   DriverName,
   HitRequest,
@@ -40,6 +42,9 @@ import type {
   PipelinedCommand,
   PetRecord,
   ReadEventsOptions,
+  RecordRef,
+  RecordSaveRequest,
+  RecordSaveResult,
   ReplaceRequest,
   SaveManyItem,
   SaveManyResult,
@@ -320,6 +325,28 @@ export function createScriptedStorage(commands: RedisCommands, options: Scripted
       return parseXrange(petId, reply);
     },
 
+    async loadRecords(refs: readonly RecordRef[]) {
+      const keys = refs.map(recordKey);
+      if (keys.length === 0) return [];
+      // One GET per record: each command touches one global key, so a cluster routes each to its
+      // own shard. wave3-merge: commands.pipeline (one round trip for all of them).
+      const values = await run('load records', () => Promise.all(keys.map((key) => commands.call(['GET', key]))));
+      return keys.map((key, index) => decodeRecord(key, values[index] as string | null));
+    },
+
+    async saveRecord(ref: RecordRef, request: RecordSaveRequest): Promise<RecordSaveResult> {
+      const key = recordKey(ref);
+      assertRecordSave(request);
+      const args = [String(request.expectedVersion), request.value, request.ttlMs == null ? '' : String(request.ttlMs)];
+      return parseRecordSaveReply(await run('save record', () => evalScript(RECORD_SAVE_SCRIPT, RECORD_SAVE_SHA1, [key], args)));
+    },
+
+    async takeRecord(ref: RecordRef) {
+      const key = recordKey(ref);
+      const raw = await run('take record', () => evalScript(RECORD_TAKE_SCRIPT, RECORD_TAKE_SHA1, [key], []));
+      return decodeRecord(key, typeof raw === 'string' ? raw : null);
+    },
+
     ...(watch === undefined
       ? {}
       : {
@@ -349,6 +376,8 @@ export function createScriptedStorage(commands: RedisCommands, options: Scripted
 interface ScriptedCommand extends PipelinedCommand {
   script?: string;
 }
+const RECORD_SAVE_SHA1 = createHash('sha1').update(RECORD_SAVE_SCRIPT).digest('hex');
+const RECORD_TAKE_SHA1 = createHash('sha1').update(RECORD_TAKE_SCRIPT).digest('hex');
 
 /** XRANGE's reply as events: [[id, ['e', json]], …]; entries that are not ours are skipped. */
 function parseXrange(petId: string, reply: unknown): PetEvent[] {

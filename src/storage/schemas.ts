@@ -29,6 +29,21 @@ export const META_SCHEMA = z.looseObject({
   wall_ms: unixMs,
   claim_hash: z.string().optional(),
   newborn: z.boolean().optional(),
+  owners: z.array(z.string()).optional(),
+  friends: z.record(z.string(), z.looseObject({ since: z.string(), familiarity: share, visited_ms: unixMs.nullable() })).optional(),
+  outbox_seq: count.optional(),
+  outbox: z
+    .array(
+      z.looseObject({
+        seq: count,
+        to: z.string(),
+        kind: z.enum(['visit', 'befriend', 'unfriend']),
+        at: z.string(),
+        visit: z.looseObject({ id: z.string(), mood: finite, familiarity: share, visited_ms: unixMs, outcome: z.string() }).optional(),
+      }),
+    )
+    .optional(),
+  inbox: z.record(z.string(), count).optional(),
 });
 
 export const SYSTEM_SCHEMAS: Record<SystemName, z.ZodType> = {
@@ -69,6 +84,7 @@ export const SYSTEM_SCHEMAS: Record<SystemName, z.ZodType> = {
     feed: count.optional(),
     play: count.optional(),
     greet: count.optional(),
+    visits: count.optional(),
   }),
 };
 

@@ -28,6 +28,40 @@ export interface PetMeta {
    * (NEWBORN_TTL_DAYS); the first change removes it and the pet is kept.
    */
   newborn?: boolean;
+  /** Owner ids that hold the pet (issue #13): each owner's secret opens it, as the claim's does. */
+  owners?: string[];
+  /** The pet's friends (issue #13), by pet id. */
+  friends?: Record<string, FriendLink>;
+  /** The last sequence number given to an entry of `outbox` (never reused, even after a reset). */
+  outbox_seq?: number;
+  /**
+   * Changes this pet owes other pets (its half of a visit is saved; the friend's half waits here),
+   * in seq order, until the other pet has them (docs/design.md §8: two per-pet writes).
+   */
+  outbox?: OutboxEntry[];
+  /** Per sender pet id: the highest outbox seq of that pet applied here (each entry applies once). */
+  inbox?: Record<string, number>;
+}
+
+/** One friendship as a pet keeps it; both pets of a pair hold one. */
+export interface FriendLink {
+  /** ISO 8601 wall clock when they became friends. */
+  since: string;
+  /** The pair's familiarity after their last visit, [0, 1] (it fades from there: engine visit.ts). */
+  familiarity: number;
+  /** Wall clock of their last visit, Unix ms; null before the first. */
+  visited_ms: number | null;
+}
+
+/** A change owed to pet `to`, applied there exactly once (its `seq` against the receiver's inbox). */
+export interface OutboxEntry {
+  seq: number;
+  to: string;
+  kind: 'visit' | 'befriend' | 'unfriend';
+  /** ISO 8601 wall clock of the change. */
+  at: string;
+  /** visit: the visit's id, the mood points the friend gets, the pair's familiarity after, the outcome. */
+  visit?: { id: string; mood: number; familiarity: number; visited_ms: number; outcome: string };
 }
 
 /** What `load` returns for a pet. */
@@ -58,7 +92,7 @@ export interface ExtraRecord {
 
 /** What a change appends to the pet's event log (issue #12); the storage assigns `id`. */
 export interface PetEventDraft {
-  /** 'interacted' | 'fell_asleep' | 'woke_up' | 'got_hungry' | 'reset' | 'updated' | 'claimed' | 'created' (a lowercase word). */
+  /** 'interacted' | 'fell_asleep' | 'woke_up' | 'got_hungry' | 'reset' | 'updated' | 'claimed' | 'created', and (issue #13) 'visited' | 'befriended' | 'unfriended' | 'owner_added' | 'owner_left' (a lowercase word). */
   type: string;
   /** ISO 8601 in the pet's zone: the pet's world clock when it happened. */
   pet_time: string;
@@ -206,6 +240,30 @@ export interface PipelinedCommand {
   keys: readonly string[];
 }
 
+/** A record tied to no pet (issue #13): `life_~<purpose>:<subject>` (globalKey). */
+export interface RecordRef {
+  /** e.g. `owner`, `invite`; see PURPOSE_PATTERN in keys.ts. */
+  purpose: string;
+  subject: string;
+}
+
+/** A record as stored: its value and its compare-and-set version (1 after the first save). */
+export interface StoredRecord {
+  version: number;
+  value: string;
+}
+
+/** What saveRecord writes. */
+export interface RecordSaveRequest {
+  /** The version loaded; 0 = create only if absent. */
+  expectedVersion: number;
+  value: string;
+  /** Time to live in ms; null or absent: none (a save without one makes the record permanent). */
+  ttlMs?: number | null;
+}
+
+export type RecordSaveResult = { ok: true; version: number } | { ok: false; version: number };
+
 export type DriverName = 'MemoryStorage' | 'FileStorage' | 'RedisStorage' | 'UpstashRestStorage';
 
 export interface StorageDriver {
@@ -257,6 +315,15 @@ export interface StorageDriver {
    * (`life_~<purpose>:<subject>`); returns the count including this hit and the ms left.
    */
   hit(purpose: string, subject: string, windowMs: number): Promise<HitResult>;
+  /**
+   * Records tied to no pet (owners, invite codes), in order, null where absent or expired; one
+   * round trip (each read touches one key). CorruptStateError for a value that is not a record.
+   */
+  loadRecords(refs: readonly RecordRef[]): Promise<(StoredRecord | null)[]>;
+  /** Compare-and-set of one record on its version (0: only if absent); one round trip. */
+  saveRecord(ref: RecordRef, request: RecordSaveRequest): Promise<RecordSaveResult>;
+  /** Reads and deletes one record atomically (one-use codes): only one caller ever gets it. */
+  takeRecord(ref: RecordRef): Promise<StoredRecord | null>;
   /**
    * The pet's retained events (the newest EVENT_LOG_MAX), ascending, with ids strictly greater
    * than `after`, at most `limit`; [] for a pet without a log. One round trip (Redis: XRANGE).

@@ -214,6 +214,9 @@ function downStorage(): StorageDriver {
     readEvents: fail,
     hit: fail,
     ping: fail,
+    loadRecords: fail,
+    saveRecord: fail,
+    takeRecord: fail,
     roundTrips: () => 0,
     close: async () => {},
   };

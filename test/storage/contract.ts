@@ -921,6 +921,79 @@ export function describeStorageContract(name: string, setup: () => StorageHarnes
       });
     });
 
+    describe('records tied to no pet (issue #13)', () => {
+      const ref = (label: string) => ({ purpose: 'owner', subject: petId(label) });
+
+      it('creates a record only if absent, then compares and sets on its version', async () => {
+        const r = ref('rec');
+        expect(await driver.loadRecords([r])).toEqual([null]);
+        expect(await driver.saveRecord(r, { expectedVersion: 0, value: '{"a":1}' })).toEqual({ ok: true, version: 1 });
+        expect(await driver.saveRecord(r, { expectedVersion: 0, value: 'again' })).toEqual({ ok: false, version: 1 });
+        expect(await driver.saveRecord(r, { expectedVersion: 1, value: 'two:with:colons' })).toEqual({ ok: true, version: 2 });
+        expect(await driver.saveRecord(r, { expectedVersion: 1, value: 'stale' })).toEqual({ ok: false, version: 2 });
+        const other = ref('rec-other');
+        expect(await driver.loadRecords([r, other, r])).toEqual([
+          { version: 2, value: 'two:with:colons' },
+          null,
+          { version: 2, value: 'two:with:colons' },
+        ]);
+        expect(await driver.loadRecords([])).toEqual([]);
+      });
+
+      it('keeps records apart from pets and other purposes', async () => {
+        const subject = petId('same');
+        await driver.saveRecord({ purpose: 'owner', subject }, { expectedVersion: 0, value: 'owner' });
+        await driver.saveRecord({ purpose: 'invite', subject }, { expectedVersion: 0, value: 'invite' });
+        expect(await driver.load(subject)).toBeNull();
+        expect((await driver.loadRecords([{ purpose: 'invite', subject }]))[0]?.value).toBe('invite');
+        expect((await driver.loadRecords([{ purpose: 'owner', subject }]))[0]?.value).toBe('owner');
+      });
+
+      it('loses no update among 8 concurrent writers (10 increments each)', async () => {
+        const r = ref('rec-race');
+        const drivers = [driver, await create(), await create(), await create()];
+        const worker = async (index: number): Promise<void> => {
+          const mine = drivers[index % drivers.length] as StorageDriver;
+          for (let done = 0; done < 10; ) {
+            const [stored] = await mine.loadRecords([r]);
+            const next = Number(stored?.value ?? 0) + 1;
+            if ((await mine.saveRecord(r, { expectedVersion: stored?.version ?? 0, value: String(next) })).ok) done += 1;
+          }
+        };
+        await Promise.all(Array.from({ length: 8 }, (_, index) => worker(index)));
+        expect(await driver.loadRecords([r])).toEqual([{ version: 80, value: '80' }]);
+      });
+
+      it('expires a record after its ttl, and a save without one makes it permanent', async () => {
+        const r = ref('rec-ttl');
+        await driver.saveRecord(r, { expectedVersion: 0, value: 'short', ttlMs: 300 });
+        const kept = ref('rec-kept');
+        await driver.saveRecord(kept, { expectedVersion: 0, value: 'v1', ttlMs: 300 });
+        await driver.saveRecord(kept, { expectedVersion: 1, value: 'v2' });
+        await harness.advance(450);
+        expect(await driver.loadRecords([r, kept])).toEqual([null, { version: 2, value: 'v2' }]);
+        // An expired record is absent: it can be created again.
+        expect(await driver.saveRecord(r, { expectedVersion: 0, value: 'new' })).toEqual({ ok: true, version: 1 });
+      });
+
+      it('takes a record once: of 6 concurrent takers exactly one gets it', async () => {
+        const r = { purpose: 'invite', subject: petId('code') };
+        await driver.saveRecord(r, { expectedVersion: 0, value: 'pet-a', ttlMs: 60_000 });
+        const drivers = [driver, await create(), await create()];
+        const taken = await Promise.all(Array.from({ length: 6 }, (_, index) => (drivers[index % 3] as StorageDriver).takeRecord(r)));
+        expect(taken.filter((t) => t !== null)).toEqual([{ version: 1, value: 'pet-a' }]);
+        expect(await driver.loadRecords([r])).toEqual([null]);
+        expect(await driver.takeRecord(r)).toBeNull();
+      });
+
+      it('refuses bad purposes, subjects and requests before any I/O', async () => {
+        await expect(driver.loadRecords([{ purpose: 'Bad!', subject: 'x' }])).rejects.toThrow(TypeError);
+        await expect(driver.saveRecord({ purpose: 'owner', subject: '' }, { expectedVersion: 0, value: 'x' })).rejects.toThrow(TypeError);
+        await expect(driver.saveRecord(ref('bad'), { expectedVersion: -1, value: 'x' })).rejects.toThrow(TypeError);
+        await expect(driver.saveRecord(ref('bad'), { expectedVersion: 0, value: 'x', ttlMs: 0 })).rejects.toThrow(TypeError);
+      });
+    });
+
     it('answers ping', async () => {
       await expect(driver.ping()).resolves.toBeUndefined();
     });

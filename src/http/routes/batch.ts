@@ -201,8 +201,10 @@ export function registerBatchRoutes(app: OpenAPIHono<AppEnv>, deps: BatchRouteDe
     const started = performance.now();
     let answer: Awaited<ReturnType<typeof deps.service.batch>>;
     try {
+      const bearer = bearerOf(c);
       answer = await deps.service.batch(operations, {
-        bearer: bearerOf(c),
+        bearer,
+        owner: await deps.owners.resolve(bearer),
         client: deps.countsClients ? clientAddressOf(c, deps.trustProxy) : null,
         ...(timing === undefined ? {} : { timing }),
       });

@@ -9,7 +9,7 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { InvalidInputError } from '../../errors.js';
-import type { EventHub, PetService } from '../../service/index.js';
+import type { EventHub, Owners, PetService } from '../../service/index.js';
 import { isEventId, type PetEvent } from '../../storage/index.js';
 import type { AppEnv } from '../env.js';
 import { jsonResponse } from '../json-response.js';
@@ -19,6 +19,8 @@ import { ErrorBody, EventsJsonSchema, EventsQuery, PetParams } from '../schemas.
 
 export interface EventRouteDeps {
   service: Pick<PetService, 'events'>;
+  /** Finds the owner an owner secret proves (issue #13). */
+  owners: Pick<Owners, 'resolve'>;
   hub: EventHub;
   /** A `: heartbeat` comment this often on an idle stream, ms. */
   heartbeatMs: number;
@@ -80,8 +82,9 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>, deps: EventRouteDe
     c.set('device', petId);
     const bearer = bearerOf(c) ?? query.token ?? null;
     const after = afterOf(c, query.after);
+    const owner = await deps.owners.resolve(bearer);
     if (query.format === 'json') {
-      const events = await deps.service.events(petId, { after, bearer });
+      const events = await deps.service.events(petId, { after, bearer, owner });
       return jsonResponse(c, { events }, 200);
     }
 
@@ -120,6 +123,7 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>, deps: EventRouteDe
     const subscription = await deps.hub.subscribe(petId, (event) => write(sseFrame(event)), {
       after: after ?? 'now',
       bearer,
+      owner,
       // The server is shutting down: the client reconnects (to another instance, or this one restarted).
       onEnd: () => {
         write(`event: reconnect\ndata: ${JSON.stringify({ last_event_id: lastId() })}\n\n`);

@@ -15,10 +15,15 @@ import {
   resetOperation,
   stateOperation,
   updateOperation,
+  looksLikeOwnerSecret,
+  type Owners,
+  type Social,
 } from '../../service/index.js';
 import type { AppEnv } from '../env.js';
 import { langOf } from '../lang.js';
-import { answerPet, type PetCallDeps } from '../pet-call.js';
+import { jsonResponse } from '../json-response.js';
+import { answerPet, callContextOf, noteServed, type PetCallDeps } from '../pet-call.js';
+import { bearerOf } from '../request-guard.js';
 import { servePetRoute } from '../pet-route.js';
 import {
   CatchupBody,
@@ -80,7 +85,8 @@ const createPetRoute = createRoute({
   method: 'post',
   path: '/api/pets',
   tags: ['pet'],
-  summary: 'Create a pet, born entrained to its local time of birth',
+  summary: 'Create a pet, born entrained to its local time of birth (with an owner secret: the owner holds it)',
+  security: [{ bearer: [] }, {}],
   description:
     'A newborn has the body clock, sleep pressure and sleep state of a pet that has always lived in its timezone, at that local minute (born at 20:00 it sleeps that night at its usual hour; at 03:00 it is asleep). Without `device_id` an id is generated (`pet_` + 128 random bits): a retry then makes another pet, so send your own id to retry safely (with an Idempotency-Key a retry answers the first 201 again; without one it is a 409).',
   parameters: idempotent.parameters,
@@ -88,7 +94,11 @@ const createPetRoute = createRoute({
   responses: {
     201: json(StateDocumentSchema, 'The new pet'),
     ...errors,
-    409: json(ErrorBody, 'A pet with this device_id already exists (`already_exists`)'),
+    403: json(ErrorBody, 'The Bearer secret has the shape of an owner secret but is no owner’s'),
+    409: json(
+      ErrorBody,
+      'A pet with this device_id already exists (`already_exists`), or the owner holds MAX_PETS_PER_OWNER pets (`limit_reached`)',
+    ),
     413: json(ErrorBody, 'Body larger than the limit'),
     415: json(ErrorBody, 'Body not sent as application/json'),
     422: idempotent[422],
@@ -170,17 +180,28 @@ const claimRoute = createRoute({
   },
 });
 
-export function registerPetRoutes(app: OpenAPIHono<AppEnv>, deps: PetCallDeps): void {
+export function registerPetRoutes(app: OpenAPIHono<AppEnv>, deps: PetCallDeps & { owners: Owners; social: Social }): void {
   const asIs = <T>(value: T) => value;
 
   servePetRoute(app, stateRoute, (c, { param, query }) =>
     answerPet(c, deps, { deviceId: param.device_id, operation: stateOperation(langOf(c, query.lang), query.timezone), render: asIs }),
   );
 
-  servePetRoute(app, createPetRoute, (c, { query, json }) => {
+  servePetRoute(app, createPetRoute, async (c, { query, json }) => {
     const birth: { pet_name?: string; timezone?: string } = {};
     if (json.pet_name !== undefined) birth.pet_name = json.pet_name;
     if (json.timezone !== undefined) birth.timezone = json.timezone;
+    // With an owner secret (issue #13) the pet belongs to the owner; a wrong one is a 403, never an unowned pet.
+    const bearer = bearerOf(c);
+    if (looksLikeOwnerSecret(bearer)) {
+      const ownerId = await deps.owners.require(bearer);
+      const deviceId = json.device_id ?? newPetId();
+      c.set('device', deviceId);
+      const context = await callContextOf(c, deps, json.device_id === undefined ? undefined : json);
+      const served = await deps.social.createOwnedPet(ownerId, deviceId, birth, langOf(c, query.lang), context);
+      noteServed(c, deps, served);
+      return jsonResponse(c, served.body, served.status);
+    }
     return answerPet(c, deps, {
       deviceId: json.device_id ?? newPetId(),
       operation: createOperation(birth, langOf(c, query.lang)),
