@@ -199,6 +199,8 @@ describe('web page: owners, friends and visits (issue #13)', () => {
     // Mochi's page learns of it from its event stream, without a reload.
     await page.getByTestId(`friend-${b}`).waitFor();
     await eventually(() => page.getByTestId('recent').textContent()).toContain('Mochi and Tofu are friends now');
+    // The used code is no longer offered.
+    await eventually(() => page.getByTestId('invite-box').count()).toBe(0);
 
     // The visit: its outcome and the visitor's stats on its page, the host's page as it happens.
     expect(await text(page, 'stat-visits')).toBe('0');
@@ -247,13 +249,25 @@ describe('web page: owners, friends and visits (issue #13)', () => {
 
     // Another browser without the owner's secret: Mochi is protected (401), said in plain words.
     const stranger = await browser.newContext({ viewport: { width: 375, height: 800 }, timezoneId: TIMEZONE });
-    const outsider = watch(await stranger.newPage(), [401]);
+    const outsider = watch(await stranger.newPage(), [401, 403]);
     await outsider.goto(`${baseUrl}/?pet=${a}&lang=en`);
     await eventually(() => text(outsider, 'pet-name')).toBe('Mochi');
     await outsider.getByTestId('action-feed').click();
     await eventually(() => outsider.getByTestId('error').textContent()).toContain('protected');
     expect(await outsider.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth')).toBeLessThanOrEqual(0);
     await outsider.screenshot({ path: join(ARTIFACTS, 'web-social-stranger-phone.png'), fullPage: true });
+    // A secret the server does not know: said so in the owner's card, a change is a 403, and the
+    // browser can forget it.
+    await outsider.evaluate(`localStorage.setItem('pet-life.owner-id', 'own_AAAAAAAAAAAAAAAAAAAAAA');
+      localStorage.setItem('pet-life.owner-secret', 'own_AAAAAAAAAAAAAAAAAAAAAA.not-a-secret')`);
+    await outsider.reload();
+    await eventually(() => text(outsider, 'owner-error')).toContain('does not know');
+    await outsider.getByTestId('action-feed').click();
+    await eventually(() => outsider.getByTestId('error').textContent()).toContain('does not open this pet');
+    outsider.once('dialog', (dialog) => void dialog.accept());
+    await outsider.getByTestId('owner-forget').click();
+    await outsider.getByTestId('owner-create').waitFor();
+    expect(await outsider.evaluate<string | null>(`localStorage.getItem('pet-life.owner-secret')`)).toBeNull();
     await stranger.close();
 
     // Switching back to the first pet: its own (empty) friends, then to Mochi again; Chinese by default.

@@ -34,7 +34,8 @@ export function FriendsPanel(props: FriendsPanelProps) {
   const { t, lang, api, deviceId, petName, busy, refreshKey, run } = props;
   const [friends, setFriends] = useState<FriendView[] | null>(null);
   const [listError, setListError] = useState<string | null>(null);
-  const [invite, setInvite] = useState<InviteView | null>(null);
+  // The friends when the code was made: a new one among them has most likely used it up.
+  const [invite, setInvite] = useState<{ view: InviteView; friendsThen: Set<string> } | null>(null);
   const [code, setCode] = useState('');
   const [visit, setVisit] = useState<{ view: VisitView; friendName: string } | null>(null);
 
@@ -52,6 +53,7 @@ export function FriendsPanel(props: FriendsPanelProps) {
       .then((list) => {
         setFriends(list);
         setListError(null);
+        setInvite((shown) => (shown && list.some((f) => !shown.friendsThen.has(f.deviceId)) ? null : shown));
         props.onFriends(list);
       })
       .catch((err: unknown) => {
@@ -60,7 +62,11 @@ export function FriendsPanel(props: FriendsPanelProps) {
     return () => abort.abort();
   }, [api, deviceId, refreshKey]);
 
-  const makeInvite = () => void run(async () => setInvite(await api.invite(deviceId)));
+  const makeInvite = () =>
+    void run(async () => {
+      const view = await api.invite(deviceId);
+      setInvite({ view, friendsThen: new Set((friends ?? []).map((f) => f.deviceId)) });
+    });
 
   const accept = (e: Event) => {
     e.preventDefault();
@@ -132,8 +138,8 @@ export function FriendsPanel(props: FriendsPanelProps) {
       </div>
       {invite && (
         <div data-testid="invite-box">
-          <CopyField t={t} label={t.invite} value={invite.code} testId="invite-code" />
-          {invite.expiresAt && <p class="muted small">{t.inviteHint(when(invite.expiresAt, lang) ?? invite.expiresAt)}</p>}
+          <CopyField t={t} label={t.invite} value={invite.view.code} testId="invite-code" />
+          {invite.view.expiresAt && <p class="muted small">{t.inviteHint(when(invite.view.expiresAt, lang) ?? invite.view.expiresAt)}</p>}
         </div>
       )}
       <form class="row" onSubmit={accept}>

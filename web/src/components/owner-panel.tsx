@@ -4,7 +4,7 @@
  * belongs to the owner: the Bearer goes with POST /api/pets), and adding the current pet.
  */
 import { useEffect, useState } from 'preact/hooks';
-import type { ApiClient, PetSummary } from '../api.ts';
+import { type ApiClient, ApiError, type PetSummary } from '../api.ts';
 import type { Texts } from '../i18n.ts';
 import type { StoredOwner } from '../prefs.ts';
 import { CopyField } from './copy-field.tsx';
@@ -57,7 +57,10 @@ export function OwnerPanel(props: OwnerPanelProps) {
         setListError(null);
       })
       .catch((err: unknown) => {
-        if (!abort.signal.aborted) setListError(props.describeError(err));
+        if (abort.signal.aborted) return;
+        // Refused here means the stored secret is no owner's (a wiped server, a mistyped restore).
+        const refused = err instanceof ApiError && (err.status === 401 || err.status === 403);
+        setListError(refused ? t.ownerSecretRefused : props.describeError(err));
       });
     return () => abort.abort();
   }, [api, ownerId, deviceId, refreshKey]);
