@@ -5,6 +5,9 @@
  * and a poll every 5 s when the stream keeps failing, and sends care actions, catch-ups, renames and resets to the API. New pets are born
  * in the browser's timezone: "New pet" creates one (POST /api/pets), and every read carries the
  * zone, which the server uses only when that read is the first it sees of the pet.
+ * Issue #13: an owner made here (its secret kept in the browser, sent as Bearer on every call)
+ * lists, switches and makes its pets (OwnerPanel); the pet's friends, invite codes and visits are
+ * in FriendsPanel; `visited`/`befriended`/`unfriended` events show in a "recent" list.
  */
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import {
@@ -157,6 +160,8 @@ export function App({ api, initialDeviceId, initialLang, firstState, timezone }:
 
   // A friend's event (issue #13) as a line in the "recent" list and the status line: "豆豆来看小糖了".
   const socialEvent = useRef<(id: string, type: string, data: Record<string, unknown>) => Promise<void>>(async () => undefined);
+  const shownId = useRef(deviceId);
+  shownId.current = deviceId;
   socialEvent.current = async (id, type, data) => {
     setSocialKey((k) => k + 1);
     const other = typeof data['with'] === 'string' ? data['with'] : '';
@@ -166,6 +171,7 @@ export function App({ api, initialDeviceId, initialLang, firstState, timezone }:
         .friends(deviceId)
         .then(rememberNames)
         .catch(() => undefined);
+      if (shownId.current !== deviceId) return; // the page moved to another pet meanwhile
     }
     const key = type === 'visited' ? `visited_${data['role'] === 'host' ? 'host' : 'visitor'}` : type;
     const line = t.socialLine[key]?.(pet?.name ?? '', friendNames.current.get(other) ?? other);

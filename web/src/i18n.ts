@@ -88,7 +88,7 @@ const zh = {
   ownerSecretTitle: '你的主人密钥',
   ownerSecretKeep: '请马上保存好：它只显示这一次，服务器也找不回。本浏览器已记住它；换设备或清除浏览器数据时要用它。',
   ownerSecretDone: '我已保存',
-  ownerId: '主人 ID',
+  ownerId: '主人 ID：',
   ownerNoPets: '还没有宠物：点“新宠物”，或把当前宠物加进来。',
   ownerForget: '在本浏览器忘记主人身份',
   ownerSecretRefused: '服务器不认识本浏览器保存的主人密钥：可以在这里忘记它，再重新成为主人。',
@@ -231,7 +231,7 @@ const en: Texts = {
   ownerSecretKeep:
     'Keep this now: it is shown only this once and the server cannot recover it. This browser remembers it; you need it on another device or after clearing browser data.',
   ownerSecretDone: "I've saved it",
-  ownerId: 'Owner ID',
+  ownerId: 'Owner ID: ',
   ownerNoPets: 'No pets yet: press "New pet", or add the current pet.',
   ownerForget: 'Forget the owner on this browser',
   ownerSecretRefused: "The server does not know this browser's owner secret: forget it here and become an owner again.",

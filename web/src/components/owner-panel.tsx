@@ -100,7 +100,8 @@ export function OwnerPanel(props: OwnerPanelProps) {
       ) : (
         <>
           <p class="muted small">
-            {t.ownerId}: <code data-testid="owner-id">{owner.ownerId}</code>
+            {t.ownerId}
+            <code data-testid="owner-id">{owner.ownerId}</code>
           </p>
           {listError !== null && (
             <p class="field-error" role="alert" data-testid="owner-error">
