@@ -2,7 +2,7 @@
  * Issue #13 item 4: the page's owners, friends and visits in real headless Chromium (Debian's,
  * driven by playwright-core) against the real built server on a loopback port with file storage
  * in a temp folder. One flow: become an owner (secret shown once, copied) → add the open pet →
- * two new pets → invite / accept on two pages → a visit, seen on the visitor's page (outcome,
+ * two new pets → adopt a claimed one with its claim secret → invite / accept on two pages → a visit, seen on the visitor's page (outcome,
  * stats) and on the host's page as it happens → refusals shown → switching pets. Screenshots go
  * to TEST_ARTIFACTS_DIR.
  */
@@ -124,7 +124,7 @@ describe('web page: owners, friends and visits (issue #13)', () => {
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   }
 
-  it('owner → two pets → invite/accept → visit shown on both pages → refusals → switching', async () => {
+  it('owner → pets (new, added, adopted) → invite/accept → visit shown on both pages → refusals → switching', async () => {
     if (!browser || !server) throw new Error('not started');
     const started = Date.now();
     const { baseUrl } = server;
@@ -177,6 +177,20 @@ describe('web page: owners, friends and visits (issue #13)', () => {
       expect((await api(`/api/pet/${id}`, { method: 'PATCH', headers: auth, body: JSON.stringify({ pet_name: name }) })).status).toBe(200);
     }
     await eventually(() => page.getByTestId('owned-pets').locator('li').count()).toBe(3);
+
+    // A pet claimed elsewhere is adopted with its claim secret typed in.
+    const claimed = `e2e-claimed-${process.pid}`;
+    const json = { 'content-type': 'application/json' };
+    expect((await api('/api/pets', { method: 'POST', headers: json, body: JSON.stringify({ device_id: claimed }) })).status).toBe(201);
+    const claim = await api(`/api/pet/${claimed}/claim`, { method: 'POST', headers: json, body: '{}' });
+    expect(claim.status).toBe(201);
+    await page.goto(`${baseUrl}/?pet=${claimed}&lang=en`);
+    await eventually(() => currentPet(page)).toBe(claimed);
+    await page.getByTestId('adopt-secret').fill(String(claim.body['secret']));
+    await page.getByTestId('adopt').click();
+    await page.getByTestId(`owned-pet-${claimed}`).waitFor();
+    expect(await page.getByTestId(`owned-pet-${claimed}`).getAttribute('aria-current')).toBe('true');
+    await eventually(() => page.getByTestId('owned-pets').locator('li').count()).toBe(4);
 
     // Switch to Mochi from the list.
     await page.getByTestId(`owned-pet-${a}`).click();
