@@ -42,7 +42,8 @@ export interface PetView {
   phaseDifference: number | null;
   sleepPressure: number | null;
   bond: number | null;
-  stats: { feed: number; play: number; greet: number };
+  /** `visits`: visits made or received (issue #13; 0 before the first). */
+  stats: { feed: number; play: number; greet: number; visits: number };
   petTime: string | null;
   /** When this life began (ISO 8601), if the server says. */
   createdAt: string | null;
@@ -150,6 +151,7 @@ export function parseState(raw: unknown): PetView {
       feed: pick(stats['feed']) ?? 0,
       play: pick(stats['play']) ?? 0,
       greet: pick(stats['greet']) ?? 0,
+      visits: pick(stats['visits']) ?? 0,
     },
     petTime: str(doc['pet_time']),
     createdAt: str(doc['created_at']),
@@ -193,9 +195,110 @@ function toUnixSeconds(v: unknown): number | null {
   return n > 1e11 ? n / 1000 : n;
 }
 
+/** An owner as POST /api/owners answers it (the secret is shown once). */
+export interface OwnerView {
+  ownerId: string;
+  secret: string;
+}
+
+/** A pet in an owner's or a friend list: its id, name and simplified state. */
+export interface PetSummary {
+  deviceId: string;
+  name: string;
+  energy: number;
+  hunger: number;
+  mood: number;
+  currentState: string;
+}
+
+export interface FriendView extends PetSummary {
+  since: string | null;
+  /** 0–1. */
+  familiarity: number;
+  lastVisit: string | null;
+}
+
+export interface InviteView {
+  code: string;
+  expiresAt: string | null;
+}
+
+export interface VisitView {
+  visitId: string;
+  friendId: string;
+  /** `enjoyed`, `friend_asleep` or `visitor_asleep`. */
+  outcome: string;
+  visitorMoodDelta: number;
+  friendMoodDelta: number;
+  familiarity: number;
+  visits: number;
+}
+
+function listOf<T>(raw: unknown, parse: (item: unknown) => T | null): T[] {
+  if (!Array.isArray(raw)) return [];
+  return raw.map(parse).filter((item): item is T => item !== null);
+}
+
+export function parseOwner(raw: unknown): OwnerView {
+  const doc = obj(raw);
+  const ownerId = str(doc['owner_id']);
+  const secret = str(doc['secret']);
+  if (ownerId === null || secret === null) throw new ApiError(502, 'bad_answer', 'the server answered no owner id or secret');
+  return { ownerId, secret };
+}
+
+export function parsePetSummary(raw: unknown): PetSummary | null {
+  const doc = obj(raw);
+  const deviceId = str(doc['device_id']);
+  if (deviceId === null) return null;
+  const simple = obj(doc['simplified_state']);
+  return {
+    deviceId,
+    name: str(doc['pet_name']) ?? '',
+    energy: clamp100(pick(simple['energy']) ?? 0),
+    hunger: clamp100(pick(simple['hunger']) ?? 0),
+    mood: clamp100(pick(simple['mood']) ?? 0),
+    currentState: str(simple['current_state']) ?? 'idle',
+  };
+}
+
+export function parseFriend(raw: unknown): FriendView | null {
+  const summary = parsePetSummary(raw);
+  if (summary === null) return null;
+  const doc = obj(raw);
+  return {
+    ...summary,
+    since: str(doc['since']),
+    familiarity: Math.min(1, Math.max(0, pick(doc['familiarity']) ?? 0)),
+    lastVisit: str(doc['last_visit']),
+  };
+}
+
+export function parseInvite(raw: unknown): InviteView {
+  const doc = obj(raw);
+  const code = str(doc['code']);
+  if (code === null) throw new ApiError(502, 'bad_answer', 'the server answered no invite code');
+  return { code, expiresAt: str(doc['expires_at']) };
+}
+
+export function parseVisit(raw: unknown): VisitView {
+  const doc = obj(raw);
+  return {
+    visitId: str(doc['visit_id']) ?? '',
+    friendId: str(doc['friend_id']) ?? '',
+    outcome: str(doc['outcome']) ?? '',
+    visitorMoodDelta: pick(doc['visitor_mood_delta']) ?? 0,
+    friendMoodDelta: pick(doc['friend_mood_delta']) ?? 0,
+    familiarity: pick(doc['familiarity']) ?? 0,
+    visits: pick(doc['visits']) ?? 0,
+  };
+}
+
 export interface ApiClientOptions {
   /** @default '' (same origin) */
   baseUrl?: string;
+  /** The owner secret to send as `Authorization: Bearer` (read at each call), or null for none. */
+  secret?: () => string | null;
 }
 
 /** Tries of a change that got a 503 or no answer, with one Idempotency-Key. */
@@ -208,9 +311,12 @@ function idempotencyKey(): string {
 }
 
 /** A thin fetch wrapper: JSON in and out, `{error:{code,message}}` turned into ApiError. */
-export function createApiClient({ baseUrl = '' }: ApiClientOptions = {}) {
+export function createApiClient({ baseUrl = '', secret = () => null }: ApiClientOptions = {}) {
   async function call(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<unknown> {
     const headers: Record<string, string> = { accept: 'application/json' };
+    // An owner's secret opens every pet it holds and is harmless on an open pet (issue #13).
+    const bearer = secret();
+    if (bearer) headers['authorization'] = `Bearer ${bearer}`;
     const init: RequestInit = { method, headers, cache: 'no-store' };
     if (body !== undefined) {
       init.body = JSON.stringify(body);
@@ -267,13 +373,43 @@ export function createApiClient({ baseUrl = '' }: ApiClientOptions = {}) {
       call('PATCH', `${pet(id)}?lang=${lang}`, patch).then(parseState),
     forecast: (id: string, hours: number, signal?: AbortSignal) =>
       call('GET', `${pet(id)}/forecast?hours=${hours}`, undefined, signal).then(parseForecast),
+    // Owners, friends and visits (issue #13; docs/design.md §8). The Bearer is the stored owner secret.
+    /** A new owner: its secret is answered only this once. */
+    createOwner: () => call('POST', '/api/owners', {}).then(parseOwner),
+    ownedPets: (signal?: AbortSignal) =>
+      call('GET', '/api/owners/me/pets', undefined, signal).then((raw) => listOf(obj(raw)['pets'], parsePetSummary)),
+    /** Adopts a claimed pet with its claim secret. */
+    adopt: (id: string, claimSecret: string) => call('POST', '/api/owners/me/pets', { device_id: id, secret: claimSecret }),
+    /** Adds an owner to a pet whoever may change it (an open pet: anyone). */
+    addOwner: (id: string, ownerId: string) => call('POST', `${pet(id)}/owners`, { owner_id: ownerId }),
+    friends: (id: string, signal?: AbortSignal) =>
+      call('GET', `${pet(id)}/friends`, undefined, signal).then((raw) => listOf(obj(raw)['friends'], parseFriend)),
+    invite: (id: string) => call('POST', `${pet(id)}/friends/invite`, {}).then(parseInvite),
+    accept: (id: string, code: string) => call('POST', `${pet(id)}/friends`, { code }).then(parseFriend),
+    unfriend: (id: string, friendId: string) => call('DELETE', `${pet(id)}/friends/${encodeURIComponent(friendId)}`),
+    visit: (id: string, friendId: string) => call('POST', `${pet(id)}/visit`, { friend_id: friendId }).then(parseVisit),
   };
 }
 
 export type ApiClient = ReturnType<typeof createApiClient>;
 
 /** Types of events the server sends on GET /api/pet/{id}/events (issue #12). */
-export const EVENT_TYPES = ['interacted', 'fell_asleep', 'woke_up', 'got_hungry', 'reset', 'updated', 'claimed', 'created'] as const;
+export const EVENT_TYPES = [
+  'interacted',
+  'fell_asleep',
+  'woke_up',
+  'got_hungry',
+  'reset',
+  'updated',
+  'claimed',
+  'created',
+  // Issue #13: friends and visits, shown in the page's "recent" list.
+  'visited',
+  'befriended',
+  'unfriended',
+  'owner_added',
+  'owner_left',
+] as const;
 
 /** One event of the stream, reduced to what the page uses. */
 export interface PetEventView {

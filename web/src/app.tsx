@@ -5,6 +5,9 @@
  * and a poll every 5 s when the stream keeps failing, and sends care actions, catch-ups, renames and resets to the API. New pets are born
  * in the browser's timezone: "New pet" creates one (POST /api/pets), and every read carries the
  * zone, which the server uses only when that read is the first it sees of the pet.
+ * Issue #13: an owner made here (its secret kept in the browser, sent as Bearer on every call)
+ * lists, switches and makes its pets (OwnerPanel); the pet's friends, invite codes and visits are
+ * in FriendsPanel; `visited`/`befriended`/`unfriended` events show in a "recent" list.
  */
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import {
@@ -23,13 +26,16 @@ import { Care } from './components/care.tsx';
 import { ClockDial } from './components/clock-dial.tsx';
 import { Creature } from './components/creature.tsx';
 import { ForecastChart } from './components/forecast-chart.tsx';
+import { FriendsPanel } from './components/friends-panel.tsx';
 import { Gauges } from './components/gauges.tsx';
+import { OwnerPanel } from './components/owner-panel.tsx';
+import { RecentList, type RecentLine } from './components/recent.tsx';
 import { ReportPanel } from './components/report.tsx';
 import { ResetDialog } from './components/reset-dialog.tsx';
 import { Settings } from './components/settings.tsx';
 import { Stats } from './components/stats.tsx';
 import { TEXTS, type Texts } from './i18n.ts';
-import { saveDeviceId, saveLang } from './prefs.ts';
+import { forgetOwner, loadOwner, type StoredOwner, saveDeviceId, saveLang, saveOwner } from './prefs.ts';
 
 /** Polling when the event stream is unavailable. */
 const REFRESH_MS = 5_000;
@@ -42,10 +48,19 @@ const STREAM_RETRY_MS = 60_000;
 const FORECAST_MS = 60_000;
 const FORECAST_HOURS = 24;
 
-type Pending = Action | 'catchup' | 'reset' | 'update' | 'create' | null;
+type Pending = Action | 'catchup' | 'reset' | 'update' | 'create' | 'social' | null;
+/** Lines kept in the "recent" list of friends' events. */
+const RECENT_MAX = 6;
+/** Events of issue #13 that show as lines in the "recent" list. */
+const SOCIAL_EVENTS = new Set(['visited', 'befriended', 'unfriended']);
 
+/** The plain-words cause of a refusal (401, 403, not_friends, 409, 429…), then the server's message. */
 function errorText(err: unknown, t: Texts): string {
-  if (err instanceof ApiError) return err.message || `${err.status} ${err.code}`;
+  if (err instanceof ApiError) {
+    const message = err.message || `${err.status} ${err.code}`;
+    const head = t.errorHead(err.status, err.code);
+    return head === null ? message : `${head} (${message})`;
+  }
   return t.offline;
 }
 
@@ -85,6 +100,15 @@ export function App({ api, initialDeviceId, initialLang, firstState, timezone }:
   const [notice, setNotice] = useState('');
   const [bounce, setBounce] = useState(0);
   const [resetOpen, setResetOpen] = useState(false);
+  const [owner, setOwner] = useState<StoredOwner | null>(() => loadOwner());
+  const [freshSecret, setFreshSecret] = useState<string | null>(null);
+  // Bumped when the owner's or friends' lists may have changed (a change here, a social event).
+  const [socialKey, setSocialKey] = useState(0);
+  const [recent, setRecent] = useState<RecentLine[]>([]);
+  const friendNames = useRef(new Map<string, string>());
+  const rememberNames = useCallback((list: readonly { deviceId: string; name: string }[]) => {
+    for (const f of list) friendNames.current.set(f.deviceId, f.name);
+  }, []);
   const t = TEXTS[lang];
 
   // Responses can overtake each other (a poll started before a feed may land after it): only
@@ -132,6 +156,28 @@ export function App({ api, initialDeviceId, initialLang, firstState, timezone }:
   lifeLine.current = (type) => {
     const what = t.lifeEvent[type];
     return what === undefined ? null : t.lifeLine(pet?.name ?? '', what);
+  };
+
+  // A friend's event (issue #13) as a line in the "recent" list and the status line: "豆豆来看小糖了".
+  const socialEvent = useRef<(id: string, type: string, data: Record<string, unknown>) => Promise<void>>(async () => undefined);
+  const shownId = useRef(deviceId);
+  shownId.current = deviceId;
+  socialEvent.current = async (id, type, data) => {
+    setSocialKey((k) => k + 1);
+    const other = typeof data['with'] === 'string' ? data['with'] : '';
+    if (other && !friendNames.current.has(other)) {
+      // A new friend: learn its name first (one read); an ended friendship keeps the id.
+      await api
+        .friends(deviceId)
+        .then(rememberNames)
+        .catch(() => undefined);
+      if (shownId.current !== deviceId) return; // the page moved to another pet meanwhile
+    }
+    const key = type === 'visited' ? `visited_${data['role'] === 'host' ? 'host' : 'visitor'}` : type;
+    const line = t.socialLine[key]?.(pet?.name ?? '', friendNames.current.get(other) ?? other);
+    if (line === undefined) return;
+    setNotice(line);
+    setRecent((lines) => (lines.some((l) => l.id === id) ? lines : [{ id, type, line, at: Date.now() }, ...lines].slice(0, RECENT_MAX)));
   };
 
   // Load now, then follow the pet's events while the tab is visible (a hidden tab costs nothing):
@@ -182,6 +228,10 @@ export function App({ api, initialDeviceId, initialLang, firstState, timezone }:
         const event = parseEvent(message.data);
         if (event === null) return;
         void refresh();
+        if (SOCIAL_EVENTS.has(event.type)) {
+          void socialEvent.current(event.id, event.type, event.data);
+          return;
+        }
         const line = lifeLine.current(event.type);
         if (line !== null) setNotice(line);
       };
@@ -223,8 +273,9 @@ export function App({ api, initialDeviceId, initialLang, firstState, timezone }:
     document.title = pet?.name ? `${pet.name} · pet-life` : 'pet-life';
   }, [lang, pet?.name]);
 
-  const run = async (kind: Exclude<Pending, null>, op: () => Promise<void>) => {
-    if (changing.current) return;
+  /** One change at a time; a refusal shows in the banner. True when the change went through. */
+  const run = async (kind: Exclude<Pending, null>, op: () => Promise<void>): Promise<boolean> => {
+    if (changing.current) return false;
     changing.current = true;
     setPending(kind);
     setError(null);
@@ -232,12 +283,37 @@ export function App({ api, initialDeviceId, initialLang, firstState, timezone }:
       await op();
       forecastAt.current = 0;
       void loadForecast();
+      return true;
     } catch (err) {
       setError({ message: errorText(err, t), fromChange: true });
+      return false;
     } finally {
       changing.current = false;
       setPending(null);
     }
+  };
+
+  /** A change of the owner's or friends' lists: lists reload, and the pet (a visit moves its mood). */
+  const runSocial = async (op: () => Promise<void>): Promise<boolean> => {
+    const ok = await run('social', op);
+    setSocialKey((k) => k + 1);
+    if (ok) void refresh();
+    return ok;
+  };
+
+  const onCreateOwner = () =>
+    void run('social', async () => {
+      const made = await api.createOwner();
+      saveOwner(made);
+      setOwner(made);
+      setFreshSecret(made.secret);
+    });
+
+  const onForgetOwner = () => {
+    if (!window.confirm(t.ownerForgetConfirm)) return;
+    forgetOwner();
+    setOwner(null);
+    setFreshSecret(null);
   };
 
   const onAction = (action: Action) =>
@@ -296,6 +372,7 @@ export function App({ api, initialDeviceId, initialLang, firstState, timezone }:
     setPet(null);
     setForecast([]);
     setReport(null);
+    setRecent([]);
     setDeviceId(id);
   };
 
@@ -371,9 +448,40 @@ export function App({ api, initialDeviceId, initialLang, firstState, timezone }:
               </section>
               <Care t={t} pending={pending} onAction={(a) => void onAction(a)} onCatchup={(h) => void onCatchup(h)} />
               {report && <ReportPanel report={report} t={t} onClose={() => setReport(null)} />}
+              <RecentList t={t} lines={recent} lang={lang} />
               <Gauges pet={pet} t={t} />
+              <FriendsPanel
+                t={t}
+                lang={lang}
+                api={api}
+                deviceId={deviceId}
+                petName={pet.name}
+                busy={pending !== null}
+                refreshKey={socialKey}
+                run={runSocial}
+                describeError={(err) => errorText(err, t)}
+                onFriends={rememberNames}
+                onChanged={setNotice}
+              />
             </div>
             <div class="col">
+              <OwnerPanel
+                t={t}
+                api={api}
+                owner={owner}
+                freshSecret={freshSecret}
+                deviceId={deviceId}
+                busy={pending !== null}
+                refreshKey={socialKey}
+                run={runSocial}
+                describeError={(err) => errorText(err, t)}
+                onCreateOwner={onCreateOwner}
+                onSecretKept={() => setFreshSecret(null)}
+                onForget={onForgetOwner}
+                onSwitch={onSwitch}
+                onNewPet={() => void onNewPet()}
+                onAdopted={() => setNotice(t.adoptDone(pet.name))}
+              />
               <ClockDial pet={pet} t={t} />
               <ForecastChart points={forecast} t={t} timezone={pet.timezone} />
               <Stats pet={pet} t={t} lang={lang} />

@@ -81,6 +81,66 @@ const zh = {
     grumpy: '闹脾气',
   } as Record<string, string>,
   creature: (name: string, state: string, color: string) => `${name}，${state}，颜色${color}`,
+  // Owners, friends and visits (issue #13).
+  ownerTitle: '我的宠物们',
+  ownerIntro: '成为主人后，可以养好几只宠物、交朋友、带它们去串门。',
+  ownerCreate: '成为主人',
+  ownerSecretTitle: '你的主人密钥',
+  ownerSecretKeep: '请马上保存好：它只显示这一次，服务器也找不回。本浏览器已记住它；换设备或清除浏览器数据时要用它。',
+  ownerSecretDone: '我已保存',
+  ownerId: '主人 ID：',
+  ownerNoPets: '还没有宠物：点“新宠物”，或把当前宠物加进来。',
+  ownerForget: '在本浏览器忘记主人身份',
+  ownerSecretRefused: '服务器不认识本浏览器保存的主人密钥：可以在这里忘记它，再重新成为主人。',
+  ownerForgetConfirm: '确定要忘记吗？没有保存好的主人密钥，就再也管理不了这些宠物了。',
+  copy: '复制',
+  copied: '已复制',
+  copyFailed: '无法自动复制：请选中后手动复制',
+  current: '当前',
+  adoptTitle: '把当前宠物加入我的宠物',
+  adoptSecret: '认领密钥（宠物已认领时填写）',
+  adoptGo: '加入',
+  adoptDone: (name: string) => `${name}成为你的宠物了`,
+  friendsTitle: '朋友',
+  friendsNone: '还没有朋友：生成邀请码发给朋友，或输入朋友给你的邀请码。',
+  invite: '生成邀请码',
+  inviteHint: (until: string) => `只能用一次，${until} 前有效`,
+  acceptCode: '朋友的邀请码',
+  acceptGo: '加为好友',
+  acceptDone: (name: string) => `和${name}成为朋友了`,
+  visit: '去串门',
+  unfriend: '删除',
+  unfriendDone: (name: string) => `不再和${name}做朋友`,
+  familiarity: '熟悉度',
+  lastVisit: '上次串门',
+  never: '从未',
+  visitOutcome: {
+    enjoyed: (a: string, b: string) => `${a}去看了${b}，两个都很开心`,
+    friend_asleep: (a: string, b: string) => `${a}去看${b}，可是${b}在睡觉，${a}有点失望`,
+    visitor_asleep: (a: string, b: string) => `${a}还在睡觉，被抱去看了${b}，什么也没发生`,
+  } as Record<string, (visitor: string, friend: string) => string>,
+  moodDelta: (who: string, delta: number) => `${who}心情 ${delta >= 0 ? '+' : ''}${Math.round(delta * 10) / 10}`,
+  recent: '最近动态',
+  /** Lines for the events of issue #13 as they arrive: (this pet, the other pet). */
+  socialLine: {
+    visited_visitor: (a: string, b: string) => `${a}去${b}家串门了`,
+    visited_host: (a: string, b: string) => `${b}来看${a}了`,
+    befriended: (a: string, b: string) => `${a}和${b}成为朋友了`,
+    unfriended: (a: string, b: string) => `${a}和${b}不再是朋友了`,
+  } as Record<string, (pet: string, other: string) => string>,
+  statVisits: '串门次数',
+  /** Plain words for refused requests, before the server's own message. */
+  errorHead: (status: number, code: string): string | null => {
+    if (code === 'not_friends') return '它们还不是朋友，不能串门。';
+    if (code === 'limit_reached') return '已经到上限了。';
+    if (code === 'already_exists') return '已经存在（也许已经是朋友了）。';
+    if (status === 401) return '这只宠物受保护：需要它主人的密钥。';
+    if (status === 403) return '你的主人密钥打不开这只宠物。';
+    if (status === 404) return '找不到：宠物不存在，或邀请码已用过、已过期。';
+    if (status === 409) return '和现有数据冲突。';
+    if (status === 429) return '操作太频繁，请稍后再试。';
+    return null;
+  },
 };
 
 export type Texts = typeof zh;
@@ -164,6 +224,64 @@ const en: Texts = {
     grumpy: 'grumpy',
   },
   creature: (name, state, color) => `${name}, ${state}, ${color}`,
+  ownerTitle: 'My pets',
+  ownerIntro: 'Become an owner to keep several pets, make friends and visit them.',
+  ownerCreate: 'Become an owner',
+  ownerSecretTitle: 'Your owner secret',
+  ownerSecretKeep:
+    'Keep this now: it is shown only this once and the server cannot recover it. This browser remembers it; you need it on another device or after clearing browser data.',
+  ownerSecretDone: "I've saved it",
+  ownerId: 'Owner ID: ',
+  ownerNoPets: 'No pets yet: press "New pet", or add the current pet.',
+  ownerForget: 'Forget the owner on this browser',
+  ownerSecretRefused: "The server does not know this browser's owner secret: forget it here and become an owner again.",
+  ownerForgetConfirm: 'Forget the owner here? Without the secret kept somewhere, these pets cannot be managed again.',
+  copy: 'Copy',
+  copied: 'Copied',
+  copyFailed: 'Could not copy: select it and copy by hand',
+  current: 'current',
+  adoptTitle: 'Add this pet to my pets',
+  adoptSecret: 'Claim secret (if the pet is claimed)',
+  adoptGo: 'Add',
+  adoptDone: (name) => `${name} is yours now`,
+  friendsTitle: 'Friends',
+  friendsNone: 'No friends yet: make an invite code for a friend, or enter the code they gave you.',
+  invite: 'Make an invite code',
+  inviteHint: (until) => `One use, valid until ${until}`,
+  acceptCode: "A friend's code",
+  acceptGo: 'Befriend',
+  acceptDone: (name) => `Now friends with ${name}`,
+  visit: 'Visit',
+  unfriend: 'Remove',
+  unfriendDone: (name) => `No longer friends with ${name}`,
+  familiarity: 'Familiarity',
+  lastVisit: 'Last visit',
+  never: 'never',
+  visitOutcome: {
+    enjoyed: (a, b) => `${a} visited ${b} and both enjoyed it`,
+    friend_asleep: (a, b) => `${a} visited ${b}, but ${b} was asleep; ${a} is a little disappointed`,
+    visitor_asleep: (a, b) => `${a} was asleep when carried over to ${b}: nothing happened`,
+  },
+  moodDelta: (who, delta) => `${who} mood ${delta >= 0 ? '+' : ''}${Math.round(delta * 10) / 10}`,
+  recent: 'Recent',
+  socialLine: {
+    visited_visitor: (a, b) => `${a} visited ${b}`,
+    visited_host: (a, b) => `${b} came to visit ${a}`,
+    befriended: (a, b) => `${a} and ${b} are friends now`,
+    unfriended: (a, b) => `${a} and ${b} are no longer friends`,
+  },
+  statVisits: 'Visits',
+  errorHead: (status, code) => {
+    if (code === 'not_friends') return 'They are not friends, so there is no visit.';
+    if (code === 'limit_reached') return 'A limit is reached.';
+    if (code === 'already_exists') return 'That exists already (friends already?).';
+    if (status === 401) return "This pet is protected: its owner's secret is needed.";
+    if (status === 403) return 'Your owner secret does not open this pet.';
+    if (status === 404) return 'Not found: no such pet, or the code is used up or expired.';
+    if (status === 409) return 'That conflicts with what is there.';
+    if (status === 429) return 'Too many requests: try again shortly.';
+    return null;
+  },
 };
 
 export const TEXTS: Record<Lang, Texts> = { zh, en };

@@ -1,10 +1,11 @@
 import { render } from 'preact';
 import { ApiError, createApiClient } from './api.ts';
 import { App } from './app.tsx';
-import { browserTimezone, loadDeviceId, loadLang } from './prefs.ts';
+import { browserTimezone, loadDeviceId, loadLang, loadOwner } from './prefs.ts';
 import './styles.css';
 
-const api = createApiClient();
+// Every call carries the stored owner secret (issue #13), so the owner's pets open and new ones are its.
+const api = createApiClient({ secret: () => loadOwner()?.secret ?? null });
 const { id: deviceId, fresh } = loadDeviceId();
 const lang = loadLang();
 const timezone = browserTimezone() ?? undefined;

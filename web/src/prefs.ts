@@ -66,3 +66,40 @@ export function loadLang(): Lang {
 export function saveLang(lang: Lang): void {
   write(LANG_KEY, lang);
 }
+
+const OWNER_ID_KEY = 'pet-life.owner-id';
+const OWNER_SECRET_KEY = 'pet-life.owner-secret';
+
+export interface StoredOwner {
+  ownerId: string;
+  secret: string;
+}
+
+/** Also kept in memory, so that a browser refusing storage still acts as the owner for this visit. */
+let remembered: StoredOwner | null | undefined;
+
+/** The owner this browser acts as (issue #13): its id and secret, or null when none was made here. */
+export function loadOwner(): StoredOwner | null {
+  if (remembered !== undefined) return remembered;
+  const ownerId = read(OWNER_ID_KEY);
+  const secret = read(OWNER_SECRET_KEY);
+  remembered = ownerId && secret ? { ownerId, secret } : null;
+  return remembered;
+}
+
+export function saveOwner(owner: StoredOwner): void {
+  remembered = owner;
+  write(OWNER_ID_KEY, owner.ownerId);
+  write(OWNER_SECRET_KEY, owner.secret);
+}
+
+/** Forgets the owner on this browser (the owner and its pets stay on the server). */
+export function forgetOwner(): void {
+  remembered = null;
+  try {
+    localStorage.removeItem(OWNER_ID_KEY);
+    localStorage.removeItem(OWNER_SECRET_KEY);
+  } catch {
+    // storage disabled: nothing was kept
+  }
+}

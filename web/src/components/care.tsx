@@ -7,7 +7,7 @@ import type { Texts } from '../i18n.ts';
 export interface CareProps {
   t: Texts;
   /** The action in flight, if any (its button shows progress; all are disabled). */
-  pending: Action | 'catchup' | 'reset' | 'update' | 'create' | null;
+  pending: Action | 'catchup' | 'reset' | 'update' | 'create' | 'social' | null;
   onAction: (action: Action) => void;
   onCatchup: (hours: number) => void;
 }

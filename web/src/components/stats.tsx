@@ -1,4 +1,4 @@
-/** Lifetime interaction counts, bond and the pet's own clock. */
+/** Lifetime interaction and visit counts, bond and the pet's own clock. */
 import type { Lang, PetView } from '../api.ts';
 import type { Texts } from '../i18n.ts';
 
@@ -18,12 +18,13 @@ function formatDate(iso: string, lang: Lang): string {
 }
 
 export function Stats({ pet, t, lang }: { pet: PetView; t: Texts; lang: Lang }) {
-  const { feed, play, greet } = pet.stats;
+  const { feed, play, greet, visits } = pet.stats;
   const rows: [string, string, string][] = [
     ['feed', t.statFeed, String(feed)],
     ['play', t.statPlay, String(play)],
     ['greet', t.statGreet, String(greet)],
     ['total', t.statTotal, String(feed + play + greet)],
+    ['visits', t.statVisits, String(visits)],
   ];
   if (pet.bond !== null) rows.push(['bond', t.bond, `${Math.round(pet.bond * 100)}%`]);
   rows.push(['time', t.petTime, formatPetTime(pet.petTime, lang)]);
