@@ -17,6 +17,7 @@ import {
   LOAD_COUNTED_SCRIPT,
   LOAD_COUNTED_SHA1,
   casArguments,
+  countedHitArguments,
   hitArguments,
   isCorruptReply,
   loadCountedArguments,
@@ -25,7 +26,9 @@ import {
   parseLoadCountedReply,
 } from './cas-script.js';
 import { EVENT_LOG_MAX, EVENTS_CHANNEL, assertEventLogMax, decodeEvent, readEventsOptions } from './events.js';
-import { KEY_PREFIX, PET_ID_PATTERN, decodeLoad, loadKeyList, petKeys } from './keys.js';
+import { KEY_PREFIX, PET_ID_PATTERN, decodeLoad, encodeValue, loadKeyList, petKeys } from './keys.js';
+import { createSnapshotStore, type SnapshotStore } from './snapshots.js';
+import { SYSTEM_NAMES } from '../engine/types.js';
 import { assertReplaced, type WriteRequest } from './requests.js';
 import type {
   DriverName,
@@ -63,6 +66,13 @@ export interface RedisCommands {
    */
   subscribe?(channel: string, onMessage: (message: string) => void): Promise<() => Promise<void>>;
   ping(): Promise<unknown>;
+  /**
+   * Present when the transport keeps client-side tracking on (RESP3 CLIENT TRACKING ON NOLOOP) on
+   * the one connection every command above goes through: `listener` hears every key Redis says
+   * changed, in the order the connection received it, and null whenever everything must be
+   * forgotten (a FLUSHDB, a lost or closed connection: invalidations may have been missed).
+   */
+  onInvalidate?(listener: (key: string | null) => void): void;
   /** Any other command, one round trip (operator tools: TYPE, PTTL, STRLEN, TIME, SCRIPT EXISTS…). */
   call(args: readonly string[]): Promise<unknown>;
   /** True when a failed EVALSHA says the server does not know the script (EVAL follows). */
@@ -88,11 +98,19 @@ export interface ScriptedStorageOptions {
   blankReason?: string;
   /** Events kept per pet (XADD MAXLEN ~). @default EVENT_LOG_MAX */
   eventLogMax?: number | undefined;
+  /**
+   * Snapshot budget in bytes (snapshots.ts); 0 or absent: no snapshots. Only used when the
+   * transport tracks keys (onInvalidate). @default 0
+   */
+  snapshotBytes?: number | undefined;
 }
 
 export function createScriptedStorage(commands: RedisCommands, options: ScriptedStorageOptions): StorageDriver {
-  const { name, label, target, ttlMs, blankReason = '', eventLogMax = EVENT_LOG_MAX } = options;
+  const { name, label, target, ttlMs, blankReason = '', eventLogMax = EVENT_LOG_MAX, snapshotBytes = 0 } = options;
   assertEventLogMax(eventLogMax);
+  const snapshots: SnapshotStore | null =
+    commands.onInvalidate !== undefined && snapshotBytes > 0 ? createSnapshotStore(snapshotBytes) : null;
+  if (snapshots !== null) commands.onInvalidate?.((key) => snapshots.invalidateKey(key));
 
   /** Runs an operation within the transport's limits, mapping every failure to our error types. */
   const run = async <T>(what: string, operation: () => Promise<T>, petId?: string): Promise<T> => {
@@ -113,18 +131,51 @@ export function createScriptedStorage(commands: RedisCommands, options: Scripted
     }
   };
 
+  /**
+   * The pet's snapshot when one is held and no extra record is asked for (those are never held);
+   * undefined otherwise. Pending I/O is handled first (one turn of the event loop), so that an
+   * invalidation already received is applied before the snapshot is trusted.
+   */
+  const held = async (petId: string, extras: readonly string[]): Promise<PetRecord | null | undefined> => {
+    if (snapshots === null || extras.length > 0) return undefined;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    return snapshots.get(petId);
+  };
+
   const load = async (petId: string, loadOptions: LoadOptions = {}): Promise<PetRecord | null> => {
     const extras = loadOptions.extras ?? [];
     const keys = loadKeyList(petId, extras);
-    const values = await run('load', () => commands.mget(keys));
-    if (!Array.isArray(values)) throw new CorruptStateError(`${label} ${target}: MGET returned ${typeof values}`);
-    return decodeLoad(petId, values as (string | null)[], extras);
+    const snapshot = await held(petId, extras);
+    if (snapshot !== undefined) return snapshot;
+    const ticket = snapshots?.begin(petId);
+    try {
+      const values = await run('load', () => commands.mget(keys));
+      if (!Array.isArray(values)) throw new CorruptStateError(`${label} ${target}: MGET returned ${typeof values}`);
+      const record = decodeLoad(petId, values as (string | null)[], extras);
+      ticket?.read(record);
+      return record;
+    } finally {
+      ticket?.abandon();
+    }
   };
 
   /** One EVALSHA of CAS_SCRIPT: a save, or a replace (`expectedVersion: 'any'`). */
   const write = async (petId: string, request: WriteRequest): Promise<SaveResult> => {
     const { keys, args } = casArguments(petId, request, ttlMs, Date.now(), eventLogMax);
-    return parseCasReply(await run('save', () => evalScript(CAS_SCRIPT, CAS_SHA1, keys, args), petId));
+    const base = snapshots?.peek(petId);
+    const ticket = snapshots?.begin(petId);
+    try {
+      const result = parseCasReply(await run('save', () => evalScript(CAS_SCRIPT, CAS_SHA1, keys, args), petId), petId);
+      if (result.ok) ticket?.wrote(snapshots === null ? undefined : afterWrite(petId, base, request));
+      else if (result.record !== undefined) ticket?.read(result.record);
+      return result;
+    } catch (error) {
+      // A failed or timed-out save may still have been applied: the snapshot cannot be trusted.
+      ticket?.wrote();
+      throw error;
+    } finally {
+      ticket?.abandon();
+    }
   };
 
   const watch = commands.subscribe?.bind(commands);
@@ -208,8 +259,30 @@ export function createScriptedStorage(commands: RedisCommands, options: Scripted
     ): Promise<{ record: PetRecord | null; hits: HitResult[] }> {
       const call = loadCountedArguments(petId, loadOptions);
       if (call.hits === 0) return { record: await load(petId, loadOptions), hits: [] };
-      const reply = await run('load', () => evalScript(LOAD_COUNTED_SCRIPT, LOAD_COUNTED_SHA1, call.keys, call.args));
-      return parseLoadCountedReply(petId, call, reply);
+      if ((await held(petId, call.extras)) !== undefined) {
+        // A held pet: only the counters, one call per counter (each touches one global key), sent
+        // together (one round trip); then the snapshot as it is after that round trip.
+        const hits = await run('load', () =>
+          Promise.all(
+            loadOptions.hits.map(async (hit) => {
+              const one = countedHitArguments(hit);
+              const reply = await evalScript(LOAD_COUNTED_SCRIPT, LOAD_COUNTED_SHA1, one.keys, one.args);
+              return parseLoadCountedReply(petId, one, reply).hits[0] as HitResult;
+            }),
+          ),
+        );
+        const snapshot = snapshots?.get(petId);
+        return { record: snapshot === undefined ? await load(petId, loadOptions) : snapshot, hits };
+      }
+      const ticket = snapshots?.begin(petId);
+      try {
+        const reply = await run('load', () => evalScript(LOAD_COUNTED_SCRIPT, LOAD_COUNTED_SHA1, call.keys, call.args));
+        const counted = parseLoadCountedReply(petId, call, reply);
+        ticket?.read(counted.record);
+        return counted;
+      } finally {
+        ticket?.abandon();
+      }
     },
 
     save: (petId: string, request: SaveRequest): Promise<SaveResult> => write(petId, request),
@@ -220,6 +293,8 @@ export function createScriptedStorage(commands: RedisCommands, options: Scripted
 
     async remove(petId: string): Promise<void> {
       const keys = petKeys(petId);
+      const ticket = snapshots?.begin(petId);
+      // Our own DEL sends us no invalidation (NOLOOP): the snapshot goes whatever happens.
       await run('remove', async () => {
         const found = new Set<string>([keys.meta, ...Object.values(keys.systems), keys.events]);
         let cursor = '0';
@@ -229,7 +304,7 @@ export function createScriptedStorage(commands: RedisCommands, options: Scripted
           for (const key of batch) found.add(key);
         } while (cursor !== '0');
         await commands.del([...found]);
-      });
+      }).finally(() => ticket?.wrote());
     },
 
     async readEvents(petId: string, readOptions?: ReadEventsOptions): Promise<PetEvent[]> {
@@ -260,8 +335,34 @@ export function createScriptedStorage(commands: RedisCommands, options: Scripted
 
     roundTrips: () => commands.roundTrips(),
 
-    close: () => commands.close(),
+    close: async () => {
+      snapshots?.clear();
+      await commands.close();
+    },
   };
+}
+
+/**
+ * What the pet is after a successful write, when fully known: every system given (a replace, or
+ * a save that writes them all, as the service's do), or the others taken from the held snapshot
+ * the save was prepared against. Undefined when not known (the snapshot is then dropped).
+ */
+function afterWrite(petId: string, base: PetRecord | null | undefined, request: WriteRequest): PetRecord | null | undefined {
+  const replace = request.expectedVersion === 'any';
+  const usable = base !== undefined && (base === null ? request.expectedVersion === 0 : base.version === request.expectedVersion);
+  const raw: (string | null)[] = [encodeValue(request.meta)];
+  for (const [index, name] of SYSTEM_NAMES.entries()) {
+    const state = request.systems[name];
+    if (state !== undefined) raw.push(encodeValue(state));
+    else if (replace) raw.push(null);
+    else if (usable) raw.push(base === null ? null : (base.raw[index + 1] ?? null));
+    else return undefined;
+  }
+  try {
+    return decodeLoad(petId, raw);
+  } catch {
+    return undefined;
+  }
 }
 
 /** XRANGE's reply as events: [[id, ['e', json]], …]; entries that are not ours are skipped. */

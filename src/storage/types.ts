@@ -116,8 +116,12 @@ export type ReplaceRequest = Omit<SaveRequest, 'expectedVersion'>;
 export type SaveResult =
   /** Saved; `version` is meta.version; `keys` is how many keys were written (systems + meta + extras). */
   | { ok: true; version: number; keys: number; eventIds: string[] }
-  /** Someone else saved first; `version` is the version now stored (0 if none). */
-  | { ok: false; version: number };
+  /**
+   * Someone else saved first; `version` is the version now stored (0 if none). `record`: the pet
+   * as stored now (null: nothing stored), when the driver could answer it in the same step (the
+   * Redis drivers' CAS_SCRIPT does), so that a retry needs no read; absent otherwise.
+   */
+  | { ok: false; version: number; record?: PetRecord | null };
 
 export interface LoadOptions {
   /** Extra record names to read in the same round trip (e.g. an idempotency key). */
