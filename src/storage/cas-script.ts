@@ -29,8 +29,8 @@ import type { HitRequest, HitResult, LoadOptions, PetRecord, SaveResult } from '
  * strictly increasing per stream), gives the log the pet's TTL (PEXPIRE, or PERSIST as for the
  * systems) and PUBLISHes the pet id on the channel when events were appended; returns
  * {1, new version, keys written, {event ids}}. On a mismatch it writes nothing and returns
- * {0, current version, {meta and every system as stored}}, so that the caller can retry without
- * reading the pet again (§11). Its last command reads nothing back but touches the meta and
+ * {0, current version, {meta and every system as stored}, ms left of the meta (PTTL)}, so that
+ * the caller can retry without reading the pet again (§11). Its last command reads nothing back but touches the meta and
  * systems with EXISTS: a read, so a client with CLIENT TRACKING … NOLOOP (snapshots.ts) is
  * tracking the keys again after its own write (a write drops every client's tracking of a key). Without a TTL, the unchanged system keys are PERSISTed only where an
  * expiry may linger — a pet without our meta (the Python server wrote 30-day keys) or whose meta
@@ -57,7 +57,7 @@ if not replace then
     current = meta['version']
   end
   if current ~= tonumber(ARGV[1]) then
-    return {0, current, redis.call('MGET', unpack(KEYS, 1, 1 + n))}
+    return {0, current, redis.call('MGET', unpack(KEYS, 1, 1 + n)), redis.call('PTTL', KEYS[1])}
   end
 end
 local ttl = tonumber(ARGV[2])
@@ -122,11 +122,21 @@ return {count, left}
 `;
 
 /**
+ * Lua for the smallest PTTL among the `count` pet keys after KEYS[offset] (absent ones left out;
+ * -1 when none expires). A pet's keys share one TTL (CAS_SCRIPT sets it on all); the smallest is
+ * the safe bound all the same.
+ */
+function petTtlLua(offset: string, count: string): string {
+  return `(function() local left = -1 for i = 1, ${count} do local t = redis.call('PTTL', KEYS[${offset} + i]) if t >= 0 and (left < 0 or t < left) then left = t end end return left end)()`;
+}
+
+/**
  * The counted load: KEYS[1..h] = the h counters, KEYS[h+1..] = the pet's keys in loadKeyList
  * order (meta, every system, the requested extras); ARGV[1] = h, ARGV[1+i] = window ms of
- * counter i, ARGV[1+h+i] = its weight. Each counter is counted as HIT_SCRIPT does, by its weight
- * (INCRBY), in order, then every pet key is read. Returns {{count1, ms left1, count2, …}, {value
- * or nil per pet key}}. Without pet keys it only counts (the hits of a read served from a
+ * counter i, ARGV[1+h+i] = its weight, ARGV[2+2h] = how many pet keys are meta and systems
+ * (optional, 0). Each counter is counted as HIT_SCRIPT does, by its weight (INCRBY), in order, then
+ * every pet key is read. Returns {{count1, ms left1, count2, …}, {value or nil per pet key}, ms
+ * the pet has left (as SNAPSHOT_LOAD_SCRIPT; -1 when none expires or none was asked)}. Without pet keys it only counts (the hits of a read served from a
  * snapshot: one call per counter, each touching one global key).
  */
 export const LOAD_COUNTED_SCRIPT = `local h = tonumber(ARGV[1])
@@ -144,7 +154,16 @@ for i = 1, h do
 end
 local values = {}
 if #KEYS > h then values = redis.call('MGET', unpack(KEYS, h + 1)) end
-return {hits, values}
+return {hits, values, ${petTtlLua('h', "tonumber(ARGV[2 + 2 * h] or '0')")}}
+`;
+
+/**
+ * The snapshot load (Redis TCP with snapshots): what load's MGET reads, plus the ms the pet has
+ * left, so that a snapshot is never held past the pet's expiry (Redis announces an expiry only when
+ * it notices it). KEYS = loadKeyList order (meta, every system, extras), ARGV[1] = how many of
+ * them are the pet's own (meta and systems). Returns {values, ms left (-1: no expiry)}.
+ */
+export const SNAPSHOT_LOAD_SCRIPT = `return {redis.call('MGET', unpack(KEYS)), ${petTtlLua('0', 'tonumber(ARGV[1])')}}
 `;
 
 /** SHA-1 of a script, the EVALSHA handle. */
@@ -155,6 +174,7 @@ export function scriptSha1(script: string): string {
 export const CAS_SHA1 = scriptSha1(CAS_SCRIPT);
 export const HIT_SHA1 = scriptSha1(HIT_SCRIPT);
 export const LOAD_COUNTED_SHA1 = scriptSha1(LOAD_COUNTED_SCRIPT);
+export const SNAPSHOT_LOAD_SHA1 = scriptSha1(SNAPSHOT_LOAD_SCRIPT);
 
 /**
  * KEYS and ARGV of CAS_SCRIPT for a save (validates the id, names and request first);
@@ -281,6 +301,7 @@ export function loadCountedArguments(petId: string, options: LoadOptions & { hit
       String(counters.length),
       ...options.hits.map((request) => String(request.windowMs)),
       ...options.hits.map((request) => String(weightOf(request))),
+      String(1 + SYSTEM_NAMES.length),
     ],
     extras,
     hits: counters.length,
@@ -302,7 +323,7 @@ export function parseLoadCountedReply(
   const bad = (): never => {
     throw new CorruptStateError(`unexpected reply from the counted-load script: ${JSON.stringify(reply).slice(0, 200)}`);
   };
-  if (!Array.isArray(reply) || reply.length !== 2) return bad();
+  if (!Array.isArray(reply) || reply.length < 2 || reply.length > 3) return bad();
   const [rawHits, values] = reply as [unknown, unknown];
   if (!Array.isArray(rawHits) || rawHits.length !== 2 * call.hits) return bad();
   const stored = storedValues(values);
@@ -314,6 +335,24 @@ export function parseLoadCountedReply(
   // Counters only (no pet keys): nothing to decode.
   if (stored.length === 0) return { record: null, hits };
   return { record: decodeLoad(petId, stored, call.extras), hits };
+}
+
+/**
+ * The ms a pet has left as a script reply says it at `index` (SNAPSHOT_LOAD_SCRIPT, the counted
+ * load, a conflicting CAS_SCRIPT); null when it has no expiry or the reply does not say.
+ */
+export function petTtlOf(reply: unknown, index: number): number | null {
+  const left = Array.isArray(reply) ? Number(reply[index]) : Number.NaN;
+  return Number.isSafeInteger(left) && left >= 0 ? left : null;
+}
+
+/** Parses SNAPSHOT_LOAD_SCRIPT's reply into the values of the keys it read. */
+export function snapshotLoadValues(reply: unknown, keyCount: number): (string | null)[] {
+  const values = Array.isArray(reply) ? storedValues(reply[0]) : null;
+  if (values === null || values.length !== keyCount) {
+    throw new CorruptStateError(`unexpected reply from the snapshot load script: ${JSON.stringify(reply).slice(0, 200)}`);
+  }
+  return values;
 }
 
 /** Parses HIT_SCRIPT's reply. */

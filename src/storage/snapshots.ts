@@ -35,13 +35,16 @@ const ENTRY_OVERHEAD_BYTES = 256;
 
 /** One command whose reply may fill (or, for our own write, replaces) a pet's snapshot. */
 export interface SnapshotTicket {
-  /** The reply read the pet as `record` (null: nothing stored): held unless invalidated meanwhile. */
-  read(record: PetRecord | null): void;
+  /**
+   * The reply read the pet as `record` (null: nothing stored): held unless invalidated meanwhile,
+   * until `heldUntilMs` at most (the pet's expiry: Redis announces one only once it notices it).
+   */
+  read(record: PetRecord | null, heldUntilMs?: number): void;
   /**
    * Our own write reached Redis (or may have): every other ticket of the pet is void and its
    * snapshot dropped; `record` (what the pet now is, when fully known) is held unless invalidated meanwhile.
    */
-  wrote(record?: PetRecord | null): void;
+  wrote(record?: PetRecord | null, heldUntilMs?: number): void;
   /** The command failed without writing: nothing is held. */
   abandon(): void;
 }
@@ -58,8 +61,11 @@ export interface SnapshotStats {
 }
 
 export interface SnapshotStore {
-  /** A copy of the pet as stored (null: known to be absent); undefined when none is held. Counts a hit or a miss. */
-  get(petId: string): PetRecord | null | undefined;
+  /**
+   * A copy of the pet as stored (null: known to be absent); undefined when none is held (or it is
+   * held past its expiry at `nowMs`, Unix ms). Counts a hit or a miss.
+   */
+  get(petId: string, nowMs: number): PetRecord | null | undefined;
   /** The held record itself (no copy, no LRU touch, not counted): the base of a partial save. */
   peek(petId: string): PetRecord | null | undefined;
   /** Takes a ticket; call synchronously right before sending the command. */
@@ -77,6 +83,8 @@ export interface SnapshotStore {
 interface Entry {
   record: PetRecord | null;
   bytes: number;
+  /** Unix ms from which it is no longer used (the pet's expiry); Infinity without one. */
+  heldUntilMs: number;
 }
 
 /** Tickets in flight for one pet; `generation` moves on every invalidation of the pet. */
@@ -109,12 +117,12 @@ export function createSnapshotStore(maxBytes: number = DEFAULT_SNAPSHOT_BYTES): 
     drop(petId);
   };
 
-  const hold = (petId: string, record: PetRecord | null): void => {
+  const hold = (petId: string, record: PetRecord | null, heldUntilMs: number): void => {
     drop(petId);
     const held = record === null ? null : freezeRecord(record);
     const size = snapshotBytesOf(held);
     if (size > maxBytes) return;
-    entries.set(petId, { record: held, bytes: size });
+    entries.set(petId, { record: held, bytes: size, heldUntilMs });
     bytes += size;
     stats.fills += 1;
     for (const [oldest, entry] of entries) {
@@ -126,9 +134,10 @@ export function createSnapshotStore(maxBytes: number = DEFAULT_SNAPSHOT_BYTES): 
   };
 
   return {
-    get(petId) {
+    get(petId, nowMs) {
       const entry = entries.get(petId);
-      if (entry === undefined) {
+      if (entry !== undefined && nowMs >= entry.heldUntilMs) drop(petId);
+      if (entry === undefined || nowMs >= entry.heldUntilMs) {
         stats.misses += 1;
         return undefined;
       }
@@ -162,14 +171,14 @@ export function createSnapshotStore(maxBytes: number = DEFAULT_SNAPSHOT_BYTES): 
         return fresh;
       };
       return {
-        read(record) {
-          if (settle()) hold(petId, withoutExtras(record));
+        read(record, heldUntilMs = Number.POSITIVE_INFINITY) {
+          if (settle()) hold(petId, withoutExtras(record), heldUntilMs);
           else stats.raced += 1;
         },
-        wrote(record) {
+        wrote(record, heldUntilMs = Number.POSITIVE_INFINITY) {
           const fresh = settle();
           invalidatePet(petId);
-          if (fresh && record !== undefined) hold(petId, withoutExtras(record));
+          if (fresh && record !== undefined) hold(petId, withoutExtras(record), heldUntilMs);
         },
         abandon() {
           settle();
