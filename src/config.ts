@@ -11,10 +11,7 @@ import { canonicalTimezone } from './engine/index.js';
 import { ConfigError } from './errors.js';
 import { LOG_LEVELS, type LogLevel } from './log.js';
 import { hasControlCharacters, PET_NAME_MAX_LENGTH } from './rules.js';
-import { chooseStorage, type StorageChoice, type StorageInput, type StorageKind } from './storage/index.js';
-
-/** SNAPSHOT_CACHE_BYTES' default (storage/snapshots.ts, not imported here: it is the driver's). */
-const DEFAULT_SNAPSHOT_BYTES = 32 * 1024 * 1024;
+import { chooseStorage, DEFAULT_SNAPSHOT_BYTES, type StorageChoice, type StorageInput, type StorageKind } from './storage/index.js';
 
 const STORAGE_KINDS = ['memory', 'file', 'redis', 'upstash'] as const satisfies readonly StorageKind[];
 
