@@ -7,6 +7,11 @@
  * log `life_<id>:events` included), readEvents one XRANGE, watch one SUBSCRIBE on a connection of
  * its own (TCP only). Every
  * failure becomes StorageUnavailableError, or CorruptStateError for a corrupt stored meta.
+ *
+ * With snapshots (a transport that tracks keys, `onInvalidate`, and `snapshotBytes` > 0; Redis TCP,
+ * snapshots.ts): a load of a held pet costs nothing and one of a pet not held is one EVALSHA of
+ * SNAPSHOT_LOAD_SCRIPT; a counted load of a held pet only counts (one call per counter); every
+ * write is followed by a PING barrier before it resolves (see `settled`).
  */
 import { CorruptStateError, PetLifeError, StorageUnavailableError } from '../errors.js';
 import {

@@ -188,7 +188,10 @@ export interface StorageDriver {
   readonly name: DriverName;
   /** Where the data lives, secrets redacted (e.g. `redis://127.0.0.1:6379`, `./data`). */
   readonly target: string;
-  /** Reads every key of the pet at once; null when nothing at all is stored for it. */
+  /**
+   * Reads every key of the pet at once; null when nothing at all is stored for it. A driver with
+   * snapshots (Redis TCP) answers a pet it holds from memory, as stored, in 0 round trips.
+   */
   load(petId: string, options?: LoadOptions): Promise<PetRecord | null>;
   /**
    * load() plus fixed-window hits on global counters, in the same single round trip. `record` is
