@@ -222,9 +222,12 @@ function withoutExtras(record: PetRecord | null): PetRecord | null {
   return { ...record, extras: {} };
 }
 
-/** Held records are frozen: a bug that changes one throws instead of changing what later reads see. */
+/**
+ * Held records are copies (the caller keeps the one it was given, free to change it), frozen: a
+ * bug that changes one throws instead of changing what later reads see.
+ */
 function freezeRecord(record: PetRecord): PetRecord {
-  return deepFreeze({ ...record, raw: [...record.raw] });
+  return deepFreeze({ ...copyRecord(record), raw: [...record.raw] });
 }
 
 function deepFreeze<T>(value: T): T {

@@ -28,7 +28,11 @@ describe('snapshot store', () => {
   it('holds what a read answered and gives out copies a caller may change', () => {
     const store = createSnapshotStore(1 << 20);
     expect(store.get('a', NOW)).toBeUndefined();
-    store.begin('a').read(recordOf(3));
+    const given = recordOf(3);
+    store.begin('a').read(given);
+    // The reader keeps its own record, unfrozen; what is held is a copy.
+    expect(Object.isFrozen(given.meta) || Object.isFrozen(given.systems.stats)).toBe(false);
+    if (given.systems.stats !== undefined) given.systems.stats['feed'] = 12345;
     const copy = store.get('a', NOW);
     expect(copy).toEqual(recordOf(3));
     if (copy?.systems.stats === undefined) throw new Error('no stats');
