@@ -40,7 +40,7 @@ const DAY_S = 86_400;
 
 // ── processes ──
 
-interface Server {
+export interface Server {
   url: string;
   port: number;
   child: ChildProcess;
@@ -48,7 +48,7 @@ interface Server {
 
 const BASE_ENV = { RATE_LIMIT_PER_PET: '0', RATE_LIMIT_PER_CLIENT: '0', LOG_LEVEL: 'warn', HOST: '127.0.0.1' };
 
-async function startServer(children: ChildProcess[], env: Record<string, string>): Promise<Server> {
+export async function startServer(children: ChildProcess[], env: Record<string, string>): Promise<Server> {
   const port = await freePort();
   const child = spawn(process.execPath, [SERVER_ENTRY], {
     cwd: PROJECT_ROOT,
@@ -71,7 +71,7 @@ async function startServer(children: ChildProcess[], env: Record<string, string>
   return { url, port, child };
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
+export async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
@@ -80,7 +80,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // ── an SSE client on node:http (one socket per stream, no pool) ──
 
@@ -100,7 +100,7 @@ interface SseHandlers {
 }
 
 /** Opens an SSE stream; resolves once the 200 headers arrived, rejects on any other status. */
-function openSse(server: Server, petId: string, handlers: SseHandlers = {}): Promise<SseStream> {
+export function openSse(server: Server, petId: string, handlers: SseHandlers = {}): Promise<SseStream> {
   return new Promise((resolve, reject) => {
     const request = http.get(
       {
@@ -147,7 +147,7 @@ function openSse(server: Server, petId: string, handlers: SseHandlers = {}): Pro
   });
 }
 
-async function post(server: Server, pathname: string, body: unknown): Promise<number> {
+export async function post(server: Server, pathname: string, body: unknown): Promise<number> {
   const response = await fetch(`${server.url}${pathname}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -317,7 +317,7 @@ async function idleConnections(children: ChildProcess[]): Promise<Idle> {
 
 // ── 3. Redis commands per watched pet per day ──
 
-interface CommandCount {
+export interface CommandCount {
   /** Commands sent by clients (MONITOR lines not run by a script), by name. */
   client: Record<string, number>;
   /** Commands run inside scripts (MONITOR `[0 lua]`), by name. */
@@ -326,15 +326,15 @@ interface CommandCount {
   stats: Record<string, number>;
 }
 
-const total = (counts: Record<string, number>) => Object.values(counts).reduce((sum, n) => sum + n, 0);
-const detail = (counts: Record<string, number>) =>
+export const total = (counts: Record<string, number>) => Object.values(counts).reduce((sum, n) => sum + n, 0);
+export const detail = (counts: Record<string, number>) =>
   Object.entries(counts)
     .sort(([, x], [, y]) => y - x)
     .map(([name, n]) => `${name.toUpperCase()} ${n}`)
     .join(', ') || 'none';
 
 /** Counts the commands a Redis runs from now until the returned function is called. */
-async function countCommands(redisUrl: string, port: number): Promise<() => Promise<CommandCount>> {
+export async function countCommands(redisUrl: string, port: number): Promise<() => Promise<CommandCount>> {
   const admin = createClient({ url: redisUrl });
   admin.on('error', () => {});
   await admin.connect();

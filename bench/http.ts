@@ -37,17 +37,17 @@ import { freePort, startRedisServer } from '../test/helpers/redis-process.js';
 import { ensureServerBuilt, PROJECT_ROOT, SERVER_ENTRY } from '../test/helpers/server-process.js';
 import { cpuSeconds } from './proc.js';
 
-const WARMUP_S = 2;
+export const WARMUP_S = 2;
 /** One measured window of a server in a round (and of each file-storage case). */
-const WINDOW_S = 2;
-const ROUNDS = 6;
-const CONNECTIONS = 32;
-const PETS = 1000;
+export const WINDOW_S = 2;
+export const ROUNDS = 6;
+export const CONNECTIONS = 32;
+export const PETS = 1000;
 /** Simulated ms per wall ms on the server whose every GET state catches up and saves. */
 const SCALED_TIME_SCALE = 1000;
 const SYSTEMS = ['rhythm', 'energy', 'satiety', 'mood', 'stats'] as const;
 
-interface Measure {
+export interface Measure {
   rps: number;
   p50: number;
   p99: number;
@@ -233,7 +233,7 @@ async function runServiceServer(redisUrl: string, port: number): Promise<void> {
 // ── orchestration ──
 
 /** A server under load: where it listens, its process (for CPU time), the pets it is driven on. */
-interface Server {
+export interface Server {
   url: string;
   child: ChildProcess;
   /** Pets are `<pets>-0` … `<pets>-(PETS-1)`. */
@@ -264,7 +264,7 @@ async function waitFor(url: string): Promise<void> {
   throw new Error(`${url} did not answer`);
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
+export async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
@@ -274,7 +274,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
 }
 
 /** Starts a server process on a free port, recorded in `children` at once so that `finally` stops it even if it never answers. */
-async function startServer(
+export async function startServer(
   children: ChildProcess[],
   argsFor: (port: number) => string[],
   env: Record<string, string>,
@@ -289,7 +289,7 @@ async function startServer(
   return { url, child, pets, warmed: new Set() };
 }
 
-function startOurs(children: ChildProcess[], env: Record<string, string>, pets = 'bench'): Promise<Server> {
+export function startOurs(children: ChildProcess[], env: Record<string, string>, pets = 'bench'): Promise<Server> {
   // Rate limits off: the load comes from one address, 32 connections deep (issue #5).
   const limitsOff = { RATE_LIMIT_PER_PET: '0', RATE_LIMIT_PER_CLIENT: '0' };
   return startServer(children, () => [SERVER_ENTRY], { HOST: '127.0.0.1', LOG_LEVEL: 'info', ...limitsOff, ...env }, '/health', pets);
@@ -360,7 +360,7 @@ interface Entrant {
  * other round (A B, B A, A B …) so that neither side always runs first after the other's load;
  * returns each entrant's windows, round by round, in the order given.
  */
-async function interleaved(entrants: readonly Entrant[]): Promise<Measure[][]> {
+export async function interleaved(entrants: readonly Entrant[]): Promise<Measure[][]> {
   for (const { server, kind } of entrants) await warmUp(server, kind);
   const windows: Measure[][] = entrants.map(() => []);
   for (let round = 0; round < ROUNDS; round += 1) {
@@ -374,7 +374,7 @@ async function interleaved(entrants: readonly Entrant[]): Promise<Measure[][]> {
   return windows;
 }
 
-async function seed(server: Server): Promise<void> {
+export async function seed(server: Server): Promise<void> {
   for (let start = 0; start < PETS; start += 50) {
     await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
@@ -435,7 +435,7 @@ function median(values: readonly number[]): number {
 }
 
 /** A case over its rounds: the median of each figure; failures summed; CPU n/a if any window lacks it. */
-function summarize(windows: readonly Measure[]): Measure {
+export function summarize(windows: readonly Measure[]): Measure {
   const cpu = windows.map((m) => m.cpuUs);
   return {
     rps: median(windows.map((m) => m.rps)),
@@ -449,7 +449,7 @@ function summarize(windows: readonly Measure[]): Measure {
 }
 
 /** A figure over the rounds: its median and range. */
-interface Spread {
+export interface Spread {
   median: number;
   min: number;
   max: number;
@@ -461,7 +461,7 @@ interface Spread {
  * `combine(a, b)` of each round's windows (a ratio, a difference), taken within the round so that
  * both sides saw the same machine; null when a figure is missing (CPU without /proc).
  */
-function perRound(
+export function perRound(
   a: readonly Measure[],
   b: readonly Measure[],
   pick: (m: Measure) => number | null,
@@ -479,11 +479,11 @@ function perRound(
   return { median: median(values), min: Math.min(...values), max: Math.max(...values), values };
 }
 
-const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+export const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const fmtCpu = (us: number | null) => (us === null ? 'n/a' : fmt(us));
-const fmtSpread = (spread: Spread | null, digits = 2, unit = '') =>
+export const fmtSpread = (spread: Spread | null, digits = 2, unit = '') =>
   spread === null ? 'n/a' : `${fmt(spread.median, digits)}${unit} (${fmt(spread.min, digits)}–${fmt(spread.max, digits)})`;
-const row = (name: string, m: Measure) =>
+export const row = (name: string, m: Measure) =>
   `| ${name} | ${fmt(m.rps)} | ${fmt(m.p50, 1)} | ${fmt(m.p99, 1)} | ${fmt(m.mean, 2)} | ${fmtCpu(m.cpuUs)} | ${m.non2xx + m.errors} |`;
 const verdict = (ok: boolean) => (ok ? 'met' : '**missed**');
 const rps = (m: Measure) => m.rps;

@@ -12,7 +12,7 @@ export interface BenchSection {
   markdown: string;
 }
 
-const BENCHES = ['engine', 'storage', 'http', 'events', 'cold-start', 'batch'] as const;
+const BENCHES = ['engine', 'storage', 'http', 'events', 'cold-start', 'batch', 'snapshots'] as const;
 
 function redisVersion(): string {
   try {

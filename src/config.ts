@@ -11,7 +11,7 @@ import { canonicalTimezone } from './engine/index.js';
 import { ConfigError } from './errors.js';
 import { LOG_LEVELS, type LogLevel } from './log.js';
 import { hasControlCharacters, PET_NAME_MAX_LENGTH } from './rules.js';
-import { chooseStorage, type StorageChoice, type StorageInput, type StorageKind } from './storage/index.js';
+import { chooseStorage, DEFAULT_SNAPSHOT_BYTES, type StorageChoice, type StorageInput, type StorageKind } from './storage/index.js';
 
 const STORAGE_KINDS = ['memory', 'file', 'redis', 'upstash'] as const satisfies readonly StorageKind[];
 
@@ -89,6 +89,13 @@ export interface Config {
    * the second, so that a test can kill the process in between. 0 (the default) = off.
    */
   readonly faultPauseAfterFirstWriteMs: number;
+  /**
+   * Snapshots of the pets served, kept fresh by Redis client-side tracking (§11, issue #16):
+   * SNAPSHOT_CACHE_BYTES when on (SNAPSHOTS=on), 0 when off. Only Redis over TCP tracks keys:
+   * on by default there, off elsewhere; SNAPSHOTS=on with another backend is an error.
+   * @default 32 MiB on Redis TCP, else 0
+   */
+  readonly snapshotBytes: number;
 }
 
 export interface EventsConfig {
@@ -231,6 +238,14 @@ const envSchema = z.object({
   VERCEL_MAX_DURATION_S: optional(
     numberFrom('VERCEL_MAX_DURATION_S', (n) => Number.isInteger(n) && n >= 10 && n <= 900, 'an integer of seconds from 10 to 900'),
   ),
+  SNAPSHOTS: optional(z.enum(['on', 'off'], { message: 'SNAPSHOTS must be on or off' })),
+  SNAPSHOT_CACHE_BYTES: optional(
+    numberFrom(
+      'SNAPSHOT_CACHE_BYTES',
+      (n) => Number.isSafeInteger(n) && n >= 65_536 && n <= 2 ** 40,
+      'an integer of bytes from 65536 to 1099511627776',
+    ),
+  ),
   PET_QUEUE_DEPTH: optional(
     numberFrom('PET_QUEUE_DEPTH', (n) => Number.isInteger(n) && n >= 1 && n <= 100_000, 'an integer from 1 to 100000'),
   ),
@@ -310,7 +325,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (headersMs > requestMs) {
     problems.push(`HEADERS_TIMEOUT_MS (${headersMs}) must not be above REQUEST_TIMEOUT_MS (${requestMs})`);
   }
+  if (parsed?.SNAPSHOTS === 'on' && storage !== undefined && storage.kind !== 'redis') {
+    problems.push(
+      `SNAPSHOTS=on needs Redis over TCP (REDIS_URL): snapshots are kept fresh by CLIENT TRACKING, which ${storage.kind} storage does not have`,
+    );
+  }
   if (!parsed || !storage || problems.length > 0) throw new ConfigError(problems);
+  const snapshotsOn = (parsed.SNAPSHOTS ?? (storage.kind === 'redis' ? 'on' : 'off')) === 'on';
 
   return Object.freeze({
     port: parsed.PORT ?? 8000,
@@ -349,5 +370,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxPetsPerOwner: parsed.MAX_PETS_PER_OWNER ?? 20,
     maxOwnersPerPet: parsed.MAX_OWNERS_PER_PET ?? 8,
     faultPauseAfterFirstWriteMs: parsed.FAULT_PAUSE_AFTER_FIRST_WRITE_MS ?? 0,
+    snapshotBytes: snapshotsOn ? (parsed.SNAPSHOT_CACHE_BYTES ?? DEFAULT_SNAPSHOT_BYTES) : 0,
   });
 }

@@ -11,8 +11,12 @@ export async function createConfiguredStorage(config: Config, log: Logger): Prom
   const storage = await createStorage(config.storage, {
     ttlMs: config.petTtlDays === null ? undefined : config.petTtlDays * 86_400_000,
     onVercel: config.onVercel,
+    snapshotBytes: config.snapshotBytes,
     log,
   });
-  log.info({ backend: storage.name, target: storage.target }, describeStorage(storage));
+  log.info(
+    { backend: storage.name, target: storage.target, ...(config.snapshotBytes > 0 ? { snapshotBytes: config.snapshotBytes } : {}) },
+    describeStorage(storage),
+  );
   return storage;
 }

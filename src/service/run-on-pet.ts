@@ -1,7 +1,8 @@
 /**
  * The service's one path to storage (docs/design.md §4): load the pet in one round trip
  * (creating it on first sight), bring it to now, let the plan change it, save it in one
- * compare-and-set round trip. On a conflict (someone saved first) everything is redone on the fresh state, up to
+ * compare-and-set round trip. On a conflict (someone saved first) everything is redone on the fresh state (the one
+ * the conflicting save answered, when the driver answers it: the Redis drivers do, so no read), up to
  * `maxAttempts` times with a small jittered backoff, then ConflictRetriesExhaustedError.
  *
  * Issue #5 builds on three seams: a plan may hit rate-limit counters and read extra records in
@@ -21,6 +22,7 @@ import {
   type HitResult,
   type PetEventDraft,
   type PetMeta,
+  type PetRecord,
   type SaveResult,
   type StorageDriver,
 } from '../storage/index.js';
@@ -125,6 +127,8 @@ export async function runOnPet<R>(deps: RunDeps, petId: string, plan: Plan<R>): 
     if (timing !== undefined) timing.storageMs += performance.now() - startedMs;
   };
   const extras = plan.extras ? { extras: plan.extras } : {};
+  /** The pet as a conflicting save found it stored (§11): the next attempt starts from it, without a read. */
+  let answered: PetRecord | null | undefined;
   for (let attempt = 1; ; attempt += 1) {
     const defaults = plan.birth ? { ...deps.defaults, ...plan.birth } : deps.defaults;
     let pet: LivePet;
@@ -133,7 +137,11 @@ export async function runOnPet<R>(deps: RunDeps, petId: string, plan: Plan<R>): 
     let loaded = false;
     try {
       let record: Awaited<ReturnType<StorageDriver['load']>>;
-      if (attempt === 1 && plan.hits !== undefined && plan.hits.length > 0) {
+      if (answered !== undefined) {
+        record = answered;
+        answered = undefined;
+        loaded = true;
+      } else if (attempt === 1 && plan.hits !== undefined && plan.hits.length > 0) {
         roundTrips += 1;
         const counted = await deps.storage.loadCounted(petId, { ...extras, hits: plan.hits });
         stored(loadStarted);
@@ -202,6 +210,8 @@ export async function runOnPet<R>(deps: RunDeps, petId: string, plan: Plan<R>): 
     }
     roundTrips += 1;
     if (saved.ok) return done(change.result, saved.version, true, saved.eventIds);
+    // The conflict's record has no extra records: a plan that reads some loads again.
+    if (saved.record !== undefined && (plan.extras?.length ?? 0) === 0) answered = saved.record;
     deps.observer?.conflict(attempt < deps.maxAttempts);
     if (attempt >= deps.maxAttempts) {
       throw new ConflictRetriesExhaustedError(

@@ -29,7 +29,10 @@ import type { HitRequest, HitResult, LoadOptions, PetRecord, SaveResult } from '
  * strictly increasing per stream), gives the log the pet's TTL (PEXPIRE, or PERSIST as for the
  * systems) and PUBLISHes the pet id on the channel when events were appended; returns
  * {1, new version, keys written, {event ids}}. On a mismatch it writes nothing and returns
- * {0, current version}. Without a TTL, the unchanged system keys are PERSISTed only where an
+ * {0, current version, {meta and every system as stored}, ms left of the meta (PTTL)}, so that
+ * the caller can retry without reading the pet again (§11). Its last command reads nothing back but touches the meta and
+ * systems with EXISTS: a read, so a client with CLIENT TRACKING … NOLOOP (snapshots.ts) is
+ * tracking the keys again after its own write (a write drops every client's tracking of a key). Without a TTL, the unchanged system keys are PERSISTed only where an
  * expiry may linger — a pet without our meta (the Python server wrote 30-day keys) or whose meta
  * still has one (PET_TTL_DAYS was turned off, or the previous save had a per-save TTL) — so a
  * pet never vanishes, at one PTTL per save. A replace skips the read and the comparison (the
@@ -54,7 +57,7 @@ if not replace then
     current = meta['version']
   end
   if current ~= tonumber(ARGV[1]) then
-    return {0, current}
+    return {0, current, redis.call('MGET', unpack(KEYS, 1, 1 + n)), redis.call('PTTL', KEYS[1])}
   end
 end
 local ttl = tonumber(ARGV[2])
@@ -101,6 +104,7 @@ if m > 0 then
   local last = redis.call('ZRANGE', index, -1, -1, 'WITHSCORES')
   redis.call('PEXPIRE', index, math.max(1, math.ceil(tonumber(last[2]) - now)))
 end
+redis.call('EXISTS', unpack(KEYS, 1, 1 + n))
 return {1, tonumber(ARGV[5 + n]), written, ids}
 `;
 
@@ -120,11 +124,22 @@ return {count, left}
 `;
 
 /**
+ * Lua for the smallest PTTL among the `count` pet keys after KEYS[offset] (absent ones left out;
+ * -1 when none expires). A pet's keys share one TTL (CAS_SCRIPT sets it on all); the smallest is
+ * the safe bound all the same.
+ */
+function petTtlLua(offset: string, count: string): string {
+  return `(function() local left = -1 for i = 1, ${count} do local t = redis.call('PTTL', KEYS[${offset} + i]) if t >= 0 and (left < 0 or t < left) then left = t end end return left end)()`;
+}
+
+/**
  * The counted load: KEYS[1..h] = the h counters, KEYS[h+1..] = the pet's keys in loadKeyList
  * order (meta, every system, the requested extras); ARGV[1] = h, ARGV[1+i] = window ms of
- * counter i, ARGV[1+h+i] = its weight. Each counter is counted as HIT_SCRIPT does, by its weight
- * (INCRBY), in order, then every pet key is read. Returns {{count1, ms left1, count2, …}, {value
- * or nil per pet key}}.
+ * counter i, ARGV[1+h+i] = its weight, ARGV[2+2h] = how many pet keys are meta and systems
+ * (optional, 0). Each counter is counted as HIT_SCRIPT does, by its weight (INCRBY), in order, then
+ * every pet key is read. Returns {{count1, ms left1, count2, …}, {value or nil per pet key}, ms
+ * the pet has left (as SNAPSHOT_LOAD_SCRIPT; -1 when none expires or none was asked)}. Without pet keys it only counts (the hits of a read served from a
+ * snapshot: one call per counter, each touching one global key).
  */
 export const LOAD_COUNTED_SCRIPT = `local h = tonumber(ARGV[1])
 local hits = {}
@@ -139,7 +154,18 @@ for i = 1, h do
   hits[2 * i - 1] = count
   hits[2 * i] = left
 end
-return {hits, redis.call('MGET', unpack(KEYS, h + 1))}
+local values = {}
+if #KEYS > h then values = redis.call('MGET', unpack(KEYS, h + 1)) end
+return {hits, values, ${petTtlLua('h', "tonumber(ARGV[2 + 2 * h] or '0')")}}
+`;
+
+/**
+ * The snapshot load (Redis TCP with snapshots): what load's MGET reads, plus the ms the pet has
+ * left, so that a snapshot is never held past the pet's expiry (Redis announces an expiry only when
+ * it notices it). KEYS = loadKeyList order (meta, every system, extras), ARGV[1] = how many of
+ * them are the pet's own (meta and systems). Returns {values, ms left (-1: no expiry)}.
+ */
+export const SNAPSHOT_LOAD_SCRIPT = `return {redis.call('MGET', unpack(KEYS)), ${petTtlLua('0', 'tonumber(ARGV[1])')}}
 `;
 
 /** SHA-1 of a script, the EVALSHA handle. */
@@ -150,6 +176,7 @@ export function scriptSha1(script: string): string {
 export const CAS_SHA1 = scriptSha1(CAS_SCRIPT);
 export const HIT_SHA1 = scriptSha1(HIT_SCRIPT);
 export const LOAD_COUNTED_SHA1 = scriptSha1(LOAD_COUNTED_SCRIPT);
+export const SNAPSHOT_LOAD_SHA1 = scriptSha1(SNAPSHOT_LOAD_SCRIPT);
 
 /**
  * KEYS and ARGV of CAS_SCRIPT for a save (validates the id, names and request first);
@@ -192,17 +219,47 @@ export function casArguments(
   return { keys: keyList, args };
 }
 
-/** Parses CAS_SCRIPT's reply. */
-export function parseCasReply(reply: unknown): SaveResult {
+/**
+ * Parses CAS_SCRIPT's reply. A conflict carries the pet as stored (`record`) when its values
+ * decode; when they do not (a corrupt pet), `record` is left out and the retry's load reports it.
+ */
+export function parseCasReply(reply: unknown, petId: string): SaveResult {
   if (Array.isArray(reply)) {
-    const [flag, version, keys] = reply.slice(0, 3).map(Number);
-    const ids: unknown = reply[3] ?? [];
-    if (flag === 1 && Number.isSafeInteger(version) && Number.isSafeInteger(keys) && Array.isArray(ids) && ids.every(isEventId)) {
-      return { ok: true, version: version as number, keys: keys as number, eventIds: ids };
+    const [flag, version] = reply.slice(0, 2).map(Number);
+    if (flag === 1) {
+      const keys = Number(reply[2]);
+      const ids: unknown = reply[3] ?? [];
+      if (Number.isSafeInteger(version) && Number.isSafeInteger(keys) && Array.isArray(ids) && ids.every(isEventId)) {
+        return { ok: true, version: version as number, keys, eventIds: ids };
+      }
     }
-    if (flag === 0 && Number.isSafeInteger(version)) return { ok: false, version: version as number };
+    if (flag === 0 && Number.isSafeInteger(version)) {
+      const values = storedValues(reply[2]);
+      if (values === null || values.length !== 1 + SYSTEM_NAMES.length) return { ok: false, version: version as number };
+      try {
+        return { ok: false, version: version as number, record: decodeLoad(petId, values) };
+      } catch (error) {
+        if (error instanceof CorruptStateError) return { ok: false, version: version as number };
+        throw error;
+      }
+    }
   }
   throw new CorruptStateError(`unexpected reply from the compare-and-set script: ${JSON.stringify(reply)}`);
+}
+
+/**
+ * Values a script read with MGET, absent ones as null; null when the reply is not such a list.
+ * Over RESP3 a script's nil comes back as `false` (Lua's false is a RESP3 boolean), over RESP2 as null.
+ */
+export function storedValues(reply: unknown): (string | null)[] | null {
+  if (!Array.isArray(reply)) return null;
+  const values: (string | null)[] = [];
+  for (const value of reply as unknown[]) {
+    if (typeof value === 'string') values.push(value);
+    else if (value === null || value === false) values.push(null);
+    else return null;
+  }
+  return values;
 }
 
 /** KEYS and ARGV of HIT_SCRIPT. */
@@ -252,10 +309,17 @@ export function loadCountedArguments(petId: string, options: LoadOptions & { hit
       String(counters.length),
       ...options.hits.map((request) => String(request.windowMs)),
       ...options.hits.map((request) => String(weightOf(request))),
+      String(1 + SYSTEM_NAMES.length),
     ],
     extras,
     hits: counters.length,
   };
+}
+
+/** KEYS and ARGV of LOAD_COUNTED_SCRIPT counting one hit and reading nothing (checked as hitKeys checks it). */
+export function countedHitArguments(hit: HitRequest): CountedLoadCall {
+  const [counter] = hitKeys([hit]) as [string];
+  return { keys: [counter], args: ['1', String(hit.windowMs), String(weightOf(hit))], extras: [], hits: 1 };
 }
 
 /** Parses LOAD_COUNTED_SCRIPT's reply into load()'s record and one HitResult per hit. */
@@ -267,16 +331,36 @@ export function parseLoadCountedReply(
   const bad = (): never => {
     throw new CorruptStateError(`unexpected reply from the counted-load script: ${JSON.stringify(reply).slice(0, 200)}`);
   };
-  if (!Array.isArray(reply) || reply.length !== 2) return bad();
+  if (!Array.isArray(reply) || reply.length < 2 || reply.length > 3) return bad();
   const [rawHits, values] = reply as [unknown, unknown];
   if (!Array.isArray(rawHits) || rawHits.length !== 2 * call.hits) return bad();
-  if (!Array.isArray(values) || values.length !== call.keys.length - call.hits) return bad();
+  const stored = storedValues(values);
+  if (stored === null || stored.length !== call.keys.length - call.hits) return bad();
   const hits: HitResult[] = [];
   for (let i = 0; i < call.hits; i += 1) {
     hits.push(parseHitReply([rawHits[2 * i], rawHits[2 * i + 1]]));
   }
-  if (!values.every((value) => value === null || typeof value === 'string')) return bad();
-  return { record: decodeLoad(petId, values as (string | null)[], call.extras), hits };
+  // Counters only (no pet keys): nothing to decode.
+  if (stored.length === 0) return { record: null, hits };
+  return { record: decodeLoad(petId, stored, call.extras), hits };
+}
+
+/**
+ * The ms a pet has left as a script reply says it at `index` (SNAPSHOT_LOAD_SCRIPT, the counted
+ * load, a conflicting CAS_SCRIPT); null when it has no expiry or the reply does not say.
+ */
+export function petTtlOf(reply: unknown, index: number): number | null {
+  const left = Array.isArray(reply) ? Number(reply[index]) : Number.NaN;
+  return Number.isSafeInteger(left) && left >= 0 ? left : null;
+}
+
+/** Parses SNAPSHOT_LOAD_SCRIPT's reply into the values of the keys it read. */
+export function snapshotLoadValues(reply: unknown, keyCount: number): (string | null)[] {
+  const values = Array.isArray(reply) ? storedValues(reply[0]) : null;
+  if (values === null || values.length !== keyCount) {
+    throw new CorruptStateError(`unexpected reply from the snapshot load script: ${JSON.stringify(reply).slice(0, 200)}`);
+  }
+  return values;
 }
 
 /** Parses HIT_SCRIPT's reply. */

@@ -127,6 +127,8 @@ export interface CreateStorageOptions {
   ttlMs?: number | undefined;
   /** On Vercel: Redis commands are rejected while reconnecting rather than queued. @default false */
   onVercel?: boolean;
+  /** Snapshot budget in bytes (SNAPSHOT_CACHE_BYTES) on Redis TCP; 0: none. @default 0 */
+  snapshotBytes?: number;
   log?: StorageLog;
 }
 
@@ -149,6 +151,7 @@ export async function createStorage(choice: StorageChoice, options: CreateStorag
         url: choice.url,
         ...ttl,
         disableOfflineQueue: options.onVercel ?? false,
+        snapshotBytes: options.snapshotBytes ?? 0,
         ...(options.log ? { log: options.log } : {}),
       });
     }

@@ -61,6 +61,7 @@ export {
   type StorageKind,
 } from './choose.js';
 export { StateManager, type FlushReport, type StateManagerOptions } from './state-manager.js';
+export { DEFAULT_SNAPSHOT_BYTES } from './snapshots.js';
 // The manager's conflict error lives with the others (src/errors.ts); exported here for its callers.
 export { isVersionConflictError, VersionConflictError } from '../errors.js';
 export {

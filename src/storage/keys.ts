@@ -77,6 +77,18 @@ export function petKeys(id: string): PetKeys {
   return { meta: `${base}meta`, systems, extrasIndex: `${base}extras`, events: `${base}events`, pattern: `${base}*` };
 }
 
+/**
+ * The pet a key belongs to (`life_<id>:…` → id), or null for a global record (`life_~…`) or a key
+ * that is not ours. Used to map Redis' invalidation messages back to pets (snapshots.ts).
+ */
+export function petIdOfKey(key: string): string | null {
+  if (!key.startsWith(KEY_PREFIX)) return null;
+  const end = key.indexOf(':', KEY_PREFIX.length);
+  if (end < 0) return null;
+  const id = key.slice(KEY_PREFIX.length, end);
+  return PET_ID_PATTERN.test(id) ? id : null;
+}
+
 /** `life_<id>:<name>` for an extra record (both validated). */
 export function extraKey(id: string, name: string): string {
   assertPetId(id);

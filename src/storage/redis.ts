@@ -8,8 +8,13 @@
  * subscribed to life_~events, on its first call; close() closes it. Redis being
  * down is a StorageUnavailableError within about the connect timeout, never a hang and never a
  * fallback.
+ *
+ * With snapshots on (`snapshotBytes` > 0; SNAPSHOTS, docs/storage.md) the command connection
+ * speaks RESP 3 with CLIENT TRACKING ON NOLOOP, sent by node-redis in every (re)connect's
+ * handshake; Redis pushes an invalidation on that same connection when a key it read changes, and
+ * a lost or closed connection forgets every snapshot (snapshots.ts).
  */
-import { createClient } from '@redis/client';
+import { BasicClientSideCache, createClient } from '@redis/client';
 import { StorageUnavailableError } from '../errors.js';
 import { createScriptedStorage, type RedisCommands } from './redis-commands.js';
 import { assertTtlOption } from './requests.js';
@@ -36,13 +41,56 @@ export interface RedisStorageOptions {
   disableOfflineQueue?: boolean;
   /** Events kept per pet (XADD MAXLEN ~, so at least this many). @default EVENT_LOG_MAX (1000) */
   eventLogMax?: number;
+  /** Snapshot budget in bytes (SNAPSHOT_CACHE_BYTES); 0: no snapshots, RESP 2 and no tracking. @default 0 */
+  snapshotBytes?: number;
   log?: StorageLog;
+}
+
+/**
+ * node-redis' hook for client-side caching, used only for its plumbing: it sends our CLIENT
+ * TRACKING in every handshake and hands over invalidation pushes and connection loss, in the order
+ * the connection received them. Nothing is cached here (every command goes through sendCommand,
+ * which node-redis never caches); the snapshots are the driver's own (snapshots.ts).
+ */
+class InvalidationRelay extends BasicClientSideCache {
+  readonly #listeners: ((key: string | null) => void)[] = [];
+
+  listen(listener: (key: string | null) => void): void {
+    this.#listeners.push(listener);
+  }
+
+  #tell(key: string | null): void {
+    for (const listener of this.#listeners) listener(key);
+  }
+
+  override trackingOn(): string[] {
+    // NOLOOP: our own writes do not invalidate what we hold; the driver updates it itself.
+    return ['CLIENT', 'TRACKING', 'ON', 'NOLOOP'];
+  }
+
+  override invalidate(key: unknown): void {
+    this.#tell(key === null ? null : String(key));
+  }
+
+  override onError(): void {
+    this.#tell(null);
+  }
+
+  override onClose(): void {
+    this.#tell(null);
+  }
+
+  override clear(): void {
+    this.#tell(null);
+  }
 }
 
 type Client = ReturnType<typeof createClient>;
 
 export function createRedisStorage(options: RedisStorageOptions): StorageDriver {
-  const { url, ttlMs, connectTimeoutMs = 2000, disableOfflineQueue = false, log } = options;
+  const { url, ttlMs, connectTimeoutMs = 2000, disableOfflineQueue = false, snapshotBytes = 0, log } = options;
+  if (!Number.isSafeInteger(snapshotBytes) || snapshotBytes < 0) throw new RangeError('snapshotBytes must be an integer ≥ 0');
+  const relay = snapshotBytes > 0 ? new InvalidationRelay() : null;
   const operationTimeoutMs = options.operationTimeoutMs ?? connectTimeoutMs + 1000;
   if (!/^rediss?:\/\//.test(url)) throw new TypeError('url must start with redis:// or rediss://');
   assertTtlOption(ttlMs);
@@ -62,7 +110,8 @@ export function createRedisStorage(options: RedisStorageOptions): StorageDriver 
     let everReady = false;
     const fresh: Client = createClient({
       url,
-      RESP: 2,
+      // RESP 3 only with snapshots: tracking pushes its invalidations on this connection.
+      ...(relay === null ? { RESP: 2 as const } : { RESP: 3 as const, clientSideCache: relay, maintNotifications: 'disabled' as const }),
       disableOfflineQueue,
       socket: {
         connectTimeout: connectTimeoutMs,
@@ -137,6 +186,8 @@ export function createRedisStorage(options: RedisStorageOptions): StorageDriver 
   const openSubscriber = (channel: string): Promise<Client> => {
     if (subscriber) return subscriber;
     const opening = (async () => {
+      // With snapshots the duplicate speaks RESP 3 and shares the relay: it reads no key, so it is
+      // told nothing but its own connection loss, which forgets the snapshots too (harmless).
       const sub = (await connect()).duplicate();
       sub.on('error', (error: unknown) => log?.warn({ err: error, storage: target }, 'redis subscriber connection error'));
       try {
@@ -200,6 +251,7 @@ export function createRedisStorage(options: RedisStorageOptions): StorageDriver 
       );
     },
     ping: () => command(['PING']),
+    ...(relay === null ? {} : { onInvalidate: (listener: (key: string | null) => void) => relay.listen(listener) }),
     call: (args) => command([...args]),
     isNoScript: (error) => error instanceof Error && error.message.startsWith('NOSCRIPT'),
     guard,
@@ -232,6 +284,7 @@ export function createRedisStorage(options: RedisStorageOptions): StorageDriver 
     ttlMs,
     blankReason: 'timed out',
     eventLogMax: options.eventLogMax,
+    snapshotBytes,
   });
 }
 

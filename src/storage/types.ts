@@ -151,8 +151,12 @@ export type ReplaceRequest = Omit<SaveRequest, 'expectedVersion'>;
 export type SaveResult =
   /** Saved; `version` is meta.version; `keys` is how many keys were written (systems + meta + extras). */
   | { ok: true; version: number; keys: number; eventIds: string[] }
-  /** Someone else saved first; `version` is the version now stored (0 if none). */
-  | { ok: false; version: number };
+  /**
+   * Someone else saved first; `version` is the version now stored (0 if none). `record`: the pet
+   * as stored now (null: nothing stored), when the driver could answer it in the same step (the
+   * Redis drivers' CAS_SCRIPT does), so that a retry needs no read; absent otherwise.
+   */
+  | { ok: false; version: number; record?: PetRecord | null };
 
 export interface LoadOptions {
   /** Extra record names to read in the same round trip (e.g. an idempotency key). */
@@ -270,7 +274,10 @@ export interface StorageDriver {
   readonly name: DriverName;
   /** Where the data lives, secrets redacted (e.g. `redis://127.0.0.1:6379`, `./data`). */
   readonly target: string;
-  /** Reads every key of the pet at once; null when nothing at all is stored for it. */
+  /**
+   * Reads every key of the pet at once; null when nothing at all is stored for it. A driver with
+   * snapshots (Redis TCP) answers a pet it holds from memory, as stored, in 0 round trips.
+   */
   load(petId: string, options?: LoadOptions): Promise<PetRecord | null>;
   /**
    * load() plus fixed-window hits on global counters, in the same single round trip. `record` is

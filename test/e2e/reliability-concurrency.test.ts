@@ -143,10 +143,13 @@ async function expectNoLostFeeds(backend: string, servers: readonly ServerProces
 }
 
 describeWithRedis('reliability: concurrent feeds on Redis (issue #5)', () => {
-  it('loses no acknowledged feed: 64 clients, 2000 feeds, two server processes, one Redis → stats.feed is 2000', async () => {
-    const servers = await startServers(2, { REDIS_URL: testRedisUrl ?? '' });
-    await expectNoLostFeeds('redis', servers);
-  }, 90_000);
+  // Snapshots on (the default on Redis TCP, §11) and off.
+  for (const snapshots of ['on', 'off'] as const) {
+    it(`loses no acknowledged feed: 64 clients, 2000 feeds, two server processes, one Redis → stats.feed is 2000 (SNAPSHOTS=${snapshots})`, async () => {
+      const servers = await startServers(2, { REDIS_URL: testRedisUrl ?? '', SNAPSHOTS: snapshots });
+      await expectNoLostFeeds(snapshots === 'on' ? 'redis' : 'redis-no-snapshots', servers);
+    }, 90_000);
+  }
 });
 
 describe('reliability: concurrent feeds on files (issue #5)', () => {

@@ -46,85 +46,89 @@ describeWithRedis('reliability: Redis goes away under load and comes back (issue
     await redis?.stop();
   });
 
-  it('answers 503 JSON within the connect timeout while Redis is down, stays up, and recovers by itself', async () => {
-    redis = await startRedisServer();
-    const server = await start({ REDIS_URL: redis.url });
-    const id = uniqueId('outage');
-    expect((await send(`${server.url}/api/pet/${id}/state`)).status).toBe(200);
+  // Snapshots on (the default on Redis TCP: a lost connection forgets them) and off.
+  for (const snapshots of ['on', 'off'] as const) {
+    it(`answers 503 JSON within the connect timeout while Redis is down, stays up, and recovers by itself (SNAPSHOTS=${snapshots})`, async () => {
+      await redis?.stop();
+      redis = await startRedisServer();
+      const server = await start({ REDIS_URL: redis.url, SNAPSHOTS: snapshots });
+      const id = uniqueId('outage');
+      expect((await send(`${server.url}/api/pet/${id}/state`)).status).toBe(200);
 
-    // A light load: 4 clients feeding, 20 ms apart, each request allowed 15 s before it counts as hung.
-    const load = startLoadLoop(4, 20, async () => {
-      const result = await send(`${server.url}/api/pet/${id}/interact`, { json: { action: 'feed' }, timeoutMs: 15_000 });
-      assertNotRateLimited(result);
-      return result;
-    });
-    await sleep(600);
-    const healthyUntil = performance.now();
-    await redis.stop();
-    const stoppedAt = performance.now();
+      // A light load: 4 clients feeding, 20 ms apart, each request allowed 15 s before it counts as hung.
+      const load = startLoadLoop(4, 20, async () => {
+        const result = await send(`${server.url}/api/pet/${id}/interact`, { json: { action: 'feed' }, timeoutMs: 15_000 });
+        assertNotRateLimited(result);
+        return result;
+      });
+      await sleep(600);
+      const healthyUntil = performance.now();
+      await redis.stop();
+      const stoppedAt = performance.now();
 
-    // Past the connect timeout and the operation deadline, so every failure path has been taken.
-    await sleep(CONNECT_TIMEOUT_MS * 2);
-    const health = await send(`${server.url}/health`);
-    const ready = await send(`${server.url}/ready`, { timeoutMs: 10_000 });
+      // Past the connect timeout and the operation deadline, so every failure path has been taken.
+      await sleep(CONNECT_TIMEOUT_MS * 2);
+      const health = await send(`${server.url}/health`);
+      const ready = await send(`${server.url}/ready`, { timeoutMs: 10_000 });
 
-    const restartAt = performance.now();
-    await redis.restart();
-    const restartedAt = performance.now();
-    let recovered: { sentAt: number; result: HttpResult } | undefined;
-    while (recovered === undefined && performance.now() - restartedAt < 15_000) {
-      recovered = load.results.find((entry) => entry.sentAt >= restartedAt && entry.result.status === 200);
-      if (recovered === undefined) await sleep(20);
-    }
-    await sleep(800); // a stretch of recovered load
-    await load.stop();
-    const afterRecovery = await send(`${server.url}/api/pet/${id}/state`);
+      const restartAt = performance.now();
+      await redis.restart();
+      const restartedAt = performance.now();
+      let recovered: { sentAt: number; result: HttpResult } | undefined;
+      while (recovered === undefined && performance.now() - restartedAt < 15_000) {
+        recovered = load.results.find((entry) => entry.sentAt >= restartedAt && entry.result.status === 200);
+        if (recovered === undefined) await sleep(20);
+      }
+      await sleep(800); // a stretch of recovered load
+      await load.stop();
+      const afterRecovery = await send(`${server.url}/api/pet/${id}/state`);
 
-    const results = load.results;
-    const before = results.filter((entry) => entry.sentAt + entry.result.latencyMs < healthyUntil);
-    const during = results.filter((entry) => entry.sentAt > stoppedAt && entry.sentAt + entry.result.latencyMs < restartAt);
-    const recoveredStretch = recovered ? results.filter((entry) => entry.sentAt > (recovered?.sentAt ?? 0) + 200) : [];
-    const outageLatency = summarizeLatency(during.map((entry) => entry.result.latencyMs));
-    const recoveryMs = recovered ? recovered.sentAt + recovered.result.latencyMs - restartedAt : Number.NaN;
-    const first503 = results.filter((entry) => entry.result.status === 503).map((entry) => entry.sentAt + entry.result.latencyMs);
-    reportFigures('redis-outage', {
-      requests: results.length,
-      statuses: countStatuses(results.map((entry) => entry.result)),
-      during_outage: { requests: during.length, statuses: countStatuses(during.map((entry) => entry.result)), latency_ms: outageLatency },
-      first_503_after_stop_began_ms: first503.length > 0 ? Math.round(Math.min(...first503) - healthyUntil) : null,
-      redis_stop_took_ms: Math.round(stoppedAt - healthyUntil),
-      redis_restart_took_ms: Math.round(restartedAt - restartAt),
-      recovery_ms: Math.round(recoveryMs),
-      after_recovery: countStatuses(recoveredStretch.map((entry) => entry.result)),
-    });
+      const results = load.results;
+      const before = results.filter((entry) => entry.sentAt + entry.result.latencyMs < healthyUntil);
+      const during = results.filter((entry) => entry.sentAt > stoppedAt && entry.sentAt + entry.result.latencyMs < restartAt);
+      const recoveredStretch = recovered ? results.filter((entry) => entry.sentAt > (recovered?.sentAt ?? 0) + 200) : [];
+      const outageLatency = summarizeLatency(during.map((entry) => entry.result.latencyMs));
+      const recoveryMs = recovered ? recovered.sentAt + recovered.result.latencyMs - restartedAt : Number.NaN;
+      const first503 = results.filter((entry) => entry.result.status === 503).map((entry) => entry.sentAt + entry.result.latencyMs);
+      reportFigures('redis-outage', {
+        requests: results.length,
+        statuses: countStatuses(results.map((entry) => entry.result)),
+        during_outage: { requests: during.length, statuses: countStatuses(during.map((entry) => entry.result)), latency_ms: outageLatency },
+        first_503_after_stop_began_ms: first503.length > 0 ? Math.round(Math.min(...first503) - healthyUntil) : null,
+        redis_stop_took_ms: Math.round(stoppedAt - healthyUntil),
+        redis_restart_took_ms: Math.round(restartedAt - restartAt),
+        recovery_ms: Math.round(recoveryMs),
+        after_recovery: countStatuses(recoveredStretch.map((entry) => entry.result)),
+      });
 
-    // No request hung or went unanswered, before, during or after.
-    expect(results.filter((entry) => entry.result.status === 0).map((entry) => entry.result.error)).toEqual([]);
-    expect(before.length).toBeGreaterThan(0);
-    expect(before.every((entry) => entry.result.status === 200)).toBe(true);
+      // No request hung or went unanswered, before, during or after.
+      expect(results.filter((entry) => entry.result.status === 0).map((entry) => entry.result.error)).toEqual([]);
+      expect(before.length).toBeGreaterThan(0);
+      expect(before.every((entry) => entry.result.status === 200)).toBe(true);
 
-    // While Redis is down: 503 with a JSON error, within about the connect timeout.
-    expect(during.length).toBeGreaterThanOrEqual(4);
-    expect(countStatuses(during.map((entry) => entry.result))).toEqual({ '503': during.length });
-    expect(new Set(during.map((entry) => errorCodeOf(entry.result)))).toEqual(new Set(['storage_unavailable']));
-    expect(outageLatency.max).toBeLessThan(MAX_OUTAGE_LATENCY_MS);
-    expect(health.status).toBe(200);
-    expect(ready.status).toBe(503);
+      // While Redis is down: 503 with a JSON error, within about the connect timeout.
+      expect(during.length).toBeGreaterThanOrEqual(4);
+      expect(countStatuses(during.map((entry) => entry.result))).toEqual({ '503': during.length });
+      expect(new Set(during.map((entry) => errorCodeOf(entry.result)))).toEqual(new Set(['storage_unavailable']));
+      expect(outageLatency.max).toBeLessThan(MAX_OUTAGE_LATENCY_MS);
+      expect(health.status).toBe(200);
+      expect(ready.status).toBe(503);
 
-    // Back without restarting the server: the same process answers 200 again within seconds.
-    expect(recovered, 'no 200 within 15 s of Redis being back').toBeDefined();
-    expect(recoveryMs).toBeLessThan(5_000);
-    expect(recoveredStretch.length).toBeGreaterThan(0);
-    expect(recoveredStretch.every((entry) => entry.result.status === 200)).toBe(true);
-    expect(afterRecovery.status).toBe(200);
+      // Back without restarting the server: the same process answers 200 again within seconds.
+      expect(recovered, 'no 200 within 15 s of Redis being back').toBeDefined();
+      expect(recoveryMs).toBeLessThan(5_000);
+      expect(recoveredStretch.length).toBeGreaterThan(0);
+      expect(recoveredStretch.every((entry) => entry.result.status === 200)).toBe(true);
+      expect(afterRecovery.status).toBe(200);
 
-    // Alive, and no crash path taken.
-    expect(server.child.exitCode).toBeNull();
-    expect(server.stderr()).not.toMatch(CRASH_TRACES);
-    expect(server.logs.filter((line) => line['level'] === 'fatal')).toEqual([]);
-    expect(await server.stop('SIGTERM')).toEqual({ code: 0, signal: null });
-    expect(server.logs.map((line) => JSON.stringify(line)).join('\n')).not.toMatch(CRASH_TRACES);
-  }, 60_000);
+      // Alive, and no crash path taken.
+      expect(server.child.exitCode).toBeNull();
+      expect(server.stderr()).not.toMatch(CRASH_TRACES);
+      expect(server.logs.filter((line) => line['level'] === 'fatal')).toEqual([]);
+      expect(await server.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+      expect(server.logs.map((line) => JSON.stringify(line)).join('\n')).not.toMatch(CRASH_TRACES);
+    }, 60_000);
+  }
 });
 
 // ── (b) SIGKILL under file-backed load ──

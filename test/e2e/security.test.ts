@@ -22,48 +22,50 @@ const start = startServersPerTest();
 const feedJson = { action: 'feed' };
 
 describeWithRedis('security: one Idempotency-Key through two processes on one Redis (issue #5)', () => {
-  it('applies 50 concurrent repeats of one feed once and answers all 50 the same', async () => {
-    // Limits off: the per-client counter on the shared test Redis is not this test's subject.
-    const env = { ...LOAD_TEST_ENV, REDIS_URL: testRedisUrl ?? '' };
-    const servers = await Promise.all([start(env), start(env)]);
-    const id = uniqueId('idem');
-    const idempotencyKey = randomUUID();
-    // No pet yet: the first requests also race to create it.
-    const answers = await Promise.all(
-      Array.from({ length: 50 }, (_, i) =>
-        fetch(`${servers[i % 2]?.url}/api/pet/${id}/interact`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', 'Idempotency-Key': idempotencyKey },
-          body: JSON.stringify(feedJson),
-        }).then(async (response) => ({
-          status: response.status,
-          replayed: response.headers.get('idempotent-replayed'),
-          text: await response.text(),
-        })),
-      ),
-    );
-    expect(countStatuses(answers)).toEqual({ '200': 50 });
-    expect(new Set(answers.map((answer) => answer.text)).size).toBe(1);
-    expect(answers.filter((answer) => answer.replayed === null)).toHaveLength(1);
-    expect(answers.filter((answer) => answer.replayed === 'true')).toHaveLength(49);
-    expect((JSON.parse(answers[0]?.text ?? '{}') as StateDocument).stats.feed).toBe(1);
+  for (const snapshots of ['on', 'off'] as const) {
+    it(`applies 50 concurrent repeats of one feed once and answers all 50 the same (SNAPSHOTS=${snapshots})`, async () => {
+      // Limits off: the per-client counter on the shared test Redis is not this test's subject.
+      const env = { ...LOAD_TEST_ENV, REDIS_URL: testRedisUrl ?? '', SNAPSHOTS: snapshots };
+      const servers = await Promise.all([start(env), start(env)]);
+      const id = uniqueId('idem');
+      const idempotencyKey = randomUUID();
+      // No pet yet: the first requests also race to create it.
+      const answers = await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          fetch(`${servers[i % 2]?.url}/api/pet/${id}/interact`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'Idempotency-Key': idempotencyKey },
+            body: JSON.stringify(feedJson),
+          }).then(async (response) => ({
+            status: response.status,
+            replayed: response.headers.get('idempotent-replayed'),
+            text: await response.text(),
+          })),
+        ),
+      );
+      expect(countStatuses(answers)).toEqual({ '200': 50 });
+      expect(new Set(answers.map((answer) => answer.text)).size).toBe(1);
+      expect(answers.filter((answer) => answer.replayed === null)).toHaveLength(1);
+      expect(answers.filter((answer) => answer.replayed === 'true')).toHaveLength(49);
+      expect((JSON.parse(answers[0]?.text ?? '{}') as StateDocument).stats.feed).toBe(1);
 
-    for (const server of servers) {
-      const state = await send(`${server.url}/api/pet/${id}/state`);
-      expect((state.json as StateDocument).stats).toEqual({ feed: 1, play: 0, greet: 0 });
-    }
-    const client = createClient({ url: testRedisUrl ?? '' });
-    await client.connect();
-    try {
-      const recordKey = `life_${id}:idem:${createHash('sha256').update(idempotencyKey).digest('hex')}`;
-      const ttl = Number(await client.pTTL(recordKey));
-      expect(ttl).toBeGreaterThan(23 * 3_600_000);
-      expect(ttl).toBeLessThanOrEqual(24 * 3_600_000);
-    } finally {
-      await client.close();
-    }
-    reportFigures('security-idempotency', { requests: 50, servers: 2, applied: 1, replayed: 49, distinct_bodies: 1 });
-  }, 60_000);
+      for (const server of servers) {
+        const state = await send(`${server.url}/api/pet/${id}/state`);
+        expect((state.json as StateDocument).stats).toEqual({ feed: 1, play: 0, greet: 0 });
+      }
+      const client = createClient({ url: testRedisUrl ?? '' });
+      await client.connect();
+      try {
+        const recordKey = `life_${id}:idem:${createHash('sha256').update(idempotencyKey).digest('hex')}`;
+        const ttl = Number(await client.pTTL(recordKey));
+        expect(ttl).toBeGreaterThan(23 * 3_600_000);
+        expect(ttl).toBeLessThanOrEqual(24 * 3_600_000);
+      } finally {
+        await client.close();
+      }
+      reportFigures('security-idempotency', { requests: 50, servers: 2, applied: 1, replayed: 49, distinct_bodies: 1 });
+    }, 60_000);
+  }
 });
 
 describe('security: rate limits, claims and unparsable requests on a real server (issue #5)', () => {

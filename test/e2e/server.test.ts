@@ -137,55 +137,58 @@ describe('the server on file storage', () => {
   });
 });
 
-describeWithRedis('the server on Redis', () => {
-  const url = testRedisUrl ?? '';
-  const client = createClient({ url });
-  beforeAll(async () => {
-    await client.connect();
-  });
-  afterAll(async () => {
-    await client.quit();
-  });
+// Both ways a server runs on Redis TCP (§11): snapshots on (the default) and SNAPSHOTS=off.
+for (const snapshots of ['on', 'off'] as const) {
+  describeWithRedis(`the server on Redis (SNAPSHOTS=${snapshots})`, () => {
+    const url = testRedisUrl ?? '';
+    const client = createClient({ url });
+    beforeAll(async () => {
+      await client.connect();
+    });
+    afterAll(async () => {
+      await client.quit();
+    });
 
-  it('serves the API with keys under life_<id>: and logs the backend', async () => {
-    const server = await start({ REDIS_URL: url });
-    expect(server.logs.some((line) => line['msg'] === `Using RedisStorage (${url})`)).toBe(true);
-    const id = uniqueId('e2e');
-    await exerciseApi(server, id);
-    const keys: string[] = [];
-    for await (const batch of client.scanIterator({ MATCH: `life_${id}:*`, COUNT: 100 })) keys.push(...batch);
-    // The systems, the meta and the event log (issue #12), all under life_<id>:.
-    expect(keys.sort()).toEqual(['energy', 'events', 'meta', 'mood', 'rhythm', 'satiety', 'stats'].map((name) => `life_${id}:${name}`));
-    const meta = JSON.parse((await client.get(`life_${id}:meta`)) ?? '{}') as Record<string, unknown>;
-    expect(meta).toMatchObject({ pet_name: 'Mochi', timezone: 'Asia/Tokyo', world_ms: expect.any(Number), wall_ms: expect.any(Number) });
-  });
+    it('serves the API with keys under life_<id>: and logs the backend', async () => {
+      const server = await start({ REDIS_URL: url, SNAPSHOTS: snapshots });
+      expect(server.logs.some((line) => line['msg'] === `Using RedisStorage (${url})`)).toBe(true);
+      const id = uniqueId('e2e');
+      await exerciseApi(server, id);
+      const keys: string[] = [];
+      for await (const batch of client.scanIterator({ MATCH: `life_${id}:*`, COUNT: 100 })) keys.push(...batch);
+      // The systems, the meta and the event log (issue #12), all under life_<id>:.
+      expect(keys.sort()).toEqual(['energy', 'events', 'meta', 'mood', 'rhythm', 'satiety', 'stats'].map((name) => `life_${id}:${name}`));
+      const meta = JSON.parse((await client.get(`life_${id}:meta`)) ?? '{}') as Record<string, unknown>;
+      expect(meta).toMatchObject({ pet_name: 'Mochi', timezone: 'Asia/Tokyo', world_ms: expect.any(Number), wall_ms: expect.any(Number) });
+    });
 
-  it('loses no interaction under 64 concurrent clients on one pet', async () => {
-    const server = await start({ REDIS_URL: url });
-    const id = uniqueId('crowd');
-    await call(server, 'GET', `/api/pet/${id}/state`);
-    const statuses = await Promise.all(
-      Array.from({ length: 64 }, (_, i) =>
-        fetch(`${server.url}/api/pet/${id}/interact`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ action: (['feed', 'play', 'greet'] as const)[i % 3] }),
-        }).then(async (response) => {
-          await response.arrayBuffer();
-          return response.status;
-        }),
-      ),
-    );
-    expect(statuses.filter((status) => status === 200)).toHaveLength(64);
-    const doc = await call<StateDocument>(server, 'GET', `/api/pet/${id}/state`);
-    expect(doc.json.stats).toEqual({ feed: 22, play: 21, greet: 21 });
-  });
+    it('loses no interaction under 64 concurrent clients on one pet', async () => {
+      const server = await start({ REDIS_URL: url, SNAPSHOTS: snapshots });
+      const id = uniqueId('crowd');
+      await call(server, 'GET', `/api/pet/${id}/state`);
+      const statuses = await Promise.all(
+        Array.from({ length: 64 }, (_, i) =>
+          fetch(`${server.url}/api/pet/${id}/interact`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ action: (['feed', 'play', 'greet'] as const)[i % 3] }),
+          }).then(async (response) => {
+            await response.arrayBuffer();
+            return response.status;
+          }),
+        ),
+      );
+      expect(statuses.filter((status) => status === 200)).toHaveLength(64);
+      const doc = await call<StateDocument>(server, 'GET', `/api/pet/${id}/state`);
+      expect(doc.json.stats).toEqual({ feed: 22, play: 21, greet: 21 });
+    });
 
-  it('shuts down gracefully on SIGTERM and closes its Redis connection', async () => {
-    const server = await start({ REDIS_URL: url });
-    await call(server, 'POST', `/api/pet/${uniqueId('bye')}/interact`, { action: 'greet' });
-    const exit = await server.stop('SIGTERM');
-    expect(exit).toEqual({ code: 0, signal: null });
-    expect(server.logs.some((line) => line['msg'] === 'shutdown complete')).toBe(true);
+    it('shuts down gracefully on SIGTERM and closes its Redis connection', async () => {
+      const server = await start({ REDIS_URL: url, SNAPSHOTS: snapshots });
+      await call(server, 'POST', `/api/pet/${uniqueId('bye')}/interact`, { action: 'greet' });
+      const exit = await server.stop('SIGTERM');
+      expect(exit).toEqual({ code: 0, signal: null });
+      expect(server.logs.some((line) => line['msg'] === 'shutdown complete')).toBe(true);
+    });
   });
-});
+}

@@ -87,7 +87,7 @@ if (testRedisUrl) {
     await connected;
     await client.close();
   });
-  backends.push({
+  const redis: Backend = {
     name: 'redis',
     make: () => createRedisStorage({ url: testRedisUrl ?? '' }),
     corrupt: async (id, what) => {
@@ -119,6 +119,12 @@ if (testRedisUrl) {
       const values = await Promise.all(keys.map((key) => client.get(key)));
       return values.reduce((sum, value) => sum + (value?.length ?? 0), 0);
     },
+  };
+  // Both ways a server runs on Redis TCP: SNAPSHOTS=off and on (§11).
+  backends.push(redis, {
+    ...redis,
+    name: 'redis with snapshots',
+    make: () => createRedisStorage({ url: testRedisUrl ?? '', snapshotBytes: 1 << 20 }),
   });
 } else if (process.env['CI'] === 'true') throw new Error('TEST_REDIS_URL is not set in CI');
 

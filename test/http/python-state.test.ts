@@ -68,8 +68,10 @@ describeWithRedis('state left by the Python server, in Redis', () => {
   const client = createClient({ url });
   // Built at collection even when skipped: a placeholder URL then (nothing connects until used).
   const storage = createRedisStorage({ url: url || 'redis://127.0.0.1:6379' });
+  const withSnapshots = createRedisStorage({ url: url || 'redis://127.0.0.1:6379', snapshotBytes: 1 << 20 });
   afterAll(async () => {
     await storage.close();
+    await withSnapshots.close();
     if (client.isOpen) await client.quit();
   });
 
@@ -78,6 +80,14 @@ describeWithRedis('state left by the Python server, in Redis', () => {
     await client.connect();
     for (const [key, value] of keysFor(id)) await client.set(key, value);
     await checkLoadsUnchanged(storage, id);
+    await client.del(keysFor(id).map(([key]) => key));
+  });
+
+  it('and so with snapshots on (§11)', async () => {
+    const id = uniqueId('py-snap');
+    if (!client.isOpen) await client.connect();
+    for (const [key, value] of keysFor(id)) await client.set(key, value);
+    await checkLoadsUnchanged(withSnapshots, id);
     await client.del(keysFor(id).map(([key]) => key));
   });
 });

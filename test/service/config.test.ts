@@ -187,6 +187,22 @@ describe('loadConfig', () => {
     expect(loadConfig({ CORS_ORIGINS: 'http://localhost:5173' }).corsOrigins).toEqual(['http://localhost:5173']);
   });
 
+  it('reads SNAPSHOTS and SNAPSHOT_CACHE_BYTES (issue #16): on by default on Redis TCP only, refused on another backend', () => {
+    expect(loadConfig({ REDIS_URL: 'redis://r:6379' }).snapshotBytes).toBe(32 * 1024 * 1024);
+    expect(loadConfig({ REDIS_URL: 'redis://r:6379', SNAPSHOTS: 'off' }).snapshotBytes).toBe(0);
+    expect(loadConfig({ REDIS_URL: 'redis://r:6379', SNAPSHOT_CACHE_BYTES: '1048576' }).snapshotBytes).toBe(1_048_576);
+    expect(loadConfig({ REDIS_URL: 'redis://r:6379', SNAPSHOTS: 'off', SNAPSHOT_CACHE_BYTES: '1048576' }).snapshotBytes).toBe(0);
+    expect(loadConfig({}).snapshotBytes).toBe(0);
+    expect(loadConfig({ STORAGE: 'memory' }).snapshotBytes).toBe(0);
+    expect(loadConfig({ KV_REST_API_URL: 'https://x.upstash.io', KV_REST_API_TOKEN: 't' }).snapshotBytes).toBe(0);
+    expect(loadConfig({ SNAPSHOTS: 'off' }).snapshotBytes).toBe(0);
+    const refusal = (env: Record<string, string>): string => problemsOf(env).join('\n');
+    expect(refusal({ SNAPSHOTS: 'on' })).toMatch(/SNAPSHOTS=on needs Redis over TCP/);
+    expect(refusal({ SNAPSHOTS: 'on', KV_REST_API_URL: 'https://x.upstash.io', KV_REST_API_TOKEN: 't' })).toMatch(/upstash/);
+    expect(refusal({ REDIS_URL: 'redis://r:6379', SNAPSHOTS: 'yes' })).toMatch(/SNAPSHOTS must be on or off/);
+    expect(refusal({ REDIS_URL: 'redis://r:6379', SNAPSHOT_CACHE_BYTES: '100' })).toMatch(/SNAPSHOT_CACHE_BYTES must be/);
+  });
+
   it('names a REST URL put where a redis:// URL belongs', () => {
     expect(problemsOf({ REDIS_URL: 'https://h.upstash.io' }).join('\n')).toMatch(/REDIS_URL.*KV_REST_API_URL/);
   });

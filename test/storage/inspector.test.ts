@@ -72,7 +72,7 @@ describeWithRedis('inspector on Redis and Upstash REST', () => {
         const time = await storage.inspector?.serverTimeMs?.();
         expect(Math.abs((time ?? 0) - Date.now())).toBeLessThan(5_000);
         const scripts = (await storage.inspector?.scripts?.()) ?? [];
-        expect(scripts.map((script) => script.name)).toEqual(['CAS_SCRIPT', 'HIT_SCRIPT', 'LOAD_COUNTED_SCRIPT']);
+        expect(scripts.map((script) => script.name)).toEqual(['CAS_SCRIPT', 'HIT_SCRIPT', 'LOAD_COUNTED_SCRIPT', 'SNAPSHOT_LOAD_SCRIPT']);
         expect(scripts.find((script) => script.name === 'CAS_SCRIPT')?.loaded).toBe(true);
       } finally {
         await storage.remove(a);

@@ -47,10 +47,25 @@ describeWithRedis('redis (TCP)', () => {
     await admin?.close();
   });
 
+  // Every case twice: snapshots off (RESP 2, every load a round trip) and on (RESP 3, CLIENT
+  // TRACKING, loads of held pets answered from memory), as a server runs with SNAPSHOTS=off|on.
   describeStorageContract('redis', () => ({
     eventTrim: 'approximate',
     watch: true,
     create: (options) => createRedisStorage({ url: url(), ...options }),
+    listKeys: () => scanAll(admin),
+    pttl: async (id, name) => Number(await admin.sendCommand(['PTTL', `life_${id}:${name}`])),
+    rawWrite: async (id, name, value) => {
+      await admin.sendCommand(['SET', `life_${id}:${name}`, value]);
+    },
+    advance: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  }));
+
+  describeStorageContract('redis with snapshots', () => ({
+    eventTrim: 'approximate',
+    watch: true,
+    snapshots: true,
+    create: (options) => createRedisStorage({ url: url(), snapshotBytes: 1 << 20, ...options }),
     listKeys: () => scanAll(admin),
     pttl: async (id, name) => Number(await admin.sendCommand(['PTTL', `life_${id}:${name}`])),
     rawWrite: async (id, name, value) => {

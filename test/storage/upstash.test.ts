@@ -188,7 +188,8 @@ if (!realUrl || !realToken) {
       extras: {},
       raw: storedValues(metaFor(1), sampleSystems()),
     });
-    expect(await driver.save(id, { expectedVersion: 0, meta: metaFor(1), systems: {} })).toEqual({ ok: false, version: 1 });
+    // The conflict carries the pet as stored (§11), so a retry needs no read.
+    expect(await driver.save(id, { expectedVersion: 0, meta: metaFor(1), systems: {} })).toEqual({ ok: false, version: 1, record });
     const hit = await driver.hit('ratelimit', `test-${id}`, 5000);
     expect(hit.count).toBe(1);
   });
