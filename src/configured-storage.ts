@@ -11,6 +11,7 @@ export async function createConfiguredStorage(config: Config, log: Logger): Prom
   const storage = await createStorage(config.storage, {
     ttlMs: config.petTtlDays === null ? undefined : config.petTtlDays * 86_400_000,
     onVercel: config.onVercel,
+    waitReplicas: config.redisWaitReplicas,
     log,
   });
   log.info({ backend: storage.name, target: storage.target }, describeStorage(storage));

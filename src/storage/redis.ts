@@ -36,6 +36,10 @@ export interface RedisStorageOptions {
   disableOfflineQueue?: boolean;
   /** Events kept per pet (XADD MAXLEN ~, so at least this many). @default EVENT_LOG_MAX (1000) */
   eventLogMax?: number;
+  /** REDIS_WAIT_REPLICAS: replicas that must have each change before it is acknowledged. @default 0 */
+  waitReplicas?: number;
+  /** WAIT's timeout in ms (below the operation deadline). @default 1000 */
+  waitTimeoutMs?: number;
   log?: StorageLog;
 }
 
@@ -185,6 +189,20 @@ export function createRedisStorage(options: RedisStorageOptions): StorageDriver 
     },
     ping: () => command(['PING']),
     call: (args) => command([...args]),
+    // Issued in one tick on the one connection: node-redis writes them together (one round trip).
+    async pipeline(batch) {
+      const active = await connect();
+      trips += 1;
+      const options = active.isReady ? undefined : { timeout: connectTimeoutMs };
+      return Promise.all(
+        batch.map((entry) =>
+          active.sendCommand([...entry.args], options).then(
+            (reply: unknown) => reply,
+            (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
+          ),
+        ),
+      );
+    },
     isNoScript: (error) => error instanceof Error && error.message.startsWith('NOSCRIPT'),
     guard,
     roundTrips: () => trips,
@@ -216,6 +234,8 @@ export function createRedisStorage(options: RedisStorageOptions): StorageDriver 
     ttlMs,
     blankReason: 'timed out',
     eventLogMax: options.eventLogMax,
+    ...(options.waitReplicas === undefined ? {} : { waitReplicas: options.waitReplicas }),
+    ...(options.waitTimeoutMs === undefined ? {} : { waitTimeoutMs: options.waitTimeoutMs }),
   });
 }
 

@@ -178,7 +178,7 @@ export interface StorageInspector {
   scripts?(): Promise<ScriptStatus[]>;
 }
 
-export type DriverName = 'MemoryStorage' | 'FileStorage' | 'RedisStorage' | 'UpstashRestStorage';
+export type DriverName = 'MemoryStorage' | 'FileStorage' | 'RedisStorage' | 'UpstashRestStorage' | 'RedisClusterStorage';
 
 export interface StorageDriver {
   readonly name: DriverName;

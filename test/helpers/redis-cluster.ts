@@ -1,0 +1,86 @@
+/**
+ * The throwaway Redis Cluster (3 masters + 3 replicas) that `npm test` (scripts/test.sh, through
+ * scripts/redis-cluster.sh) starts next to the single redis-server, and private clusters for tests
+ * that break one (the failover test). In CI a missing cluster is a failure, never a skip; locally
+ * the cluster suites are skipped with a message when TEST_REDIS_CLUSTER_NODES is unset.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { createCluster } from '@redis/client';
+import { describe } from 'vitest';
+
+export const testClusterNodes: string | undefined = process.env['TEST_REDIS_CLUSTER_NODES'];
+
+if (!testClusterNodes && process.env['CI'] === 'true') {
+  throw new Error('TEST_REDIS_CLUSTER_NODES is not set: run the suite through `npm test`, which starts a Redis Cluster');
+}
+
+/** `describe` when a test cluster is available, `describe.skip` (with a note) otherwise. */
+export const describeWithCluster: typeof describe = testClusterNodes
+  ? describe
+  : (((name: string, ...rest: unknown[]) => {
+      console.warn(`skipping "${name}": TEST_REDIS_CLUSTER_NODES is not set (run npm test)`);
+      return (describe.skip as (...args: unknown[]) => unknown)(name, ...rest);
+    }) as unknown as typeof describe);
+
+const newAdmin = (nodes: string) => createCluster({ rootNodes: nodes.split(',').map((node) => ({ url: `redis://${node}` })), RESP: 2 });
+export type ClusterAdmin = ReturnType<typeof newAdmin>;
+
+/** A plain node-redis cluster client, for reading and writing behind the driver's back. */
+export async function connectClusterAdmin(nodes = testClusterNodes ?? ''): Promise<ClusterAdmin> {
+  const admin = newAdmin(nodes);
+  admin.on('error', () => undefined);
+  await admin.connect();
+  return admin;
+}
+
+/** Every key on every master matching `pattern`. */
+export async function scanCluster(admin: ClusterAdmin, pattern = '*'): Promise<string[]> {
+  const keys: string[] = [];
+  for (const master of admin.masters) {
+    const client = await admin.nodeClient(master);
+    let cursor = '0';
+    do {
+      const [next, batch] = (await client.sendCommand(['SCAN', cursor, 'MATCH', pattern, 'COUNT', '1000'])) as [string, string[]];
+      cursor = next;
+      keys.push(...batch);
+    } while (cursor !== '0');
+  }
+  return keys.sort();
+}
+
+const script = path.resolve(import.meta.dirname, '../../scripts/redis-cluster.sh');
+const run = promisify(execFile);
+
+export interface PrivateCluster {
+  /** `127.0.0.1:p1,…,127.0.0.1:p6` */
+  readonly nodes: string;
+  /** The pid of the node on `port` (read from its pid file). */
+  pidOf(port: number): Promise<number>;
+  /** Stops every node (by pid) and removes the files. */
+  stop(): Promise<void>;
+}
+
+/** Starts a cluster of this test's own (scripts/redis-cluster.sh) on free loopback ports. */
+export async function startPrivateCluster(): Promise<PrivateCluster> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pet-life-cluster-'));
+  const stop = async (): Promise<void> => {
+    await run('bash', [script, 'stop', dir]).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const { stdout } = await run('bash', [script, 'start', dir], { timeout: 60_000 });
+    const nodes = stdout.trim().split('\n').at(-1) ?? '';
+    return {
+      nodes,
+      pidOf: async (port) => Number((await run('cat', [path.join(dir, String(port), 'pid')])).stdout.trim()),
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

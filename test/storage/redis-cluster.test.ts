@@ -1,0 +1,160 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StorageUnavailableError } from '../../src/errors.js';
+import { CLUSTER_LAYOUT, MAX_EXTRAS_PER_PET, petKeys } from '../../src/storage/index.js';
+import { parseClusterNodes } from '../../src/storage/cluster-nodes.js';
+import { createRedisClusterCommands, createRedisClusterStorage } from '../../src/storage/redis-cluster.js';
+import type { StorageDriver } from '../../src/storage/types.js';
+import { type ClusterAdmin, connectClusterAdmin, describeWithCluster, scanCluster, testClusterNodes } from '../helpers/redis-cluster.js';
+import { describeStorageContract, metaFor, petId, sampleSystems } from './contract.js';
+
+const nodes = (): string => testClusterNodes ?? '';
+
+describe('parseClusterNodes', () => {
+  it('takes host:port lists and URLs, applying the first URL’s credentials and TLS to every node', () => {
+    expect(parseClusterNodes('127.0.0.1:7101, 127.0.0.1:7102')).toEqual({
+      urls: ['redis://127.0.0.1:7101', 'redis://127.0.0.1:7102'],
+      tls: false,
+      target: '127.0.0.1:7101,127.0.0.1:7102',
+    });
+    const secure = parseClusterNodes(['rediss://app:s%40cret@h1:6380', 'h2:6380']);
+    expect(secure.urls).toEqual(['rediss://app:s%40cret@h1:6380', 'rediss://app:s%40cret@h2:6380']);
+    expect(secure).toMatchObject({ username: 'app', password: 's@cret', tls: true, target: 'rediss://app:***@h1:6380,h2:6380' });
+  });
+
+  it('refuses an empty list, a missing port and a database', () => {
+    expect(() => parseClusterNodes(' , ')).toThrow(TypeError);
+    expect(() => parseClusterNodes('127.0.0.1')).toThrow(/host:port/);
+    expect(() => parseClusterNodes('redis://127.0.0.1:7101/2')).toThrow(/no databases/);
+    expect(() => parseClusterNodes('redis://:pw@[bad')).not.toThrow(/pw/);
+  });
+});
+
+describeWithCluster('redis cluster', () => {
+  let admin: ClusterAdmin;
+  beforeAll(async () => {
+    admin = await connectClusterAdmin();
+    // A clean store for the contract (fixed subjects like '../..' count across runs), sparing the
+    // end-to-end test's pets, which may be running on this cluster at the same time.
+    for (const key of await scanCluster(admin)) {
+      if (!key.includes('cluster-e2e-')) await admin.sendCommand(key, false, ['DEL', key]);
+    }
+  });
+  afterAll(async () => {
+    await admin?.close();
+  });
+
+  const raw = (key: string, args: string[]): Promise<unknown> => admin.sendCommand(key, false, args);
+
+  describeStorageContract('redis-cluster', () => ({
+    eventTrim: 'approximate',
+    watch: true,
+    create: (options) => createRedisClusterStorage({ nodes: nodes(), ...options }),
+    // The end-to-end cluster test shares this cluster: its pets are not this file's.
+    listKeys: async () => (await scanCluster(admin)).filter((key) => !key.includes('cluster-e2e-')),
+    pttl: async (id, name) => {
+      const key = `life_{${id}}:${name}`;
+      return Number(await raw(key, ['PTTL', key]));
+    },
+    rawWrite: async (id, name, value) => {
+      const key = `life_{${id}}:${name}`;
+      await raw(key, ['SET', key, value]);
+    },
+    advance: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  }));
+
+  describe('cluster specifics', () => {
+    let driver: StorageDriver;
+    beforeAll(() => {
+      driver = createRedisClusterStorage({ nodes: nodes() });
+    });
+    afterAll(async () => {
+      await driver?.close();
+    });
+
+    it('keeps every key of a pet in one slot (life_{<id>}:…), extras and the event log included', async () => {
+      const id = petId('slot');
+      await driver.save(id, {
+        expectedVersion: 0,
+        meta: metaFor(1),
+        systems: sampleSystems(),
+        extras: [{ name: 'idem:abc', value: '{}', ttlMs: 60_000 }],
+        events: [{ type: 'updated', pet_time: '2026-11-25T16:00:00.000+08:00', at: '2026-11-25T08:00:00.000Z', data: {} }],
+      });
+      const keys = await scanCluster(admin, petKeys(id, CLUSTER_LAYOUT).pattern);
+      expect(keys).toContain(`life_{${id}}:meta`);
+      expect(keys).toContain(`life_{${id}}:events`);
+      expect(keys).toContain(`life_{${id}}:extras`);
+      expect(keys).toContain(`life_{${id}}:idem:abc`);
+      const slots = new Set(await Promise.all(keys.map((key) => raw(key, ['CLUSTER', 'KEYSLOT', key]))));
+      expect(slots.size).toBe(1);
+      expect(await scanCluster(admin, `life_${id}:*`)).toEqual([]);
+    });
+
+    it('lists pets on every master (SCAN walks each)', async () => {
+      const ids = Array.from({ length: 12 }, () => petId('listed'));
+      await Promise.all(ids.map((id) => driver.save(id, { expectedVersion: 0, meta: metaFor(1), systems: {} })));
+      const masters = new Set(
+        await Promise.all(ids.map(async (id) => (await admin.getNodeClientForKey(`life_{${id}}:meta`)).options?.socket)),
+      );
+      expect(masters.size).toBeGreaterThan(1);
+      const listed = await driver.inspector?.listPets({ limit: 100_000 });
+      for (const id of ids) expect(listed).toContain(id);
+    });
+
+    it(`drops the extras that expire first beyond ${MAX_EXTRAS_PER_PET}: the script deletes undeclared keys of its own slot`, async () => {
+      const id = petId('bound');
+      let version = 0;
+      for (let i = 0; i < MAX_EXTRAS_PER_PET + 3; i += 1) {
+        const result = await driver.save(id, {
+          expectedVersion: version,
+          meta: metaFor(version + 1),
+          systems: {},
+          extras: [{ name: `idem:${String(i).padStart(4, '0')}`, value: '{}', ttlMs: 60_000 + i }],
+        });
+        expect(result.ok).toBe(true);
+        version += 1;
+      }
+      const extras = (await scanCluster(admin, `life_{${id}}:idem:*`)).sort();
+      expect(extras).toHaveLength(MAX_EXTRAS_PER_PET);
+      expect(extras[0]).toBe(`life_{${id}}:idem:0003`);
+    });
+
+    it('pipelines commands for several nodes: one round trip, replies in order, a failed command an Error in its place', async () => {
+      const ids = Array.from({ length: 6 }, () => petId('pipe'));
+      await Promise.all(ids.map((id) => driver.save(id, { expectedVersion: 0, meta: metaFor(1), systems: {} })));
+      const { commands } = createRedisClusterCommands({ nodes: nodes() });
+      try {
+        const replies = await commands.pipeline([
+          ...ids.map((id) => ({ args: ['GET', `life_{${id}}:meta`], keys: [`life_{${id}}:meta`] })),
+          { args: ['INCRBY', `life_{${ids[0]}}:meta`, '1'], keys: [`life_{${ids[0]}}:meta`] },
+        ]);
+        expect(commands.roundTrips()).toBe(1);
+        expect(replies.slice(0, 6).map((reply) => JSON.parse(String(reply)).version)).toEqual([1, 1, 1, 1, 1, 1]);
+        expect(replies[6]).toBeInstanceOf(Error);
+      } finally {
+        await commands.close();
+      }
+    });
+
+    it('REDIS_WAIT_REPLICAS: acknowledges a save once a replica has it; fewer replicas in time is a 503 and the change may be applied', async () => {
+      const waiting = createRedisClusterStorage({ nodes: nodes(), waitReplicas: 1, waitTimeoutMs: 2000 });
+      const greedy = createRedisClusterStorage({ nodes: nodes(), waitReplicas: 2, waitTimeoutMs: 200 });
+      try {
+        const id = petId('wait');
+        const before = waiting.roundTrips();
+        expect(await waiting.save(id, { expectedVersion: 0, meta: metaFor(1), systems: sampleSystems() })).toMatchObject({ ok: true });
+        expect(waiting.roundTrips() - before).toBe(1);
+        // Each master has one replica: two can never acknowledge.
+        const failed = greedy.save(id, { expectedVersion: 1, meta: metaFor(2), systems: {} });
+        await expect(failed).rejects.toBeInstanceOf(StorageUnavailableError);
+        await expect(failed).rejects.toThrow(/may be applied/);
+        expect((await waiting.load(id))?.version).toBe(2);
+        // A conflict needs no replica.
+        expect(await greedy.save(id, { expectedVersion: 1, meta: metaFor(2), systems: {} })).toEqual({ ok: false, version: 2 });
+      } finally {
+        await waiting.close();
+        await greedy.close();
+      }
+    });
+  });
+});
