@@ -6,6 +6,8 @@
 #   scripts/redis-cluster.sh start <dir> [port…6]   starts 6 nodes (free ports when none given),
 #                                                   creates the cluster, waits for cluster_state:ok
 #                                                   on every node, prints 127.0.0.1:p1,…,127.0.0.1:p6
+#   scripts/redis-cluster.sh restart <dir> <port>   starts that node again (after a kill: it
+#                                                   rejoins, as a replica once it was failed over)
 #   scripts/redis-cluster.sh stop <dir>             stops every node it started, by pid
 #
 # <dir> holds each node's files and pid (<dir>/<port>/pid). Env: REDIS_SERVER_BIN, REDIS_CLI_BIN,
@@ -33,6 +35,22 @@ stop_nodes() {
   done
 }
 
+start_node() {
+  local dir=$1 port=$2
+  mkdir -p "$dir/$port"
+  "$server" --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$dir/$port" \
+    --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout "$timeout_ms" \
+    --repl-diskless-sync-delay 0 \
+    --daemonize no --loglevel warning >>"$dir/$port/log" 2>&1 &
+  echo $! >"$dir/$port/pid"
+  for _ in $(seq 100); do
+    "$cli" -p "$port" ping >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "redis-cluster.sh: node $port did not start: $(cat "$dir/$port/log")" >&2
+  return 1
+}
+
 start_nodes() {
   local dir=$1
   shift
@@ -47,19 +65,8 @@ start_nodes() {
   [ ${#ports[@]} -eq 6 ] || { echo "redis-cluster.sh: give 6 ports or none" >&2; exit 2; }
   mkdir -p "$dir"
   for port in "${ports[@]}"; do
-    mkdir -p "$dir/$port"
-    "$server" --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$dir/$port" \
-      --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout "$timeout_ms" \
-      --daemonize no --loglevel warning >"$dir/$port/log" 2>&1 &
-    echo $! >"$dir/$port/pid"
+    start_node "$dir" "$port" || exit 1
     nodes+=("127.0.0.1:$port")
-  done
-  for port in "${ports[@]}"; do
-    for _ in $(seq 100); do
-      "$cli" -p "$port" ping >/dev/null 2>&1 && break
-      sleep 0.1
-    done
-    "$cli" -p "$port" ping >/dev/null || { echo "redis-cluster.sh: node $port did not start: $(cat "$dir/$port/log")" >&2; exit 1; }
   done
   "$cli" --cluster create "${nodes[@]}" --cluster-replicas 1 --cluster-yes >"$dir/create.log" 2>&1 \
     || { echo "redis-cluster.sh: cluster create failed: $(cat "$dir/create.log")" >&2; exit 1; }
@@ -71,11 +78,18 @@ start_nodes() {
     "$cli" -p "$port" cluster info | grep -q '^cluster_state:ok' \
       || { echo "redis-cluster.sh: node $port never reached cluster_state:ok" >&2; exit 1; }
   done
-  # Every replica attached and in sync: a test that kills a master needs its replica ready.
-  for _ in $(seq 200); do
-    [ "$("$cli" -p "${ports[0]}" cluster nodes | grep -c 'slave')" = 3 ] && break
+  # Every replica attached and in sync (a test that kills a master needs its replica ready, and
+  # WAIT needs it online).
+  local online
+  for _ in $(seq 300); do
+    online=0
+    for port in "${ports[@]}"; do
+      "$cli" -p "$port" info replication 2>/dev/null | grep -q '^slave0:.*state=online' && online=$((online + 1))
+    done
+    [ "$online" = 3 ] && break
     sleep 0.1
   done
+  [ "$online" = 3 ] || { echo "redis-cluster.sh: replicas not in sync" >&2; exit 1; }
   spec=$(IFS=,; echo "${nodes[*]}")
   echo "$spec"
 }
@@ -86,6 +100,12 @@ case "${1:-}" in
     dir=$2
     shift 2
     start_nodes "$dir" "$@" || { stop_nodes "$dir"; exit 1; }
+    ;;
+  restart)
+    [ $# -eq 3 ] || { echo "usage: $0 restart <dir> <port>" >&2; exit 2; }
+    pid=$(cat "$2/$3/pid" 2>/dev/null || echo)
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then echo "redis-cluster.sh: node $3 is running" >&2; exit 1; fi
+    start_node "$2" "$3"
     ;;
   stop)
     [ $# -eq 2 ] || { echo "usage: $0 stop <dir>" >&2; exit 2; }

@@ -60,6 +60,13 @@ export interface PrivateCluster {
   readonly nodes: string;
   /** The pid of the node on `port` (read from its pid file). */
   pidOf(port: number): Promise<number>;
+  /** Starts the node on `port` again (after a kill): it rejoins the cluster. */
+  restart(port: number): Promise<void>;
+  /**
+   * Waits until the cluster has failed over the killed node on `port` (its line says `fail`) and
+   * covers every slot again (cluster_state:ok), asking a node that is up; the ms it took.
+   */
+  waitForFailover(port: number, timeoutMs?: number): Promise<number>;
   /** Stops every node (by pid) and removes the files. */
   stop(): Promise<void>;
 }
@@ -74,9 +81,34 @@ export async function startPrivateCluster(): Promise<PrivateCluster> {
   try {
     const { stdout } = await run('bash', [script, 'start', dir], { timeout: 60_000 });
     const nodes = stdout.trim().split('\n').at(-1) ?? '';
+    const ports = nodes.split(',').map((node) => Number(node.split(':')[1]));
+    const cli = process.env['REDIS_CLI_BIN'] ?? 'redis-cli';
     return {
       nodes,
       pidOf: async (port) => Number((await run('cat', [path.join(dir, String(port), 'pid')])).stdout.trim()),
+      restart: async (port) => {
+        await run('bash', [script, 'restart', dir, String(port)], { timeout: 30_000 });
+      },
+      async waitForFailover(port, timeoutMs = 20_000) {
+        const started = Date.now();
+        const witness = String(ports.find((other) => other !== port));
+        for (;;) {
+          const ask = (args: string[]) =>
+            run(cli, ['-p', witness, ...args]).then(
+              (out) => out.stdout,
+              () => '',
+            );
+          const [nodesOut, info] = await Promise.all([ask(['cluster', 'nodes']), ask(['cluster', 'info'])]);
+          const line = nodesOut.split('\n').find((entry) => entry.includes(`:${port}@`)) ?? '';
+          // `fail`, not `fail?` (only suspected): the node is failed over once its slots are
+          // served again, and it no longer lists any (a slot range is field 9 on).
+          const fields = line.split(' ');
+          const failed = (fields[2] ?? '').split(',').includes('fail') && fields.length <= 8;
+          if (failed && info.includes('cluster_state:ok')) return Date.now() - started;
+          if (Date.now() - started > timeoutMs) throw new Error(`no failover of ${port} within ${timeoutMs} ms: ${line}`);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      },
       stop,
     };
   } catch (error) {
