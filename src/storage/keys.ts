@@ -86,9 +86,33 @@ export interface KeyLayout {
   readonly metaPattern: string;
   /** The pet id of a key matched by metaPattern, or null when it is no pet's meta. */
   petIdOfMeta(key: string): string | null;
+  /**
+   * What a stored key is, in this layout: one of a pet's (`name`: meta, a system, `extras`,
+   * `events`, an extra record's name), a global record's, or null (not ours, or another layout's).
+   */
+  parseKey(key: string): { petId: string; name: string } | { purpose: string; subject: string } | null;
 }
 
 const petIdIfValid = (id: string): string | null => (PET_ID_PATTERN.test(id) ? id : null);
+
+/** `rest` = `<id>:<name>` (plain) or `{<id>}:<name>` (cluster, `open`/`close` the braces). */
+function parsePetKey(rest: string, open: string, close: string): { petId: string; name: string } | null {
+  if (!rest.startsWith(open)) return null;
+  const end = rest.indexOf(`${close}:`, open.length);
+  if (end < 0) return null;
+  const petId = petIdIfValid(rest.slice(open.length, end));
+  const name = rest.slice(end + close.length + 1);
+  return petId === null || name === '' ? null : { petId, name };
+}
+
+/** `life_~<purpose>:<subject>` after `life_~` (braces already stripped). */
+function parseGlobal(rest: string): { purpose: string; subject: string } | null {
+  const colon = rest.indexOf(':');
+  if (colon < 0) return null;
+  const purpose = rest.slice(0, colon);
+  const subject = rest.slice(colon + 1);
+  return PURPOSE_PATTERN.test(purpose) && SUBJECT_PATTERN.test(subject) ? { purpose, subject } : null;
+}
 
 /** The seed's layout: `life_<id>:<system>`, `life_~<purpose>:<subject>`. */
 export const PLAIN_LAYOUT: KeyLayout = {
@@ -98,6 +122,12 @@ export const PLAIN_LAYOUT: KeyLayout = {
   metaPattern: `${KEY_PREFIX}*:meta`,
   petIdOfMeta: (key) =>
     key.startsWith(KEY_PREFIX) && key.endsWith(':meta') ? petIdIfValid(key.slice(KEY_PREFIX.length, -':meta'.length)) : null,
+  parseKey: (key) => {
+    if (!key.startsWith(KEY_PREFIX)) return null;
+    const rest = key.slice(KEY_PREFIX.length);
+    if (rest.startsWith('~')) return rest.startsWith('~{') ? null : parseGlobal(rest.slice(1));
+    return parsePetKey(rest, '', '');
+  },
 };
 
 /** Redis Cluster's layout: `life_{<id>}:<system>`, `life_~{<purpose>:<subject>}`. */
@@ -108,6 +138,12 @@ export const CLUSTER_LAYOUT: KeyLayout = {
   metaPattern: `${KEY_PREFIX}{*}:meta`,
   petIdOfMeta: (key) =>
     key.startsWith(`${KEY_PREFIX}{`) && key.endsWith('}:meta') ? petIdIfValid(key.slice(KEY_PREFIX.length + 1, -'}:meta'.length)) : null,
+  parseKey: (key) => {
+    if (!key.startsWith(KEY_PREFIX)) return null;
+    const rest = key.slice(KEY_PREFIX.length);
+    if (rest.startsWith('~')) return rest.startsWith('~{') && rest.endsWith('}') ? parseGlobal(rest.slice(2, -1)) : null;
+    return parsePetKey(rest, '{', '}');
+  },
 };
 
 /** The keys of pet `id` (validated first) in `layout`. */

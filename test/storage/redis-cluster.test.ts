@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StorageUnavailableError } from '../../src/errors.js';
-import { CLUSTER_LAYOUT, MAX_EXTRAS_PER_PET, petKeys } from '../../src/storage/index.js';
+import { CLUSTER_LAYOUT, MAX_EXTRAS_PER_PET, PLAIN_LAYOUT, globalKey, petKeys } from '../../src/storage/index.js';
 import { parseClusterNodes } from '../../src/storage/cluster-nodes.js';
 import { createRedisClusterCommands, createRedisClusterStorage } from '../../src/storage/redis-cluster.js';
 import type { StorageDriver } from '../../src/storage/types.js';
@@ -26,6 +26,24 @@ describe('parseClusterNodes', () => {
     expect(() => parseClusterNodes('127.0.0.1')).toThrow(/host:port/);
     expect(() => parseClusterNodes('redis://127.0.0.1:7101/2')).toThrow(/no databases/);
     expect(() => parseClusterNodes('redis://:pw@[bad')).not.toThrow(/pw/);
+  });
+});
+
+describe('key layouts', () => {
+  it('spell a pet’s keys with the id as hash tag on a cluster, and parse what they spell', () => {
+    expect(petKeys('dev-1', CLUSTER_LAYOUT).meta).toBe('life_{dev-1}:meta');
+    expect(petKeys('dev-1').meta).toBe('life_dev-1:meta');
+    expect(globalKey('ratelimit', '::1', CLUSTER_LAYOUT)).toBe('life_~{ratelimit:::1}');
+    expect(CLUSTER_LAYOUT.parseKey('life_{dev-1}:idem:ab')).toEqual({ petId: 'dev-1', name: 'idem:ab' });
+    expect(CLUSTER_LAYOUT.parseKey('life_~{ratelimit:::1}')).toEqual({ purpose: 'ratelimit', subject: '::1' });
+    expect(PLAIN_LAYOUT.parseKey('life_dev-1:events')).toEqual({ petId: 'dev-1', name: 'events' });
+    expect(PLAIN_LAYOUT.parseKey('life_~owner:u1')).toEqual({ purpose: 'owner', subject: 'u1' });
+    // Each layout refuses the other's keys.
+    expect(PLAIN_LAYOUT.parseKey('life_{dev-1}:meta')).toBeNull();
+    expect(PLAIN_LAYOUT.parseKey('life_~{owner:u1}')).toBeNull();
+    expect(CLUSTER_LAYOUT.parseKey('life_dev-1:meta')).toBeNull();
+    expect(CLUSTER_LAYOUT.petIdOfMeta('life_{dev-1}:meta')).toBe('dev-1');
+    expect(PLAIN_LAYOUT.petIdOfMeta('life_{dev-1}:meta')).toBeNull();
   });
 });
 
