@@ -23,7 +23,7 @@ import { type ServerProcess, startServersPerTest } from '../helpers/server-proce
 
 const start = startServersPerTest(LOAD_TEST_ENV);
 
-/** Pet ids of this file carry this marker (the contract suite on the shared cluster skips them). */
+/** Pet ids carry the process id, as every test file's on the shared cluster (the contract suite skips others'). */
 const petId = (label: string): string => `cluster-e2e-${label}-${process.pid}-${Math.random().toString(36).slice(2, 7)}`;
 
 async function stateOf(server: ServerProcess, id: string): Promise<StateDocument> {
@@ -105,6 +105,64 @@ describeWithCluster('Redis Cluster end to end (issue #14)', () => {
       statuses: countStatuses(statuses.map((status) => ({ status }))),
     });
   }, 120_000);
+
+  it('claims, rate limits, idempotency and cross-instance push hold across two server processes on the cluster', async () => {
+    const env = { REDIS_CLUSTER_NODES: testClusterNodes ?? '', RATE_LIMIT_PER_PET: '12', RATE_LIMIT_PER_CLIENT: '0' };
+    const [a, b] = (await Promise.all([start(env), start(env)])) as [ServerProcess, ServerProcess];
+    // Claims: claimed through one instance, enforced by the other.
+    const claimed = petId('claimed');
+    const claim = await send(`${a.url}/api/pet/${claimed}/claim`, { method: 'POST' });
+    expect(claim.status, claim.text).toBe(201);
+    const { secret } = claim.json as { secret: string };
+    expect((await send(`${b.url}/api/pet/${claimed}/interact`, { json: { action: 'feed' } })).status).toBe(401);
+    const authorized = await send(`${b.url}/api/pet/${claimed}/interact`, {
+      json: { action: 'feed' },
+      headers: { Authorization: `Bearer ${secret}` },
+    });
+    expect(authorized.status).toBe(200);
+    // Idempotency: one key through both instances counts once.
+    const once = petId('idem');
+    const keyed = (server: ServerProcess) =>
+      send(`${server.url}/api/pet/${once}/interact`, { json: { action: 'feed' }, headers: { 'Idempotency-Key': 'feed-0001' } });
+    const answers = [await keyed(a), await keyed(b), await keyed(a)];
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200]);
+    expect(answers.map((answer) => (answer.json as StateDocument).stats.feed)).toEqual([1, 1, 1]);
+    expect((await stateOf(b, once)).stats.feed).toBe(1);
+    // Rate limits: one per-pet budget over both instances (its counter in another slot than the pet).
+    const limited = petId('limited');
+    const burst = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => send(`${(i % 2 === 0 ? a : b).url}/api/pet/${limited}/interact`, { json: { action: 'feed' } })),
+    );
+    expect(countStatuses(burst)).toEqual({ '200': 12, '429': 8 });
+    // Cross-instance push: a change through b reaches an SSE subscriber on a.
+    const watched = petId('watched');
+    expect((await send(`${b.url}/api/pet/${watched}/interact`, { json: { action: 'greet' } })).status).toBe(200);
+    const controller = new AbortController();
+    const response = await fetch(`${a.url}/api/pet/${watched}/events`, {
+      headers: { accept: 'text/event-stream' },
+      signal: controller.signal,
+    });
+    expect(response.status).toBe(200);
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    let received = '';
+    const reading = (async () => {
+      for (;;) {
+        const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
+        if (done) return;
+        received += new TextDecoder().decode(value);
+      }
+    })();
+    await sleep(300); // subscribed
+    const sent = performance.now();
+    expect((await send(`${b.url}/api/pet/${watched}/interact`, { json: { action: 'play' } })).status).toBe(200);
+    while (!received.includes('"action":"play"') && performance.now() - sent < 3000) await sleep(10);
+    const latencyMs = performance.now() - sent;
+    controller.abort();
+    await reading;
+    expect(received).toContain('"action":"play"');
+    expect(latencyMs).toBeLessThan(1000);
+    reportFigures('cluster-push', { cross_instance_ms: Math.round(latencyMs) });
+  }, 60_000);
 
   describeWithCluster('failover (a cluster of its own)', () => {
     let cluster: PrivateCluster;

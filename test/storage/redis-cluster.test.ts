@@ -52,9 +52,9 @@ describeWithCluster('redis cluster', () => {
   beforeAll(async () => {
     admin = await connectClusterAdmin();
     // A clean store for the contract (fixed subjects like '../..' count across runs), sparing the
-    // end-to-end test's pets, which may be running on this cluster at the same time.
+    // keys of other test files (`<label>-<pid>-…`), which may be running on this cluster now.
     for (const key of await scanCluster(admin)) {
-      if (!key.includes('cluster-e2e-')) await admin.sendCommand(key, false, ['DEL', key]);
+      if (!/-\d+-/.test(key)) await admin.sendCommand(key, false, ['DEL', key]);
     }
   });
   afterAll(async () => {
@@ -67,8 +67,8 @@ describeWithCluster('redis cluster', () => {
     eventTrim: 'approximate',
     watch: true,
     create: (options) => createRedisClusterStorage({ nodes: nodes(), ...options }),
-    // The end-to-end cluster test shares this cluster: its pets are not this file's.
-    listKeys: async () => (await scanCluster(admin)).filter((key) => !key.includes('cluster-e2e-')),
+    // Other test files share this cluster: their keys carry another process id (`<label>-<pid>-…`).
+    listKeys: async () => (await scanCluster(admin)).filter((key) => key.includes(`-${process.pid}-`) || !/-\d+-/.test(key)),
     pttl: async (id, name) => {
       const key = `life_{${id}}:${name}`;
       return Number(await raw(key, ['PTTL', key]));
