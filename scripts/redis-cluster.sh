@@ -35,11 +35,16 @@ stop_nodes() {
   done
 }
 
+# Starts the node on <port>; its cluster bus listens on <bus> (kept in <dir>/<port>/bus for a
+# restart; the default, port + 10000, may be taken or above 65535 for a port picked at random).
 start_node() {
-  local dir=$1 port=$2
+  local dir=$1 port=$2 bus=${3:-}
   mkdir -p "$dir/$port"
+  [ -n "$bus" ] || bus=$(cat "$dir/$port/bus")
+  echo "$bus" >"$dir/$port/bus"
   "$server" --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$dir/$port" \
     --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout "$timeout_ms" \
+    --cluster-port "$bus" \
     --repl-diskless-sync-delay 0 \
     --daemonize no --loglevel warning >>"$dir/$port/log" 2>&1 &
   echo $! >"$dir/$port/pid"
@@ -54,19 +59,19 @@ start_node() {
 start_nodes() {
   local dir=$1
   shift
-  local ports=("$@") port nodes=() spec
-  if [ ${#ports[@]} -eq 0 ]; then
-    # Distinct free ports (a port is only reserved once its server listens, so draw until 6 differ).
-    while [ ${#ports[@]} -lt 6 ]; do
-      port=$(free_port)
-      [[ " ${ports[*]} " == *" $port "* ]] || ports+=("$port")
-    done
-  fi
+  local ports=("$@") port nodes=() spec given=$# drawn=() i
+  # Distinct free ports: 6 for the nodes when none are given, and one cluster bus port per node
+  # (a port is only reserved once its server listens, so draw until they all differ).
+  while [ ${#drawn[@]} -lt $((given > 0 ? 6 : 12)) ]; do
+    port=$(free_port)
+    [[ " ${drawn[*]} ${ports[*]} " == *" $port "* ]] || drawn+=("$port")
+  done
+  if [ "$given" -eq 0 ]; then ports=("${drawn[@]:0:6}"); drawn=("${drawn[@]:6}"); fi
   [ ${#ports[@]} -eq 6 ] || { echo "redis-cluster.sh: give 6 ports or none" >&2; exit 2; }
   mkdir -p "$dir"
-  for port in "${ports[@]}"; do
-    start_node "$dir" "$port" || exit 1
-    nodes+=("127.0.0.1:$port")
+  for i in 0 1 2 3 4 5; do
+    start_node "$dir" "${ports[$i]}" "${drawn[$i]}" || exit 1
+    nodes+=("127.0.0.1:${ports[$i]}")
   done
   "$cli" --cluster create "${nodes[@]}" --cluster-replicas 1 --cluster-yes >"$dir/create.log" 2>&1 \
     || { echo "redis-cluster.sh: cluster create failed: $(cat "$dir/create.log")" >&2; exit 1; }
