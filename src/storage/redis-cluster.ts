@@ -54,8 +54,10 @@ function newCluster(nodes: ClusterNodes, connectTimeoutMs: number, topologyRefre
       socket: {
         connectTimeout: connectTimeoutMs,
         ...(nodes.tls ? { tls: true as const } : {}),
-        // Capped, jittered backoff: a node that died is retried until the topology drops it.
-        reconnectStrategy: (retries: number) => Math.min(2000, 50 * 2 ** Math.min(retries, 6)) + Math.floor(Math.random() * 100),
+        // Capped, jittered backoff: a node that died is retried until the topology drops it. The
+        // cap is short because each attempt is what makes node-redis read the topology again
+        // (topologyRefreshOnReconnectionAttemptStrategy): a promoted replica is found within it.
+        reconnectStrategy: (retries: number) => Math.min(500, 50 * 2 ** Math.min(retries, 6)) + Math.floor(Math.random() * 100),
       },
     },
     RESP: 2,
