@@ -164,7 +164,7 @@ export function createRedisClusterCommands(
   const send = (client: NodeClient, args: readonly string[]): Promise<unknown> =>
     client.isReady ? client.sendCommand([...args]) : client.sendCommand([...args], { timeout: connectTimeoutMs });
 
-  /** A command for one master: `first` (in address order) or every one. */
+  /** A command without a key: to the first master in address order. */
   const onFirstMaster = async (args: readonly string[]): Promise<unknown> => {
     const active = await connect();
     const first = masters(active)[0];

@@ -5,7 +5,7 @@
  * the cluster suites are skipped with a message when TEST_REDIS_CLUSTER_NODES is unset.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -78,6 +78,20 @@ export async function startPrivateCluster(): Promise<PrivateCluster> {
     await run('bash', [script, 'stop', dir]).catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   };
+  // Nodes outlive the script that started them: kill them if the test process ends without stop().
+  const killOnExit = (): void => {
+    for (const entry of existsSync(dir) ? readdirSync(dir) : []) {
+      const pidFile = path.join(dir, entry, 'pid');
+      if (!existsSync(pidFile)) continue;
+      try {
+        process.kill(Number(readFileSync(pidFile, 'utf8').trim()), 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', killOnExit);
   try {
     const { stdout } = await run('bash', [script, 'start', dir], { timeout: 60_000 });
     const nodes = stdout.trim().split('\n').at(-1) ?? '';
