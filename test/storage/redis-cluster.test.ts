@@ -4,7 +4,15 @@ import { CLUSTER_LAYOUT, MAX_EXTRAS_PER_PET, PLAIN_LAYOUT, globalKey, petKeys } 
 import { parseClusterNodes } from '../../src/storage/cluster-nodes.js';
 import { createRedisClusterCommands, createRedisClusterStorage } from '../../src/storage/redis-cluster.js';
 import type { StorageDriver } from '../../src/storage/types.js';
-import { type ClusterAdmin, connectClusterAdmin, describeWithCluster, scanCluster, testClusterNodes } from '../helpers/redis-cluster.js';
+import {
+  type ClusterAdmin,
+  connectClusterAdmin,
+  describeWithCluster,
+  type PrivateCluster,
+  scanCluster,
+  startPrivateCluster,
+  testClusterNodes,
+} from '../helpers/redis-cluster.js';
 import { describeStorageContract, metaFor, petId, sampleSystems } from './contract.js';
 
 const nodes = (): string => testClusterNodes ?? '';
@@ -175,4 +183,57 @@ describeWithCluster('redis cluster', () => {
       }
     });
   });
+});
+
+describeWithCluster('redis cluster: a slot moved under a connected driver (a cluster of its own)', () => {
+  let cluster: PrivateCluster;
+  let admin: ClusterAdmin;
+  beforeAll(async () => {
+    cluster = await startPrivateCluster();
+    admin = await connectClusterAdmin(cluster.nodes);
+  }, 60_000);
+  afterAll(async () => {
+    admin?.destroy();
+    await cluster?.stop();
+  });
+
+  /** Moves the slot of `key` with its keys to another master (MIGRATE, then SETSLOT … NODE on every master). */
+  const moveSlotOf = async (key: string, keys: string[]): Promise<void> => {
+    const from = await admin.getNodeClientForKey(key);
+    const slot = String(await from.sendCommand(['CLUSTER', 'KEYSLOT', key]));
+    const nodes = await Promise.all(admin.masters.map(async (master) => ({ master, client: await admin.nodeClient(master) })));
+    const ids = await Promise.all(nodes.map(async ({ client }) => String(await client.sendCommand(['CLUSTER', 'MYID']))));
+    const fromId = String(await from.sendCommand(['CLUSTER', 'MYID']));
+    const toIndex = ids.findIndex((id) => id !== fromId);
+    const to = nodes[toIndex] as (typeof nodes)[number];
+    const toId = ids[toIndex] as string;
+    await to.client.sendCommand(['CLUSTER', 'SETSLOT', slot, 'IMPORTING', fromId]);
+    await from.sendCommand(['CLUSTER', 'SETSLOT', slot, 'MIGRATING', toId]);
+    await from.sendCommand(['MIGRATE', '127.0.0.1', String(to.master.port), '', '0', '5000', 'KEYS', ...keys]);
+    for (const { client } of nodes) await client.sendCommand(['CLUSTER', 'SETSLOT', slot, 'NODE', toId]);
+  };
+
+  it('follows MOVED in a pipeline; a WAIT after a redirected write fails (503, the change applied)', async () => {
+    const { commands } = createRedisClusterCommands({ nodes: cluster.nodes });
+    const waiting = createRedisClusterStorage({ nodes: cluster.nodes, waitReplicas: 1, waitTimeoutMs: 2000 });
+    try {
+      const id = petId('moved');
+      expect(await waiting.save(id, { expectedVersion: 0, meta: metaFor(1), systems: sampleSystems() })).toMatchObject({ ok: true });
+      const meta = `life_{${id}}:meta`;
+      expect(JSON.parse(String((await commands.pipeline([{ args: ['GET', meta], keys: [meta] }]))[0])).version).toBe(1);
+      await moveSlotOf(meta, await scanCluster(admin, `life_{${id}}:*`));
+      // Both clients still route the slot to its old master.
+      const [moved] = await commands.pipeline([{ args: ['GET', meta], keys: [meta] }]);
+      expect(JSON.parse(String(moved)).version).toBe(1);
+      const saving = waiting.save(id, { expectedVersion: 1, meta: metaFor(2), systems: {} });
+      await expect(saving).rejects.toBeInstanceOf(StorageUnavailableError);
+      await expect(saving).rejects.toThrow(/may be applied.*redirected/);
+      expect((await waiting.load(id))?.version).toBe(2);
+      // Once the topology is read again, WAIT goes with its write.
+      expect(await waiting.save(id, { expectedVersion: 2, meta: metaFor(3), systems: {} })).toMatchObject({ ok: true, version: 3 });
+    } finally {
+      await commands.close();
+      await waiting.close();
+    }
+  }, 60_000);
 });
