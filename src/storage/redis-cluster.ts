@@ -104,6 +104,8 @@ export function createRedisClusterCommands(
   const { target } = nodes;
   let cluster: Cluster | null = null;
   let connecting: Promise<Cluster> | null = null;
+  /** The client being connected (discovery, script loading), until it is ready or abandoned. */
+  let pending: Cluster | null = null;
   let closed = false;
   let trips = 0;
   let subscribed: Promise<void> | null = null;
@@ -114,6 +116,7 @@ export function createRedisClusterCommands(
     if (cluster) return Promise.resolve(cluster);
     if (connecting) return connecting;
     const fresh = newCluster(nodes, connectTimeoutMs, topologyRefreshMs);
+    pending = fresh;
     fresh.on('error', (error: unknown) => log?.warn({ err: error, storage: target }, 'redis cluster error'));
     const opening = fresh.connect().then(
       async () => {
@@ -126,14 +129,16 @@ export function createRedisClusterCommands(
             await Promise.all(SCRIPTS.map((script) => client.sendCommand(['SCRIPT', 'LOAD', script])));
           }),
         ).catch((error: unknown) => log?.warn({ err: error, storage: target }, 'redis cluster: loading the scripts failed'));
-        if (closed) {
+        if (closed || pending !== fresh) {
           fresh.destroy();
-          throw new StorageUnavailableError(`storage ${target} is closed`);
+          throw new StorageUnavailableError(closed ? `storage ${target} is closed` : `redis cluster ${target}: connecting was abandoned`);
         }
+        pending = null;
         cluster = fresh;
         return fresh;
       },
       (error: unknown) => {
+        if (pending === fresh) pending = null;
         try {
           fresh.destroy();
         } catch {
@@ -148,6 +153,21 @@ export function createRedisClusterCommands(
     };
     opening.then(settled, settled);
     return opening;
+  };
+
+  /**
+   * Gives up a connect still in progress (a node that accepts but never answers the discovery
+   * would keep it pending forever): the next operation starts a fresh one.
+   */
+  const abandonConnect = (): void => {
+    const stale = pending;
+    pending = null;
+    connecting = null;
+    try {
+      stale?.destroy();
+    } catch {
+      // never opened
+    }
   };
 
   /** One keyed command, routed by `key` (node-redis follows MOVED/ASK): one round trip. */
@@ -250,10 +270,10 @@ export function createRedisClusterCommands(
   const guard = async <T>(what: string, operation: () => Promise<T>): Promise<T> => {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new StorageUnavailableError(`redis cluster ${target}: ${what} timed out after ${operationTimeoutMs} ms`)),
-        operationTimeoutMs,
-      );
+      timer = setTimeout(() => {
+        if (cluster === null) abandonConnect();
+        reject(new StorageUnavailableError(`redis cluster ${target}: ${what} timed out after ${operationTimeoutMs} ms`));
+      }, operationTimeoutMs);
     });
     const work = operation();
     work.catch(() => undefined); // may settle after the deadline
@@ -312,9 +332,7 @@ export function createRedisClusterCommands(
       closed = true;
       listeners.clear();
       subscribed = null;
-      const pending = connecting;
-      connecting = null;
-      await pending?.catch(() => undefined);
+      abandonConnect(); // a connect in progress may never finish: not waited for
       const active = cluster;
       cluster = null;
       if (active) await active.close().catch(() => active.destroy());

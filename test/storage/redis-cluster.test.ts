@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StorageUnavailableError } from '../../src/errors.js';
 import { CLUSTER_LAYOUT, MAX_EXTRAS_PER_PET, PLAIN_LAYOUT, globalKey, petKeys } from '../../src/storage/index.js';
@@ -13,6 +14,7 @@ import {
   startPrivateCluster,
   testClusterNodes,
 } from '../helpers/redis-cluster.js';
+import { freePort } from '../helpers/redis-process.js';
 import { describeStorageContract, metaFor, petId, sampleSystems } from './contract.js';
 
 const nodes = (): string => testClusterNodes ?? '';
@@ -236,4 +238,34 @@ describeWithCluster('redis cluster: a slot moved under a connected driver (a clu
       await waiting.close();
     }
   }, 60_000);
+});
+
+describe('redis cluster when the nodes are down or silent', () => {
+  it('answers StorageUnavailableError within the deadline: a closed port, and a node that accepts but never answers', async () => {
+    const closed = await freePort();
+    const down = createRedisClusterStorage({ nodes: `127.0.0.1:${closed}`, connectTimeoutMs: 300 });
+    let started = Date.now();
+    await expect(down.load(petId('down'))).rejects.toBeInstanceOf(StorageUnavailableError);
+    await expect(down.ping()).rejects.toBeInstanceOf(StorageUnavailableError);
+    expect(Date.now() - started).toBeLessThan(2000);
+    await down.close();
+
+    const sockets: net.Socket[] = [];
+    const silent = net.createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', () => resolve()));
+    const { port } = silent.address() as net.AddressInfo;
+    const hanging = createRedisClusterStorage({ nodes: `127.0.0.1:${port}`, connectTimeoutMs: 300 });
+    started = Date.now();
+    await expect(hanging.save(petId('silent'), { expectedVersion: 0, meta: metaFor(1), systems: {} })).rejects.toBeInstanceOf(
+      StorageUnavailableError,
+    );
+    expect(Date.now() - started).toBeLessThan(2000);
+    // The abandoned connect is not waited for again: the next operation tries afresh, as bounded.
+    started = Date.now();
+    await expect(hanging.load(petId('silent'))).rejects.toBeInstanceOf(StorageUnavailableError);
+    expect(Date.now() - started).toBeLessThan(2000);
+    await hanging.close();
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+  });
 });
