@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test gate: install, typecheck, build, then every test (unit, storage contract on a
-# real throwaway redis-server, HTTP, end-to-end, browser). Starts its own redis-server on a free
-# loopback port and stops it by its pid on exit.
+# real throwaway redis-server and on a throwaway Redis Cluster, HTTP, end-to-end, browser). Starts
+# its own redis-server on a free loopback port and a 3-master + 3-replica cluster
+# (scripts/redis-cluster.sh), and stops every node by its pid on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,7 +33,9 @@ fi
 
 tmp=$(mktemp -d)
 redis_pid=""
+cluster_dir="$tmp/cluster"
 cleanup() {
+  [ -d "$cluster_dir" ] && bash scripts/redis-cluster.sh stop "$cluster_dir" || true
   if [ -n "$redis_pid" ] && kill -0 "$redis_pid" 2>/dev/null; then
     kill "$redis_pid" 2>/dev/null || true
     for _ in $(seq 50); do kill -0 "$redis_pid" 2>/dev/null || break; sleep 0.1; done
@@ -55,6 +58,20 @@ if command -v redis-server >/dev/null 2>&1; then
   echo "test.sh: redis-server $(redis-server --version | awk '{print $3}') on $TEST_REDIS_URL (pid $redis_pid)"
 elif [ "${CI:-}" = "true" ]; then
   echo "test.sh: redis-server is required in CI" >&2
+  exit 1
+fi
+
+# The cluster suites (test/storage/redis-cluster.test.ts, test/e2e/cluster.test.ts) run on this one.
+if command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1; then
+  if nodes=$(bash scripts/redis-cluster.sh start "$cluster_dir"); then
+    export TEST_REDIS_CLUSTER_NODES="$nodes"
+    echo "test.sh: redis cluster (3 masters + 3 replicas) on $TEST_REDIS_CLUSTER_NODES"
+  elif [ "${CI:-}" = "true" ]; then
+    echo "test.sh: the redis cluster did not start; it is required in CI" >&2
+    exit 1
+  fi
+elif [ "${CI:-}" = "true" ]; then
+  echo "test.sh: redis-server and redis-cli are required in CI (the cluster suites)" >&2
   exit 1
 fi
 

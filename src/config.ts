@@ -13,7 +13,7 @@ import { LOG_LEVELS, type LogLevel } from './log.js';
 import { hasControlCharacters, PET_NAME_MAX_LENGTH } from './rules.js';
 import { chooseStorage, DEFAULT_SNAPSHOT_BYTES, type StorageChoice, type StorageInput, type StorageKind } from './storage/index.js';
 
-const STORAGE_KINDS = ['memory', 'file', 'redis', 'upstash'] as const satisfies readonly StorageKind[];
+const STORAGE_KINDS = ['memory', 'file', 'redis', 'upstash', 'redis-cluster'] as const satisfies readonly StorageKind[];
 
 export interface Config {
   /** TCP port of the Node server. @default 8000 */
@@ -32,7 +32,12 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** Expire a pet this many days after its last save; null = never. @default null */
   readonly petTtlDays: number | null;
-  /** The storage variables as given (STORAGE, REDIS_URL, KV_*, UPSTASH_*, DATA_DIR, VERCEL). */
+  /**
+   * REDIS_WAIT_REPLICAS: replicas that must hold each change before it is acknowledged (Redis
+   * over TCP and Redis Cluster; WAIT after the compare-and-set). @default 0
+   */
+  readonly redisWaitReplicas: number;
+  /** The storage variables as given (STORAGE, REDIS_URL, REDIS_CLUSTER_NODES, KV_*, UPSTASH_*, DATA_DIR, VERCEL). */
   readonly storageInput: Readonly<StorageInput>;
   /** The backend they select (docs/design.md §4), already checked. */
   readonly storage: StorageChoice;
@@ -194,6 +199,10 @@ const envSchema = z.object({
   PET_TTL_DAYS: optional(numberFrom('PET_TTL_DAYS', (n) => n > 0 && n <= 36_500, 'a number of days above 0 (at most 36500)')),
   STORAGE: optional(z.enum(STORAGE_KINDS, { message: `STORAGE must be one of ${STORAGE_KINDS.join(', ')}` })),
   REDIS_URL: optional(z.string()),
+  REDIS_CLUSTER_NODES: optional(z.string()),
+  REDIS_WAIT_REPLICAS: optional(
+    numberFrom('REDIS_WAIT_REPLICAS', (n) => Number.isInteger(n) && n >= 0 && n <= 16, 'an integer from 0 to 16'),
+  ),
   KV_URL: optional(z.string()),
   KV_REST_API_URL: optional(z.string()),
   KV_REST_API_TOKEN: optional(z.string()),
@@ -285,6 +294,7 @@ function storageInputOf(env: Record<string, string | undefined>, storage: Storag
   return {
     storage,
     redisUrl: value('REDIS_URL'),
+    redisClusterNodes: value('REDIS_CLUSTER_NODES'),
     kvUrl: value('KV_URL'),
     kvRestApiUrl: value('KV_REST_API_URL'),
     kvRestApiToken: value('KV_REST_API_TOKEN'),
@@ -322,6 +332,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const headersMs = parsed?.HEADERS_TIMEOUT_MS ?? 10_000;
   const requestMs = parsed?.REQUEST_TIMEOUT_MS ?? 30_000;
+  const waitReplicas = parsed?.REDIS_WAIT_REPLICAS ?? 0;
+  if (waitReplicas > 0 && storage && storage.kind !== 'redis' && storage.kind !== 'redis-cluster') {
+    problems.push(`REDIS_WAIT_REPLICAS needs Redis over TCP or a Redis Cluster; the storage is ${storage.kind}`);
+  }
   if (headersMs > requestMs) {
     problems.push(`HEADERS_TIMEOUT_MS (${headersMs}) must not be above REQUEST_TIMEOUT_MS (${requestMs})`);
   }
@@ -342,6 +356,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     petTimezone: canonicalTimezone(parsed.PET_TZ ?? 'UTC') ?? 'UTC',
     logLevel: parsed.LOG_LEVEL ?? 'info',
     petTtlDays: parsed.PET_TTL_DAYS ?? null,
+    redisWaitReplicas: waitReplicas,
     storageInput: Object.freeze(storageInput),
     storage: Object.freeze(storage),
     onVercel: storageInput.onVercel,

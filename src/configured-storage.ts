@@ -12,6 +12,7 @@ export async function createConfiguredStorage(config: Config, log: Logger): Prom
     ttlMs: config.petTtlDays === null ? undefined : config.petTtlDays * 86_400_000,
     onVercel: config.onVercel,
     snapshotBytes: config.snapshotBytes,
+    waitReplicas: config.redisWaitReplicas,
     log,
   });
   log.info(

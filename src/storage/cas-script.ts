@@ -8,7 +8,17 @@ import { createHash } from 'node:crypto';
 import { SYSTEM_NAMES } from '../engine/types.js';
 import { CorruptStateError } from '../errors.js';
 import { EVENT_LOG_MAX, EVENTS_CHANNEL, encodeEvent, isEventId } from './events.js';
-import { MAX_EXTRAS_PER_PET, decodeLoad, encodeValue, extraKey, globalKey, loadKeyList, petKeys } from './keys.js';
+import {
+  type KeyLayout,
+  MAX_EXTRAS_PER_PET,
+  PLAIN_LAYOUT,
+  decodeLoad,
+  encodeValue,
+  extraKey,
+  globalKey,
+  loadKeyList,
+  petKeys,
+} from './keys.js';
 import { assertSaveRequest, assertWindow, saveTtl, type WriteRequest, weightOf } from './requests.js';
 import type { HitRequest, HitResult, LoadOptions, PetRecord, SaveResult } from './types.js';
 
@@ -42,7 +52,11 @@ import type { HitRequest, HitResult, LoadOptions, PetRecord, SaveResult } from '
  * expired entries and, over the bound, DELetes the extras that expire first; the index expires
  * with its last entry. The index is only touched by saves that write extras. The extras it
  * deletes are named by the index, not in KEYS: fine on one Redis and on Upstash (global script
- * lock), not on Redis Cluster (where a pet's keys, not hash-tagged, could not share a script anyway).
+ * lock). On Redis Cluster (7.0) a script without a `#!lua` flags line may touch undeclared keys
+ * that live on the node running it, and the cluster layout (keys.ts) puts every extra in the
+ * pet's slot, so the DEL reaches them (test/storage/redis-cluster.test.ts proves it). Only while
+ * that slot is being migrated may an extra already sit on the other node: the DEL is a pcall so
+ * that cannot abort the script after its writes, and such an extra still expires by its own PX.
  */
 export const CAS_SCRIPT = `local n = tonumber(ARGV[4])
 local replace = ARGV[1] == 'any'
@@ -98,7 +112,7 @@ if m > 0 then
   local over = redis.call('ZCARD', index) - tonumber(ARGV[7 + n])
   if over > 0 then
     local oldest = redis.call('ZRANGE', index, 0, over - 1)
-    redis.call('DEL', unpack(oldest))
+    redis.pcall('DEL', unpack(oldest))
     redis.call('ZREM', index, unpack(oldest))
   end
   local last = redis.call('ZRANGE', index, -1, -1, 'WITHSCORES')
@@ -109,11 +123,11 @@ return {1, tonumber(ARGV[5 + n]), written, ids}
 `;
 
 /**
- * KEYS[1] = counter, ARGV[1] = window in ms, ARGV[2] = weight (optional, 1 when absent; loadMany
- * sends it). INCRBY; the first hit of a window sets its expiry (as does a counter found without
- * one); returns {count, ms left}.
+ * KEYS[1] = counter, ARGV[1] = window in ms, ARGV[2] = weight (optional, 1). INCRBY the weight;
+ * the first hit of a window sets its expiry (as does a counter found without one); returns
+ * {count, ms left}. The weight lets a cluster's counted load count its hits with this script.
  */
-export const HIT_SCRIPT = `local weight = tonumber(ARGV[2] or '1')
+export const HIT_SCRIPT = `local weight = tonumber(ARGV[2]) or 1
 local count = redis.call('INCRBY', KEYS[1], weight)
 local left = redis.call('PTTL', KEYS[1])
 if count == weight or left < 0 then
@@ -188,8 +202,9 @@ export function casArguments(
   driverTtlMs: number | undefined,
   nowMs: number,
   eventLogMax: number = EVENT_LOG_MAX,
+  layout: KeyLayout = PLAIN_LAYOUT,
 ): { keys: string[]; args: string[] } {
-  const keys = petKeys(petId);
+  const keys = petKeys(petId, layout);
   assertSaveRequest(request);
   const extras = request.extras ?? [];
   const events = request.events ?? [];
@@ -213,7 +228,7 @@ export function casArguments(
     ...events.map(encodeEvent),
   ];
   for (const extra of extras) {
-    keyList.push(extraKey(petId, extra.name));
+    keyList.push(extraKey(petId, extra.name, layout));
     args.push(extra.value, String(extra.ttlMs));
   }
   return { keys: keyList, args };
@@ -263,14 +278,19 @@ export function storedValues(reply: unknown): (string | null)[] | null {
 }
 
 /** KEYS and ARGV of HIT_SCRIPT. */
-export function hitArguments(purpose: string, subject: string, windowMs: number): { keys: string[]; args: string[] } {
+export function hitArguments(
+  purpose: string,
+  subject: string,
+  windowMs: number,
+  layout: KeyLayout = PLAIN_LAYOUT,
+): { keys: string[]; args: string[] } {
   assertWindow(windowMs);
-  return { keys: [globalKey(purpose, subject)], args: [String(windowMs)] };
+  return { keys: [globalKey(purpose, subject, layout)], args: [String(windowMs)] };
 }
 
 /** KEYS and ARGV of HIT_SCRIPT for a weighted hit (loadMany's; validated first). */
-export function weightedHitArguments(request: HitRequest): { keys: string[]; args: string[] } {
-  const [key] = hitKeys([request]);
+export function weightedHitArguments(request: HitRequest, layout: KeyLayout = PLAIN_LAYOUT): { keys: string[]; args: string[] } {
+  const [key] = hitKeys([request], layout);
   return { keys: [key as string], args: [String(request.windowMs), String(weightOf(request))] };
 }
 
@@ -278,10 +298,10 @@ export function weightedHitArguments(request: HitRequest): { keys: string[]; arg
  * The counter key of every hit request, in order, each checked as `hit` checks it (purpose and
  * subject through globalKey, then the window). Throws TypeError/RangeError before any I/O.
  */
-export function hitKeys(hits: readonly HitRequest[]): string[] {
+export function hitKeys(hits: readonly HitRequest[], layout: KeyLayout = PLAIN_LAYOUT): string[] {
   if (!Array.isArray(hits)) throw new TypeError('hits must be an array of {purpose, subject, windowMs}');
   return hits.map((request) => {
-    const key = globalKey(request.purpose, request.subject);
+    const key = globalKey(request.purpose, request.subject, layout);
     assertWindow(request.windowMs);
     weightOf(request);
     return key;
@@ -299,10 +319,14 @@ export interface CountedLoadCall {
 }
 
 /** KEYS and ARGV of LOAD_COUNTED_SCRIPT (validates the id, the extra names and every hit first). */
-export function loadCountedArguments(petId: string, options: LoadOptions & { hits: readonly HitRequest[] }): CountedLoadCall {
+export function loadCountedArguments(
+  petId: string,
+  options: LoadOptions & { hits: readonly HitRequest[] },
+  layout: KeyLayout = PLAIN_LAYOUT,
+): CountedLoadCall {
   const extras = options.extras ?? [];
-  const petKeyList = loadKeyList(petId, extras);
-  const counters = hitKeys(options.hits);
+  const petKeyList = loadKeyList(petId, extras, layout);
+  const counters = hitKeys(options.hits, layout);
   return {
     keys: [...counters, ...petKeyList],
     args: [
@@ -317,8 +341,8 @@ export function loadCountedArguments(petId: string, options: LoadOptions & { hit
 }
 
 /** KEYS and ARGV of LOAD_COUNTED_SCRIPT counting one hit and reading nothing (checked as hitKeys checks it). */
-export function countedHitArguments(hit: HitRequest): CountedLoadCall {
-  const [counter] = hitKeys([hit]) as [string];
+export function countedHitArguments(hit: HitRequest, layout: KeyLayout = PLAIN_LAYOUT): CountedLoadCall {
+  const [counter] = hitKeys([hit], layout) as [string];
   return { keys: [counter], args: ['1', String(hit.windowMs), String(weightOf(hit))], extras: [], hits: 1 };
 }
 

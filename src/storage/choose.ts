@@ -1,6 +1,6 @@
 /**
  * Backend selection (docs/design.md §4), a pure function of configuration values, then a separate step
- * that builds the driver. Order: STORAGE wins; then REDIS_URL, then KV_URL (redis:// or
+ * that builds the driver. Order: STORAGE wins; then REDIS_CLUSTER_NODES → Redis Cluster (§10); then REDIS_URL, then KV_URL (redis:// or
  * rediss://) → Redis over TCP; then KV_REST_API_URL + KV_REST_API_TOKEN (or
  * UPSTASH_REDIS_REST_URL + UPSTASH_REDIS_REST_TOKEN) → Upstash REST; else files in DATA_DIR —
  * except on Vercel, whose disk is not durable: there nothing configured is a ConfigError.
@@ -9,17 +9,20 @@
  * for every import, and @redis/client alone is ~80 ms), so nothing here imports the drivers.
  */
 import { ConfigError } from '../errors.js';
+import { parseClusterNodes } from './cluster-nodes.js';
 import { createMemoryStorage } from './memory.js';
 import type { StorageLog } from './redis.js';
 import type { StorageDriver } from './types.js';
 
-export type StorageKind = 'memory' | 'file' | 'redis' | 'upstash';
+export type StorageKind = 'memory' | 'file' | 'redis' | 'upstash' | 'redis-cluster';
 
 export interface StorageInput {
   /** STORAGE: an explicit choice. */
   storage?: StorageKind | undefined;
   /** REDIS_URL */
   redisUrl?: string | undefined;
+  /** REDIS_CLUSTER_NODES: `host:port,…` (or redis:// URLs) of a Redis Cluster. */
+  redisClusterNodes?: string | undefined;
   /** KV_URL */
   kvUrl?: string | undefined;
   /** KV_REST_API_URL */
@@ -40,6 +43,7 @@ export type StorageChoice =
   | { kind: 'memory' }
   | { kind: 'file'; dir: string }
   | { kind: 'redis'; url: string }
+  | { kind: 'redis-cluster'; nodes: string }
   | { kind: 'upstash'; url: string; token: string };
 
 const WHAT_TO_SET = 'set REDIS_URL (redis:// or rediss://), or KV_REST_API_URL and KV_REST_API_TOKEN (Upstash via the Vercel Marketplace)';
@@ -48,6 +52,7 @@ const WHAT_TO_SET = 'set REDIS_URL (redis:// or rediss://), or KV_REST_API_URL a
 export function chooseStorage(input: StorageInput): StorageChoice {
   const v = {
     redisUrl: blankToUndefined(input.redisUrl),
+    redisClusterNodes: blankToUndefined(input.redisClusterNodes),
     kvUrl: blankToUndefined(input.kvUrl),
     kvRestApiUrl: blankToUndefined(input.kvRestApiUrl),
     kvRestApiToken: blankToUndefined(input.kvRestApiToken),
@@ -71,6 +76,16 @@ export function chooseStorage(input: StorageInput): StorageChoice {
       throw new ConfigError([`${name} must start with redis:// or rediss://`]);
     }
     return null;
+  };
+
+  const cluster = (): StorageChoice | null => {
+    if (v.redisClusterNodes === undefined) return null;
+    try {
+      parseClusterNodes(v.redisClusterNodes);
+    } catch (error) {
+      throw new ConfigError([error instanceof Error ? error.message : String(error)]);
+    }
+    return { kind: 'redis-cluster', nodes: v.redisClusterNodes };
   };
 
   const upstash = (): StorageChoice | null => {
@@ -99,6 +114,11 @@ export function chooseStorage(input: StorageInput): StorageChoice {
       if (!choice) throw new ConfigError(['STORAGE=redis needs REDIS_URL or KV_URL (redis:// or rediss://)']);
       return choice;
     }
+    case 'redis-cluster': {
+      const choice = cluster();
+      if (!choice) throw new ConfigError(['STORAGE=redis-cluster needs REDIS_CLUSTER_NODES (host:port,host:port,…)']);
+      return choice;
+    }
     case 'upstash': {
       const choice = upstash();
       if (!choice) {
@@ -111,10 +131,10 @@ export function chooseStorage(input: StorageInput): StorageChoice {
     case undefined:
       break;
     default:
-      throw new ConfigError([`STORAGE must be one of memory, file, redis, upstash; got ${JSON.stringify(input.storage)}`]);
+      throw new ConfigError([`STORAGE must be one of memory, file, redis, upstash, redis-cluster; got ${JSON.stringify(input.storage)}`]);
   }
 
-  const chosen = redis() ?? upstash();
+  const chosen = cluster() ?? redis() ?? upstash();
   if (chosen) return chosen;
   if (input.onVercel) {
     throw new ConfigError([`no storage configured, and files on Vercel do not survive the instance: ${WHAT_TO_SET}`]);
@@ -129,6 +149,8 @@ export interface CreateStorageOptions {
   onVercel?: boolean;
   /** Snapshot budget in bytes (SNAPSHOT_CACHE_BYTES) on Redis TCP; 0: none. @default 0 */
   snapshotBytes?: number;
+  /** REDIS_WAIT_REPLICAS (Redis over TCP and Redis Cluster only). @default 0 */
+  waitReplicas?: number;
   log?: StorageLog;
 }
 
@@ -152,10 +174,22 @@ export async function createStorage(choice: StorageChoice, options: CreateStorag
         ...ttl,
         disableOfflineQueue: options.onVercel ?? false,
         snapshotBytes: options.snapshotBytes ?? 0,
+        ...(options.waitReplicas ? { waitReplicas: options.waitReplicas } : {}),
+        ...(options.log ? { log: options.log } : {}),
+      });
+    }
+    case 'redis-cluster': {
+      const { createRedisClusterStorage } = await import('./redis-cluster.js');
+      return createRedisClusterStorage({
+        nodes: choice.nodes,
+        ...ttl,
+        ...(options.waitReplicas ? { waitReplicas: options.waitReplicas } : {}),
         ...(options.log ? { log: options.log } : {}),
       });
     }
     case 'upstash': {
+      if (options.waitReplicas)
+        throw new ConfigError(['REDIS_WAIT_REPLICAS needs Redis over TCP or a Redis Cluster (REDIS_URL or REDIS_CLUSTER_NODES)']);
       const { createUpstashStorage } = await import('./upstash.js');
       return createUpstashStorage({ url: choice.url, token: choice.token, ...ttl });
     }

@@ -32,8 +32,11 @@ export type {
   StorageDriver,
 } from './types.js';
 export {
+  CLUSTER_LAYOUT,
   KEY_PREFIX,
+  type KeyLayout,
   MAX_EXTRAS_PER_PET,
+  PLAIN_LAYOUT,
   PET_ID_PATTERN,
   assertPetId,
   extraKey,

@@ -68,10 +68,88 @@ export interface PetKeys {
   pattern: string;
 }
 
-/** The keys of pet `id` (validated first). */
-export function petKeys(id: string): PetKeys {
+/**
+ * How keys are spelled on one store. `plain` is the seed's layout (one Redis, Upstash, memory).
+ * `cluster` (Redis Cluster, docs/design.md §10) puts the pet id in a hash tag,
+ * `life_{<id>}:<system>`, so every key of one pet hashes to one slot and a pet's load and
+ * compare-and-set stay single-slot; a record tied to no pet is tagged by its whole name,
+ * `life_~{<purpose>:<subject>}`, so those records spread over the slots by their own tag.
+ * Redis globs treat `{` and `}` literally, so the SCAN patterns below need no escaping.
+ */
+export interface KeyLayout {
+  readonly name: 'plain' | 'cluster';
+  /** `life_<id>:` or `life_{<id>}:` (id already validated). */
+  petBase(id: string): string;
+  /** The key of a global record (purpose and subject already validated). */
+  global(purpose: string, subject: string): string;
+  /** SCAN pattern matching the meta key of every pet. */
+  readonly metaPattern: string;
+  /** The pet id of a key matched by metaPattern, or null when it is no pet's meta. */
+  petIdOfMeta(key: string): string | null;
+  /**
+   * What a stored key is, in this layout: one of a pet's (`name`: meta, a system, `extras`,
+   * `events`, an extra record's name), a global record's, or null (not ours, or another layout's).
+   */
+  parseKey(key: string): { petId: string; name: string } | { purpose: string; subject: string } | null;
+}
+
+const petIdIfValid = (id: string): string | null => (PET_ID_PATTERN.test(id) ? id : null);
+
+/** `rest` = `<id>:<name>` (plain) or `{<id>}:<name>` (cluster, `open`/`close` the braces). */
+function parsePetKey(rest: string, open: string, close: string): { petId: string; name: string } | null {
+  if (!rest.startsWith(open)) return null;
+  const end = rest.indexOf(`${close}:`, open.length);
+  if (end < 0) return null;
+  const petId = petIdIfValid(rest.slice(open.length, end));
+  const name = rest.slice(end + close.length + 1);
+  return petId === null || name === '' ? null : { petId, name };
+}
+
+/** `life_~<purpose>:<subject>` after `life_~` (braces already stripped). */
+function parseGlobal(rest: string): { purpose: string; subject: string } | null {
+  const colon = rest.indexOf(':');
+  if (colon < 0) return null;
+  const purpose = rest.slice(0, colon);
+  const subject = rest.slice(colon + 1);
+  return PURPOSE_PATTERN.test(purpose) && SUBJECT_PATTERN.test(subject) ? { purpose, subject } : null;
+}
+
+/** The seed's layout: `life_<id>:<system>`, `life_~<purpose>:<subject>`. */
+export const PLAIN_LAYOUT: KeyLayout = {
+  name: 'plain',
+  petBase: (id) => `${KEY_PREFIX}${id}:`,
+  global: (purpose, subject) => `${KEY_PREFIX}~${purpose}:${subject}`,
+  metaPattern: `${KEY_PREFIX}*:meta`,
+  petIdOfMeta: (key) =>
+    key.startsWith(KEY_PREFIX) && key.endsWith(':meta') ? petIdIfValid(key.slice(KEY_PREFIX.length, -':meta'.length)) : null,
+  parseKey: (key) => {
+    if (!key.startsWith(KEY_PREFIX)) return null;
+    const rest = key.slice(KEY_PREFIX.length);
+    if (rest.startsWith('~')) return rest.startsWith('~{') ? null : parseGlobal(rest.slice(1));
+    return parsePetKey(rest, '', '');
+  },
+};
+
+/** Redis Cluster's layout: `life_{<id>}:<system>`, `life_~{<purpose>:<subject>}`. */
+export const CLUSTER_LAYOUT: KeyLayout = {
+  name: 'cluster',
+  petBase: (id) => `${KEY_PREFIX}{${id}}:`,
+  global: (purpose, subject) => `${KEY_PREFIX}~{${purpose}:${subject}}`,
+  metaPattern: `${KEY_PREFIX}{*}:meta`,
+  petIdOfMeta: (key) =>
+    key.startsWith(`${KEY_PREFIX}{`) && key.endsWith('}:meta') ? petIdIfValid(key.slice(KEY_PREFIX.length + 1, -'}:meta'.length)) : null,
+  parseKey: (key) => {
+    if (!key.startsWith(KEY_PREFIX)) return null;
+    const rest = key.slice(KEY_PREFIX.length);
+    if (rest.startsWith('~')) return rest.startsWith('~{') && rest.endsWith('}') ? parseGlobal(rest.slice(2, -1)) : null;
+    return parsePetKey(rest, '{', '}');
+  },
+};
+
+/** The keys of pet `id` (validated first) in `layout`. */
+export function petKeys(id: string, layout: KeyLayout = PLAIN_LAYOUT): PetKeys {
   assertPetId(id);
-  const base = `${KEY_PREFIX}${id}:`;
+  const base = layout.petBase(id);
   const systems = {} as Record<SystemName, string>;
   for (const name of SYSTEM_NAMES) systems[name] = base + name;
   return { meta: `${base}meta`, systems, extrasIndex: `${base}extras`, events: `${base}events`, pattern: `${base}*` };
@@ -89,22 +167,22 @@ export function petIdOfKey(key: string): string | null {
   return PET_ID_PATTERN.test(id) ? id : null;
 }
 
-/** `life_<id>:<name>` for an extra record (both validated). */
-export function extraKey(id: string, name: string): string {
+/** `life_<id>:<name>` for an extra record (both validated), in `layout`. */
+export function extraKey(id: string, name: string, layout: KeyLayout = PLAIN_LAYOUT): string {
   assertPetId(id);
   assertExtraName(name);
-  return `${KEY_PREFIX}${id}:${name}`;
+  return `${layout.petBase(id)}${name}`;
 }
 
-/** `life_~<purpose>:<subject>` for a record tied to no single pet (both validated). */
-export function globalKey(purpose: string, subject: string): string {
+/** `life_~<purpose>:<subject>` for a record tied to no single pet (both validated), in `layout`. */
+export function globalKey(purpose: string, subject: string, layout: KeyLayout = PLAIN_LAYOUT): string {
   if (!PURPOSE_PATTERN.test(purpose)) {
     throw new TypeError(`purpose must match ${String(PURPOSE_PATTERN)}, got ${JSON.stringify(purpose)}`);
   }
   if (!SUBJECT_PATTERN.test(subject)) {
     throw new TypeError('subject must be 1–200 characters without control characters');
   }
-  return `${KEY_PREFIX}~${purpose}:${subject}`;
+  return layout.global(purpose, subject);
 }
 
 /** Compact JSON, the stored form of every value. */
@@ -113,9 +191,9 @@ export function encodeValue(value: unknown): string {
 }
 
 /** Keys read by one load, in order: meta, every system, then the requested extras. */
-export function loadKeyList(id: string, extras: readonly string[] = []): string[] {
-  const keys = petKeys(id);
-  return [keys.meta, ...SYSTEM_NAMES.map((name) => keys.systems[name]), ...extras.map((name) => extraKey(id, name))];
+export function loadKeyList(id: string, extras: readonly string[] = [], layout: KeyLayout = PLAIN_LAYOUT): string[] {
+  const keys = petKeys(id, layout);
+  return [keys.meta, ...SYSTEM_NAMES.map((name) => keys.systems[name]), ...extras.map((name) => extraKey(id, name, layout))];
 }
 
 /**

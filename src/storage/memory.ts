@@ -281,7 +281,7 @@ export function createMemoryStorage(options: MemoryStorageOptions = {}): MemoryS
     watch: (onEvents: (petId: string) => void): Promise<() => Promise<void>> => localWatchers.watch(onEvents),
 
     async loadRecords(refs: readonly RecordRef[]) {
-      const keys = refs.map(recordKey);
+      const keys = refs.map((ref) => recordKey(ref));
       await trip();
       return keys.map((key) => decodeRecord(key, live(key)?.value));
     },

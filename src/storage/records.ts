@@ -5,12 +5,12 @@
  * RECORD_TAKE_SCRIPT). Pure: no I/O.
  */
 import { CorruptStateError } from '../errors.js';
-import { globalKey } from './keys.js';
+import { type KeyLayout, PLAIN_LAYOUT, globalKey } from './keys.js';
 import type { RecordRef, RecordSaveRequest, StoredRecord } from './types.js';
 
-/** The key of a record (purpose and subject validated by globalKey). */
-export function recordKey(ref: RecordRef): string {
-  return globalKey(ref.purpose, ref.subject);
+/** The key of a record (purpose and subject validated by globalKey), in `layout`. */
+export function recordKey(ref: RecordRef, layout: KeyLayout = PLAIN_LAYOUT): string {
+  return globalKey(ref.purpose, ref.subject, layout);
 }
 
 /** Throws TypeError for a request no driver may store (a programming error, not input). */

@@ -36,13 +36,14 @@ import {
   parseLoadCountedReply,
   petTtlOf,
   snapshotLoadValues,
+  type CountedLoadCall,
 } from './cas-script.js';
 import { EVENT_LOG_MAX, EVENTS_CHANNEL, assertEventLogMax, decodeEvent, readEventsOptions } from './events.js';
 import { RECORD_SAVE_SCRIPT, RECORD_TAKE_SCRIPT, assertRecordSave, decodeRecord, parseRecordSaveReply, recordKey } from './records.js';
-import { KEY_PREFIX, PET_ID_PATTERN, decodeLoad, encodeValue, loadKeyList, petKeys } from './keys.js';
+import { type KeyLayout, PET_ID_PATTERN, PLAIN_LAYOUT, decodeLoad, encodeValue, loadKeyList, petKeys } from './keys.js';
 import { createSnapshotStore, type SnapshotStore } from './snapshots.js';
 import { SYSTEM_NAMES } from '../engine/types.js';
-import { assertDistinctPets, assertReplaced, loadResult, saveResult, saveTtl, type WriteRequest } from './requests.js';
+import { assertDistinctPets, assertReplaced, loadResult, saveResult, saveTtl, type WriteRequest, weightOf } from './requests.js';
 import type {
   DriverName,
   HitRequest,
@@ -94,12 +95,18 @@ export interface RedisCommands {
    * forgotten (a FLUSHDB, a lost or closed connection: invalidations may have been missed).
    */
   onInvalidate?(listener: (key: string | null) => void): void;
-  /** Any other command, one round trip (operator tools: TYPE, PTTL, STRLEN, TIME, SCRIPT EXISTS…). */
-  call(args: readonly string[]): Promise<unknown>;
+  /**
+   * Any other command, one round trip (operator tools: TYPE, PTTL, STRLEN, TIME, SCRIPT EXISTS…).
+   * `key` routes it on a cluster (the node holding that key); without one a cluster sends it to
+   * one master.
+   */
+  call(args: readonly string[], key?: string): Promise<unknown>;
   /**
    * Sends `commands` together, in order, as ONE round trip (TCP: written at once on the
-   * connection; Upstash: one REST pipeline request). A command that failed has its Error in its
-   * place; the others' replies are unaffected. Not atomic: other clients' commands may interleave.
+   * connection; Upstash: one REST pipeline request; a cluster: one per node, in parallel, each
+   * command routed by its keys). A command that failed has its Error in its place; the others'
+   * replies are unaffected. Not atomic: other clients' commands may interleave. Commands for one
+   * node go out in order on one connection, so a WAIT placed after a write waits for that write.
    */
   pipeline(commands: readonly PipelinedCommand[]): Promise<unknown[]>;
   /** True when a failed EVALSHA says the server does not know the script (EVAL follows). */
@@ -125,6 +132,22 @@ export interface ScriptedStorageOptions {
   blankReason?: string;
   /** Events kept per pet (XADD MAXLEN ~). @default EVENT_LOG_MAX */
   eventLogMax?: number | undefined;
+  /** How keys are spelled (keys.ts). @default PLAIN_LAYOUT */
+  layout?: KeyLayout;
+  /**
+   * Counts a counted load's hits apart from the pet's read (Redis Cluster: the counters and the
+   * pet live in different slots, so one script cannot touch both): the pet's MGET and one
+   * HIT_SCRIPT per counter go out together in one pipeline. Needs `pipeline`. @default false
+   */
+  splitCountedLoad?: boolean;
+  /**
+   * REDIS_WAIT_REPLICAS: after each compare-and-set, `WAIT <n> <waitTimeoutMs>` in the same
+   * pipeline on the same connection; a change acknowledged by fewer replicas in time is a
+   * StorageUnavailableError saying it may be applied. Needs `pipeline`. @default 0 (no WAIT)
+   */
+  waitReplicas?: number;
+  /** WAIT's timeout in ms. @default 1000 */
+  waitTimeoutMs?: number;
   /**
    * Snapshot budget in bytes (snapshots.ts); 0 or absent: no snapshots. Only used when the
    * transport tracks keys (onInvalidate). @default 0
@@ -134,7 +157,11 @@ export interface ScriptedStorageOptions {
 
 export function createScriptedStorage(commands: RedisCommands, options: ScriptedStorageOptions): StorageDriver {
   const { name, label, target, ttlMs, blankReason = '', eventLogMax = EVENT_LOG_MAX, snapshotBytes = 0 } = options;
+  const { layout = PLAIN_LAYOUT, splitCountedLoad = false, waitReplicas = 0, waitTimeoutMs = 1000 } = options;
   assertEventLogMax(eventLogMax);
+  if (!Number.isSafeInteger(waitReplicas) || waitReplicas < 0) throw new RangeError('waitReplicas must be a non-negative integer');
+  if (!Number.isSafeInteger(waitTimeoutMs) || waitTimeoutMs < 1) throw new RangeError('waitTimeoutMs must be a positive integer');
+  const pipeline = commands.pipeline.bind(commands);
   const snapshots: SnapshotStore | null =
     commands.onInvalidate !== undefined && snapshotBytes > 0 ? createSnapshotStore(snapshotBytes) : null;
   if (snapshots !== null) commands.onInvalidate?.((key) => snapshots.invalidateKey(key));
@@ -201,7 +228,7 @@ export function createScriptedStorage(commands: RedisCommands, options: Scripted
 
   const load = async (petId: string, loadOptions: LoadOptions = {}): Promise<PetRecord | null> => {
     const extras = loadOptions.extras ?? [];
-    const keys = loadKeyList(petId, extras);
+    const keys = loadKeyList(petId, extras, layout);
     const snapshot = await held(petId, extras);
     if (snapshot !== undefined) return snapshot;
     if (snapshots === null) {
@@ -224,13 +251,12 @@ export function createScriptedStorage(commands: RedisCommands, options: Scripted
 
   /** One EVALSHA of CAS_SCRIPT: a save, or a replace (`expectedVersion: 'any'`). */
   const write = async (petId: string, request: WriteRequest): Promise<SaveResult> => {
-    const { keys, args } = casArguments(petId, request, ttlMs, Date.now(), eventLogMax);
+    const { keys, args } = casArguments(petId, request, ttlMs, Date.now(), eventLogMax, layout);
     const base = snapshots?.peek(petId);
     const ticket = snapshots?.begin(petId);
     const sentMs = Date.now();
     try {
-      const reply = await run('save', () => evalScript(CAS_SCRIPT, CAS_SHA1, keys, args), petId);
-      const result = parseCasReply(reply, petId);
+      const { reply, result } = await compareAndSet(petId, keys, args);
       if (result.ok) {
         ticket?.wrote(snapshots === null ? undefined : afterWrite(petId, base, request), heldUntil(sentMs, saveTtl(request, ttlMs)));
         await settled();
@@ -256,6 +282,113 @@ export function createScriptedStorage(commands: RedisCommands, options: Scripted
    */
   const settled = snapshots === null ? async (): Promise<void> => undefined : sharedBarrier(() => run('save', () => commands.ping()));
 
+  /**
+   * The compare-and-set and `WAIT n timeout` in one pipeline on one connection (one round trip;
+   * EVAL and WAIT again on NOSCRIPT). A save acknowledged by fewer than n replicas may be lost by
+   * a failover, so it is not acknowledged: a StorageUnavailableError (503) that says the change
+   * may be applied, which a retry with the same Idempotency-Key settles.
+   */
+  const writeAndWait = async (
+    send: RedisCommands['pipeline'],
+    petId: string,
+    keys: string[],
+    args: string[],
+  ): Promise<{ reply: unknown; result: SaveResult }> => {
+    const wait = { args: ['WAIT', String(waitReplicas), String(waitTimeoutMs)], keys: [keys[0] as string] };
+    const attempt = async (script: readonly string[]): Promise<[unknown, unknown]> => {
+      const [reply, acked] = await send([{ args: [...script, String(keys.length), ...keys, ...args], keys }, wait]);
+      return [reply, acked];
+    };
+    return run(
+      'save',
+      async () => {
+        let [reply, acked] = await attempt(['EVALSHA', CAS_SHA1]);
+        if (reply instanceof Error && commands.isNoScript(reply)) [reply, acked] = await attempt(['EVAL', CAS_SCRIPT]);
+        if (reply instanceof Error) throw reply;
+        const result = parseCasReply(reply, petId);
+        if (result.ok && !(Number(acked) >= waitReplicas)) {
+          const got = acked instanceof Error ? `WAIT failed (${acked.message.slice(0, 100)})` : `${Number(acked)} acknowledged`;
+          throw new StorageUnavailableError(
+            `${label} ${target}: save of ${petId} may be applied but is not on ${waitReplicas} replica(s) within ${waitTimeoutMs} ms: ${got}`,
+          );
+        }
+        return { reply, result };
+      },
+      petId,
+    );
+  };
+
+  /**
+   * REDIS_WAIT_REPLICAS for a saveMany: one WAIT per saved pet, routed to the pet's node, in one
+   * pipeline after the compare-and-sets (a second round trip; a single save puts its WAIT in its
+   * own pipeline). A save on fewer replicas may be lost by a failover: the whole call is then a
+   * StorageUnavailableError saying the changes may be applied (Idempotency-Key settles a retry).
+   */
+  const waitForReplicas = async (petIds: readonly string[]): Promise<void> => {
+    if (petIds.length === 0) return;
+    const waits = petIds.map((petId) => ({
+      args: ['WAIT', String(waitReplicas), String(waitTimeoutMs)],
+      keys: [petKeys(petId, layout).meta],
+    }));
+    const acks = await run('save', () => pipeline(waits));
+    const short = acks.findIndex((acked) => !(Number(acked) >= waitReplicas));
+    if (short >= 0) {
+      const acked = acks[short];
+      const got = acked instanceof Error ? `WAIT failed (${acked.message.slice(0, 100)})` : `${Number(acked)} acknowledged`;
+      throw new StorageUnavailableError(
+        `${label} ${target}: saves of ${petIds.length} pet(s) may be applied but ${petIds[short]} is not on ${waitReplicas} replica(s) within ${waitTimeoutMs} ms: ${got}`,
+      );
+    }
+  };
+
+  /** One compare-and-set (with its WAIT when REDIS_WAIT_REPLICAS asks for one): the raw reply and its result. */
+  const compareAndSet = async (petId: string, keys: string[], args: string[]): Promise<{ reply: unknown; result: SaveResult }> => {
+    if (waitReplicas > 0) return writeAndWait(pipeline, petId, keys, args);
+    const reply = await run('save', () => evalScript(CAS_SCRIPT, CAS_SHA1, keys, args), petId);
+    return { reply, result: parseCasReply(reply, petId) };
+  };
+
+  /**
+   * A counted load as one pipeline: the pet's MGET and one HIT_SCRIPT (by its weight) per
+   * counter, each routed to its own slot's node (splitCountedLoad); counters that met NOSCRIPT go
+   * again as EVAL. The record is decoded exactly as LOAD_COUNTED_SCRIPT's.
+   */
+  const splitLoadCounted = (
+    send: RedisCommands['pipeline'],
+    petId: string,
+    call: CountedLoadCall,
+    hits: readonly HitRequest[],
+  ): Promise<{ record: PetRecord | null; hits: HitResult[] }> =>
+    run(
+      'load',
+      async () => {
+        const counters = call.keys.slice(0, call.hits);
+        const petKeyList = call.keys.slice(call.hits);
+        const hitArgs = (index: number): string[] => [String(hits[index]?.windowMs), String(weightOf(hits[index] as HitRequest))];
+        const hitCommand = (script: readonly string[], key: string, index: number) => ({
+          args: [...script, '1', key, ...hitArgs(index)],
+          keys: [key],
+        });
+        const replies = await send([
+          { args: ['MGET', ...petKeyList], keys: petKeyList },
+          ...counters.map((key, index) => hitCommand(['EVALSHA', HIT_SHA1], key, index)),
+        ]);
+        const missing = counters.flatMap((key, index) => (isNoScriptReply(replies[index + 1]) ? [{ key, index }] : []));
+        if (missing.length > 0) {
+          const again = await send(missing.map(({ key, index }) => hitCommand(['EVAL', HIT_SCRIPT], key, index)));
+          missing.forEach(({ index }, at) => {
+            replies[index + 1] = again[at];
+          });
+        }
+        const failed = replies.find((reply) => reply instanceof Error);
+        if (failed !== undefined) throw failed;
+        const flat = replies.slice(1).flatMap((reply) => (Array.isArray(reply) ? reply.slice(0, 2) : [reply]));
+        return parseLoadCountedReply(petId, call, [flat, replies[0]]);
+      },
+      petId,
+    );
+  const isNoScriptReply = (reply: unknown): boolean => reply instanceof Error && commands.isNoScript(reply);
+
   const watch = commands.subscribe?.bind(commands);
 
   /** Every key matching `pattern` (SCAN to the end, or until `limit` keys are found). */
@@ -273,32 +406,32 @@ export function createScriptedStorage(commands: RedisCommands, options: Scripted
   const inspector: StorageInspector = {
     async listPets(listOptions = {}): Promise<string[]> {
       const limit = listOptions.limit ?? 100;
-      const keys = await run('list pets', () => scanAll(`${KEY_PREFIX}*:meta`, limit));
+      const keys = await run('list pets', () => scanAll(layout.metaPattern, limit));
       const ids = keys
-        .map((key) => key.slice(KEY_PREFIX.length, -':meta'.length))
-        .filter((id) => PET_ID_PATTERN.test(id))
+        .map((key) => layout.petIdOfMeta(key))
+        .filter((id): id is string => id !== null)
         .sort();
       return ids.slice(0, limit);
     },
 
     async describePet(petId: string): Promise<StoredKey[]> {
-      const { pattern } = petKeys(petId);
+      const { pattern } = petKeys(petId, layout);
       return run(
         'inspect',
         async () => {
           const keys = (await scanAll(pattern)).sort();
           const described: StoredKey[] = [];
           for (const key of keys) {
-            const type = String(await commands.call(['TYPE', key]));
+            const type = String(await commands.call(['TYPE', key], key));
             if (type === 'none') continue; // expired between SCAN and TYPE
-            const pttl = Number(await commands.call(['PTTL', key]));
+            const pttl = Number(await commands.call(['PTTL', key], key));
             let bytes = 0;
             let entries: number | undefined;
-            if (type === 'string') bytes = Number(await commands.call(['STRLEN', key]));
+            if (type === 'string') bytes = Number(await commands.call(['STRLEN', key], key));
             else {
-              bytes = Number(await commands.call(['MEMORY', 'USAGE', key]).catch(() => 0)) || 0;
-              if (type === 'stream') entries = Number(await commands.call(['XLEN', key]));
-              if (type === 'zset') entries = Number(await commands.call(['ZCARD', key]));
+              bytes = Number(await commands.call(['MEMORY', 'USAGE', key], key).catch(() => 0)) || 0;
+              if (type === 'stream') entries = Number(await commands.call(['XLEN', key], key));
+              if (type === 'zset') entries = Number(await commands.call(['ZCARD', key], key));
             }
             described.push({ key, type, bytes, ttlMs: pttl >= 0 ? pttl : null, ...(entries === undefined ? {} : { entries }) });
           }
@@ -319,7 +452,8 @@ export function createScriptedStorage(commands: RedisCommands, options: Scripted
         { name: 'CAS_SCRIPT', sha1: CAS_SHA1 },
         { name: 'HIT_SCRIPT', sha1: HIT_SHA1 },
         { name: 'LOAD_COUNTED_SCRIPT', sha1: LOAD_COUNTED_SHA1 },
-        { name: 'SNAPSHOT_LOAD_SCRIPT', sha1: SNAPSHOT_LOAD_SHA1 },
+        // Run only with snapshots (Redis over TCP with SNAPSHOTS on).
+        ...(snapshots === null ? [] : [{ name: 'SNAPSHOT_LOAD_SCRIPT', sha1: SNAPSHOT_LOAD_SHA1 }]),
       ];
       const reply = await run('script exists', () => commands.call(['SCRIPT', 'EXISTS', ...known.map((script) => script.sha1)]));
       if (!Array.isArray(reply)) throw new CorruptStateError(`${label} ${target}: unexpected SCRIPT EXISTS reply`);
@@ -336,7 +470,7 @@ export function createScriptedStorage(commands: RedisCommands, options: Scripted
       petId: string,
       loadOptions: LoadOptions & { hits: readonly HitRequest[] },
     ): Promise<{ record: PetRecord | null; hits: HitResult[] }> {
-      const call = loadCountedArguments(petId, loadOptions);
+      const call = loadCountedArguments(petId, loadOptions, layout);
       if (call.hits === 0) return { record: await load(petId, loadOptions), hits: [] };
       if ((await held(petId, call.extras)) !== undefined) {
         // A held pet: only the counters, one call per counter (each touches one global key), sent
@@ -344,7 +478,7 @@ export function createScriptedStorage(commands: RedisCommands, options: Scripted
         const hits = await run('load', () =>
           Promise.all(
             loadOptions.hits.map(async (hit) => {
-              const one = countedHitArguments(hit);
+              const one = countedHitArguments(hit, layout);
               const reply = await evalScript(LOAD_COUNTED_SCRIPT, LOAD_COUNTED_SHA1, one.keys, one.args);
               return parseLoadCountedReply(petId, one, reply).hits[0] as HitResult;
             }),
@@ -353,6 +487,7 @@ export function createScriptedStorage(commands: RedisCommands, options: Scripted
         const snapshot = snapshots?.get(petId, Date.now());
         return { record: snapshot === undefined ? await load(petId, loadOptions) : snapshot, hits };
       }
+      if (splitCountedLoad) return splitLoadCounted(pipeline, petId, call, loadOptions.hits);
       const ticket = snapshots?.begin(petId);
       const sentMs = Date.now();
       try {
@@ -374,12 +509,12 @@ export function createScriptedStorage(commands: RedisCommands, options: Scripted
       // Every id, name and hit checked before any I/O; then one pipeline: the hits (HIT_SCRIPT,
       // each on its one global key) in order, then one MGET of each pet's own keys.
       const sent: ScriptedCommand[] = hitRequests.map((request) => {
-        const { keys, args } = weightedHitArguments(request);
+        const { keys, args } = weightedHitArguments(request, layout);
         return { args: ['EVALSHA', HIT_SHA1, String(keys.length), ...keys, ...args], keys, script: HIT_SCRIPT };
       });
       const extrasOf = items.map((item) => item.extras ?? []);
       for (const [index, item] of items.entries()) {
-        const keys = loadKeyList(item.petId, extrasOf[index]);
+        const keys = loadKeyList(item.petId, extrasOf[index], layout);
         sent.push({ args: ['MGET', ...keys], keys });
       }
       if (sent.length === 0) return { records: [], hits: [] };
@@ -401,7 +536,7 @@ export function createScriptedStorage(commands: RedisCommands, options: Scripted
       assertDistinctPets(items);
       const nowMs = Date.now();
       const sent: ScriptedCommand[] = items.map(({ petId, request }) => {
-        const { keys, args } = casArguments(petId, request, ttlMs, nowMs, eventLogMax);
+        const { keys, args } = casArguments(petId, request, ttlMs, nowMs, eventLogMax, layout);
         return { args: ['EVALSHA', CAS_SHA1, String(keys.length), ...keys, ...args], keys, script: CAS_SCRIPT };
       });
       if (sent.length === 0) return [];
@@ -430,6 +565,7 @@ export function createScriptedStorage(commands: RedisCommands, options: Scripted
           }
           return result;
         });
+        if (waitReplicas > 0) await waitForReplicas(items.filter((_, index) => results[index]?.ok === true).map(({ petId }) => petId));
         if (results.some((result) => result.ok)) await settled();
         return results;
       } finally {
@@ -442,7 +578,7 @@ export function createScriptedStorage(commands: RedisCommands, options: Scripted
     },
 
     async remove(petId: string): Promise<void> {
-      const keys = petKeys(petId);
+      const keys = petKeys(petId, layout);
       const ticket = snapshots?.begin(petId);
       // Our own DEL sends us no invalidation (NOLOOP): the snapshot goes whatever happens.
       await run('remove', async () => {
@@ -459,30 +595,30 @@ export function createScriptedStorage(commands: RedisCommands, options: Scripted
     },
 
     async readEvents(petId: string, readOptions?: ReadEventsOptions): Promise<PetEvent[]> {
-      const key = petKeys(petId).events;
+      const key = petKeys(petId, layout).events;
       const { after, limit } = readEventsOptions(readOptions);
       const reply = await run('read events', () => commands.xrange(key, after === null ? '-' : `(${after}`, limit), petId);
       return parseXrange(petId, reply);
     },
 
     async loadRecords(refs: readonly RecordRef[]) {
-      const keys = refs.map(recordKey);
+      const keys = refs.map((ref) => recordKey(ref, layout));
       if (keys.length === 0) return [];
-      // One GET per record: each command touches one global key, so a cluster routes each to its
-      // own shard. wave3-merge: commands.pipeline (one round trip for all of them).
-      const values = await run('load records', () => Promise.all(keys.map((key) => commands.call(['GET', key]))));
-      return keys.map((key, index) => decodeRecord(key, values[index] as string | null));
+      // One pipeline of one GET per record: each touches one global key (a cluster routes each to
+      // its own shard, one round trip per node in parallel).
+      const values = await run('load records', () => pipeline(keys.map((key) => ({ args: ['GET', key], keys: [key] }))));
+      return keys.map((key, index) => decodeRecord(key, failedReply(values[index], 'load records') as string | null));
     },
 
     async saveRecord(ref: RecordRef, request: RecordSaveRequest): Promise<RecordSaveResult> {
-      const key = recordKey(ref);
+      const key = recordKey(ref, layout);
       assertRecordSave(request);
       const args = [String(request.expectedVersion), request.value, request.ttlMs == null ? '' : String(request.ttlMs)];
       return parseRecordSaveReply(await run('save record', () => evalScript(RECORD_SAVE_SCRIPT, RECORD_SAVE_SHA1, [key], args)));
     },
 
     async takeRecord(ref: RecordRef) {
-      const key = recordKey(ref);
+      const key = recordKey(ref, layout);
       const raw = await run('take record', () => evalScript(RECORD_TAKE_SCRIPT, RECORD_TAKE_SHA1, [key], []));
       return decodeRecord(key, typeof raw === 'string' ? raw : null);
     },
@@ -496,7 +632,7 @@ export function createScriptedStorage(commands: RedisCommands, options: Scripted
         }),
 
     async hit(purpose: string, subject: string, windowMs: number): Promise<HitResult> {
-      const { keys, args } = hitArguments(purpose, subject, windowMs);
+      const { keys, args } = hitArguments(purpose, subject, windowMs, layout);
       return parseHitReply(await run('hit', () => evalScript(HIT_SCRIPT, HIT_SHA1, keys, args)));
     },
 

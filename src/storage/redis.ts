@@ -43,6 +43,10 @@ export interface RedisStorageOptions {
   eventLogMax?: number;
   /** Snapshot budget in bytes (SNAPSHOT_CACHE_BYTES); 0: no snapshots, RESP 2 and no tracking. @default 0 */
   snapshotBytes?: number;
+  /** REDIS_WAIT_REPLICAS: replicas that must have each change before it is acknowledged. @default 0 */
+  waitReplicas?: number;
+  /** WAIT's timeout in ms (below the operation deadline). @default 1000 */
+  waitTimeoutMs?: number;
   log?: StorageLog;
 }
 
@@ -285,6 +289,8 @@ export function createRedisStorage(options: RedisStorageOptions): StorageDriver 
     blankReason: 'timed out',
     eventLogMax: options.eventLogMax,
     snapshotBytes,
+    ...(options.waitReplicas === undefined ? {} : { waitReplicas: options.waitReplicas }),
+    ...(options.waitTimeoutMs === undefined ? {} : { waitTimeoutMs: options.waitTimeoutMs }),
   });
 }
 

@@ -268,7 +268,7 @@ export interface RecordSaveRequest {
 
 export type RecordSaveResult = { ok: true; version: number } | { ok: false; version: number };
 
-export type DriverName = 'MemoryStorage' | 'FileStorage' | 'RedisStorage' | 'UpstashRestStorage';
+export type DriverName = 'MemoryStorage' | 'FileStorage' | 'RedisStorage' | 'UpstashRestStorage' | 'RedisClusterStorage';
 
 export interface StorageDriver {
   readonly name: DriverName;

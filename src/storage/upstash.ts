@@ -85,11 +85,15 @@ export function createUpstashStorage(options: UpstashStorageOptions): StorageDri
 
 type Pipeline = ReturnType<Redis['pipeline']>;
 
-/** Adds one command of the shared body's pipelines (MGET, EVALSHA, EVAL) to an @upstash/redis pipeline. */
+/** Adds one command of the shared body's pipelines (MGET, GET, EVALSHA, EVAL) to an @upstash/redis pipeline. */
 function pipelineCommand(pipeline: Pipeline, args: readonly string[]): void {
   const [name, ...rest] = args;
   if (name === 'MGET') {
     pipeline.mget(...rest);
+    return;
+  }
+  if (name === 'GET' && rest.length === 1) {
+    pipeline.get(rest[0] as string);
     return;
   }
   if (name === 'EVALSHA' || name === 'EVAL') {
@@ -100,7 +104,7 @@ function pipelineCommand(pipeline: Pipeline, args: readonly string[]): void {
     else pipeline.eval(body, keys, scriptArgs);
     return;
   }
-  throw new TypeError(`the Upstash pipeline sends MGET, EVALSHA and EVAL only, not ${String(name)}`);
+  throw new TypeError(`the Upstash pipeline sends MGET, GET, EVALSHA and EVAL only, not ${String(name)}`);
 }
 
 /** Only the origin of a REST URL (no user info, path or query: nothing that could be a secret). */

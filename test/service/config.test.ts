@@ -97,6 +97,18 @@ describe('loadConfig', () => {
     expect(loadConfig({ KV_URL: 'rediss://default:pw@h.upstash.io:6379' }).storage).toMatchObject({ kind: 'redis' });
     expect(loadConfig({ KV_REST_API_URL: 'https://h.upstash.io', KV_REST_API_TOKEN: 't' }).storage).toMatchObject({ kind: 'upstash' });
     expect(loadConfig({ VERCEL: '1', REDIS_URL: 'redis://r:6379' }).storage).toMatchObject({ kind: 'redis' });
+    expect(loadConfig({ STORAGE: 'redis-cluster', REDIS_CLUSTER_NODES: '127.0.0.1:7101' }).storage).toEqual({
+      kind: 'redis-cluster',
+      nodes: '127.0.0.1:7101',
+    });
+  });
+
+  it('reads REDIS_WAIT_REPLICAS (default 0) and refuses it without Redis over TCP or a cluster', () => {
+    expect(loadConfig({}).redisWaitReplicas).toBe(0);
+    expect(loadConfig({ REDIS_CLUSTER_NODES: '127.0.0.1:7101', REDIS_WAIT_REPLICAS: '1' }).redisWaitReplicas).toBe(1);
+    expect(loadConfig({ REDIS_URL: 'redis://r:6379', REDIS_WAIT_REPLICAS: '2' }).redisWaitReplicas).toBe(2);
+    expect(problemsOf({ REDIS_WAIT_REPLICAS: '1' }).join('\n')).toMatch(/REDIS_WAIT_REPLICAS needs Redis over TCP or a Redis Cluster/);
+    expect(problemsOf({ REDIS_URL: 'redis://r:6379', REDIS_WAIT_REPLICAS: '-1' }).join('\n')).toMatch(/REDIS_WAIT_REPLICAS/);
   });
 
   it('refuses to start on Vercel with no storage configured, saying what to set', () => {

@@ -44,6 +44,22 @@ describe('chooseStorage', () => {
     ['empty variables count as unset', { redisUrl: '', kvUrl: '  ' }, { kind: 'file', dir: './data' }],
     ['on Vercel with Redis configured → redis', { onVercel: true, redisUrl: REDIS }, { kind: 'redis', url: REDIS }],
     ['on Vercel, STORAGE=memory is allowed', { onVercel: true, storage: 'memory' }, { kind: 'memory' }],
+    ['REDIS_CLUSTER_NODES → redis-cluster', { redisClusterNodes: 'h1:7001,h2:7002' }, { kind: 'redis-cluster', nodes: 'h1:7001,h2:7002' }],
+    [
+      'REDIS_CLUSTER_NODES before REDIS_URL',
+      { redisClusterNodes: 'h1:7001', redisUrl: REDIS },
+      { kind: 'redis-cluster', nodes: 'h1:7001' },
+    ],
+    [
+      'STORAGE=redis takes REDIS_URL even with cluster nodes',
+      { storage: 'redis', redisUrl: REDIS, redisClusterNodes: 'h1:7001' },
+      { kind: 'redis', url: REDIS },
+    ],
+    [
+      'STORAGE=redis-cluster takes REDIS_CLUSTER_NODES',
+      { storage: 'redis-cluster', redisClusterNodes: 'h1:7001' },
+      { kind: 'redis-cluster', nodes: 'h1:7001' },
+    ],
   ];
   it.each(table)('%s', (_, input, expected) => {
     expect(chooseStorage({ ...base, ...input })).toEqual(expected);
@@ -61,6 +77,12 @@ describe('chooseStorage', () => {
     ['a REST token without its URL', { upstashRedisRestToken: 'u' }, /UPSTASH_REDIS_REST_URL is missing/],
     ['a REST URL that is not https', { kvRestApiUrl: 'redis://x:6379', kvRestApiToken: 't' }, /must be an https:\/\/ URL/],
     ['an unknown STORAGE', { storage: 'sqlite' as never }, /STORAGE must be one of/],
+    [
+      'STORAGE=redis-cluster without nodes',
+      { storage: 'redis-cluster', redisUrl: REDIS },
+      /STORAGE=redis-cluster needs REDIS_CLUSTER_NODES/,
+    ],
+    ['a cluster node without a port', { redisClusterNodes: 'h1:7001,h2' }, /REDIS_CLUSTER_NODES.*host:port/],
   ];
   it.each(errors)('refuses %s with a ConfigError saying what to set', (_, input, message) => {
     const error = (() => {
@@ -90,6 +112,9 @@ describe('createStorage and describeStorage', () => {
     expect(describeStorage(file)).toBe('Using FileStorage (./data)');
     expect(describeStorage(await createStorage({ kind: 'memory' }))).toBe('Using MemoryStorage (memory)');
     expect(describeStorage(createMemoryStorage())).toBe('Using MemoryStorage (memory)');
+    const cluster = await createStorage({ kind: 'redis-cluster', nodes: 'rediss://:s3cret@10.0.0.1:7001,10.0.0.2:7002' });
+    expect(describeStorage(cluster)).toBe('Using RedisClusterStorage (rediss://:***@10.0.0.1:7001,10.0.0.2:7002)');
+    await cluster.close();
     await Promise.all([redis.close(), plain.close(), upstash.close(), file.close()]);
   });
 

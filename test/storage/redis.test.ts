@@ -83,6 +83,24 @@ describeWithRedis('redis (TCP)', () => {
       await driver.close();
     });
 
+    it('REDIS_WAIT_REPLICAS: the compare-and-set and WAIT in one round trip; without the replicas it is a 503 that says the change may be applied', async () => {
+      // The test Redis has no replica: WAIT 1 answers 0 after its timeout.
+      const waiting = createRedisStorage({ url: url(), waitReplicas: 1, waitTimeoutMs: 100 });
+      try {
+        const id = petId('wait');
+        const before = waiting.roundTrips();
+        const saving = waiting.save(id, { expectedVersion: 0, meta: metaFor(1), systems: sampleSystems() });
+        await expect(saving).rejects.toBeInstanceOf(StorageUnavailableError);
+        await expect(saving).rejects.toThrow(/may be applied.*0 acknowledged/);
+        expect(waiting.roundTrips() - before).toBe(1);
+        expect((await driver.load(id))?.version).toBe(1);
+        // A conflict waits for nothing.
+        expect(await waiting.save(id, { expectedVersion: 0, meta: metaFor(1), systems: {} })).toMatchObject({ ok: false, version: 1 });
+      } finally {
+        await waiting.close();
+      }
+    });
+
     it('indexes extras in life_<id>:extras within the same script: expired entries dropped, the index expiring with its last entry', async () => {
       const id = petId('index');
       const index = `life_${id}:extras`;
