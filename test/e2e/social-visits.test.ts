@@ -1,5 +1,6 @@
 /**
- * Visits exactly once across processes on real Redis (issue #13): two server processes, 80
+ * Visits exactly once across processes on real Redis and on the Redis Cluster with the two pets on
+ * different shards (issues #13, #14): two server processes, 80
  * visits each way racing (A→B through one, B→A through the other, each retried with its own
  * Idempotency-Key until answered) — both pets count every acknowledged visit, once; and a process
  * killed (SIGKILL) between the visitor's write and the friend's (the test-only fault point
@@ -8,9 +9,9 @@
 import { describe, expect, it } from 'vitest';
 import { LOAD_TEST_ENV, send, type HttpResult } from '../helpers/load.js';
 import { describeWithRedis, testRedisUrl, uniqueId } from '../helpers/redis.js';
+import { connectClusterAdmin, describeWithCluster, testClusterNodes } from '../helpers/redis-cluster.js';
 import { startServersPerTest, waitForLogs, type ServerProcess } from '../helpers/server-process.js';
 
-const start = startServersPerTest({ ...LOAD_TEST_ENV, REDIS_URL: testRedisUrl ?? '' });
 const auth = (secret: string) => ({ Authorization: `Bearer ${secret}` });
 
 interface Pair {
@@ -26,12 +27,15 @@ async function ok(result: Promise<HttpResult>, status = 200): Promise<HttpResult
   return answered;
 }
 
+/** Two pet ids (`pickIds`: ids chosen for where they live, e.g. two cluster shards). */
+type PickIds = () => Promise<[string, string]>;
+const anyIds: PickIds = async () => [uniqueId('va'), uniqueId('vb')];
+
 /** Two owners, a pet each, friends. */
-async function friends(server: ServerProcess): Promise<Pair> {
+async function friends(server: ServerProcess, pickIds: PickIds): Promise<Pair> {
   const owner = async () => ((await ok(send(`${server.url}/api/owners`, { method: 'POST' }), 201)).json as { secret: string }).secret;
   const [alice, bob] = [await owner(), await owner()];
-  const a = uniqueId('va');
-  const b = uniqueId('vb');
+  const [a, b] = await pickIds();
   await ok(send(`${server.url}/api/pets`, { json: { device_id: a }, headers: auth(alice) }), 201);
   await ok(send(`${server.url}/api/pets`, { json: { device_id: b }, headers: auth(bob) }), 201);
   const invite = await ok(send(`${server.url}/api/pet/${a}/friends/invite`, { method: 'POST', headers: auth(alice) }), 201);
@@ -52,11 +56,13 @@ async function visitedEvents(server: ServerProcess, id: string): Promise<Array<{
     .map((event) => event.data);
 }
 
-describeWithRedis('visits exactly once through two processes on Redis (issue #13)', () => {
+/** The suite on one backend: `env` points the servers at it. */
+function visitSuite(env: Record<string, string>, pickIds: PickIds): void {
+  const start = startServersPerTest({ ...LOAD_TEST_ENV, ...env });
   it('80 racing visits each way: both pets count every acknowledged one, once', async () => {
     const [one, two] = await Promise.all([start(), start()]);
     if (one === undefined || two === undefined) throw new Error('servers');
-    const pair = await friends(one);
+    const pair = await friends(one, pickIds);
     const acknowledged = new Set<string>();
     let retries = 0;
     /** One visit, retried with its key until answered 200 (a 503 may or may not have applied it). */
@@ -106,7 +112,7 @@ describeWithRedis('visits exactly once through two processes on Redis (issue #13
 
   it('SIGKILL between the two writes: the next read or replay in a new process finishes the visit, once', async () => {
     // Friends made through a healthy process (accepting an invite is a two-pet change too).
-    const pair = await friends(await start());
+    const pair = await friends(await start(), pickIds);
     const paused = await start({ FAULT_PAUSE_AFTER_FIRST_WRITE_MS: '30000' });
     const key = `kill-${pair.a}`;
     const pending = send(`${paused.url}/api/pet/${pair.a}/visit`, {
@@ -144,7 +150,7 @@ describeWithRedis('visits exactly once through two processes on Redis (issue #13
   }, 60_000);
 
   it('SIGKILL between the two writes, no key: any later read of the visitor finishes it', async () => {
-    const pair = await friends(await start());
+    const pair = await friends(await start(), pickIds);
     const paused = await start({ FAULT_PAUSE_AFTER_FIRST_WRITE_MS: '30000' });
     const pending = send(`${paused.url}/api/pet/${pair.a}/visit`, {
       json: { friend_id: pair.b },
@@ -160,6 +166,36 @@ describeWithRedis('visits exactly once through two processes on Redis (issue #13
     expect(await visitsOf(fresh, pair.b, pair.bob)).toBe(1);
     expect(await visitsOf(fresh, pair.a, pair.alice)).toBe(1);
   }, 60_000);
+}
+
+describeWithRedis('visits exactly once through two processes on Redis (issue #13)', () => {
+  visitSuite({ REDIS_URL: testRedisUrl ?? '' }, anyIds);
+});
+
+describeWithCluster('visits exactly once through two processes on the Redis Cluster, the two pets on different shards (issue #14)', () => {
+  /** Ids whose pets' hash slots are served by different masters (CLUSTER KEYSLOT, CLUSTER SLOTS). */
+  const apartIds: PickIds = async () => {
+    const admin = await connectClusterAdmin();
+    try {
+      const node = await admin.nodeClient(admin.masters[0] as (typeof admin.masters)[number]);
+      const ranges = (await node.sendCommand(['CLUSTER', 'SLOTS'])) as Array<[number, number, [string, number]]>;
+      const masterOf = async (id: string): Promise<string> => {
+        const slot = Number(await node.sendCommand(['CLUSTER', 'KEYSLOT', `life_{${id}}:meta`]));
+        const range = ranges.find(([from, to]) => slot >= from && slot <= to);
+        return range === undefined ? '?' : `${range[2][0]}:${range[2][1]}`;
+      };
+      const a = uniqueId('va');
+      const masterA = await masterOf(a);
+      for (let tries = 0; tries < 100; tries += 1) {
+        const b = uniqueId('vb');
+        if ((await masterOf(b)) !== masterA) return [a, b];
+      }
+      throw new Error('no two ids on different masters in 100 tries');
+    } finally {
+      await admin.close();
+    }
+  };
+  visitSuite({ REDIS_CLUSTER_NODES: testClusterNodes ?? '' }, apartIds);
 });
 
 describe('the fault point', () => {
