@@ -57,10 +57,10 @@ function processMetrics(): Promise<Registry> {
     // prom-client counts CPU from when its counters were made; started late, they are given what
     // the process spent before, so that they stay totals since the process started. Reading one
     // brings all three up to now (they are collected together); the rest is added.
-    const valueOf = async (name: string) => (await registry.getSingleMetric(name)?.get())?.values[0]?.value ?? 0;
-    const user = await valueOf('process_cpu_user_seconds_total'); // collects all three
+    const counted = async (name: string) => (await registry.getSingleMetric(name)?.get())?.values[0]?.value ?? 0;
+    const user = await counted('process_cpu_user_seconds_total'); // collects all three
     const now = process.cpuUsage();
-    const system = await valueOf('process_cpu_system_seconds_total');
+    const system = await counted('process_cpu_system_seconds_total');
     for (const [name, value] of [
       ['process_cpu_user_seconds_total', now.user / 1e6 - user],
       ['process_cpu_system_seconds_total', now.system / 1e6 - system],
