@@ -4,7 +4,7 @@
  * and reaches the pet through answerPet (pet-call.ts): rate limits, the claim's access rule and,
  * on the POSTs, Idempotency-Key.
  */
-import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { createRoute, type DocumentedHono } from '../openapi.js';
 import {
   catchupOperation,
   claimOperation,
@@ -170,7 +170,7 @@ const claimRoute = createRoute({
   },
 });
 
-export function registerPetRoutes(app: OpenAPIHono<AppEnv>, deps: PetCallDeps): void {
+export function registerPetRoutes(app: DocumentedHono<AppEnv>, deps: PetCallDeps): void {
   const asIs = <T>(value: T) => value;
 
   servePetRoute(app, stateRoute, (c, { param, query }) =>
