@@ -5,7 +5,8 @@
  * lands on both: the bundle api/index.js re-exports (dist/vercel/server.js, what Vercel runs) and
  * the same code as tsc emits it (dist/src/server.js, one file per module: what bundling saves).
  * The median of N processes each; the figures before the work are those measured on the same
- * machine before it.
+ * machine before it, and COLD_START_BEFORE=<another built checkout> samples that one in the same
+ * rounds (a before/after under the same load).
  */
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
@@ -20,10 +21,15 @@ const BEFORE = [
   { label: 'before (16dd217), tsc output', importMs: 218, firstMs: 29 },
 ] as const;
 
-const ENTRIES = [
+/** COLD_START_BEFORE=<folder of another built checkout>: its dist/src/server.js is sampled in the same rounds. */
+const beforeCheckout = process.env['COLD_START_BEFORE'];
+const ENTRIES: readonly { label: string; file: string }[] = [
+  ...(beforeCheckout === undefined
+    ? []
+    : [{ label: `same run: ${beforeCheckout}, tsc output`, file: path.join(beforeCheckout, 'dist', 'src', 'server.js') }]),
   { label: 'now, tsc output (dist/src/server.js)', file: path.join(PROJECT_ROOT, 'dist', 'src', 'server.js') },
   { label: 'now, bundled (dist/vercel/server.js: the Vercel entry)', file: path.join(PROJECT_ROOT, 'dist', 'vercel', 'server.js') },
-] as const;
+];
 
 /** Runs in the child: import, then one request, printed as one JSON line. */
 const PROBE = `
