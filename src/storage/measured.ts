@@ -27,9 +27,9 @@ export function measureStorage(driver: StorageDriver, observer: StorageObserver)
     StorageOperation,
     StorageCallObserver
   >;
-  // One promise reaction per call rather than an async wrapper (its own promise and an await):
-  // this runs on every round trip of every request.
-  const timed = <T>(operation: StorageOperation, call: () => Promise<T>): Promise<T> => {
+  // The caller gets the driver's own promise; the timing rides on a side reaction to it. No
+  // wrapper promise (an async wrapper added one, and a hop, to every round trip of every request).
+  const timed = <T>(operation: StorageOperation, call: () => Promise<T>, onResult?: (result: T) => void): Promise<T> => {
     const started = performance.now();
     const report = observe[operation];
     let pending: Promise<T>;
@@ -38,31 +38,27 @@ export function measureStorage(driver: StorageDriver, observer: StorageObserver)
     } catch (error) {
       pending = Promise.reject(error);
     }
-    return pending.then(
+    pending.then(
       (result) => {
         report((performance.now() - started) / 1000, false);
-        return result;
+        onResult?.(result);
       },
-      (error: unknown) => {
-        report((performance.now() - started) / 1000, true);
-        throw error;
-      },
+      () => report((performance.now() - started) / 1000, true),
     );
+    return pending;
   };
-  const written = <R extends { ok: boolean }>(result: R): R => {
-    if (result.ok) {
-      const count = (result as R & { eventIds: readonly string[] }).eventIds.length;
-      if (count > 0) observer.eventsWritten(count);
-    }
-    return result;
+  const written = (result: { ok: boolean }): void => {
+    if (!result.ok) return;
+    const count = (result as { eventIds?: readonly string[] }).eventIds?.length ?? 0;
+    if (count > 0) observer.eventsWritten(count);
   };
   const measured: StorageDriver = {
     name: driver.name,
     target: driver.target,
     load: (petId, options) => timed('load', () => driver.load(petId, options)),
     loadCounted: (petId, options) => timed('loadCounted', () => driver.loadCounted(petId, options)),
-    save: (petId, request) => timed('save', () => driver.save(petId, request)).then(written),
-    replace: (petId, request) => timed('replace', () => driver.replace(petId, request)).then(written),
+    save: (petId, request) => timed('save', () => driver.save(petId, request), written),
+    replace: (petId, request) => timed('replace', () => driver.replace(petId, request), written),
     remove: (petId) => timed('remove', () => driver.remove(petId)),
     hit: (purpose, subject, windowMs) => timed('hit', () => driver.hit(purpose, subject, windowMs)),
     readEvents: (petId, options) => timed('readEvents', () => driver.readEvents(petId, options)),
