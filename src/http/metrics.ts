@@ -51,7 +51,8 @@ let processRegistry: Promise<Registry> | null = null;
 
 /** The process's default metrics, started by the first scrape of any app. */
 function processMetrics(): Promise<Registry> {
-  processRegistry ??= import('prom-client').then(async ({ Counter, Registry, collectDefaultMetrics }) => {
+  if (processRegistry !== null) return processRegistry;
+  processRegistry = import('prom-client').then(async ({ Counter, Registry, collectDefaultMetrics }) => {
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
     // prom-client counts CPU from when its counters were made; started late, they are given what
@@ -70,6 +71,10 @@ function processMetrics(): Promise<Registry> {
       if (counter instanceof Counter && value > 0) counter.inc(value);
     }
     return registry;
+  });
+  // A failed load (the chunk did not load) is tried again by the next scrape.
+  processRegistry.catch(() => {
+    processRegistry = null;
   });
   return processRegistry;
 }

@@ -6,7 +6,9 @@
  * definition, the components), the schemas carry their OpenAPI fields as zod's own metadata
  * (`.meta({ id: 'Name', example, description, … })`, which zod-to-openapi reads as it reads
  * `.openapi('Name', {…})`), and the first GET /openapi.json loads @hono/zod-openapi and builds the
- * document from those records, once per app. Same document as before (test/http/openapi-docs.test.ts).
+ * document from those records, once per app. The same document, byte for byte, as @hono/zod-openapi
+ * built at start-up before (compared when this was written; test/http/openapi-docs.test.ts checks every
+ * served route is in it).
  */
 import type { OpenAPIHono, RouteConfig as ZodOpenApiRouteConfig } from '@hono/zod-openapi';
 import { type Context, type Env, Hono } from 'hono';
@@ -62,7 +64,11 @@ export class DocumentedHono<E extends Env> extends Hono<E> {
   doc(path: string, config: DocumentConfig): void {
     let document: Promise<unknown> | null = null;
     this.get(path, async (c) => {
-      document ??= buildDocument(this.#paths, this.#components, config);
+      // Kept once built; a failed build (the chunk did not load) is tried again by the next request.
+      document ??= buildDocument(this.#paths, this.#components, config).catch((error: unknown) => {
+        document = null;
+        throw error;
+      });
       return c.json(await document);
     });
   }
