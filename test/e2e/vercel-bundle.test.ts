@@ -71,7 +71,18 @@ describe('the bundled Vercel entry (dist/vercel/server.js)', () => {
     expect(JSON.parse(state.body)).toMatchObject({ device_id: 'bundle_test' });
     expect(doc.status).toBe(200);
     const paths = Object.keys((JSON.parse(doc.body) as { paths: Record<string, unknown> }).paths);
-    for (const route of ['/api/pet/{device_id}/state', '/api/pet/{device_id}/interact', '/api/pet/status', '/health', '/metrics']) {
+    for (const route of [
+      '/api/pet/{device_id}/state',
+      '/api/pet/{device_id}/interact',
+      '/api/pet/status',
+      '/api/batch',
+      '/api/pets',
+      '/api/owners',
+      '/api/pet/{device_id}/friends',
+      '/api/pet/{device_id}/visit',
+      '/health',
+      '/metrics',
+    ]) {
       expect(paths).toContain(route);
     }
     expect(metrics.status).toBe(200);
