@@ -20,7 +20,10 @@
  * window reports the server process's CPU time per request (/proc/<pid>/stat): at saturation it
  * bounds throughput, and it usually varies less than req/s.
  *
- * `npm run bench -- http` runs it alone.
+ * `npm run bench -- http` runs it alone. With HTTP_BENCH_PART=get-state it runs only the Redis GET
+ * state rounds (pet-life, and bare node:http), printed and not written to docs/benchmarks.md; with
+ * HTTP_BENCH_BEFORE=<folder of another built checkout> that checkout's dist/src/main.js is measured
+ * in the same rounds, for a before/after of a change on this machine.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
@@ -491,7 +494,64 @@ const p99 = (m: Measure) => m.p99;
 const mean = (m: Measure) => m.mean;
 const cpu = (m: Measure) => m.cpuUs;
 
+/** HTTP_BENCH_PART=get-state: the Redis GET state rounds only, optionally against an earlier build. */
+async function getStatePart(): Promise<{ title: string; markdown: string }> {
+  const started = performance.now();
+  ensureServerBuilt();
+  const before = process.env['HTTP_BENCH_BEFORE'];
+  const redis = await startRedisServer();
+  const children: ChildProcess[] = [];
+  try {
+    const ours = await startOurs(children, { REDIS_URL: redis.url });
+    await seed(ours);
+    const entrants: Entrant[] = [{ server: ours, kind: 'state' }];
+    if (before !== undefined) {
+      const limitsOff = { RATE_LIMIT_PER_PET: '0', RATE_LIMIT_PER_CLIENT: '0' };
+      const env = { HOST: '127.0.0.1', LOG_LEVEL: 'info', REDIS_URL: redis.url, ...limitsOff };
+      const earlier = await startServer(children, () => [path.join(before, 'dist', 'src', 'main.js')], env, '/health', 'bench');
+      entrants.push({ server: earlier, kind: 'state' });
+    }
+    entrants.push({ server: await startThisFile(children, '--baseline-server', redis.url), kind: 'state' });
+    const windows = await interleaved(entrants);
+    const oursWindows = windows[0] ?? [];
+    const bareWindows = windows.at(-1) ?? [];
+    const beforeWindows = before === undefined ? null : (windows[1] ?? []);
+    const lines = [
+      `HTTP_BENCH_PART=get-state: ${ROUNDS} interleaved rounds of ${WINDOW_S} s per server, ${CONNECTIONS} connections, ${PETS} pets, Redis;`,
+      `took ${fmt((performance.now() - started) / 1000)} s.`,
+      '',
+      '| case | req/s | p50 ms | p99 ms | mean ms | server CPU µs/req | non-2xx |',
+      '|---|---:|---:|---:|---:|---:|---:|',
+      row('redis: GET state — pet-life (this checkout)', summarize(oursWindows)),
+      ...(beforeWindows === null ? [] : [row(`redis: GET state — pet-life (${before})`, summarize(beforeWindows))]),
+      row('redis: GET state — bare node:http', summarize(bareWindows)),
+      '',
+      '| per round: median (min–max) | value |',
+      '|---|---:|',
+      `| throughput vs bare | ${fmtSpread(perRound(oursWindows, bareWindows, rps))} |`,
+      `| server CPU vs bare | ${fmtSpread(perRound(oursWindows, bareWindows, cpu), 2, '×')} |`,
+      ...(beforeWindows === null
+        ? []
+        : [
+            `| throughput, before vs bare | ${fmtSpread(perRound(beforeWindows, bareWindows, rps))} |`,
+            `| throughput, this ÷ before | ${fmtSpread(perRound(oursWindows, beforeWindows, rps))} |`,
+            `| server CPU µs/request, before − this | ${fmtSpread(
+              perRound(beforeWindows, oursWindows, cpu, (x, y) => x - y),
+              0,
+              ' µs',
+            )} |`,
+          ]),
+    ];
+    return { title: 'HTTP: GET state on Redis only (HTTP_BENCH_PART=get-state)', markdown: lines.join('\n') };
+  } finally {
+    await Promise.all(children.map(stopChild));
+    await redis.stop();
+  }
+}
+
 export default async function bench(): Promise<{ title: string; markdown: string }> {
+  if (process.env['HTTP_BENCH_PART'] === 'get-state') return getStatePart();
+  if (process.env['HTTP_BENCH_PART'] !== undefined) throw new Error('HTTP_BENCH_PART must be get-state (or unset)');
   const started = performance.now();
   ensureServerBuilt();
   const redis = await startRedisServer();

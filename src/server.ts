@@ -1,5 +1,6 @@
 /**
- * The app Vercel serves: api/index.ts re-exports this default export, and vercel.json rewrites
+ * The app Vercel serves: api/index.js re-exports this default export (bundled by `npm run build`
+ * into dist/vercel/server.js, scripts/bundle-server.mjs), and vercel.json rewrites
  * every path that is not a static file (the web page and its assets, built into public/) to that
  * function. It builds the same app as src/main.ts; nothing listens here. Each request saves its
  * pet before it answers, so nothing is lost when the function freezes after the response. With no

@@ -2,7 +2,8 @@
  * Imports point one way (docs/design.md §1): cli, http → service → engine, storage; storage may use
  * engine types only; nothing below http imports http or cli; rules.ts (the input rules) may be
  * imported by every layer but the engine, and imports only the engine's constant lists. Checked on every source file's
- * import lines, so a new file is covered without touching this test.
+ * import lines, so a new file is covered without touching this test. Also: no module but the lazy
+ * document builder (http/openapi.ts) loads @hono/zod-openapi (issue #16, cold start).
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -68,5 +69,18 @@ describe('architecture', () => {
       if (typeOnly && target === 'engine') continue;
       expect(allowed, `${relative(SRC, file)} imports ${specifier} (${target})`).toContain(target);
     }
+  });
+
+  // Issue #16 (cold start): serving requests needs plain zod; only the lazy document builder loads
+  // the OpenAPI generator, on the first GET /openapi.json (src/http/openapi.ts).
+  it.each(files.map((file) => [relative(SRC, file), file]))('%s loads no OpenAPI generator on the request path', (_, file) => {
+    const lazyBuilder = relative(SRC, file) === join('http', 'openapi.ts');
+    for (const { specifier, typeOnly } of imports(file)) {
+      if (!specifier.startsWith('@hono/zod-openapi') && !specifier.startsWith('@asteasolutions/zod-to-openapi')) continue;
+      if (typeOnly) continue;
+      expect(lazyBuilder, `${relative(SRC, file)} imports ${specifier}`).toBe(true);
+    }
+    if (!lazyBuilder)
+      expect(readFileSync(file, 'utf8'), `${relative(SRC, file)} calls .openapi(…) on a schema`).not.toMatch(/\.openapi\(\s*['"{]/);
   });
 });

@@ -8,7 +8,8 @@
  * onsets, so no interpolation). A newborn takes the entry of its local minute of birth.
  */
 import { advance } from './advance.js';
-import { constantsOf, type LifeParams } from './params.js';
+import { DEFAULT_DAY_PARAMS, DEFAULT_DAY_TABLE } from './entrained-table.js';
+import { constantsOf, DEFAULT_PARAMS, type LifeParams } from './params.js';
 import { wrapHalf } from './rhythm.js';
 import { TICKS_PER_DAY } from './time.js';
 import type { LifeState } from './types.js';
@@ -55,7 +56,12 @@ function neutralStart(): LifeState {
   };
 }
 
-function measure(params: LifeParams): EntrainedDay | null {
+/**
+ * Measures the entrained day of `params` with the engine (≈ 20–30 ms on a cold process). Null when
+ * the parameters do not entrain. entrainedDay() answers DEFAULT_PARAMS from the generated table.
+ */
+export function measureEntrainedDay(params: LifeParams): EntrainedDay | null {
+  constantsOf(params);
   // Interactions would end the neglect-free stretch: none happen, so neglect sets in after 12 h;
   // it touches only mood and bond, never θ_i, S or σ.
   let state = advance(neutralStart(), ENTRAINMENT_WARMUP_DAYS * TICKS_PER_DAY, params).state;
@@ -85,17 +91,36 @@ function measure(params: LifeParams): EntrainedDay | null {
   return { internalPhase, sleepPressure, asleep, onsetMinute, wakeMinute };
 }
 
+/**
+ * The entrained day of DEFAULT_PARAMS from entrained-table.ts, which `npm run gen:entrained`
+ * writes with measureEntrainedDay (test/engine/entrained-table.test.ts checks they are equal).
+ * Null when the table was made from other parameters than today's DEFAULT_PARAMS.
+ */
+function defaultDayFromTable(): EntrainedDay | null {
+  if (DEFAULT_DAY_PARAMS !== JSON.stringify(DEFAULT_PARAMS)) return null;
+  const numbers = (text: string) => Float64Array.from(text.split(','), Number);
+  const { internalPhase, sleepPressure, asleep, onsetMinute, wakeMinute } = DEFAULT_DAY_TABLE;
+  return {
+    internalPhase: numbers(internalPhase),
+    sleepPressure: numbers(sleepPressure),
+    asleep: Uint8Array.from(asleep, (bit) => (bit === '1' ? 1 : 0)),
+    onsetMinute,
+    wakeMinute,
+  };
+}
+
 const cache = new WeakMap<LifeParams, EntrainedDay | null>();
 
 /**
- * The entrained day of `params`, measured on first use and kept per parameter object (≈ 5 ms with
- * DEFAULT_PARAMS; see docs/life-model.md). Null when the parameters do not entrain (constant
- * darkness, K = 0, or a clock too far from 24 h for its light): such a pet has no usual hour.
+ * The entrained day of `params`, kept per parameter object. DEFAULT_PARAMS' day is read from the
+ * generated table (well under 1 ms; measuring it costs a cold process 20–30 ms, on the first
+ * request of a cold serverless function); other parameters are measured on first use (see
+ * docs/life-model.md). Null when the parameters do not entrain (constant darkness, K = 0, or a
+ * clock too far from 24 h for its light): such a pet has no usual hour.
  */
 export function entrainedDay(params: LifeParams): EntrainedDay | null {
   if (cache.has(params)) return cache.get(params) ?? null;
-  constantsOf(params);
-  const day = measure(params);
+  const day = (params === DEFAULT_PARAMS ? defaultDayFromTable() : undefined) ?? measureEntrainedDay(params);
   cache.set(params, day);
   return day;
 }

@@ -8,7 +8,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { Config } from '../config.js';
@@ -30,6 +29,7 @@ import { allowedMethodsOf } from './allowed-methods.js';
 import type { AppEnv } from './env.js';
 import { answerError, errorResponse, toWireError } from './errors.js';
 import { createAppMetrics, type AppMetrics } from './metrics.js';
+import { DocumentedHono } from './openapi.js';
 import { findProjectRoot } from './project-root.js';
 import { requestFrame } from './request-frame.js';
 import { BATCH_BODY_FACTOR, BATCH_PATH, registerBatchRoutes } from './routes/batch.js';
@@ -41,7 +41,6 @@ import { registerPetRoutes } from './routes/pet.js';
 import { registerSocialRoutes } from './routes/social.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerWebRoutes } from './routes/web.js';
-import { validationHook } from './validation.js';
 
 export type AppConfig = Pick<
   Config,
@@ -73,7 +72,7 @@ export interface AppDeps {
   service?: PetService;
 }
 
-export type App = OpenAPIHono<AppEnv>;
+export type App = DocumentedHono<AppEnv>;
 
 /** What the Node server's WebSocket route (websocket.ts) shares with the app it serves. */
 export interface Realtime {
@@ -145,7 +144,7 @@ export function createApp(deps: AppDeps): App {
     });
   const root = findProjectRoot();
 
-  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  const app = new DocumentedHono<AppEnv>();
 
   app.use(
     '*',

@@ -1,16 +1,20 @@
 /**
- * The app's Prometheus metrics (issue #15, docs/operations.md "Metrics"), on a registry of its own
- * (never prom-client's global one), so that two apps in one process, and the tests, do not share
- * counters. The hooks it hands out are plain callbacks: the storage decorator's observer
- * (storage/measured.ts), the service's observer (service/observer.ts), the event hub's delivery
- * callback, and what the request frame and the pet calls count. Process default metrics (CPU,
- * memory, event-loop lag, GC) describe the process, not an app: they are collected once per process,
- * from the first app built, on a registry of their own, and appended to every app's exposition
- * (one event-loop monitor and one GC observer however many apps are built).
+ * The app's Prometheus metrics (issue #15, docs/operations.md "Metrics"), on a registry of its own,
+ * so that two apps in one process, and the tests, do not share counters. The hooks it hands out
+ * are plain callbacks: the storage decorator's observer (storage/measured.ts), the service's
+ * observer (service/observer.ts), the event hub's delivery callback, and what the request frame
+ * and the pet calls count. The app's own metrics are plain numbers (prometheus-text.ts: a request
+ * adds to them without hashing labels or allocating, issue #16). Process default metrics (CPU,
+ * memory, event-loop lag, GC) describe the process, not an app: prom-client collects them once per
+ * process, on a registry of their own appended to every app's exposition (one event-loop monitor
+ * and one GC observer however many apps are built). prom-client is loaded, and those monitors
+ * started, by the first scrape: a process nobody scrapes (a cold serverless function) never loads
+ * it or pays for them; GC and event-loop figures cover the time since that first scrape.
  */
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { ServiceObserver } from '../service/index.js';
 import type { StorageObserver } from '../storage/index.js';
+import { TextCounter, TextGauge, TextHistogram, TextRegistry, type HistogramChild } from './prometheus-text.js';
 
 /** Methods that get their own label value; anything else is `OTHER` (a client picks the method). */
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
@@ -19,7 +23,6 @@ const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 
 export const UNMATCHED_ROUTE = 'unmatched';
 
 export interface AppMetrics {
-  readonly registry: Registry;
   /** One answered request: its route pattern (or UNMATCHED_ROUTE), method, status and duration. */
   request(route: string, method: string, status: number, seconds: number): void;
   /** An answer was the stored first answer to an Idempotency-Key. */
@@ -32,7 +35,7 @@ export interface AppMetrics {
   delivered(): void;
   /** Where the event subscribers stand, read at each scrape. */
   watchSubscribers(stats: () => { subscribers: number; pets: number }): void;
-  /** The Prometheus text exposition. */
+  /** The Prometheus text exposition (the first call loads prom-client for the process metrics). */
   text(): Promise<string>;
   readonly contentType: string;
 }
@@ -41,103 +44,116 @@ export interface AppMetrics {
 const HTTP_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const STORAGE_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
-let processRegistry: Registry | null = null;
+/** What prom-client's registries answer as their content type (text format 0.0.4). */
+const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
-/** The process's default metrics, started by the first app. */
-function processMetrics(): Registry {
-  if (processRegistry === null) {
-    processRegistry = new Registry();
-    collectDefaultMetrics({ register: processRegistry });
-  }
+let processRegistry: Promise<Registry> | null = null;
+
+/** The process's default metrics, started by the first scrape of any app. */
+function processMetrics(): Promise<Registry> {
+  if (processRegistry !== null) return processRegistry;
+  processRegistry = import('prom-client').then(async ({ Counter, Registry, collectDefaultMetrics }) => {
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry });
+    // prom-client counts CPU from when its counters were made; started late, they are given what
+    // the process spent before, so that they stay totals since the process started. Reading one
+    // brings all three up to now (they are collected together); the rest is added.
+    const counted = async (name: string) => (await registry.getSingleMetric(name)?.get())?.values[0]?.value ?? 0;
+    const user = await counted('process_cpu_user_seconds_total'); // collects all three
+    const now = process.cpuUsage();
+    const system = await counted('process_cpu_system_seconds_total');
+    for (const [name, value] of [
+      ['process_cpu_user_seconds_total', now.user / 1e6 - user],
+      ['process_cpu_system_seconds_total', now.system / 1e6 - system],
+      ['process_cpu_seconds_total', (now.user + now.system) / 1e6 - user - system],
+    ] as const) {
+      const counter = registry.getSingleMetric(name);
+      if (counter instanceof Counter && value > 0) counter.inc(value);
+    }
+    return registry;
+  });
+  // A failed load (the chunk did not load) is tried again by the next scrape.
+  processRegistry.catch(() => {
+    processRegistry = null;
+  });
   return processRegistry;
 }
 
 export function createAppMetrics(): AppMetrics {
-  const registry = new Registry();
-  const shared = processMetrics();
-  const registers = [registry];
-  const httpDuration = new Histogram({
-    name: 'http_request_duration_seconds',
-    help: 'Duration of HTTP requests, by matched route pattern (unmatched: no route), method and status',
-    labelNames: ['route', 'method', 'status'] as const,
-    buckets: HTTP_BUCKETS,
-    registers,
-  });
-  const storageDuration = new Histogram({
-    name: 'pet_life_storage_duration_seconds',
-    help: 'Latency of storage round trips, by backend and operation',
-    labelNames: ['backend', 'operation'] as const,
-    buckets: STORAGE_BUCKETS,
-    registers,
-  });
-  const storageRoundTrips = new Counter({
-    name: 'pet_life_storage_round_trips_total',
-    help: 'Storage round trips, by backend and operation (failed ones included)',
-    labelNames: ['backend', 'operation'] as const,
-    registers,
-  });
-  const storageErrors = new Counter({
-    name: 'pet_life_storage_errors_total',
-    help: 'Storage round trips that failed (threw), by backend and operation',
-    labelNames: ['backend', 'operation'] as const,
-    registers,
-  });
-  const conflicts = new Counter({
-    name: 'pet_life_cas_conflicts_total',
-    help: 'Compare-and-set saves that found the pet changed by someone else',
-    registers,
-  });
-  const retries = new Counter({
-    name: 'pet_life_cas_retries_total',
-    help: 'Compare-and-set conflicts followed by another attempt (the others ran out of attempts)',
-    registers,
-  });
-  const eventsWritten = new Counter({
-    name: 'pet_life_events_written_total',
-    help: 'Events appended to pet event logs by saves',
-    registers,
-  });
-  const eventsDelivered = new Counter({
-    name: 'pet_life_events_delivered_total',
-    help: 'Events handed to SSE and WebSocket subscribers (one per event per subscriber)',
-    registers,
-  });
+  const registry = new TextRegistry();
+  const httpDuration = new TextHistogram(
+    registry,
+    'http_request_duration_seconds',
+    'Duration of HTTP requests, by matched route pattern (unmatched: no route), method and status',
+    ['route', 'method', 'status'],
+    HTTP_BUCKETS,
+  );
+  const storageDuration = new TextHistogram(
+    registry,
+    'pet_life_storage_duration_seconds',
+    'Latency of storage round trips, by backend and operation',
+    ['backend', 'operation'],
+    STORAGE_BUCKETS,
+  );
+  const storageRoundTrips = new TextCounter(
+    registry,
+    'pet_life_storage_round_trips_total',
+    'Storage round trips, by backend and operation (failed ones included)',
+    ['backend', 'operation'],
+  );
+  const storageErrors = new TextCounter(
+    registry,
+    'pet_life_storage_errors_total',
+    'Storage round trips that failed (threw), by backend and operation',
+    ['backend', 'operation'],
+  );
+  const conflicts = new TextCounter(
+    registry,
+    'pet_life_cas_conflicts_total',
+    'Compare-and-set saves that found the pet changed by someone else',
+  );
+  const retries = new TextCounter(
+    registry,
+    'pet_life_cas_retries_total',
+    'Compare-and-set conflicts followed by another attempt (the others ran out of attempts)',
+  );
+  const eventsWritten = new TextCounter(registry, 'pet_life_events_written_total', 'Events appended to pet event logs by saves');
+  const eventsDelivered = new TextCounter(
+    registry,
+    'pet_life_events_delivered_total',
+    'Events handed to SSE and WebSocket subscribers (one per event per subscriber)',
+  );
   let subscriberStats: (() => { subscribers: number; pets: number }) | null = null;
-  new Gauge({
-    name: 'pet_life_event_subscribers',
-    help: 'Open SSE streams and WebSockets subscribed to pet events in this process',
-    registers,
-    collect() {
-      this.set(subscriberStats?.().subscribers ?? 0);
-    },
-  });
-  new Gauge({
-    name: 'pet_life_event_subscribed_pets',
-    help: 'Pets with at least one event subscriber in this process',
-    registers,
-    collect() {
-      this.set(subscriberStats?.().pets ?? 0);
-    },
-  });
-  const rateLimited = new Counter({ name: 'pet_life_rate_limited_total', help: 'Requests answered 429 (rate limited)', registers });
-  const replays = new Counter({
-    name: 'pet_life_idempotent_replays_total',
-    help: 'Requests answered with the stored first answer to their Idempotency-Key',
-    registers,
-  });
-  const readCache = new Counter({
-    name: 'pet_life_read_cache_total',
-    help: 'Read-cache lookups of reads that could be answered from it, by result (hit, miss)',
-    labelNames: ['result'] as const,
-    registers,
-  });
+  new TextGauge(
+    registry,
+    'pet_life_event_subscribers',
+    'Open SSE streams and WebSockets subscribed to pet events in this process',
+    () => subscriberStats?.().subscribers ?? 0,
+  );
+  new TextGauge(
+    registry,
+    'pet_life_event_subscribed_pets',
+    'Pets with at least one event subscriber in this process',
+    () => subscriberStats?.().pets ?? 0,
+  );
+  const rateLimited = new TextCounter(registry, 'pet_life_rate_limited_total', 'Requests answered 429 (rate limited)');
+  const replays = new TextCounter(
+    registry,
+    'pet_life_idempotent_replays_total',
+    'Requests answered with the stored first answer to their Idempotency-Key',
+  );
+  const readCache = new TextCounter(
+    registry,
+    'pet_life_read_cache_total',
+    'Read-cache lookups of reads that could be answered from it, by result (hit, miss)',
+    ['result'],
+  );
   const cacheHit = readCache.labels('hit');
   const cacheMiss = readCache.labels('miss');
   // Children by route, method and status, so that a request observes without building a label
   // object or a key (routes are patterns and methods a fixed set: the map stays small).
-  type Observer = { observe(seconds: number): void };
-  const byRoute = new Map<string, Map<string, Map<number, Observer>>>();
-  const requestObserver = (route: string, method: string, status: number): Observer => {
+  const byRoute = new Map<string, Map<string, Map<number, HistogramChild>>>();
+  const requestSeries = (route: string, method: string, status: number): HistogramChild => {
     let byMethod = byRoute.get(route);
     if (byMethod === undefined) {
       byMethod = new Map();
@@ -157,10 +173,9 @@ export function createAppMetrics(): AppMetrics {
   };
 
   return {
-    registry,
-    contentType: registry.contentType,
+    contentType: CONTENT_TYPE,
     request(route, method, status, seconds) {
-      requestObserver(route, KNOWN_METHODS.has(method) ? method : 'OTHER', status).observe(seconds);
+      httpDuration.observe(requestSeries(route, KNOWN_METHODS.has(method) ? method : 'OTHER', status), seconds);
       if (status === 429) rateLimited.inc();
     },
     replayed: () => replays.inc(),
@@ -171,9 +186,9 @@ export function createAppMetrics(): AppMetrics {
           const trips = storageRoundTrips.labels(backend, operation);
           const errors = storageErrors.labels(backend, operation);
           return (seconds, failed) => {
-            duration.observe(seconds);
-            trips.inc();
-            if (failed) errors.inc();
+            storageDuration.observe(duration, seconds);
+            storageRoundTrips.add(trips);
+            if (failed) storageErrors.add(errors);
           };
         },
         eventsWritten: (count) => eventsWritten.inc(count),
@@ -184,15 +199,15 @@ export function createAppMetrics(): AppMetrics {
         conflicts.inc();
         if (retrying) retries.inc();
       },
-      readCache: (hit) => (hit ? cacheHit : cacheMiss).inc(),
+      readCache: (hit) => readCache.add(hit ? cacheHit : cacheMiss),
     },
     delivered: () => eventsDelivered.inc(),
     watchSubscribers(stats) {
       subscriberStats = stats;
     },
     async text() {
-      const [own, processText] = await Promise.all([registry.metrics(), shared.metrics()]);
-      return own.endsWith('\n') || own === '' ? own + processText : `${own}\n${processText}`;
+      const processText = await (await processMetrics()).metrics();
+      return registry.text() + processText;
     },
   };
 }

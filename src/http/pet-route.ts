@@ -7,7 +7,7 @@
  * (validation.ts): query, then parameters, then the body — 415 when a body is sent as anything
  * but JSON, 400 when it is not valid JSON.
  */
-import type { OpenAPIHono, RouteConfig } from '@hono/zod-openapi';
+import type { DocumentedHono, RouteConfig } from './openapi.js';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { z } from 'zod';
@@ -68,7 +68,7 @@ export interface ServeOptions {
 
 /** Documents `route` in /openapi.json and serves it with `handler` on checked input. */
 export function servePetRoute<R extends RouteConfig>(
-  app: OpenAPIHono<AppEnv>,
+  app: DocumentedHono<AppEnv>,
   route: R,
   handler: (c: Context<AppEnv>, input: ValidInput<R>) => Promise<Response>,
   options: ServeOptions = {},

@@ -1,8 +1,10 @@
 /**
  * The zod schemas that validate requests and, through @hono/zod-openapi, generate
- * /openapi.json: one source for both. Response schemas document the answers.
+ * /openapi.json: one source for both. Response schemas document the answers. Their OpenAPI
+ * fields are zod's own metadata (`.meta()`: `id` names the component), so that serving requests
+ * needs plain zod only; the document is built on first request (openapi.ts).
  */
-import { z } from '@hono/zod-openapi';
+import { z } from 'zod';
 import { ACTIONS, CURRENT_STATES, LANGS } from '../engine/index.js';
 import {
   ACTION_MESSAGE,
@@ -25,15 +27,15 @@ import {
 export const DeviceId = z
   .string({ message: DEVICE_ID_MESSAGE })
   .regex(DEVICE_ID_PATTERN, { message: DEVICE_ID_MESSAGE })
-  .openapi({ example: 'device_123', description: DEVICE_ID_MESSAGE });
+  .meta({ example: 'device_123', description: DEVICE_ID_MESSAGE });
 
-export const Action = z.enum(ACTIONS, { message: ACTION_MESSAGE }).openapi({ example: 'feed' });
+export const Action = z.enum(ACTIONS, { message: ACTION_MESSAGE }).meta({ example: 'feed' });
 
 export const Hours = z
   .number({ message: CATCHUP_HOURS_MESSAGE })
   .gt(0, { message: CATCHUP_HOURS_MESSAGE })
   .max(MAX_CATCHUP_HOURS, { message: CATCHUP_HOURS_MESSAGE })
-  .openapi({ example: 24, description: 'Simulated hours, fractions allowed' });
+  .meta({ example: 24, description: 'Simulated hours, fractions allowed' });
 
 /** A decimal number as the original server's float() read it, minus its leniencies (hex, inf, nan, `_`). */
 const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
@@ -51,15 +53,15 @@ export const HoursQuery = z
     }
     return value;
   })
-  .openapi({ type: 'number', example: 24, description: 'Simulated hours (default 24)' });
+  .meta({ type: 'number', example: 24, description: 'Simulated hours (default 24)' });
 
 export const LangQuery = z
   .enum(LANGS, { message: `lang must be one of ${LANGS.join(', ')}` })
   .optional()
-  .openapi({ description: 'Language of the texts; else Accept-Language; else zh', example: 'en' });
+  .meta({ description: 'Language of the texts; else Accept-Language; else zh', example: 'en' });
 
 export const PetParams = z.object({
-  device_id: DeviceId.openapi({ param: { name: 'device_id', in: 'path' } }),
+  device_id: DeviceId.meta({ param: { name: 'device_id', in: 'path' } }),
 });
 
 export const LangOnlyQuery = z.object({ lang: LangQuery });
@@ -77,9 +79,9 @@ export const IDEMPOTENCY_KEY_PARAMETER = {
   schema: { type: 'string', minLength: 1, maxLength: 255, example: '8e03978e-40d5-43e8-bc93-6894a57f9324' },
 } as const;
 
-export const InteractBody = z.object({ action: Action }).openapi('InteractRequest');
+export const InteractBody = z.object({ action: Action }).meta({ id: 'InteractRequest' });
 
-export const CatchupBody = z.object({ hours: Hours }).openapi('CatchupRequest');
+export const CatchupBody = z.object({ hours: Hours }).meta({ id: 'CatchupRequest' });
 
 /** Trimmed, 1–64 characters without control characters (the service checks the same, rules.ts). */
 export const PetName = z
@@ -94,26 +96,26 @@ export const Timezone = z.string({ message: TIMEZONE_MESSAGE }).max(TIMEZONE_MAX
 
 export const PetPatchBody = z
   .object({
-    pet_name: PetName.optional().openapi({ example: '小糖' }),
-    timezone: Timezone.optional().openapi({ example: 'Asia/Shanghai' }),
+    pet_name: PetName.optional().meta({ example: '小糖' }),
+    timezone: Timezone.optional().meta({ example: 'Asia/Shanghai' }),
   })
   .refine((body) => body.pet_name !== undefined || body.timezone !== undefined, {
     message: UPDATE_MESSAGE,
   })
-  .openapi('PetPatchRequest');
+  .meta({ id: 'PetPatchRequest' });
 
 export const PetCreateBody = z
   .object({
-    device_id: DeviceId.optional().openapi({ description: `${DEVICE_ID_MESSAGE}; generated (pet_ + 128 random bits) when absent` }),
-    pet_name: PetName.optional().openapi({ example: '小糖', description: "Default: the server's (PET_NAME)" }),
-    timezone: Timezone.optional().openapi({ example: 'Asia/Tokyo', description: "IANA name; default: the server's (PET_TZ)" }),
+    device_id: DeviceId.optional().meta({ description: `${DEVICE_ID_MESSAGE}; generated (pet_ + 128 random bits) when absent` }),
+    pet_name: PetName.optional().meta({ example: '小糖', description: "Default: the server's (PET_NAME)" }),
+    timezone: Timezone.optional().meta({ example: 'Asia/Tokyo', description: "IANA name; default: the server's (PET_TZ)" }),
   })
-  .openapi('PetCreateRequest');
+  .meta({ id: 'PetCreateRequest' });
 
 /** `?timezone=` of a GET state: the zone a pet never seen is created in (ignored afterwards). */
 export const StateQuery = z.object({
   lang: LangQuery,
-  timezone: Timezone.optional().openapi({
+  timezone: Timezone.optional().meta({
     example: 'Asia/Tokyo',
     description: 'Only when this request creates the pet (first sight): its timezone. Ignored for a pet that exists.',
   }),
@@ -125,14 +127,14 @@ export const ForecastQuery = z.object({
     .min(1, { message: FORECAST_HOURS_MESSAGE })
     .max(MAX_FORECAST_HOURS, { message: FORECAST_HOURS_MESSAGE })
     .default(24)
-    .openapi({ type: 'number', example: 24 }),
+    .meta({ type: 'number', example: 24 }),
   step_minutes: z.coerce
     .number({ message: STEP_MINUTES_MESSAGE })
     .int({ message: STEP_MINUTES_MESSAGE })
     .min(1, { message: STEP_MINUTES_MESSAGE })
     .max(MAX_FORECAST_STEP_MINUTES, { message: STEP_MINUTES_MESSAGE })
     .default(10)
-    .openapi({ type: 'integer', example: 10 }),
+    .meta({ type: 'integer', example: 10 }),
 });
 
 // ── compatibility routes (the original server's inputs) ──
@@ -147,27 +149,27 @@ export const CompatInteractBody = z
     action: Action,
     user_id: z.string().max(256).optional(),
   })
-  .openapi('CompatInteractRequest');
+  .meta({ id: 'CompatInteractRequest' });
 
 export const CompatFeedBody = z
   .object({
     device_id: DeviceId,
-    food_type: z.string().max(64).optional().openapi({ description: 'Accepted and ignored, as by the original server' }),
+    food_type: z.string().max(64).optional().meta({ description: 'Accepted and ignored, as by the original server' }),
     user_id: z.string().max(256).optional(),
   })
-  .openapi('CompatFeedRequest');
+  .meta({ id: 'CompatFeedRequest' });
 
 // ── responses ──
 
 export const ErrorBody = z
   .object({
     error: z.object({
-      code: z.string().openapi({ example: 'invalid_action' }),
-      message: z.string().openapi({ example: ACTION_MESSAGE }),
-      request_id: z.string().optional().openapi({ description: 'On 5xx answers: the id of the log line that has the details' }),
+      code: z.string().meta({ example: 'invalid_action' }),
+      message: z.string().meta({ example: ACTION_MESSAGE }),
+      request_id: z.string().optional().meta({ description: 'On 5xx answers: the id of the log line that has the details' }),
     }),
   })
-  .openapi('Error');
+  .meta({ id: 'Error' });
 
 export const CompatErrorBody = z
   .object({
@@ -175,7 +177,7 @@ export const CompatErrorBody = z
     error: z.object({ code: z.string(), message: z.string(), request_id: z.string().optional() }),
     timestamp: z.string(),
   })
-  .openapi('CompatError');
+  .meta({ id: 'CompatError' });
 
 const Triple = z.object({ energy: z.number(), hunger: z.number(), mood: z.number() });
 
@@ -191,9 +193,9 @@ export const LifeReportSchema = z
     lowest_mood: z.number(),
     start: Triple,
     end: Triple,
-    summary: z.string().openapi({ example: 'While you were away (26 h) 小糖 slept twice…' }),
+    summary: z.string().meta({ example: 'While you were away (26 h) 小糖 slept twice…' }),
   })
-  .openapi('LifeReport');
+  .meta({ id: 'LifeReport' });
 
 export const StateDocumentSchema = z
   .object({
@@ -224,22 +226,19 @@ export const StateDocumentSchema = z
       feed: z.number().int(),
       play: z.number().int(),
       greet: z.number().int(),
-      visits: z
-        .number()
-        .int()
-        .optional()
-        .openapi({ description: 'Visits the pet took part in, made or received (present after the first)' }),
+      visits: z.number().int().optional().meta({ description: 'Visits the pet took part in, made or received (present after the first)' }),
     }),
-    pet_time: z.string().openapi({ example: '2026-03-01T08:00:00.000+08:00' }),
-    timezone: z.string().openapi({ example: 'Asia/Shanghai' }),
-    last_updated: z.string().openapi({ example: '2026-03-01T00:00:00.000Z' }),
+    pet_time: z.string().meta({ example: '2026-03-01T08:00:00.000+08:00' }),
+    timezone: z.string().meta({ example: 'Asia/Shanghai' }),
+    last_updated: z.string().meta({ example: '2026-03-01T00:00:00.000Z' }),
     created_at: z.string(),
     version: z.number().int(),
     away: LifeReportSchema.optional(),
     interaction: z.object({ action: Action, event: z.string() }).optional(),
-    catchup: LifeReportSchema.extend({ requested_hours: z.number(), took_ms: z.number() }).optional(),
+    // The report and two more fields (documented as allOf: the LifeReport component and the rest).
+    catchup: z.intersection(LifeReportSchema, z.object({ requested_hours: z.number(), took_ms: z.number() })).optional(),
   })
-  .openapi('PetState');
+  .meta({ id: 'PetState' });
 
 export const ForecastSchema = z
   .object({
@@ -261,7 +260,7 @@ export const ForecastSchema = z
       }),
     ),
   })
-  .openapi('Forecast');
+  .meta({ id: 'Forecast' });
 
 export const CompatEnvelope = z
   .object({
@@ -272,19 +271,19 @@ export const CompatEnvelope = z
     data: StateDocumentSchema,
     timestamp: z.string(),
   })
-  .openapi('CompatResponse');
+  .meta({ id: 'CompatResponse' });
 
 export const ClaimSchema = z
   .object({
     device_id: z.string(),
-    secret: z.string().openapi({
+    secret: z.string().meta({
       description: 'Shown once: send it as `Authorization: Bearer <secret>` to change the pet from now on.',
       example: 'q8c1Xo3m4Yt0f5lqj3eZ0sQy8a3uVhE2n9KJdP6wLbM',
     }),
   })
-  .openapi('Claim');
+  .meta({ id: 'Claim' });
 
-export const HealthSchema = z.object({ status: z.literal('ok'), uptime_s: z.number(), timestamp: z.string() }).openapi('Health');
+export const HealthSchema = z.object({ status: z.literal('ok'), uptime_s: z.number(), timestamp: z.string() }).meta({ id: 'Health' });
 
 export const ReadySchema = z
   .object({
@@ -294,7 +293,7 @@ export const ReadySchema = z
     request_id: z.string().optional(),
     timestamp: z.string(),
   })
-  .openapi('Ready');
+  .meta({ id: 'Ready' });
 
 /** A `<ms>-<seq>` event id (issue #12). */
 const EventId = z
@@ -304,29 +303,29 @@ const EventId = z
 /** One event of a pet's log (issue #12). */
 export const PetEventSchema = z
   .object({
-    id: EventId.openapi({ example: '1767225600000-0', description: '`<ms>-<seq>`: strictly increasing per pet' }),
-    type: z.string().openapi({
+    id: EventId.meta({ example: '1767225600000-0', description: '`<ms>-<seq>`: strictly increasing per pet' }),
+    type: z.string().meta({
       example: 'interacted',
       description:
         "'interacted' | 'fell_asleep' | 'woke_up' | 'got_hungry' | 'reset' | 'updated' | 'claimed' | 'created' | 'visited' | 'befriended' | 'unfriended' | 'owner_added' | 'owner_left'",
     }),
     device_id: z.string(),
-    pet_time: z.string().openapi({ description: "The pet's world clock when it happened, ISO 8601 in its timezone" }),
-    at: z.string().openapi({ description: 'Wall clock when it was recorded, ISO 8601 UTC' }),
-    data: z.record(z.string(), z.unknown()).openapi({ example: { action: 'feed', event: 'fed' } }),
+    pet_time: z.string().meta({ description: "The pet's world clock when it happened, ISO 8601 in its timezone" }),
+    at: z.string().meta({ description: 'Wall clock when it was recorded, ISO 8601 UTC' }),
+    data: z.record(z.string(), z.unknown()).meta({ example: { action: 'feed', event: 'fed' } }),
   })
-  .openapi('PetEvent');
+  .meta({ id: 'PetEvent' });
 
 export const EventsQuery = z.object({
-  after: EventId.optional().openapi({
+  after: EventId.optional().meta({
     description: 'Replay the retained events after this id (the `Last-Event-ID` header wins when both are sent)',
   }),
-  format: z.enum(['sse', 'json']).optional().openapi({ description: '`json`: answer the events after `after` as JSON and end' }),
+  format: z.enum(['sse', 'json']).optional().meta({ description: '`json`: answer the events after `after` as JSON and end' }),
   token: z
     .string()
     .regex(/^[\x21-\x7e]{1,512}$/)
     .optional()
-    .openapi({ description: 'The Bearer secret, for clients that cannot send headers (EventSource); this route and the WebSocket only' }),
+    .meta({ description: 'The Bearer secret, for clients that cannot send headers (EventSource); this route and the WebSocket only' }),
 });
 
-export const EventsJsonSchema = z.object({ events: z.array(PetEventSchema) }).openapi('PetEvents');
+export const EventsJsonSchema = z.object({ events: z.array(PetEventSchema) }).meta({ id: 'PetEvents' });

@@ -30,8 +30,3 @@ export function invalidInputFrom(target: Target, error: ZodError): InvalidInputE
   else message = issue.message;
   return new InvalidInputError(code, message);
 }
-
-/** The defaultHook of the OpenAPI app: throw the coded error on failure, carry on otherwise. */
-export function validationHook(result: { target: Target; success: boolean; error?: ZodError }): void {
-  if (!result.success && result.error) throw invalidInputFrom(result.target, result.error);
-}

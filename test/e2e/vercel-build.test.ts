@@ -170,6 +170,10 @@ describe('vercel build on a fresh clone', () => {
     const vc = JSON.parse(readFileSync(path.join(output, 'functions/api/index.func/.vc-config.json'), 'utf8'));
     expect(vc).toMatchObject({ handler: 'api/index.js', launcherType: 'Nodejs', maxDuration: 60, supportsCancellation: true });
     expect(vc.runtime).toMatch(/^nodejs\d+\.x$/);
+    // The function is the bundle (npm run build, issue #16): no package is traced into it.
+    const func = path.join(output, 'functions/api/index.func');
+    expect(existsSync(path.join(func, 'dist/vercel/server.js'))).toBe(true);
+    expect(existsSync(path.join(func, 'node_modules/zod'))).toBe(false);
   });
 
   it('serves / and the page assets it names from static files', async () => {

@@ -61,3 +61,17 @@ describe('time', () => {
     }
   });
 });
+
+describe('UTC without a formatter', () => {
+  it('answers the local minute Intl formats for UTC, 1900–2100', () => {
+    const intl = new Intl.DateTimeFormat('en-US', { timeZone: 'UTC', hourCycle: 'h23', hour: 'numeric', minute: 'numeric' });
+    const start = Math.floor(Date.UTC(1900, 0, 1) / 60_000);
+    const end = Math.floor(Date.UTC(2100, 0, 1) / 60_000);
+    for (let tick = start; tick < end; tick += 9_973 * 7) {
+      const parts = Object.fromEntries(intl.formatToParts(msFromTick(tick)).map((part) => [part.type, Number(part.value)]));
+      expect(localMinute('UTC', tick) + 0).toBe((parts['hour'] ?? NaN) * 60 + (parts['minute'] ?? NaN));
+      expect(utcOffsetMinutes('UTC', tick)).toBe(0);
+    }
+    expect(nextOffsetChange('UTC', start, end)).toBeNull();
+  });
+});

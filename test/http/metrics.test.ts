@@ -172,6 +172,36 @@ describe('GET /metrics after known traffic', () => {
   });
 });
 
+describe('process metrics, started by the first scrape', () => {
+  it('count CPU since the process started, not since that scrape', async () => {
+    const { app } = createTestApp();
+    const spent = process.cpuUsage();
+    const text = await scrape(app);
+    // Less one microsecond (cpuUsage's unit): the total is prom-client's count plus what it missed,
+    // a float sum that may round one ulp below the microseconds it stands for.
+    const atLeast = (micros: number) => micros / 1e6 - 1e-6;
+    expect(sample(text, 'process_cpu_user_seconds_total')).toBeGreaterThanOrEqual(atLeast(spent.user));
+    expect(sample(text, 'process_cpu_system_seconds_total')).toBeGreaterThanOrEqual(atLeast(spent.system));
+    expect(sample(text, 'process_cpu_seconds_total')).toBeGreaterThanOrEqual(atLeast(spent.user + spent.system));
+  });
+
+  it('counts a request with the duration the request frame measured, in the right bucket', async () => {
+    const { app } = createTestApp();
+    await app.request('/api/pet/b1/state');
+    const text = await scrape(app);
+    const labels = { route: STATE, method: 'GET', status: '200' };
+    const sum = sample(text, 'http_request_duration_seconds_sum', labels) ?? Number.NaN;
+    expect(sum).toBeGreaterThan(0);
+    // The series' buckets are cumulative and jump from 0 to 1 at the first bound ≥ the duration.
+    const bounds = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+    for (const bound of bounds) {
+      expect(sample(text, 'http_request_duration_seconds_bucket', { ...labels, le: String(bound) }), String(bound)).toBe(
+        sum <= bound ? 1 : 0,
+      );
+    }
+  });
+});
+
 describe('METRICS_TOKEN', () => {
   const TOKEN = 'metrics-token-0123456789';
 

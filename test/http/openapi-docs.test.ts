@@ -2,6 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { createRoute, DocumentedHono } from '../../src/http/openapi.js';
 import { createTestApp, readJson, type ErrorJson } from './support.js';
 
 interface Operation {
@@ -73,6 +75,69 @@ describe('GET /openapi.json', () => {
       const name = ref.replace('#/components/schemas/', '');
       expect(schemas, ref).toHaveProperty(name);
     }
+  });
+});
+
+describe('the document, built on its first request (src/http/openapi.ts)', () => {
+  it('lists every API route the app serves, with the method it is served on', async () => {
+    const { app } = createTestApp();
+    const doc = await readJson<OpenApi>(await app.request('/openapi.json'));
+    const served = app.routes
+      .filter((route) => route.method !== 'ALL' && /^\/(api\/|health$|ready$|metrics$)/.test(route.path))
+      .map((route) => `${route.method.toLowerCase()} ${route.path.replaceAll(/:(\w+)/g, '{$1}')}`);
+    expect(served.length).toBeGreaterThanOrEqual(ROUTES.length);
+    const documented = Object.entries(doc.paths).flatMap(([path, operations]) =>
+      Object.keys(operations).map((method) => `${method} ${path}`),
+    );
+    for (const route of served) expect(documented, route).toContain(route);
+  });
+
+  it('is built once per app and answered the same every time', async () => {
+    const { app } = createTestApp();
+    const first = await (await app.request('/openapi.json')).text();
+    const second = await (await app.request('/openapi.json')).text();
+    expect(second).toBe(first);
+    expect(first.length).toBeGreaterThan(10_000);
+  });
+
+  it('names the components the schemas declare (zod metadata ids) and refers to them', async () => {
+    const { app } = createTestApp();
+    const doc = await readJson<OpenApi>(await app.request('/openapi.json'));
+    const names = Object.keys(doc.components?.schemas ?? {});
+    for (const name of ['PetState', 'LifeReport', 'Error', 'InteractRequest', 'Forecast', 'Health']) expect(names).toContain(name);
+    // The catch-up report is the LifeReport component and two more fields.
+    const refs = collectRefs(doc.paths['/api/pet/{device_id}/catchup']).concat(collectRefs(doc.components));
+    expect(refs).toContain('#/components/schemas/LifeReport');
+  });
+
+  it('documents the batch, owner and social routes with their components (converted to zod metadata)', async () => {
+    const { app } = createTestApp();
+    const doc = await readJson<OpenApi>(await app.request('/openapi.json'));
+    const schemas = doc.components?.schemas ?? {};
+    for (const name of ['BatchRequest', 'BatchOperation', 'BatchInteract', 'BatchResponse', 'PetsResponse', 'Owner', 'OwnedPets']) {
+      expect(schemas, name).toHaveProperty(name);
+    }
+    for (const name of ['AdoptRequest', 'PetOwners', 'FriendInvite', 'Friends', 'VisitRequest', 'Visit'])
+      expect(schemas, name).toHaveProperty(name);
+    expect(JSON.stringify(doc.paths['/api/batch']?.['post']?.requestBody)).toMatch(/BatchRequest/);
+    expect(doc.paths['/api/pets']?.['get']?.parameters?.map((p) => p.name)).toEqual(expect.arrayContaining(['ids', 'lang']));
+    expect(JSON.stringify(doc.paths['/api/pet/{device_id}/visit']?.['post']?.requestBody)).toMatch(/VisitRequest/);
+    const unfriend = doc.paths['/api/pet/{device_id}/friends/{friend_id}']?.['delete'];
+    expect(unfriend?.parameters?.filter((p) => p.in === 'path').map((p) => p.name)).toEqual(['device_id', 'friend_id']);
+    // An extended component is its base by reference and the added fields (allOf).
+    expect(JSON.stringify(schemas['Friend'])).toMatch(/^\{"allOf":\[\{"\$ref":"#\/components\/schemas\/PetSummary"\}/);
+    expect(JSON.stringify(schemas['PetsResult'])).toMatch(/^\{"allOf":\[\{"\$ref":"#\/components\/schemas\/BatchResult"\}/);
+  });
+
+  it('refuses to serve a route with input outside servePetRoute (it would go unchecked)', () => {
+    const app = new DocumentedHono();
+    const route = createRoute({
+      method: 'get',
+      path: '/x/{id}',
+      request: { params: z.object({ id: z.string() }) },
+      responses: { 200: { description: 'ok' } },
+    });
+    expect(() => app.openapi(route, (c) => c.text('x'))).toThrow(/servePetRoute/);
   });
 });
 

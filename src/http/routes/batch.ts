@@ -9,7 +9,7 @@
  * single route would, errors included: a malformed operation is its own 400, a corrupt pet its own
  * 500; only a malformed envelope fails the whole request.
  */
-import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { createRoute, type DocumentedHono } from '../openapi.js';
 import type { Context } from 'hono';
 import { z } from 'zod';
 import { InvalidInputError, type PetLifeError } from '../../errors.js';
@@ -53,23 +53,23 @@ const IdempotencyKeyField = z
   .string({ message: IDEMPOTENCY_KEY_MESSAGE })
   .regex(IDEMPOTENCY_KEY_PATTERN, { message: IDEMPOTENCY_KEY_MESSAGE })
   .optional()
-  .openapi({ description: 'As the Idempotency-Key header of the single route (ignored for `state`)' });
+  .meta({ description: 'As the Idempotency-Key header of the single route (ignored for `state`)' });
 
 const common = { device_id: DeviceId, lang: LangQuery, idempotency_key: IdempotencyKeyField };
 
 /** One operation: `op` and the fields of its single route (body, and `lang`/`timezone` of its query). */
 const BatchOperationSchema = z
   .discriminatedUnion('op', [
-    z.object({ op: z.literal('state'), ...common, timezone: Timezone.optional() }).openapi('BatchState'),
-    z.object({ op: z.literal('interact'), ...common, action: Action }).openapi('BatchInteract'),
-    z.object({ op: z.literal('catchup'), ...common, hours: Hours }).openapi('BatchCatchup'),
-    z.object({ op: z.literal('reset'), ...common }).openapi('BatchReset'),
+    z.object({ op: z.literal('state'), ...common, timezone: Timezone.optional() }).meta({ id: 'BatchState' }),
+    z.object({ op: z.literal('interact'), ...common, action: Action }).meta({ id: 'BatchInteract' }),
+    z.object({ op: z.literal('catchup'), ...common, hours: Hours }).meta({ id: 'BatchCatchup' }),
+    z.object({ op: z.literal('reset'), ...common }).meta({ id: 'BatchReset' }),
     z
       .object({ op: z.literal('update'), ...common, pet_name: PetName.optional(), timezone: Timezone.optional() })
       .refine((body) => body.pet_name !== undefined || body.timezone !== undefined, { message: UPDATE_MESSAGE })
-      .openapi('BatchUpdate'),
+      .meta({ id: 'BatchUpdate' }),
   ])
-  .openapi('BatchOperation');
+  .meta({ id: 'BatchOperation' });
 type BatchOperationInput = z.output<typeof BatchOperationSchema>;
 
 const OPERATIONS_MESSAGE = `operations must be an array of 1 to ${MAX_BATCH_OPERATIONS} operations`;
@@ -81,19 +81,19 @@ const BatchEnvelope = z.object({
     .max(MAX_BATCH_OPERATIONS, { message: OPERATIONS_MESSAGE }),
 });
 
-const BatchBody = z.object({ operations: z.array(BatchOperationSchema).min(1).max(MAX_BATCH_OPERATIONS) }).openapi('BatchRequest');
+const BatchBody = z.object({ operations: z.array(BatchOperationSchema).min(1).max(MAX_BATCH_OPERATIONS) }).meta({ id: 'BatchRequest' });
 
 const ResultSchema = z
   .object({
-    status: z.number().int().openapi({ example: 200, description: 'The status its single route would answer' }),
-    body: z.union([StateDocumentSchema, ErrorBody]).openapi({ description: 'The body its single route would answer' }),
+    status: z.number().int().meta({ example: 200, description: 'The status its single route would answer' }),
+    body: z.union([StateDocumentSchema, ErrorBody]).meta({ description: 'The body its single route would answer' }),
   })
-  .openapi('BatchResult');
+  .meta({ id: 'BatchResult' });
 
-const BatchAnswer = z.object({ results: z.array(ResultSchema) }).openapi('BatchResponse');
+const BatchAnswer = z.object({ results: z.array(ResultSchema) }).meta({ id: 'BatchResponse' });
 
 const PetsQuery = z.object({
-  ids: z.string({ message: `ids: 1 to ${MAX_BATCH_OPERATIONS} device ids, comma-separated` }).openapi({
+  ids: z.string({ message: `ids: 1 to ${MAX_BATCH_OPERATIONS} device ids, comma-separated` }).meta({
     example: 'device_1,device_2',
     description: `1 to ${MAX_BATCH_OPERATIONS} device ids, comma-separated (repeats are read once)`,
   }),
@@ -102,9 +102,10 @@ const PetsQuery = z.object({
 
 const PetsAnswer = z
   .object({
-    results: z.array(ResultSchema.extend({ device_id: z.string() }).openapi('PetsResult')),
+    // A batch result and its id (documented as allOf: the BatchResult component and the rest).
+    results: z.array(z.intersection(ResultSchema, z.object({ device_id: z.string() })).meta({ id: 'PetsResult' })),
   })
-  .openapi('PetsResponse');
+  .meta({ id: 'PetsResponse' });
 
 const json = <T>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
 const security = [{ bearer: [] }, {}];
@@ -188,7 +189,7 @@ export interface BatchRouteDeps extends PetCallDeps {
   log: Logger;
 }
 
-export function registerBatchRoutes(app: OpenAPIHono<AppEnv>, deps: BatchRouteDeps): void {
+export function registerBatchRoutes(app: DocumentedHono<AppEnv>, deps: BatchRouteDeps): void {
   const asIs = (value: unknown) => value;
 
   /** Runs the prepared operations (failures at preparation keep their place) and answers each as its single route. */

@@ -5,7 +5,7 @@
  * original (which answered 200 or 500 with a traceback). They share the API's guards (issue #5):
  * rate limits, a claimed pet's Bearer secret, and Idempotency-Key on the POSTs.
  */
-import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { createRoute, type DocumentedHono } from '../openapi.js';
 import type { MiddlewareHandler } from 'hono';
 import { catchupOperation, interactOperation, resetOperation, stateOperation, type StateDocument } from '../../service/index.js';
 import type { AppEnv } from '../env.js';
@@ -108,11 +108,11 @@ const resetRoute = createRoute({
 });
 
 /** Registers compatErrors on the compatibility routes; call before any middleware that may refuse a request. */
-export function markCompatRoutes(app: OpenAPIHono<AppEnv>): void {
+export function markCompatRoutes(app: DocumentedHono<AppEnv>): void {
   for (const [method, path] of COMPAT_ROUTES) app.on(method, path, compatErrors);
 }
 
-export function registerCompatRoutes(app: OpenAPIHono<AppEnv>, deps: PetCallDeps): void {
+export function registerCompatRoutes(app: DocumentedHono<AppEnv>, deps: PetCallDeps): void {
   const timestamp = (nowMs: number) => new Date(nowMs).toISOString();
   const envelope =
     <E extends object>(extra: E) =>

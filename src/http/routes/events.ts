@@ -6,7 +6,7 @@
  * keeps idle streams open; on Vercel the stream ends with `event: reconnect` 5 s before the
  * function's limit, and the client reconnects with its Last-Event-ID.
  */
-import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { createRoute, type DocumentedHono } from '../openapi.js';
 import type { Context } from 'hono';
 import { InvalidInputError } from '../../errors.js';
 import type { EventHub, Owners, PetService } from '../../service/index.js';
@@ -76,7 +76,7 @@ function afterOf(c: Context<AppEnv>, after: string | undefined): string | null {
   return after ?? null;
 }
 
-export function registerEventRoutes(app: OpenAPIHono<AppEnv>, deps: EventRouteDeps): void {
+export function registerEventRoutes(app: DocumentedHono<AppEnv>, deps: EventRouteDeps): void {
   servePetRoute(app, eventsRoute, async (c, { param, query }) => {
     const petId = param.device_id;
     c.set('device', petId);

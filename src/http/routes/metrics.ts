@@ -5,7 +5,7 @@
  * in /openapi.json under `system`.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { createRoute, type DocumentedHono } from '../openapi.js';
 import { ForbiddenError, UnauthorizedError } from '../../errors.js';
 import type { AppEnv } from '../env.js';
 import { answerError } from '../errors.js';
@@ -41,7 +41,7 @@ export interface MetricsRouteDeps {
   token: string | null;
 }
 
-export function registerMetricsRoute(app: OpenAPIHono<AppEnv>, deps: MetricsRouteDeps): void {
+export function registerMetricsRoute(app: DocumentedHono<AppEnv>, deps: MetricsRouteDeps): void {
   const { metrics } = deps;
   const expected = deps.token === null ? null : sha256(deps.token);
   app.openAPIRegistry.registerPath(metricsRoute);

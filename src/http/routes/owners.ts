@@ -5,7 +5,7 @@
  * owner to a pet (a family pet) and `DELETE /api/pet/{id}/owners/me` leaves it. The service work
  * is in src/service/owners.ts and social.ts.
  */
-import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { createRoute, type DocumentedHono } from '../openapi.js';
 import type { Owners, Social } from '../../service/index.js';
 import type { AppEnv } from '../env.js';
 import { jsonResponse } from '../json-response.js';
@@ -102,7 +102,7 @@ const leaveRoute = createRoute({
   responses: { 200: json(PetOwnersSchema, "The pet's owners left"), ...common, ...ownerAuth, 404: json(ErrorBody, 'No such pet') },
 });
 
-export function registerOwnerRoutes(app: OpenAPIHono<AppEnv>, deps: SocialRouteDeps): void {
+export function registerOwnerRoutes(app: DocumentedHono<AppEnv>, deps: SocialRouteDeps): void {
   const { owners, social } = deps;
 
   // Counted per client address when per-client limits are on (RATE_LIMIT_PER_CLIENT > 0).

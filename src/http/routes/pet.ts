@@ -4,7 +4,7 @@
  * and reaches the pet through answerPet (pet-call.ts): rate limits, the claim's access rule and,
  * on the POSTs, Idempotency-Key.
  */
-import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { createRoute, type DocumentedHono } from '../openapi.js';
 import {
   catchupOperation,
   claimOperation,
@@ -180,7 +180,7 @@ const claimRoute = createRoute({
   },
 });
 
-export function registerPetRoutes(app: OpenAPIHono<AppEnv>, deps: PetCallDeps & { owners: Owners; social: Social }): void {
+export function registerPetRoutes(app: DocumentedHono<AppEnv>, deps: PetCallDeps & { owners: Owners; social: Social }): void {
   const asIs = <T>(value: T) => value;
 
   servePetRoute(app, stateRoute, (c, { param, query }) =>

@@ -3,7 +3,7 @@
  * list with their simplified states, ending a friendship, and a visit to a friend (exactly once
  * on both pets: src/service/outbox.ts). The service work is in src/service/social.ts and visits.ts.
  */
-import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { createRoute, type DocumentedHono } from '../openapi.js';
 import type { Context } from 'hono';
 import type { Served } from '../../service/index.js';
 import type { AppEnv } from '../env.js';
@@ -102,7 +102,7 @@ const visitRoute = createRoute({
   },
 });
 
-export function registerSocialRoutes(app: OpenAPIHono<AppEnv>, deps: SocialRouteDeps): void {
+export function registerSocialRoutes(app: DocumentedHono<AppEnv>, deps: SocialRouteDeps): void {
   const { social } = deps;
   const answer = async <B>(c: Context<AppEnv>, petId: string, serve: () => Promise<Served<B>>): Promise<Response> => {
     c.set('device', petId);

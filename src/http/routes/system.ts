@@ -1,7 +1,7 @@
 /** Liveness, readiness (storage reachable), the OpenAPI document and the Swagger UI page at /docs. */
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { createRoute, type DocumentedHono } from '../openapi.js';
 import type { Clock } from '../../service/index.js';
 import type { StorageDriver } from '../../storage/index.js';
 import type { AppEnv } from '../env.js';
@@ -51,7 +51,7 @@ export interface SystemRouteDeps {
   version: string;
 }
 
-export function registerSystemRoutes(app: OpenAPIHono<AppEnv>, deps: SystemRouteDeps): void {
+export function registerSystemRoutes(app: DocumentedHono<AppEnv>, deps: SystemRouteDeps): void {
   const { storage, clock } = deps;
   const startedMs = clock.nowMs();
   const timestamp = () => new Date(clock.nowMs()).toISOString();
@@ -137,7 +137,7 @@ function swaggerUiDir(): string {
   return dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
 }
 
-function registerDocsPage(app: OpenAPIHono<AppEnv>): void {
+function registerDocsPage(app: DocumentedHono<AppEnv>): void {
   let assetsDir: string | undefined;
   app.get('/docs', (c) => c.html(DOCS_HTML));
   app.get('/docs/init.js', (c) => c.body(DOCS_INIT_JS, 200, { 'Content-Type': 'text/javascript; charset=utf-8' }));

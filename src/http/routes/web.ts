@@ -2,7 +2,7 @@
  * The web page (issue #6), built by `npm run build` into dist/web: `/` is its index.html and
  * `/assets/*` its files. Without a build, `/` answers a 404 saying how to make one.
  */
-import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { DocumentedHono } from '../openapi.js';
 import type { AppEnv } from '../env.js';
 import { NotFoundError } from '../../errors.js';
 import { answerError } from '../errors.js';
@@ -10,7 +10,7 @@ import { readStaticFile } from '../static-files.js';
 
 const NOT_BUILT = 'the web page is not built: run `npm run build` (it writes dist/web)';
 
-export function registerWebRoutes(app: OpenAPIHono<AppEnv>, webRoot: string): void {
+export function registerWebRoutes(app: DocumentedHono<AppEnv>, webRoot: string): void {
   app.get('/', async (c) => {
     const file = await readStaticFile(webRoot, 'index.html');
     if (!file) return answerError(c, new NotFoundError(NOT_BUILT));
