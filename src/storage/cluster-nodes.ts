@@ -4,6 +4,8 @@
  * TLS of the first URL apply to every node, the ones the client discovers included.
  */
 
+import { redactRedisUrl } from './redis-transport.js';
+
 /** What REDIS_CLUSTER_NODES says: the seed nodes and the credentials/TLS every node uses. */
 export interface ClusterNodes {
   /** `redis://host:port` (or `rediss://…`, credentials included) per node given. */
@@ -59,15 +61,4 @@ export function parseClusterNodes(nodes: string | readonly string[]): ClusterNod
     tls: secure,
     target: entries.map((entry) => (/^rediss?:\/\//i.test(entry) ? redactRedisUrl(entry) : entry)).join(','),
   };
-}
-
-/** As redis.ts's redactRedisUrl (not imported: redis.ts loads @redis/client). */
-function redactRedisUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString().replace(/\/$/, '');
-  } catch {
-    return url.replace(/\/\/[^@/]*@/, '//***@');
-  }
 }

@@ -190,6 +190,17 @@ export function encodeValue(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** A deep copy of JSON data (far cheaper than structuredClone for the small objects held here). */
+export function cloneJson<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(cloneJson) as T;
+  if (typeof value === 'object' && value !== null) {
+    const copy: Record<string, unknown> = {};
+    for (const key of Object.keys(value)) copy[key] = cloneJson((value as Record<string, unknown>)[key]);
+    return copy as T;
+  }
+  return value;
+}
+
 /** Keys read by one load, in order: meta, every system, then the requested extras. */
 export function loadKeyList(id: string, extras: readonly string[] = [], layout: KeyLayout = PLAIN_LAYOUT): string[] {
   const keys = petKeys(id, layout);

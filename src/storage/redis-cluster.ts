@@ -16,6 +16,7 @@ import { StorageUnavailableError } from '../errors.js';
 import { CAS_SCRIPT, HIT_SCRIPT, LOAD_COUNTED_SCRIPT } from './cas-script.js';
 import { CLUSTER_LAYOUT } from './keys.js';
 import { createScriptedStorage, type RedisCommands } from './redis-commands.js';
+import { withDeadline } from './redis-transport.js';
 import type { PipelinedCommand } from './types.js';
 import type { StorageLog } from './redis.js';
 import { type ClusterNodes, parseClusterNodes } from './cluster-nodes.js';
@@ -268,22 +269,8 @@ export function createRedisClusterCommands(
     return replies;
   };
 
-  const guard = async <T>(what: string, operation: () => Promise<T>): Promise<T> => {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        if (cluster === null) abandonConnect();
-        reject(new StorageUnavailableError(`redis cluster ${target}: ${what} timed out after ${operationTimeoutMs} ms`));
-      }, operationTimeoutMs);
-    });
-    const work = operation();
-    work.catch(() => undefined); // may settle after the deadline
-    try {
-      return await Promise.race([work, deadline]);
-    } finally {
-      clearTimeout(timer);
-    }
-  };
+  const guard = <T>(what: string, operation: () => Promise<T>): Promise<T> =>
+    withDeadline(`redis cluster ${target}`, what, operationTimeoutMs, () => cluster === null && abandonConnect(), operation);
 
   const commands = {
     mget: (keys) => keyed(keys[0] as string, ['MGET', ...keys]),

@@ -17,6 +17,7 @@
 import { BasicClientSideCache, createClient } from '@redis/client';
 import { StorageUnavailableError } from '../errors.js';
 import { createScriptedStorage, type RedisCommands } from './redis-commands.js';
+import { redactRedisUrl, withDeadline } from './redis-transport.js';
 import { assertTtlOption } from './requests.js';
 import type { StorageDriver } from './types.js';
 
@@ -168,23 +169,9 @@ export function createRedisStorage(options: RedisStorageOptions): StorageDriver 
   };
 
   /** Runs an operation under the deadline (the shared body maps its failures to our errors). */
-  const guard = async <T>(what: string, operation: () => Promise<T>): Promise<T> => {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        // A connection that does not answer (or finish its handshake) in time is not trusted again.
-        if (client) discard(client);
-        reject(new StorageUnavailableError(`redis ${target}: ${what} timed out after ${operationTimeoutMs} ms`));
-      }, operationTimeoutMs);
-    });
-    const work = operation();
-    work.catch(() => undefined); // may settle after the deadline
-    try {
-      return await Promise.race([work, deadline]);
-    } finally {
-      clearTimeout(timer);
-    }
-  };
+  const guard = <T>(what: string, operation: () => Promise<T>): Promise<T> =>
+    // A connection that does not answer (or finish its handshake) in time is not trusted again.
+    withDeadline(`redis ${target}`, what, operationTimeoutMs, () => client && discard(client), operation);
 
   /** Opens the subscriber connection (a duplicate() of the client) and SUBSCRIBEs once to `channel`. */
   const openSubscriber = (channel: string): Promise<Client> => {
@@ -294,13 +281,4 @@ export function createRedisStorage(options: RedisStorageOptions): StorageDriver 
   });
 }
 
-/** The URL with its password replaced by `***` (for logs and `target`). */
-export function redactRedisUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString().replace(/\/$/, '');
-  } catch {
-    return url.replace(/\/\/[^@/]*@/, '//***@');
-  }
-}
+export { redactRedisUrl };

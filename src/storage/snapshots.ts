@@ -16,7 +16,7 @@
  * (NOLOOP), so a save's ticket (`wrote`) voids every other ticket of the pet still in flight, and
  * installs what the save wrote only when the whole pet is known. Pure: no I/O, no timers.
  */
-import { petIdOfKey } from './keys.js';
+import { cloneJson, petIdOfKey } from './keys.js';
 import type { JsonObject, PetRecord } from './types.js';
 
 /** SNAPSHOT_CACHE_BYTES' default: 32 MiB. */
@@ -245,15 +245,4 @@ function copyRecord(record: PetRecord): PetRecord {
     systems[name] = cloneJson(state);
   }
   return { version: record.version, meta: record.meta === null ? null : cloneJson(record.meta), systems, extras: {}, raw: record.raw };
-}
-
-/** A deep copy of JSON data. */
-function cloneJson<T>(value: T): T {
-  if (Array.isArray(value)) return value.map(cloneJson) as T;
-  if (typeof value === 'object' && value !== null) {
-    const copy: Record<string, unknown> = {};
-    for (const key of Object.keys(value)) copy[key] = cloneJson((value as Record<string, unknown>)[key]);
-    return copy as T;
-  }
-  return value;
 }

@@ -8,6 +8,7 @@
  */
 import type { SystemName } from '../engine/types.js';
 import { VersionConflictError } from '../errors.js';
+import { cloneJson } from './keys.js';
 import type { ExtraRecord, JsonObject, LoadOptions, PetMeta, PetRecord, StorageDriver } from './types.js';
 
 /** What one flush wrote. */
@@ -145,15 +146,4 @@ export class StateManager {
     }
     return { systems: [...written.keys()], keys: result.keys, roundTrips, version: result.version };
   }
-}
-
-/** A deep copy of JSON data (far cheaper than structuredClone for the small objects held here). */
-function cloneJson<T>(value: T): T {
-  if (Array.isArray(value)) return value.map(cloneJson) as T;
-  if (typeof value === 'object' && value !== null) {
-    const copy: Record<string, unknown> = {};
-    for (const key of Object.keys(value)) copy[key] = cloneJson((value as Record<string, unknown>)[key]);
-    return copy as T;
-  }
-  return value;
 }

@@ -6,14 +6,14 @@
  * stats) and on the host's page as it happens → refusals shown → switching pets. Screenshots go
  * to TEST_ARTIFACTS_DIR.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServerProcess } from '../helpers/server-process.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
@@ -29,58 +29,17 @@ const CHROMIUM_ARGS = [
 /** 08:00-ish in Shanghai while UTC is at midnight: pets born there are more likely awake (the test accepts any outcome). */
 const TIMEZONE = 'Asia/Shanghai';
 
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const probe = createServer();
-    probe.once('error', fail);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address ? done(address.port) : fail(new Error('no port'))));
-    });
-  });
-}
-
-/** Runs `node dist/src/main.js` on a free loopback port with files in a fresh temp folder. */
+/** The built server (test/helpers/server-process.ts) on a free loopback port with files in a fresh temp folder. */
 async function startServer(): Promise<{ baseUrl: string; stop(): Promise<void> }> {
-  const port = await freePort();
   const dataDir = await mkdtemp(join(tmpdir(), 'pet-life-web-social-'));
-  const child: ChildProcess = spawn(process.execPath, [join(ROOT, 'dist/src/main.js')], {
-    cwd: ROOT,
-    env: { PATH: process.env['PATH'] ?? '', PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, STORAGE: 'file', LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
-  const baseUrl = `http://127.0.0.1:${port}`;
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    await rm(dataDir, { recursive: true, force: true });
+  const server = await startServerProcess({ env: { DATA_DIR: dataDir, STORAGE: 'file' } });
+  return {
+    baseUrl: server.url,
+    stop: async () => {
+      await server.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
   };
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    if (child.exitCode !== null) {
-      await stop();
-      throw new Error(`server exited with ${child.exitCode}:\n${output}`);
-    }
-    try {
-      const res = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(1_000) });
-      if (res.ok) return { baseUrl, stop };
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`server did not answer /health within 15 s:\n${output}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 const eventually = <T>(probe: () => Promise<T> | T) => expect.poll(probe, { timeout: 10_000, interval: 100 });
