@@ -20,7 +20,7 @@ import path from 'node:path';
 import { createClient } from '@redis/client';
 import { freePort, startRedisServer } from '../test/helpers/redis-process.js';
 import { ensureServerBuilt, PROJECT_ROOT, SERVER_ENTRY } from '../test/helpers/server-process.js';
-import { cpuSeconds, rssKiB } from './proc.js';
+import { cpuSeconds, rssKiB, stopChild } from './proc.js';
 
 /** Sequential interactions timed in the delivery benchmark (after WARMUP_POSTS untimed ones). */
 const DELIVERY_POSTS = 200;
@@ -69,15 +69,6 @@ export async function startServer(children: ChildProcess[], env: Record<string, 
     await sleep(50);
   }
   return { url, port, child };
-}
-
-export async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

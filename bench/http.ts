@@ -38,7 +38,7 @@ import type { Action } from '../src/engine/index.js';
 import { CAS_SCRIPT, petKeys } from '../src/storage/index.js';
 import { freePort, startRedisServer } from '../test/helpers/redis-process.js';
 import { ensureServerBuilt, PROJECT_ROOT, SERVER_ENTRY } from '../test/helpers/server-process.js';
-import { cpuSeconds } from './proc.js';
+import { cpuSeconds, stopChild } from './proc.js';
 
 export const WARMUP_S = 2;
 /** One measured window of a server in a round (and of each file-storage case). */
@@ -265,15 +265,6 @@ async function waitFor(url: string): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`${url} did not answer`);
-}
-
-export async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
 }
 
 /** Starts a server process on a free port, recorded in `children` at once so that `finally` stops it even if it never answers. */

@@ -1,5 +1,8 @@
-/** What the benchmarks read of a process from /proc (Linux); null where /proc is missing. */
-import { execFileSync } from 'node:child_process';
+/**
+ * What the benchmarks read of a process from /proc (Linux; null where /proc is missing), and how
+ * they stop the processes they start.
+ */
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 let clockTicksPerS: number | undefined;
@@ -41,4 +44,14 @@ export function rssKiB(pid: number | undefined): number | null {
   } catch {
     return null;
   }
+}
+
+/** Stops a benchmark's child process: SIGTERM, then SIGKILL after 5 s. */
+export async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
 }

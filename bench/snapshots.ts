@@ -28,7 +28,6 @@ import {
   post,
   sleep,
   startServer as startEventsServer,
-  stopChild as stopEventsChild,
   total,
   type CommandCount,
   type Server as EventsServer,
@@ -47,11 +46,11 @@ import {
   seed,
   startOurs,
   startServer,
-  stopChild,
   summarize,
   type Measure,
   type Spread,
 } from './http.js';
+import { stopChild } from './proc.js';
 
 const DAY_TIME_SCALE = 1440;
 const POLL_SIMULATED_S = 10;
@@ -226,7 +225,7 @@ async function commandsPerDay(children: ChildProcess[]): Promise<{ wallSeconds: 
       runs: cases.map((each, index) => ({ name: each.name, count: counts[index] as CommandCount, done: done[index] ?? 0 })),
     };
   } finally {
-    await Promise.all(children.splice(0).map(stopEventsChild));
+    await Promise.all(children.splice(0).map(stopChild));
     await Promise.all(redises.map((redis) => redis.stop()));
   }
 }

@@ -12,6 +12,7 @@
  */
 import { RESP_TYPES, createClient, createCluster } from '@redis/client';
 import { parseClusterNodes } from './cluster-nodes.js';
+import { redactRedisUrl } from './redis-transport.js';
 import { CLUSTER_LAYOUT, KEY_PREFIX, type KeyLayout, PLAIN_LAYOUT, extraKey, globalKey, petKeys } from './keys.js';
 
 /** One side of a migration: a layout and the few commands the copy needs. */
@@ -36,18 +37,21 @@ export async function openRedisKeyStore(url: string): Promise<KeyStore> {
   await client.connect();
   return {
     layout: PLAIN_LAYOUT,
-    target: url.replace(/\/\/([^@/]*):[^@/]*@/, '//$1:***@'),
-    async *scan(match) {
-      let cursor = '0';
-      do {
-        const [next, keys] = (await client.sendCommand(['SCAN', cursor, 'MATCH', match, 'COUNT', '1000'])) as [string, string[]];
-        cursor = String(next);
-        yield keys;
-      } while (cursor !== '0');
-    },
+    target: redactRedisUrl(url),
+    scan: (match) => scanNode(client, match),
     call: (_key, args) => client.sendCommand([...args], BUFFERS),
     close: () => client.close(),
   };
+}
+
+/** Every key on one node matching `match`, SCAN batch by SCAN batch. */
+async function* scanNode(client: { sendCommand(args: string[]): Promise<unknown> }, match: string): AsyncIterable<string[]> {
+  let cursor = '0';
+  do {
+    const [next, keys] = (await client.sendCommand(['SCAN', cursor, 'MATCH', match, 'COUNT', '1000'])) as [string, string[]];
+    cursor = String(next);
+    yield keys;
+  } while (cursor !== '0');
 }
 
 /** A Redis Cluster (REDIS_CLUSTER_NODES syntax). */
@@ -68,15 +72,7 @@ export async function openClusterKeyStore(nodes: string): Promise<KeyStore> {
     layout: CLUSTER_LAYOUT,
     target: parsed.target,
     async *scan(match) {
-      for (const master of cluster.masters) {
-        const client = await cluster.nodeClient(master);
-        let cursor = '0';
-        do {
-          const [next, keys] = (await client.sendCommand(['SCAN', cursor, 'MATCH', match, 'COUNT', '1000'])) as [string, string[]];
-          cursor = String(next);
-          yield keys;
-        } while (cursor !== '0');
-      }
+      for (const master of cluster.masters) yield* scanNode(await cluster.nodeClient(master), match);
     },
     call: (key, args) => cluster.sendCommand(key, false, [...args], BUFFERS),
     close: () => cluster.close(),

@@ -21,14 +21,8 @@ export interface Report {
   sentence: string;
 }
 
-/** The state document, reduced to what the page shows. */
-export interface PetView {
-  deviceId: string;
-  name: string;
-  energy: number;
-  hunger: number;
-  mood: number;
-  currentState: string;
+/** The state document, reduced to what the page shows (a pet summary and the rest). */
+export interface PetView extends PetSummary {
   asleep: boolean;
   pulseRate: number;
   pulseSymbol: string;
