@@ -406,7 +406,7 @@ export function describeStorageContract(name: string, setup: () => StorageHarnes
     it('counts hits for a missing pet (record null), in order, a repeated counter twice', async () => {
       const id = petId('counted-missing');
       // Unique per run: the Redis suites share one server within the window (a random octet collided).
-      const subject = `::ffff:10.0.0.1:${id}`;
+      const subject = `::ffff:10.0.0.1:${petId('counted-subject')}`;
       const hit: HitRequest = { purpose: 'ratelimit', subject, windowMs: 60_000 };
       const before = driver.roundTrips();
       const result = await driver.loadCounted(id, { extras: ['idem:aa'], hits: [hit, hit, { ...hit, subject: '../..' }] });
