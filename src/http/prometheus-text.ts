@@ -1,7 +1,7 @@
 /**
- * Counters, gauges and histograms that cost a request almost nothing (issue #16: the metrics of
- * issue #15 had added ~20 µs of CPU to a GET), written out in the Prometheus text format (0.0.4)
- * only when /metrics is scraped. A labelled child is a plain object the hot path keeps and bumps:
+ * Counters, gauges and histograms that cost a request almost nothing (docs/operations.md, "Metrics
+ * on the request path"), written out in the Prometheus text format (0.0.4) only when /metrics is
+ * scraped. A labelled child is a plain object the hot path keeps and bumps:
  * no label hashing, no allocation per observation. A child appears in the exposition from its first
  * update on, in the order of first updates (as prom-client prints them).
  */

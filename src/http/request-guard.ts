@@ -1,5 +1,5 @@
 /**
- * What a request brings for the guards of issue #5, read from its headers: the Bearer secret,
+ * What a request brings for the guards (access, rate limits, idempotency), read from its headers: the Bearer secret,
  * the client's address (the socket's, or the first X-Forwarded-For hop behind a trusted proxy),
  * the Idempotency-Key and a fingerprint of what the request asks (method, path and the validated
  * input, canonical JSON) that a repeat must match.
