@@ -25,7 +25,9 @@ describe('the folder map (docs/architecture.md)', () => {
     const committed = readFileSync(join(ROOT, MAP_FILE), 'utf8');
     const generated = withFolderMap(committed, folderMap(ROOT));
     if (committed !== generated) {
-      throw new Error(`${MAP_FILE} is out of date with src/ (a file added, moved or removed, or a header changed): run \`npm run gen:architecture\` and commit the result`);
+      throw new Error(
+        `${MAP_FILE} is out of date with src/ (a file added, moved or removed, or a header changed): run \`npm run gen:architecture\` and commit the result`,
+      );
     }
   });
 
@@ -50,7 +52,7 @@ describe('the folder map (docs/architecture.md)', () => {
 
 describe('headerSentence', () => {
   it('takes the first sentence of the leading doc comment, on one line', () => {
-    expect(headerSentence('/**\n * The tick grid and the pet\'s external day. 1 tick = 1 minute.\n */\nexport {};')).toBe(
+    expect(headerSentence("/**\n * The tick grid and the pet's external day. 1 tick = 1 minute.\n */\nexport {};")).toBe(
       "The tick grid and the pet's external day.",
     );
     expect(headerSentence('/** One line. */\nexport {};')).toBe('One line.');
