@@ -171,22 +171,33 @@ function folderDescription(root: string, folder: string): string {
 
 const MISSING_HEADER = '**no header comment**';
 
+/** Files that can carry a header comment; others (data, assets) are listed by name alone. */
+const COMMENTED = /\.(?:[cm]?[jt]sx?|lua|sh)$/;
+
+function describeFile(root: string, file: string): string {
+  if (!COMMENTED.test(file)) return '';
+  return ` ${headerSentence(readFileSync(join(root, file), 'utf8')) ?? MISSING_HEADER}`;
+}
+
 /** The generated part of docs/architecture.md, markers excluded. */
 export function folderMap(root: string): string {
   const out: string[] = [];
   const linkTo = (path: string) => posix.relative(posix.dirname(MAP_FILE), path);
 
-  const srcFiles = filesBelow(root, FILE_LEVEL_ROOT);
-  let folder: string | null = null;
-  for (const file of srcFiles) {
+  const headed = new Set<string>();
+  for (const file of filesBelow(root, FILE_LEVEL_ROOT)) {
+    // A folder's heading comes before its files, and before its subfolders' even when it holds none itself.
     const dir = posix.dirname(file);
-    if (dir !== folder) {
-      folder = dir;
-      const description = folderDescription(root, dir);
-      out.push('', `### [\`${dir}/\`](${linkTo(dir)})${description === '' ? '' : ` — ${description}`}`, '');
+    const parts = dir.split('/');
+    for (let depth = 1; depth <= parts.length; depth++) {
+      const folder = parts.slice(0, depth).join('/');
+      if (headed.has(folder)) continue;
+      headed.add(folder);
+      const description = folderDescription(root, folder);
+      if (out.at(-1) !== '') out.push('');
+      out.push(`### [\`${folder}/\`](${linkTo(folder)})${description === '' ? '' : ` — ${description}`}`, '');
     }
-    const header = headerSentence(readFileSync(join(root, file), 'utf8'));
-    out.push(`- [\`${posix.basename(file)}\`](${linkTo(file)}) ${header ?? MISSING_HEADER}`);
+    out.push(`- [\`${posix.basename(file)}\`](${linkTo(file)})${describeFile(root, file)}`);
   }
 
   out.push('', '### Outside src/, by folder', '');
@@ -214,7 +225,9 @@ export function withFolderMap(document: string, map: string): string {
 
 /** The src/ files whose header comment gives no sentence. */
 export function filesWithoutHeader(root: string): string[] {
-  return filesBelow(root, FILE_LEVEL_ROOT).filter((file) => headerSentence(readFileSync(join(root, file), 'utf8')) === null);
+  return filesBelow(root, FILE_LEVEL_ROOT).filter(
+    (file) => COMMENTED.test(file) && headerSentence(readFileSync(join(root, file), 'utf8')) === null,
+  );
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
