@@ -4,7 +4,8 @@
  * is, every src/ file must have a header comment to make it from, and the header reader must take
  * the first sentence the way a reader would.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -39,6 +40,32 @@ describe('the folder map (docs/architecture.md)', () => {
     expect(targets).toContain('src/config.ts');
     expect(targets).toContain('src/engine/advance.ts');
     expect(filesWithoutHeader(ROOT), 'src/ files without a /** … */ header comment saying what they hold').toEqual([]);
+  });
+
+  it('maps any tree: new folders, folders holding only folders, data files, files without a header', () => {
+    const root = mkdtempSync(join(tmpdir(), 'gen-architecture-'));
+    try {
+      const write = (path: string, text: string) => {
+        mkdirSync(dirname(join(root, path)), { recursive: true });
+        writeFileSync(join(root, path), text);
+      };
+      write('src/main.ts', '#!/usr/bin/env node\n/** Node entry. Starts the server. */\n');
+      write('src/zone/inner/run.ts', '/**\n * Runs things (docs/design.md §4). More.\n */\nexport {};\n');
+      write('src/zone/inner/data.json', '{}\n');
+      write('src/zone/inner/bare.ts', 'export const x = 1;\n');
+      write('test/unit/a.test.ts', '');
+      const map = folderMap(root);
+      expect(map).toContain('- [`main.ts`](../src/main.ts) Node entry.');
+      expect(map.indexOf('### [`src/zone/`](../src/zone)')).toBeLessThan(map.indexOf('### [`src/zone/inner/`](../src/zone/inner)'));
+      expect(map).toContain('- [`run.ts`](../src/zone/inner/run.ts) Runs things (docs/design.md §4).');
+      expect(map).toContain('- [`data.json`](../src/zone/inner/data.json)\n');
+      expect(map).toContain('- [`bare.ts`](../src/zone/inner/bare.ts) **no header comment**');
+      expect(map).toContain('- [`test/`](../test) mirrors src/');
+      expect(map).toContain('  - [`test/unit/`](../test/unit)');
+      expect(filesWithoutHeader(root)).toEqual(['src/zone/inner/bare.ts']);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it('keeps the hand-written text around the markers', () => {
