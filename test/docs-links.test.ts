@@ -2,6 +2,8 @@
  * Every relative link in the Markdown files (README.md, CONTRIBUTING.md, CHANGELOG.md, docs/) points
  * to a file or folder that exists, and a link to a heading (`file.md#anchor`, `#anchor`) to a
  * heading that exists, with the anchor GitHub makes of it. Links inside code are not links.
+ * Also: a repository path the documentation names in code (`src/http/errors.ts`) exists — a file
+ * moved or removed leaves no stale name behind (CHANGELOG.md, a history, may name old files).
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -97,6 +99,21 @@ function brokenLinks(file: string): string[] {
   return broken;
 }
 
+const REPOSITORY_FOLDERS = ['src', 'test', 'scripts', 'bench', 'web', 'api', 'docs'];
+
+/** Repository paths named in code spans (`src/x.ts`, `test/a/{b,c}.test.ts` expanded); patterns and placeholders are skipped. */
+function namedPaths(markdown: string): string[] {
+  const paths: string[] = [];
+  for (const match of markdown.matchAll(/`([^`\s]+)`/g)) {
+    const token = (match[1] ?? '').replace(/[:#].*$/, '');
+    if (!REPOSITORY_FOLDERS.some((folder) => token.startsWith(`${folder}/`))) continue;
+    const braces = /\{([^{}]+)\}/.exec(token);
+    const expanded = braces ? (braces[1] ?? '').split(',').map((part) => token.replace(braces[0], part)) : [token];
+    paths.push(...expanded.filter((path) => !/[*<>…{}]/.test(path)));
+  }
+  return paths;
+}
+
 describe('links in the Markdown files', () => {
   const files = markdownFiles();
 
@@ -109,6 +126,12 @@ describe('links in the Markdown files', () => {
 
   it.each(files.map((file) => [relative(ROOT, file), file]))('%s: every relative link resolves', (_name, file) => {
     expect(brokenLinks(file)).toEqual([]);
+  });
+
+  const current = files.filter((file) => !file.endsWith('CHANGELOG.md'));
+  it.each(current.map((file) => [relative(ROOT, file), file]))('%s: every repository path it names exists', (_name, file) => {
+    const missing = namedPaths(readFileSync(file, 'utf8')).filter((path) => !existsSync(join(ROOT, path)));
+    expect(missing, 'paths named in code spans that do not exist (moved or removed? fix the name)').toEqual([]);
   });
 });
 
@@ -124,6 +147,12 @@ describe('the link reader', () => {
       '[angle](<with space.md>)',
     ].join('\n');
     expect(linkTargets(markdown)).toEqual(['docs/api.md#routes', 'img/chart.png', 'with space.md', '../other.md']);
+  });
+
+  it('finds the repository paths named in code spans', () => {
+    const markdown =
+      'See `src/http/errors.ts`, `test/http/{access,cors}.test.ts`, `src/x.ts:12`, `life_<id>:meta`, `src/**/*.ts`, `npm test`.';
+    expect(namedPaths(markdown)).toEqual(['src/http/errors.ts', 'test/http/access.test.ts', 'test/http/cors.test.ts', 'src/x.ts']);
   });
 
   it('makes the anchors GitHub makes', () => {
