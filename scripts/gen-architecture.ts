@@ -176,7 +176,7 @@ const COMMENTED = /\.(?:[cm]?[jt]sx?|lua|sh)$/;
 
 function describeFile(root: string, file: string): string {
   if (!COMMENTED.test(file)) return '';
-  return ` ${headerSentence(readFileSync(join(root, file), 'utf8')) ?? MISSING_HEADER}`;
+  return ` — ${headerSentence(readFileSync(join(root, file), 'utf8')) ?? MISSING_HEADER}`;
 }
 
 /** The generated part of docs/architecture.md, markers excluded. */
@@ -209,7 +209,7 @@ export function folderMap(root: string): string {
     for (const dir of [...folders].sort()) {
       const description = folderDescription(root, dir);
       const depth = dir.split('/').length - 1;
-      out.push(`${'  '.repeat(depth)}- [\`${dir}/\`](${linkTo(dir)})${description === '' ? '' : ` ${description}`}`);
+      out.push(`${'  '.repeat(depth)}- [\`${dir}/\`](${linkTo(dir)})${description === '' ? '' : ` — ${description}`}`);
     }
   }
   return `${out.join('\n').trim()}\n`;

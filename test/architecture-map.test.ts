@@ -55,12 +55,12 @@ describe('the folder map (docs/architecture.md)', () => {
       write('src/zone/inner/bare.ts', 'export const x = 1;\n');
       write('test/unit/a.test.ts', '');
       const map = folderMap(root);
-      expect(map).toContain('- [`main.ts`](../src/main.ts) Node entry.');
+      expect(map).toContain('- [`main.ts`](../src/main.ts) — Node entry.');
       expect(map.indexOf('### [`src/zone/`](../src/zone)')).toBeLessThan(map.indexOf('### [`src/zone/inner/`](../src/zone/inner)'));
-      expect(map).toContain('- [`run.ts`](../src/zone/inner/run.ts) Runs things (docs/design.md §4).');
+      expect(map).toContain('- [`run.ts`](../src/zone/inner/run.ts) — Runs things (docs/design.md §4).');
       expect(map).toContain('- [`data.json`](../src/zone/inner/data.json)\n');
-      expect(map).toContain('- [`bare.ts`](../src/zone/inner/bare.ts) **no header comment**');
-      expect(map).toContain('- [`test/`](../test) mirrors src/');
+      expect(map).toContain('- [`bare.ts`](../src/zone/inner/bare.ts) — **no header comment**');
+      expect(map).toContain('- [`test/`](../test) — mirrors src/');
       expect(map).toContain('  - [`test/unit/`](../test/unit)');
       expect(filesWithoutHeader(root)).toEqual(['src/zone/inner/bare.ts']);
     } finally {
