@@ -28,7 +28,7 @@ export interface PetLifeClientOptions {
   /** The server, e.g. `https://pets.example.com`; '' for the page's own origin. */
   baseUrl: string;
   /** The owner's or the pet's claim secret, sent as `Authorization: Bearer`; a function is read at each request. */
-  secret?: string | (() => string | null | undefined);
+  secret?: string | null | undefined | (() => string | null | undefined);
   /** Retries of changes answered 503 or not answered at all. */
   retry?: RetryOptions;
   /** @default globalThis.fetch */
