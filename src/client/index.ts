@@ -38,7 +38,8 @@ export interface PetLifeClientOptions {
 /** Throws the refusal as a PetLifeError, so that a call's `data` is the answer. */
 const throwRefusals: Middleware = {
   async onResponse({ response }) {
-    if (!response.ok) throw await errorFromResponse(response);
+    // 304 answers a conditional read the caller made (If-None-Match): not a refusal.
+    if (!response.ok && response.status !== 304) throw await errorFromResponse(response);
     return undefined;
   },
 };

@@ -215,8 +215,8 @@ export function watchEvents(deps: WatchDeps, deviceId: string, options: WatchOpt
 
   run().catch((error: unknown) => {
     if (signal.aborted) return;
-    controller.abort();
     fail(error, true);
+    controller.abort();
   });
 
   return {

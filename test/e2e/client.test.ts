@@ -8,13 +8,15 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPetLifeClient, type PetEvent, PetLifeError, type Watch } from '../../src/client/index.js';
 import { testRedisUrl, uniqueId } from '../helpers/redis.js';
-import { PROJECT_ROOT, startServersPerTest } from '../helpers/server-process.js';
+import { ensureServerBuilt, PROJECT_ROOT, startServersPerTest } from '../helpers/server-process.js';
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'pet-life-client-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+// Compiles dist/src when src is newer, before the first test's clock starts.
+beforeAll(() => ensureServerBuilt(), 180_000);
 const start = startServersPerTest({ RATE_LIMIT_PER_PET: '0', RATE_LIMIT_PER_CLIENT: '0' });
 
 const BACKENDS: Array<[string, Record<string, string> | null]> = [
@@ -126,6 +128,18 @@ for (const [backend, env] of BACKENDS) {
       expect((await second.count(2)).map((event) => event.data['action'])).toEqual(['greet', 'feed']);
       resumed.close();
       expect(first.errors).toEqual([]);
+    });
+
+    it('ends a watch the server refuses for good, saying so once', async () => {
+      const server = await start(env ?? {});
+      const client = createPetLifeClient({ baseUrl: server.url });
+      const failures: Array<[unknown, boolean]> = [];
+      client.watch('bad id!', { onEvent: () => undefined, onError: (error, closed) => void failures.push([error, closed]) });
+      const [error, closed] = await until(() => failures[0]);
+      expect(closed).toBe(true);
+      expect(error).toMatchObject({ status: 400, code: 'invalid_device_id' });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(failures).toHaveLength(1);
     });
 
     it('falls back to polling ?format=json when the stream keeps failing', async () => {
