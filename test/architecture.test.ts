@@ -47,6 +47,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   // The configured backend, loaded when chosen (issue #16: a cold start loads only the driver in use).
   'configured-storage': ['configured-storage', 'config', 'log', 'storage', 'errors'],
   main: ['main', 'configured-storage', 'config', 'log', 'http', 'service', 'storage', 'errors', 'engine', 'rules'],
+  // pet-life/client (docs/api.md): shipped to apps and the page, so it stands alone; nothing else imports it.
+  client: ['client'],
   server: ['server', 'configured-storage', 'main', 'config', 'log', 'http', 'service', 'storage', 'errors', 'engine', 'rules'],
 };
 
@@ -55,7 +57,8 @@ describe('architecture', () => {
 
   it('finds the layers', () => {
     const layers = new Set(files.map(layerOf));
-    for (const layer of ['engine', 'rules', 'storage', 'service', 'http', 'cli', 'config', 'main']) expect(layers).toContain(layer);
+    for (const layer of ['engine', 'rules', 'storage', 'service', 'http', 'cli', 'config', 'main', 'client'])
+      expect(layers).toContain(layer);
     expect(imports(join(SRC, 'main.ts')).length).toBeGreaterThan(2);
   });
 
@@ -82,5 +85,17 @@ describe('architecture', () => {
     }
     if (!lazyBuilder)
       expect(readFileSync(file, 'utf8'), `${relative(SRC, file)} calls .openapi(…) on a schema`).not.toMatch(/\.openapi\(\s*['"{]/);
+  });
+});
+
+// pet-life/client runs in browsers and in apps that do not carry the server: it imports only itself
+// and its two packages (no node: modules, no server dependency).
+describe('pet-life/client', () => {
+  const clientFiles = sourceFiles().filter((file) => layerOf(file) === 'client');
+  it.each(clientFiles.map((file) => [relative(SRC, file), file]))('%s imports only its own files and its packages', (_, file) => {
+    for (const { specifier } of imports(file)) {
+      if (specifier.startsWith('.')) continue;
+      expect(['openapi-fetch', 'eventsource-parser'], `${relative(SRC, file)} imports ${specifier}`).toContain(specifier);
+    }
   });
 });

@@ -243,7 +243,7 @@ describe('web page: owners, friends and visits (issue #13)', () => {
     expect(await outsider.evaluate<string | null>(`localStorage.getItem('pet-life.owner-secret')`)).toBeNull();
     await stranger.close();
 
-    // Switching back to the first pet: its own (empty) friends, then to Mochi again; Chinese by default.
+    // Switching back to the first pet: its own (empty) friends, then to Mochi again; then in Chinese.
     await page.getByTestId(`owned-pet-${firstPet}`).click();
     await eventually(() => currentPet(page)).toBe(firstPet);
     await eventually(() => page.getByTestId('friends').locator('li').count()).toBe(0);
@@ -251,7 +251,7 @@ describe('web page: owners, friends and visits (issue #13)', () => {
     await page.getByTestId(`owned-pet-${a}`).click();
     await eventually(() => text(page, 'pet-name')).toBe('Mochi');
     await eventually(() => text(page, 'stat-visits')).toBe('1');
-    await page.goto(`${baseUrl}/?pet=${a}`);
+    await page.goto(`${baseUrl}/?pet=${a}&lang=zh`);
     await eventually(() => text(page, 'pet-name')).toBe('Mochi');
     expect(await page.getByTestId('owner-panel').textContent()).toContain('我的宠物们');
     await page.screenshot({ path: join(ARTIFACTS, 'web-social-zh.png'), fullPage: true });

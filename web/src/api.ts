@@ -4,6 +4,10 @@
  */
 import type { Action, Lang } from '../../src/engine/types.ts';
 import { DEVICE_ID_PATTERN } from '../../src/rules.ts';
+import { createPetLifeClient, ok, PetLifeError as ApiError, type PetEvent, type WatchOptions } from '../../src/client/index.ts';
+
+export type { PetEvent };
+import { errorFromResponse } from '../../src/client/errors.ts';
 
 // The server's own lists and rule (src/, bundled at build time): it refuses anything else.
 export type { Action, Lang };
@@ -55,18 +59,8 @@ export interface ForecastPoint {
   asleep: boolean;
 }
 
-export class ApiError extends Error {
-  override readonly name = 'ApiError';
-  /** HTTP status. */
-  readonly status: number;
-  /** The server's stable error code (`bad_request`…), or `http_<status>`. */
-  readonly code: string;
-  constructor(status: number, code: string, message: string) {
-    super(message);
-    this.status = status;
-    this.code = code;
-  }
-}
+/** A refused request: HTTP `status` and the server's stable error `code` (`bad_request`…), or `http_<status>`. */
+export { ApiError };
 
 type Json = Record<string, unknown>;
 
@@ -295,93 +289,80 @@ export interface ApiClientOptions {
   secret?: () => string | null;
 }
 
-/** Tries of a change that got a 503 or no answer, with one Idempotency-Key. */
-const CHANGE_TRIES = 3;
-
-/** 128 random bits, hex (crypto.randomUUID needs a secure context; a LAN address over http is not). */
-function idempotencyKey(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
-}
-
-/** A thin fetch wrapper: JSON in and out, `{error:{code,message}}` turned into ApiError. */
+/**
+ * The page's calls, over pet-life/client (src/client, docs/api.md): it sends the Bearer secret, an
+ * Idempotency-Key on every change with jittered retries that reuse it, and throws refusals as
+ * ApiError (PetLifeError) with the wire code. The answers are normalised by the parseX above.
+ */
 export function createApiClient({ baseUrl = '', secret = () => null }: ApiClientOptions = {}) {
+  // An owner's secret opens every pet it holds and is harmless on an open pet (docs/design.md §8).
+  const client = createPetLifeClient({ baseUrl, secret });
+  /** A call by method and path through the client's fetch, for routes without a typed helper here. */
   async function call(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<unknown> {
     const headers: Record<string, string> = { accept: 'application/json' };
-    // An owner's secret opens every pet it holds and is harmless on an open pet (issue #13).
-    const bearer = secret();
-    if (bearer) headers['authorization'] = `Bearer ${bearer}`;
-    const init: RequestInit = { method, headers, cache: 'no-store' };
+    const init: RequestInit = { method, headers };
     if (body !== undefined) {
       init.body = JSON.stringify(body);
       headers['content-type'] = 'application/json';
     }
-    // A change answered 503, or whose answer never came, may or may not have been applied: it is
-    // sent again with the same Idempotency-Key, which the server applies at most once.
-    if (method === 'POST') headers['idempotency-key'] = idempotencyKey();
     if (signal) init.signal = signal;
-    let res: Response;
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        res = await fetch(baseUrl + path, init);
-        if (res.status !== 503 || method !== 'POST' || attempt >= CHANGE_TRIES) break;
-      } catch (error) {
-        if (method !== 'POST' || attempt >= CHANGE_TRIES || signal?.aborted) throw error;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 300 * attempt));
-    }
+    const res = await client.fetch(new Request(new URL(baseUrl + path, location.href), init));
+    if (!res.ok) throw await errorFromResponse(res);
     const text = await res.text();
-    let json: unknown = null;
     try {
-      json = text ? JSON.parse(text) : null;
+      return text ? (JSON.parse(text) as unknown) : null;
     } catch {
-      // Not JSON (a proxy's error page, say): fall through to the status check.
+      throw new ApiError(502, 'bad_answer', 'the server answered something other than JSON');
     }
-    if (!res.ok) {
-      const err = obj(obj(json)['error']);
-      throw new ApiError(res.status, str(err['code']) ?? `http_${res.status}`, str(err['message']) ?? res.statusText);
-    }
-    return json;
   }
-  const pet = (id: string) => `/api/pet/${encodeURIComponent(id)}`;
+  const path = (id: string) => ({ path: { device_id: id } });
+  const aborts = (signal: AbortSignal | undefined) => (signal ? { signal } : {});
   return {
     /** `timezone`: the zone the pet is born in if this read is the first the server sees of it. */
     state: (id: string, lang: Lang, signal?: AbortSignal, timezone?: string) =>
-      call('GET', `${pet(id)}/state?lang=${lang}${timezone ? `&timezone=${encodeURIComponent(timezone)}` : ''}`, undefined, signal).then(
-        parseState,
-      ),
+      client.state(id, timezone ? { lang, timezone } : { lang }, signal).then(parseState),
     /** A new pet (POST /api/pets): the server makes the id when none is given; 409 when it is taken. */
     create: (birth: { device_id?: string; pet_name?: string; timezone?: string }, lang: Lang) =>
-      call('POST', `/api/pets?lang=${lang}`, birth).then(parseState),
-    interact: (id: string, action: Action, lang: Lang) => call('POST', `${pet(id)}/interact?lang=${lang}`, { action }).then(parseState),
+      client.createPet(birth, lang).then(parseState),
+    interact: (id: string, action: Action, lang: Lang) => client.interact(id, action, { lang }).then(parseState),
     catchup: async (id: string, hours: number, lang: Lang) => {
-      const raw = await call('POST', `${pet(id)}/catchup?lang=${lang}`, { hours });
+      const raw = await ok(client.POST('/api/pet/{device_id}/catchup', { params: { ...path(id), query: { lang } }, body: { hours } }));
       const doc = obj(raw);
       // The server puts the report in `catchup`; accept `report` or the `away` block too.
       const state = parseState(doc['state'] ?? raw);
       const report = parseReport(doc['catchup'] ?? doc['report']) ?? state.away;
       return { state: { ...state, away: null }, report };
     },
-    reset: (id: string, lang: Lang) => call('POST', `${pet(id)}/reset?lang=${lang}`, {}).then(parseState),
+    reset: (id: string, lang: Lang) =>
+      ok(client.POST('/api/pet/{device_id}/reset', { params: { ...path(id), query: { lang } } })).then(parseState),
     update: (id: string, patch: { pet_name?: string; timezone?: string }, lang: Lang) =>
-      call('PATCH', `${pet(id)}?lang=${lang}`, patch).then(parseState),
-    forecast: (id: string, hours: number, signal?: AbortSignal) =>
-      call('GET', `${pet(id)}/forecast?hours=${hours}`, undefined, signal).then(parseForecast),
-    // Owners, friends and visits (issue #13; docs/design.md §8). The Bearer is the stored owner secret.
+      ok(client.PATCH('/api/pet/{device_id}', { params: { ...path(id), query: { lang } }, body: patch })).then(parseState),
+    forecast: (id: string, hours: number, signal?: AbortSignal) => client.forecast(id, hours, signal).then(parseForecast),
+    // Owners, friends and visits (docs/design.md §8). The Bearer is the stored owner secret.
     /** A new owner: its secret is answered only this once. */
-    createOwner: () => call('POST', '/api/owners', {}).then(parseOwner),
+    createOwner: () => ok(client.POST('/api/owners')).then(parseOwner),
     ownedPets: (signal?: AbortSignal) =>
-      call('GET', '/api/owners/me/pets', undefined, signal).then((raw) => listOf(obj(raw)['pets'], parsePetSummary)),
+      ok(client.GET('/api/owners/me/pets', aborts(signal))).then((raw) => listOf(obj(raw)['pets'], parsePetSummary)),
     /** Adopts a claimed pet with its claim secret. */
-    adopt: (id: string, claimSecret: string) => call('POST', '/api/owners/me/pets', { device_id: id, secret: claimSecret }),
+    adopt: (id: string, claimSecret: string) => ok(client.POST('/api/owners/me/pets', { body: { device_id: id, secret: claimSecret } })),
     /** Adds an owner to a pet whoever may change it (an open pet: anyone). */
-    addOwner: (id: string, ownerId: string) => call('POST', `${pet(id)}/owners`, { owner_id: ownerId }),
+    addOwner: (id: string, ownerId: string) =>
+      ok(client.POST('/api/pet/{device_id}/owners', { params: path(id), body: { owner_id: ownerId } })),
     friends: (id: string, signal?: AbortSignal) =>
-      call('GET', `${pet(id)}/friends`, undefined, signal).then((raw) => listOf(obj(raw)['friends'], parseFriend)),
-    invite: (id: string) => call('POST', `${pet(id)}/friends/invite`, {}).then(parseInvite),
-    accept: (id: string, code: string) => call('POST', `${pet(id)}/friends`, { code }).then(parseFriend),
-    unfriend: (id: string, friendId: string) => call('DELETE', `${pet(id)}/friends/${encodeURIComponent(friendId)}`),
-    visit: (id: string, friendId: string) => call('POST', `${pet(id)}/visit`, { friend_id: friendId }).then(parseVisit),
+      ok(client.GET('/api/pet/{device_id}/friends', { params: path(id), ...aborts(signal) })).then((raw) =>
+        listOf(obj(raw)['friends'], parseFriend),
+      ),
+    invite: (id: string) => ok(client.POST('/api/pet/{device_id}/friends/invite', { params: path(id) })).then(parseInvite),
+    accept: (id: string, code: string) =>
+      ok(client.POST('/api/pet/{device_id}/friends', { params: path(id), body: { code } })).then(parseFriend),
+    unfriend: (id: string, friendId: string) =>
+      ok(client.DELETE('/api/pet/{device_id}/friends/{friend_id}', { params: { path: { device_id: id, friend_id: friendId } } })),
+    visit: (id: string, friendId: string) =>
+      ok(client.POST('/api/pet/{device_id}/visit', { params: path(id), body: { friend_id: friendId } })).then(parseVisit),
+    /** Follows the pet's events: the stream, or polling when it keeps failing (pet-life/client's watch). */
+    watch: (id: string, options: WatchOptions) => client.watch(id, options),
+    /** Any route by method and path (one this page's typed calls do not cover yet). */
+    call,
   };
 }
 

@@ -1,6 +1,6 @@
 /**
- * The pet page: loads the pet kept in this browser, follows its events (issue #12: an
- * EventSource on /api/pet/{id}/events; each event refetches the state, life events show a line
+ * The pet page: loads the pet kept in this browser, follows its events (issue #12: the
+ * client's watch of /api/pet/{id}/events; each event refetches the state, life events show a line
  * such as "小糖 fell asleep") while the tab is visible, with a slow refresh for the gauges' drift
  * and a poll every 5 s when the stream keeps failing, and sends care actions, catch-ups, renames and resets to the API. New pets are born
  * in the browser's timezone: "New pet" creates one (POST /api/pets), and every read carries the
@@ -10,18 +10,7 @@
  * in FriendsPanel; `visited`/`befriended`/`unfriended` events show in a "recent" list.
  */
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import {
-  type Action,
-  type ApiClient,
-  ApiError,
-  EVENT_TYPES,
-  eventsUrl,
-  type ForecastPoint,
-  type Lang,
-  type PetView,
-  parseEvent,
-  type Report,
-} from './api.ts';
+import { type Action, type ApiClient, ApiError, type ForecastPoint, type Lang, type PetEvent, type PetView, type Report } from './api.ts';
 import { Care } from './components/care.tsx';
 import { ClockDial } from './components/clock-dial.tsx';
 import { Creature } from './components/creature.tsx';
@@ -181,61 +170,61 @@ export function App({ api, initialDeviceId, initialLang, firstState, timezone }:
   };
 
   // Load now, then follow the pet's events while the tab is visible (a hidden tab costs nothing):
-  // each event refetches the state; a slow refresh shows the drift between events. When the
-  // stream keeps failing (or the browser has no EventSource), poll every REFRESH_MS instead and
-  // try the stream again later. EventSource reconnects by itself, sending Last-Event-ID.
+  // each event refetches the state; a slow refresh shows the drift between events. The client's
+  // watch (pet-life/client) follows the stream and, when it keeps failing (or the browser has no
+  // EventSource), polls the events instead and tries the stream again later; the state is then
+  // refreshed every REFRESH_MS too.
   useEffect(() => {
     let timer: number | undefined;
     let retry: number | undefined;
-    let source: EventSource | null = null;
-    let errors = 0;
+    let watch: { close(): void } | null = null;
+    let failing = false;
     const poll = (ms: number) => {
       window.clearInterval(timer);
       timer = window.setInterval(() => void refresh(), ms);
     };
     const closeStream = () => {
-      source?.close();
-      source = null;
+      watch?.close();
+      watch = null;
       window.clearTimeout(retry);
+    };
+    const onEvent = (event: PetEvent) => {
+      void refresh();
+      if (SOCIAL_EVENTS.has(event.type)) {
+        void socialEvent.current(event.id, event.type, event.data);
+        return;
+      }
+      const line = lifeLine.current(event.type);
+      if (line !== null) setNotice(line);
     };
     const openStream = () => {
       closeStream();
-      if (typeof EventSource === 'undefined') return poll(REFRESH_MS);
-      const stream = new EventSource(eventsUrl(deviceId));
-      source = stream;
       poll(STREAM_REFRESH_MS);
-      stream.onopen = () => {
-        document.documentElement.dataset['stream'] = 'open'; // for the browser tests
-        // Opened or reopened: whatever was missed while away shows now.
-        if (errors > 0) void refresh();
-        errors = 0;
-        poll(STREAM_REFRESH_MS);
-      };
-      stream.onerror = () => {
-        errors += 1;
-        document.documentElement.dataset['stream'] = 'error';
-        poll(REFRESH_MS);
-        // Closed for good (an HTTP error answer), or failing again and again: poll, retry later.
-        if (stream.readyState === EventSource.CLOSED || errors >= STREAM_MAX_ERRORS) {
-          closeStream();
-          retry = window.setTimeout(() => {
-            errors = 0;
-            if (!document.hidden) openStream();
-          }, STREAM_RETRY_MS);
-        }
-      };
-      const onEvent = (message: MessageEvent<string>) => {
-        const event = parseEvent(message.data);
-        if (event === null) return;
-        void refresh();
-        if (SOCIAL_EVENTS.has(event.type)) {
-          void socialEvent.current(event.id, event.type, event.data);
-          return;
-        }
-        const line = lifeLine.current(event.type);
-        if (line !== null) setNotice(line);
-      };
-      for (const type of EVENT_TYPES) stream.addEventListener(type, onEvent);
+      watch = api.watch(deviceId, {
+        onEvent,
+        pollIntervalMs: REFRESH_MS,
+        streamFailures: STREAM_MAX_ERRORS,
+        streamRetryMs: STREAM_RETRY_MS,
+        onMode: (mode) => {
+          document.documentElement.dataset['stream'] = mode === 'sse' ? 'open' : 'poll'; // for the browser tests
+          // Opened or reopened: whatever was missed while away shows now.
+          if (mode === 'sse' && failing) void refresh();
+          failing = mode !== 'sse';
+          poll(mode === 'sse' ? STREAM_REFRESH_MS : REFRESH_MS);
+        },
+        onError: (_error, closed) => {
+          failing = true;
+          document.documentElement.dataset['stream'] = 'error';
+          poll(REFRESH_MS);
+          // Refused for good (the pet's events are closed to this browser): try again much later.
+          if (closed) {
+            closeStream();
+            retry = window.setTimeout(() => {
+              if (!document.hidden) openStream();
+            }, STREAM_RETRY_MS);
+          }
+        },
+      });
     };
     const onVisibility = () => {
       if (document.hidden) {
@@ -254,7 +243,7 @@ export function App({ api, initialDeviceId, initialLang, firstState, timezone }:
       closeStream();
       document.removeEventListener('visibilitychange', onVisibility);
     };
-  }, [refresh, deviceId]);
+  }, [api, refresh, deviceId]);
 
   // Time to first pet on screen, for the e2e load-time check (performance.getEntriesByName).
   const shown = pet !== null;

@@ -56,11 +56,18 @@ export function saveDeviceId(id: string): void {
   write(ID_KEY, id);
 }
 
-/** `?lang=` in the address, then the stored choice, then Chinese. */
+/** The page's language for the browser's preferred languages: Chinese for any zh*, else English. */
+export function langOfBrowser(languages: readonly string[]): Lang {
+  const first = languages.find((tag) => tag.trim() !== '');
+  return first !== undefined && /^zh\b/i.test(first.trim()) ? 'zh' : 'en';
+}
+
+/** `?lang=` in the address, then the choice saved by the toggle, then the browser's language. */
 export function loadLang(): Lang {
-  const fromUrl = new URLSearchParams(location.search).get('lang');
-  const v = fromUrl ?? read(LANG_KEY);
-  return v === 'en' ? 'en' : 'zh';
+  for (const chosen of [new URLSearchParams(location.search).get('lang'), read(LANG_KEY)]) {
+    if (chosen === 'en' || chosen === 'zh') return chosen;
+  }
+  return langOfBrowser(navigator.languages?.length ? navigator.languages : [navigator.language ?? '']);
 }
 
 export function saveLang(lang: Lang): void {
