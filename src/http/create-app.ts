@@ -210,8 +210,9 @@ export function createApp(deps: AppDeps): App {
   registerPetRoutes(app, { ...petCall, social });
   registerBatchRoutes(app, { ...petCall, log });
   registerCompatRoutes(app, petCall);
-  registerOwnerRoutes(app, { ...petCall, social });
-  registerSocialRoutes(app, { ...petCall, social });
+  const gate = createStreamGate({ service, storage, access: accessPolicy, rateLimits: rateLimitPolicy });
+  registerOwnerRoutes(app, { ...petCall, social, gate });
+  registerSocialRoutes(app, { ...petCall, social, gate });
   const events = config.events ?? DEFAULT_EVENTS;
   const hub = createEventHub({
     storage,
@@ -223,7 +224,6 @@ export function createApp(deps: AppDeps): App {
   });
   metrics.watchSubscribers(hub.stats);
   appMetrics.set(app, metrics);
-  const gate = createStreamGate({ service, storage, access: accessPolicy, rateLimits: rateLimitPolicy });
   const slots = createStreamSlots();
   registerEventRoutes(app, {
     service,

@@ -111,7 +111,10 @@ export function attachEventSockets(server: Server, realtime: Realtime, log: Logg
       throw new Error('fault: thrown in the upgrade listener (FAULT_THROW_IN_LISTENERS)');
     }
     const parsed = parseUpgrade(request);
-    if (!parsed.ok) return refuseUpgrade(socket, parsed.status, parsed.message);
+    if (!parsed.ok) {
+      refuseUpgrade(socket, parsed.status, parsed.message);
+      return;
+    }
     wss.handleUpgrade(
       request,
       socket,

@@ -11,7 +11,7 @@ import type { StorageDriver } from '../storage/index.js';
 import { type AccessPolicy, bearerHashOf, hasOwners, isOwnerOrAdmin } from './access.js';
 import type { Operation } from './operations.js';
 import type { PetService } from './pet-service.js';
-import { type RateLimitPolicy, rateLimitCounters } from './rate-limits.js';
+import { checkRateLimits, type RateLimitPolicy, rateLimitCounters } from './rate-limits.js';
 
 /** Events one unit of the rate limits pays for (an events read, the replay of a subscription). */
 export const EVENTS_PER_UNIT = 100;
@@ -34,6 +34,11 @@ export interface StreamGate {
   admit(petId: string, caller: GateCaller, options?: { stream?: boolean }): Promise<{ opens: boolean }>;
   /** Counts one request to `petId` that fails with `error` (an invalid WebSocket message); throws the limit's error first, else `error`. */
   refuse(petId: string, caller: GateCaller, error: Error): Promise<never>;
+  /**
+   * Counts `units` in the client's limit alone (a read of no single pet: an owner's list, one
+   * unit a pet); throws RateLimitedError when that limit is now exceeded. Nothing without a client.
+   */
+  chargeClient(client: string | null, units: number): Promise<void>;
   /** Counts the units `events` read beyond the first (the request itself paid for it). */
   chargeEvents(petId: string, caller: GateCaller, events: number): Promise<void>;
 }
@@ -88,6 +93,15 @@ export function createStreamGate(deps: StreamGateDeps): StreamGate {
         caller,
       );
       throw error;
+    },
+
+    async chargeClient(client, units) {
+      const { perClient, windowMs } = deps.rateLimits;
+      if (client === null || perClient <= 0 || units <= 0) return;
+      const counters = rateLimitCounters({ perPet: 0, perClient, windowMs }, '', { client, bearerHash: null, weight: units });
+      const { hits } = await deps.storage.loadMany([], { hits: counters.hits });
+      const check = checkRateLimits(counters, hits, windowMs, false);
+      if (check.exceeded !== null) throw check.exceeded;
     },
 
     async chargeEvents(petId, caller, events) {
