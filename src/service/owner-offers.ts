@@ -85,6 +85,7 @@ export function createOwnerOffers(options: OwnerOffersOptions): OwnerOffers {
       assertPetId(petId);
       if (forOwner !== null) await owners.assertExists(forOwner);
       // Who may offer is known only from the pet: one read with write access, nothing saved.
+      let by: string | null = null;
       await perform(
         petId,
         {
@@ -92,6 +93,8 @@ export function createOwnerOffers(options: OwnerOffersOptions): OwnerOffers {
           savesNothing: true,
           check: (pet) => {
             if (pet.created) throw new NotFoundError(`no pet ${petId}`);
+            // An offer by one of the pet's owners lapses with that owner's hold.
+            by = isPetOwner(pet.meta, ctx.owner ?? null) ? (ctx.owner ?? null) : null;
           },
           apply: () => ({ changed: false, present: () => null }),
         },
@@ -99,7 +102,7 @@ export function createOwnerOffers(options: OwnerOffersOptions): OwnerOffers {
       );
       const code = randomBytes(16).toString('base64url');
       const expiresMs = clock.nowMs() + OFFER_TTL_MS;
-      const record: OfferRecord = { pet_id: petId, for: forOwner, by: ctx.owner ?? null, expires_ms: expiresMs };
+      const record: OfferRecord = { pet_id: petId, for: forOwner, by, expires_ms: expiresMs };
       const saved = await storage.saveRecord(refOf(code), { expectedVersion: 0, value: JSON.stringify(record), ttlMs: OFFER_TTL_MS });
       if (!saved.ok) throw new AlreadyExistsError('could not make a new offer code; try again');
       return { body: { code, device_id: petId, expires_at: new Date(expiresMs).toISOString() }, status: 201, replayed: false, limits: [] };

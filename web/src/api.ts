@@ -374,8 +374,11 @@ export function createApiClient({ baseUrl = '', secret = () => null }: ApiClient
       call('GET', '/api/owners/me/pets', undefined, signal).then((raw) => listOf(obj(raw)['pets'], parsePetSummary)),
     /** Adopts a claimed pet with its claim secret. */
     adopt: (id: string, claimSecret: string) => call('POST', '/api/owners/me/pets', { device_id: id, secret: claimSecret }),
-    /** Adds an owner to a pet whoever may change it (an open pet: anyone). */
-    addOwner: (id: string, ownerId: string) => call('POST', `${pet(id)}/owners`, { owner_id: ownerId }),
+    /** Offers a pet to an owner, by whoever may change it (an open pet: anyone); nothing changes until it accepts. */
+    offerOwner: (id: string, ownerId: string) =>
+      call('POST', `${pet(id)}/owners`, { owner_id: ownerId }).then((raw) => ({ code: str(obj(raw)['code']) ?? '' })),
+    /** Accepts an offer with the stored owner secret: the owner holds the pet from now on. */
+    acceptOffer: (code: string) => call('POST', '/api/owners/me/offers', { code }),
     friends: (id: string, signal?: AbortSignal) =>
       call('GET', `${pet(id)}/friends`, undefined, signal).then((raw) => listOf(obj(raw)['friends'], parseFriend)),
     invite: (id: string) => call('POST', `${pet(id)}/friends/invite`, {}).then(parseInvite),
