@@ -21,7 +21,7 @@ import { hashSecret, isPetOwner } from './access.js';
 import type { Clock } from './clock.js';
 import type { LivePet } from './live-pet.js';
 import { createOperation, type Operation, type PetBirth } from './operations.js';
-import { withOutboxEntry } from './outbox.js';
+import { MAX_FRIENDS_PER_PET, withOutboxEntry } from './outbox.js';
 import { createOwnerOffers, type OwnerOffer } from './owner-offers.js';
 import { INDEX_GRACE_MS, type Owners } from './owners.js';
 import { petEventDraft } from './pet-events.js';
@@ -29,8 +29,7 @@ import type { PetService, RequestContext, Served } from './pet-service.js';
 import type { StateDocument } from './types.js';
 import { visitOperation, type VisitResult } from './visits.js';
 
-/** Friends one pet may have (bounds its meta, which every load reads). */
-export const MAX_FRIENDS_PER_PET = 50;
+export { MAX_FRIENDS_PER_PET };
 /** An invite code is valid this long (one use). */
 export const INVITE_TTL_MS = 24 * 3_600_000;
 /** Invite codes: 128 random bits, base64url. */

@@ -11,7 +11,7 @@ import { parseUpgrade } from '../../src/http/upgrade-guard.js';
 import { createMemoryStorage } from '../../src/storage/memory.js';
 import type { StorageDriver } from '../../src/storage/index.js';
 import { createRedisStorage } from '../../src/storage/redis.js';
-import { DEFAULT_STREAM_SLOT_LIMITS } from '../../src/service/index.js';
+import { DEFAULT_STREAM_SLOT_LIMITS, MAX_FRIENDS_PER_PET } from '../../src/service/index.js';
 import { testRedisUrl, uniqueId } from '../helpers/redis.js';
 import { createTestApp, jsonRequest, readJson, type ErrorJson } from './support.js';
 
@@ -218,6 +218,33 @@ for (const backend of backends) {
       expect(text).toContain('event: error');
       expect(text).not.toContain('event: interacted');
       expect((await app.request(`/api/pet/${open}/state`)).status).toBe(401);
+    });
+
+    it('the friend limit holds under concurrent accepts of one pet invites: checked in the write that adds the friend', async () => {
+      const { app } = createTestApp({ storage: make() });
+      const hub = id('hub');
+      await app.request(`/api/pet/${hub}/state`);
+      const invite = async () =>
+        (await readJson<{ code: string }>(await app.request(`/api/pet/${hub}/friends/invite`, { method: 'POST' }))).code;
+      for (let i = 0; i < MAX_FRIENDS_PER_PET - 1; i += 1) {
+        const pet = id(`f${i}`);
+        await app.request(`/api/pet/${pet}/state`);
+        expect((await app.request(`/api/pet/${pet}/friends`, jsonRequest('POST', { code: await invite() }))).status).toBe(201);
+      }
+      // One slot left, three accepts at once (each passes the read before its write).
+      const late = [id('late0'), id('late1'), id('late2')];
+      for (const pet of late) await app.request(`/api/pet/${pet}/state`);
+      const codes = [await invite(), await invite(), await invite()];
+      await Promise.all(late.map((pet, i) => app.request(`/api/pet/${pet}/friends`, jsonRequest('POST', { code: codes[i] }))));
+      // Any read of a pet delivers what its outbox holds; then both sides agree.
+      const friendsOf = async (pet: string) =>
+        (await readJson<{ friends: { device_id: string }[] }>(await app.request(`/api/pet/${pet}/friends`))).friends.map(
+          (f) => f.device_id,
+        );
+      await friendsOf(hub);
+      const hubs = await friendsOf(hub);
+      expect(hubs).toHaveLength(MAX_FRIENDS_PER_PET);
+      for (const pet of late) expect((await friendsOf(pet)).includes(hub)).toBe(hubs.includes(pet));
     });
 
     it('a concurrent burst of accepts of one invite: one friendship; a failed accept leaves the code usable', async () => {
