@@ -13,7 +13,7 @@ import type { Server } from 'node:http';
 import { answerClientError, createApp, realtimeOf } from './http/index.js';
 import { attachEventSockets } from './http/websocket.js';
 import { createLogger, type Logger } from './log.js';
-import { guardProcess } from './process-guard.js';
+import { guardProcess } from './http/process-guard.js';
 import { systemClock } from './service/index.js';
 import { createConfiguredStorage } from './configured-storage.js';
 import type { StorageDriver } from './storage/index.js';

@@ -2,10 +2,10 @@
  * The server process's last line of defence (docs/design.md §14): an error thrown in a socket or
  * upgrade listener that no guard caught, or a promise rejected with no handler, is logged and
  * the process lives on. Every listener the server registers is guarded where it is registered
- * (src/http/upgrade-guard.ts); this catches what a library's own listeners let through, so that
+ * (upgrade-guard.ts); this catches what a library's own listeners let through, so that
  * one client's connection can never end every other client's.
  */
-import type { Logger } from './log.js';
+import type { Logger } from '../log.js';
 
 let installed = false;
 
