@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { startServersPerTest, waitForLogs } from '../helpers/server-process.js';
 
 const start = startServersPerTest({ STORAGE: 'memory', LOG_LEVEL: 'info' });
@@ -78,6 +79,31 @@ describe('the realtime surface of the built server against a hostile client', ()
     expect(await waitForLogs(server, (line) => String(line['msg']).startsWith('uncaught exception'))).toHaveLength(1);
     expect((await fetch(`${server.url}/health`)).status).toBe(200);
     expect(server.child.exitCode).toBeNull();
+  });
+
+  it('counts every WebSocket message, valid or not, in the limits; a long ref is refused, not echoed', async () => {
+    const server = await start({ RATE_LIMIT_PER_PET: '5', RATE_LIMIT_PER_CLIENT: '0' });
+    const ws = new WebSocket(`${server.url.replace('http', 'ws')}/api/pet/counted/ws`);
+    const answers: Array<{ type: string; status: number; ref?: unknown }> = [];
+    ws.on('message', (raw) => answers.push(JSON.parse(String(raw)) as { type: string; status: number; ref?: unknown }));
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    // Opening counted 1; four invalid messages (one with a 65-character ref) make 5; the feed is the 6th.
+    ws.send('not json');
+    ws.send(JSON.stringify({ action: 'dance', ref: 1 }));
+    ws.send(JSON.stringify({ action: 'feed', ref: 'x'.repeat(65) }));
+    ws.send(JSON.stringify({ action: 'bogus' }));
+    ws.send(JSON.stringify({ action: 'feed', ref: 'last' }));
+    const deadline = Date.now() + 5000;
+    while (answers.filter((a) => a.type === 'response').length < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const responses = answers.filter((a) => a.type === 'response');
+    expect(responses.map((a) => a.status)).toEqual([400, 400, 400, 400, 429]);
+    expect(responses[1]?.ref).toBe(1);
+    expect(responses[2]?.ref).toBeUndefined();
+    expect(responses[4]?.ref).toBe('last');
+    ws.close();
   });
 
   it('closes a WebSocket that floods and never reads; the server memory stays bounded', async () => {

@@ -113,6 +113,31 @@ for (const backend of backends) {
       for (const response of open) await response.body?.cancel();
     });
 
+    it('an SSE client that stops reading is ended past 1 MiB unsent, and its queue dropped', async () => {
+      const { app } = createTestApp({ storage: make() });
+      const pet = id('slow');
+      expect((await app.request(`/api/pet/${pet}/state`)).status).toBe(200);
+      const stream = await app.request(`/api/pet/${pet}/events`);
+      expect(stream.status).toBe(200);
+      const hub = realtimeOf(app).hub;
+      expect(hub.stats().subscribers).toBe(1);
+      // Never read: each interaction queues its event until the bound ends the stream.
+      let sent = 0;
+      while (hub.stats().subscribers > 0 && sent < 8000) {
+        await Promise.all(
+          Array.from({ length: 8 }, () => app.request(`/api/pet/${pet}/interact`, jsonRequest('POST', { action: 'greet' }))),
+        );
+        sent += 8;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      expect(hub.stats().subscribers).toBe(0);
+      console.info(`sse slow reader (${backend.name}): ended after ${sent} events`);
+      // 2 s later the unread queue is dropped: the body errors instead of handing out 1 MiB.
+      await new Promise((resolve) => setTimeout(resolve, 2300));
+      const reader = (stream.body as ReadableStream<Uint8Array>).getReader();
+      await expect(reader.read()).rejects.toThrow(/does not read/);
+    }, 60_000);
+
     it('subscribing and event reads count in the client limit, event reads by how many events they read', async () => {
       const storage = make();
       const pet = id('weighted');
