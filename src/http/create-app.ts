@@ -205,7 +205,7 @@ export function createApp(deps: AppDeps): App {
   registerSystemRoutes(app, { storage, clock, log, version: packageVersion(root) });
   registerMetricsRoute(app, { metrics, token: config.metricsToken ?? null });
   const owners = createOwners({ storage, clock, maxPetsPerOwner: config.maxPetsPerOwner ?? 20 });
-  const social = createSocial({ service, owners, storage, clock, maxOwnersPerPet: config.maxOwnersPerPet ?? 8 });
+  const social = createSocial({ service, owners, storage, clock, access: accessPolicy, maxOwnersPerPet: config.maxOwnersPerPet ?? 8 });
   const petCall = { service, trustProxy: config.trustProxy, countsClients: config.rateLimits.perClient > 0, metrics, owners };
   registerPetRoutes(app, { ...petCall, social });
   registerBatchRoutes(app, { ...petCall, log });

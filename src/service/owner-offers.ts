@@ -6,11 +6,16 @@
  * MAX_PETS_PER_OWNER. An offer made by an owner lapses when that owner no longer holds the pet.
  * A failed accept (a limit, an outage) puts the code back, so that it can be used once it can
  * succeed; a successful one uses it up.
+ *
+ * Removal: an owner leaves by itself (social.ts); another owner is removed only with the admin
+ * token — owners are equals, and no co-owner may take a family pet from the others.
  */
 import { randomBytes } from 'node:crypto';
 import { AlreadyExistsError, CorruptStateError, ForbiddenError, InvalidInputError, NotFoundError } from '../errors.js';
 import { assertPetId, PET_ID_PATTERN, type RecordRef, type StorageDriver } from '../storage/index.js';
-import { isPetOwner } from './access.js';
+import { type AccessPolicy, bearerHashOf, isPetOwner } from './access.js';
+import { timingSafeEqual } from 'node:crypto';
+import { petEventDraft } from './pet-events.js';
 import type { Clock } from './clock.js';
 import type { LivePet } from './live-pet.js';
 import type { Operation } from './operations.js';
@@ -34,6 +39,8 @@ export interface OwnerOffers {
   offer(petId: string, forOwner: string | null, ctx: CallContext): Promise<Served<OwnerOffer>>;
   /** `ownerId` (verified from its secret) accepts the offer `code`: it holds the pet from now on. */
   accept(ownerId: string, code: string, ctx: CallContext): Promise<Served<{ device_id: string; owners: string[] }>>;
+  /** Removes `ownerId` from the pet; the caller's Bearer must be the admin token (ForbiddenError otherwise). */
+  remove(petId: string, ownerId: string, ctx: CallContext): Promise<Served<{ device_id: string; owners: string[] }>>;
 }
 
 export interface OwnerOffersOptions {
@@ -41,6 +48,8 @@ export interface OwnerOffersOptions {
   owners: Owners;
   storage: StorageDriver;
   clock: Clock;
+  /** The access policy: the admin token removes owners. */
+  access: AccessPolicy;
   /** Adds the owner to the pet (MAX_OWNERS_PER_PET), as adopting does (social.ts). */
   withOwner: (pet: LivePet, owner: string, nowMs: number) => ReturnType<Operation<{ device_id: string; owners: string[] }>['apply']>;
 }
@@ -106,6 +115,39 @@ export function createOwnerOffers(options: OwnerOffersOptions): OwnerOffers {
       const saved = await storage.saveRecord(refOf(code), { expectedVersion: 0, value: JSON.stringify(record), ttlMs: OFFER_TTL_MS });
       if (!saved.ok) throw new AlreadyExistsError('could not make a new offer code; try again');
       return { body: { code, device_id: petId, expires_at: new Date(expiresMs).toISOString() }, status: 201, replayed: false, limits: [] };
+    },
+
+    async remove(petId, ownerId, ctx) {
+      assertPetId(petId);
+      const sent = bearerHashOf(ctx.bearer ?? null);
+      const admin = options.access.adminTokenHash;
+      if (sent === null || admin === null || !timingSafeEqual(sent, admin)) {
+        throw new ForbiddenError('only the admin token removes another owner; an owner leaves with DELETE /api/pet/{id}/owners/me');
+      }
+      const served = await perform(
+        petId,
+        {
+          access: 'write',
+          check: (pet) => {
+            if (pet.created) throw new NotFoundError(`no pet ${petId}`);
+            if (!isPetOwner(pet.meta, ownerId)) throw new NotFoundError(`${ownerId} is not an owner of ${petId}`);
+          },
+          apply: (pet, nowMs) => {
+            const remaining = (pet.meta.owners ?? []).filter((id) => id !== ownerId);
+            const { owners: _owners, ...rest } = pet.meta;
+            pet.meta = remaining.length === 0 ? rest : { ...rest, owners: remaining };
+            return {
+              changed: true,
+              present: () => ({ device_id: pet.petId, owners: remaining }),
+              events: [petEventDraft('owner_removed', pet, nowMs)],
+            };
+          },
+        },
+        ctx,
+      );
+      // The pet first, then the index (owners.ts).
+      await owners.removePets(ownerId, [petId]);
+      return served;
     },
 
     async accept(ownerId, code, ctx) {

@@ -17,7 +17,7 @@ import {
   NotFriendsError,
 } from '../errors.js';
 import { assertPetId, PET_ID_PATTERN, type StorageDriver } from '../storage/index.js';
-import { hashSecret, isPetOwner } from './access.js';
+import { type AccessPolicy, hashSecret, isPetOwner, OPEN_ACCESS } from './access.js';
 import type { Clock } from './clock.js';
 import type { LivePet } from './live-pet.js';
 import { createOperation, type Operation, type PetBirth } from './operations.js';
@@ -60,6 +60,8 @@ export interface SocialOptions {
   owners: Owners;
   storage: StorageDriver;
   clock: Clock;
+  /** The access policy (the admin token removes owners). @default OPEN_ACCESS */
+  access?: AccessPolicy;
   /** MAX_OWNERS_PER_PET. @default 8 */
   maxOwnersPerPet?: number;
 }
@@ -71,6 +73,8 @@ export interface Social {
   /** An offer of the pet to an owner (docs/design.md §8): it holds the pet only once it accepts. */
   offerOwner(petId: string, forOwner: string | null, ctx: CallContext): Promise<Served<OwnerOffer>>;
   acceptOffer(ownerId: string, code: string, ctx: CallContext): Promise<Served<{ device_id: string; owners: string[] }>>;
+  /** Removes another owner from the pet: the admin token only (docs/design.md §8). */
+  removeOwner(petId: string, ownerId: string, ctx: CallContext): Promise<Served<{ device_id: string; owners: string[] }>>;
   leave(petId: string, ctx: CallContext): Promise<Served<{ device_id: string; owners: string[] }>>;
   invite(petId: string, ctx: CallContext): Promise<Served<{ code: string; device_id: string; expires_at: string }>>;
   accept(petId: string, code: string, ctx: CallContext): Promise<Served<FriendSummary>>;
@@ -137,7 +141,7 @@ export function createSocial(options: SocialOptions): Social {
    * Index first, then the pet (owners.ts); a pet write that fails takes back the index entry it
    * added (never one that was there before: the owner may hold the pet already).
    */
-  const offers = createOwnerOffers({ service, owners, storage, clock, withOwner });
+  const offers = createOwnerOffers({ service, owners, storage, clock, withOwner, access: options.access ?? OPEN_ACCESS });
 
   const indexThenPet = async <T>(owner: string, petId: string, write: () => Promise<T>): Promise<T> => {
     const added = await owners.addPet(owner, petId);
@@ -230,6 +234,7 @@ export function createSocial(options: SocialOptions): Social {
 
     offerOwner: (petId, forOwner, ctx) => offers.offer(petId, forOwner, ctx),
     acceptOffer: (ownerId, code, ctx) => offers.accept(ownerId, code, ctx),
+    removeOwner: (petId, ownerId, ctx) => offers.remove(petId, ownerId, ctx),
 
     async leave(petId, ctx) {
       const owner = ctx.owner ?? null;

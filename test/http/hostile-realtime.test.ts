@@ -224,6 +224,34 @@ for (const backend of backends) {
       expect((await app.request(`/api/pet/${fam}/interact`, jsonRequest('POST', { action: 'feed' }, auth(alice.secret)))).status).toBe(200);
     });
 
+    it('who removes whom: no owner removes another; the admin token does, and the removed owner stream is closed', async () => {
+      const admin = 'admin-token-for-the-hostile-realtime-test';
+      const { app } = createTestApp({ storage: make(), env: { ADMIN_TOKEN: admin, READS_REQUIRE_AUTH: 'true' } });
+      const alice = await readJson<{ owner_id: string; secret: string }>(await app.request('/api/owners', { method: 'POST' }));
+      const bob = await readJson<{ owner_id: string; secret: string }>(await app.request('/api/owners', { method: 'POST' }));
+      const fam = id('removal');
+      await app.request('/api/pets', jsonRequest('POST', { device_id: fam }, auth(alice.secret)));
+      const offer = await readJson<{ code: string }>(
+        await app.request(`/api/pet/${fam}/owners`, jsonRequest('POST', {}, auth(alice.secret))),
+      );
+      expect((await app.request('/api/owners/me/offers', jsonRequest('POST', { code: offer.code }, auth(bob.secret)))).status).toBe(200);
+      const remove = (ownerId: string, secret: string) =>
+        app.request(`/api/pet/${fam}/owners/${ownerId}`, { method: 'DELETE', headers: auth(secret) });
+      expect((await remove(alice.owner_id, bob.secret)).status).toBe(403);
+      const bobsStream = await app.request(`/api/pet/${fam}/events`, { headers: auth(bob.secret) });
+      expect(bobsStream.status).toBe(200);
+      const read = readUntil(bobsStream, (text) => text.includes('event: error'), 5000);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const removed = await remove(bob.owner_id, admin);
+      expect(await readJson(removed)).toEqual({ device_id: fam, owners: [alice.owner_id] });
+      await app.request(`/api/pet/${fam}/interact`, jsonRequest('POST', { action: 'feed' }, auth(alice.secret)));
+      const text = await read;
+      expect(text).toContain('event: error');
+      expect(text).not.toContain('event: interacted');
+      expect((await app.request(`/api/pet/${fam}/state`, { headers: auth(bob.secret) })).status).toBe(403);
+      expect((await remove(bob.owner_id, admin)).status).toBe(404);
+    });
+
     it('READS_REQUIRE_AUTH: no stream on a pet not stored; a stream is closed when a claim takes its access', async () => {
       const { app } = createTestApp({ storage: make(), env: { READS_REQUIRE_AUTH: 'true' } });
       const early = id('early');

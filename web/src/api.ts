@@ -406,6 +406,7 @@ export const EVENT_TYPES = [
   'unfriended',
   'owner_added',
   'owner_left',
+  'owner_removed',
 ] as const;
 
 /** One event of the stream, reduced to what the page uses. */

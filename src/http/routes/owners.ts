@@ -18,6 +18,7 @@ import {
   AcceptOfferBody,
   AdoptBody,
   OfferOwnerBody,
+  OwnerId,
   OwnedPetsSchema,
   OwnerOfferSchema,
   OwnerSchema,
@@ -132,6 +133,23 @@ const leaveRoute = createRoute({
   responses: { 200: json(PetOwnersSchema, "The pet's owners left"), ...common, ...ownerAuth, 404: json(ErrorBody, 'No such pet') },
 });
 
+const removeOwnerRoute = createRoute({
+  method: 'delete',
+  path: '/api/pet/{device_id}/owners/{owner_id}',
+  tags: ['owners'],
+  summary: 'Remove an owner from the pet (the admin token only)',
+  description:
+    'Owners are equals: none removes another (an owner leaves with DELETE /api/pet/{id}/owners/me). The admin token removes any owner; its open streams are closed.',
+  security,
+  request: { params: PetParams.extend({ owner_id: OwnerId }) },
+  responses: {
+    200: json(PetOwnersSchema, "The pet's owners left"),
+    ...common,
+    ...ownerAuth,
+    404: json(ErrorBody, 'No such pet, or no such owner of it'),
+  },
+});
+
 export function registerOwnerRoutes(app: DocumentedHono<AppEnv>, deps: SocialRouteDeps): void {
   const { owners, social } = deps;
 
@@ -180,6 +198,13 @@ export function registerOwnerRoutes(app: DocumentedHono<AppEnv>, deps: SocialRou
     // Only an owner can leave: no secret is a 401, any other secret a 403.
     if (context.owner === null) await owners.require(context.bearer ?? null);
     const served = await social.leave(param.device_id, context);
+    noteServed(c, deps, served);
+    return jsonResponse(c, served.body, served.status);
+  });
+
+  servePetRoute(app, removeOwnerRoute, async (c, { param }) => {
+    c.set('device', param.device_id);
+    const served = await social.removeOwner(param.device_id, param.owner_id, await callContextOf(c, deps));
     noteServed(c, deps, served);
     return jsonResponse(c, served.body, served.status);
   });
