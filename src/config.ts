@@ -95,6 +95,12 @@ export interface Config {
    */
   readonly faultPauseAfterFirstWriteMs: number;
   /**
+   * TEST ONLY (FAULT_THROW_IN_LISTENERS=on): an upgrade request to `/api/fault/throw` throws in
+   * the upgrade listener and, once its socket closes, in a socket listener outside any guard, so
+   * that a test can see the process log both and live on (docs/design.md §14). Off by default.
+   */
+  readonly faultThrowInListeners: boolean;
+  /**
    * Snapshots of the pets served, kept fresh by Redis client-side tracking (§11, issue #16):
    * SNAPSHOT_CACHE_BYTES when on (SNAPSHOTS=on), 0 when off. Only Redis over TCP tracks keys:
    * on by default there, off elsewhere; SNAPSHOTS=on with another backend is an error.
@@ -264,6 +270,7 @@ const envSchema = z.object({
   MAX_OWNERS_PER_PET: optional(
     numberFrom('MAX_OWNERS_PER_PET', (n) => Number.isInteger(n) && n >= 1 && n <= 100, 'an integer from 1 to 100'),
   ),
+  FAULT_THROW_IN_LISTENERS: optional(z.enum(['on', 'off'], { message: 'FAULT_THROW_IN_LISTENERS must be on or off' })),
   FAULT_PAUSE_AFTER_FIRST_WRITE_MS: optional(
     numberFrom(
       'FAULT_PAUSE_AFTER_FIRST_WRITE_MS',
@@ -385,6 +392,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxPetsPerOwner: parsed.MAX_PETS_PER_OWNER ?? 20,
     maxOwnersPerPet: parsed.MAX_OWNERS_PER_PET ?? 8,
     faultPauseAfterFirstWriteMs: parsed.FAULT_PAUSE_AFTER_FIRST_WRITE_MS ?? 0,
+    faultThrowInListeners: parsed.FAULT_THROW_IN_LISTENERS === 'on',
     snapshotBytes: snapshotsOn ? (parsed.SNAPSHOT_CACHE_BYTES ?? DEFAULT_SNAPSHOT_BYTES) : 0,
   });
 }

@@ -13,6 +13,7 @@ import type { Server } from 'node:http';
 import { answerClientError, createApp, realtimeOf } from './http/index.js';
 import { attachEventSockets } from './http/websocket.js';
 import { createLogger, type Logger } from './log.js';
+import { guardProcess } from './http/process-guard.js';
 import { systemClock } from './service/index.js';
 import { createConfiguredStorage } from './configured-storage.js';
 import type { StorageDriver } from './storage/index.js';
@@ -54,7 +55,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   server.on('clientError', answerClientError);
   // Issue #12: /api/pet/{id}/ws on this server (the SSE route works everywhere, Vercel included).
   const realtime = realtimeOf(app);
-  const closeSockets = attachEventSockets(server as Server, realtime, log);
+  const closeSockets = attachEventSockets(server as Server, realtime, log, { faultThrowInListeners: config.faultThrowInListeners });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
@@ -106,6 +107,7 @@ export async function runMain(env: Record<string, string | undefined> = process.
   // and (by pino, synchronously) at exit.
   const log = createLogger({ level: config.logLevel, sync: false });
   setInterval(() => log.flush(), 1000).unref();
+  guardProcess(log);
   const running = await startServer(config, log);
 
   let signalled = false;

@@ -19,10 +19,14 @@ import {
   createOwners,
   createPetService,
   createSocial,
+  createStreamGate,
+  createStreamSlots,
   type Clock,
   type EventHub,
   type Owners,
   type PetService,
+  type StreamGate,
+  type StreamSlots,
 } from '../service/index.js';
 import { measureStorage, type StorageDriver } from '../storage/index.js';
 import { allowedMethodsOf } from './allowed-methods.js';
@@ -80,6 +84,10 @@ export interface Realtime {
   /** Finds the owner an owner secret proves (issue #13). */
   owners: Pick<Owners, 'resolve'>;
   hub: EventHub;
+  /** Counts opening a stream and each socket message in the rate limits (docs/design.md §14). */
+  gate: StreamGate;
+  /** Streams per client address (docs/design.md §9). */
+  slots: StreamSlots;
   trustProxy: boolean;
   countsClients: boolean;
   heartbeatMs: number;
@@ -121,6 +129,13 @@ export function createApp(deps: AppDeps): App {
   const metrics = createAppMetrics();
   // Every round trip of this app (service, event hub, readiness) is measured, once.
   const storage = measureStorage(deps.storage, metrics.storageObserver(deps.storage.name));
+  // Hoisted so that the stream gate checks access as the service does (docs/design.md §9).
+  const accessPolicy = createAccessPolicy({ adminToken: config.adminToken, readsRequireAuth: config.readsRequireAuth });
+  const rateLimitPolicy = {
+    perPet: config.rateLimits.perPet,
+    perClient: config.rateLimits.perClient,
+    windowMs: config.rateLimits.windowSeconds * 1000,
+  };
   const service =
     deps.service ??
     createPetService({
@@ -129,12 +144,8 @@ export function createApp(deps: AppDeps): App {
       timeScale: config.timeScale,
       defaultPetName: config.petName,
       defaultTimezone: config.petTimezone,
-      access: createAccessPolicy({ adminToken: config.adminToken, readsRequireAuth: config.readsRequireAuth }),
-      rateLimits: {
-        perPet: config.rateLimits.perPet,
-        perClient: config.rateLimits.perClient,
-        windowMs: config.rateLimits.windowSeconds * 1000,
-      },
+      access: accessPolicy,
+      rateLimits: rateLimitPolicy,
       readCacheSize: config.readCacheSize,
       queueDepth: config.petQueueDepth,
       // Never longer than PET_TTL_DAYS, which bounds every pet.
@@ -194,13 +205,14 @@ export function createApp(deps: AppDeps): App {
   registerSystemRoutes(app, { storage, clock, log, version: packageVersion(root) });
   registerMetricsRoute(app, { metrics, token: config.metricsToken ?? null });
   const owners = createOwners({ storage, clock, maxPetsPerOwner: config.maxPetsPerOwner ?? 20 });
-  const social = createSocial({ service, owners, storage, clock, maxOwnersPerPet: config.maxOwnersPerPet ?? 8 });
+  const social = createSocial({ service, owners, storage, clock, access: accessPolicy, maxOwnersPerPet: config.maxOwnersPerPet ?? 8 });
   const petCall = { service, trustProxy: config.trustProxy, countsClients: config.rateLimits.perClient > 0, metrics, owners };
   registerPetRoutes(app, { ...petCall, social });
   registerBatchRoutes(app, { ...petCall, log });
   registerCompatRoutes(app, petCall);
-  registerOwnerRoutes(app, { ...petCall, social });
-  registerSocialRoutes(app, { ...petCall, social });
+  const gate = createStreamGate({ service, storage, access: accessPolicy, rateLimits: rateLimitPolicy });
+  registerOwnerRoutes(app, { ...petCall, social, gate });
+  registerSocialRoutes(app, { ...petCall, social, gate });
   const events = config.events ?? DEFAULT_EVENTS;
   const hub = createEventHub({
     storage,
@@ -212,10 +224,15 @@ export function createApp(deps: AppDeps): App {
   });
   metrics.watchSubscribers(hub.stats);
   appMetrics.set(app, metrics);
+  const slots = createStreamSlots();
   registerEventRoutes(app, {
     service,
     owners,
     hub,
+    gate,
+    slots,
+    trustProxy: config.trustProxy,
+    countsClients: petCall.countsClients,
     heartbeatMs: events.heartbeatMs,
     maxStreamMs: config.onVercel ? Math.max(1, events.vercelMaxDurationS - 5) * 1000 : null,
   });
@@ -223,6 +240,8 @@ export function createApp(deps: AppDeps): App {
     service,
     owners,
     hub,
+    gate,
+    slots,
     trustProxy: config.trustProxy,
     countsClients: petCall.countsClients,
     heartbeatMs: events.heartbeatMs,

@@ -307,7 +307,7 @@ export const PetEventSchema = z
     type: z.string().meta({
       example: 'interacted',
       description:
-        "'interacted' | 'fell_asleep' | 'woke_up' | 'got_hungry' | 'reset' | 'updated' | 'claimed' | 'created' | 'visited' | 'befriended' | 'unfriended' | 'owner_added' | 'owner_left'",
+        "'interacted' | 'fell_asleep' | 'woke_up' | 'got_hungry' | 'reset' | 'updated' | 'claimed' | 'created' | 'visited' | 'befriended' | 'unfriended' | 'owner_added' | 'owner_left' | 'owner_removed'",
     }),
     device_id: z.string(),
     pet_time: z.string().meta({ description: "The pet's world clock when it happened, ISO 8601 in its timezone" }),

@@ -50,7 +50,24 @@ export const AdoptBody = z
   })
   .meta({ id: 'AdoptRequest' });
 
-export const AddOwnerBody = z.object({ owner_id: OwnerId }).meta({ id: 'AddOwnerRequest' });
+export const OfferOwnerBody = z
+  .object({ owner_id: OwnerId.optional().meta({ description: 'Only this owner may accept the offer; absent: whoever holds the code' }) })
+  .meta({ id: 'OwnerOfferRequest' });
+
+export const OwnerOfferSchema = z
+  .object({
+    code: z
+      .string()
+      .meta({ description: 'One use, valid 24 h: the owner to be sends it to POST /api/owners/me/offers with its own secret' }),
+    device_id: z.string(),
+    expires_at: z.string(),
+  })
+  .meta({ id: 'OwnerOffer' });
+
+const OFFER_CODE_MESSAGE = 'code must be an owner offer code as POST /api/pet/{device_id}/owners answered it (22 characters)';
+export const AcceptOfferBody = z
+  .object({ code: z.string({ message: OFFER_CODE_MESSAGE }).regex(/^[A-Za-z0-9_-]{22}$/, { message: OFFER_CODE_MESSAGE }) })
+  .meta({ id: 'AcceptOwnerOfferRequest' });
 
 export const PetOwnersSchema = z
   .object({ device_id: z.string(), owners: z.array(z.string()).meta({ description: 'Owner ids holding the pet' }) })

@@ -72,7 +72,9 @@ export function assertAccess(
     throw new UnauthorizedError('this pet is claimed: send Authorization: Bearer <the secret its claim returned, or an owner secret>');
   }
   if (isPetOwner(meta, owner)) return;
-  if (claim === undefined || !sameHash(sent, claim)) throw new ForbiddenError('the Bearer secret does not open this pet');
+  // Once owners hold a pet its claim secret opens it no more (adopting consumes it; docs/design.md §8).
+  if (claim === undefined || hasOwners(meta) || !sameHash(sent, claim))
+    throw new ForbiddenError('the Bearer secret does not open this pet');
 }
 
 /** The pet has at least one owner (issue #13). */
@@ -100,5 +102,5 @@ export function isOwnerOrAdmin(
   if (sent === null) return false;
   if (isPetOwner(meta, owner)) return true;
   if (policy.adminTokenHash !== null && timingSafeEqual(sent, policy.adminTokenHash)) return true;
-  return meta.claim_hash !== undefined && sameHash(sent, meta.claim_hash);
+  return meta.claim_hash !== undefined && !hasOwners(meta) && sameHash(sent, meta.claim_hash);
 }

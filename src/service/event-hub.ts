@@ -13,7 +13,7 @@
  * saves the event once, by compare-and-set; the save's notification delivers it like any other.
  * Timers are unref'd and cleared when a pet's last subscriber leaves.
  */
-import { BusyError } from '../errors.js';
+import { BusyError, ForbiddenError, NotFoundError, UnauthorizedError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { compareEventIds, EVENT_LOG_MAX, type PetEvent, type StorageDriver } from '../storage/index.js';
 import type { Clock } from './clock.js';
@@ -52,6 +52,16 @@ export interface SubscribeOptions {
   owner?: string | null;
   /** Called when the hub ends the subscription itself (shutdown): end the stream. */
   onEnd?: () => void;
+  /**
+   * The caller's secret opens the pet (docs/design.md §9): not refused by the per-pet limit, so
+   * that strangers never take every slot of a pet from its owner (still within maxSubscribers).
+   */
+  privileged?: boolean;
+  /**
+   * Called, and the subscription closed, when a change of the pet's access (a claim, an owner
+   * added or gone) leaves this subscriber's credentials unable to read it (docs/design.md §9).
+   */
+  onRevoked?: (error: unknown) => void;
 }
 
 export interface Subscription {
@@ -81,6 +91,9 @@ interface Subscriber {
   buffer: PetEvent[] | null;
   closed: boolean;
   onEnd: (() => void) | undefined;
+  onRevoked: ((error: unknown) => void) | undefined;
+  bearer: string | null;
+  owner: string | null;
 }
 
 interface PetEntry {
@@ -99,6 +112,12 @@ const MAX_DELAY_MS = 2_147_483_647;
 const MIN_RESCHEDULE_MS = 1_000;
 
 const isAfter = (id: string, cursor: string | null) => cursor === null || compareEventIds(id, cursor) > 0;
+
+/** Events after which who may read the pet may have changed: every subscriber's access is checked again before delivery. */
+const ACCESS_EVENTS: ReadonlySet<string> = new Set(['created', 'claimed', 'owner_added', 'owner_left', 'owner_removed']);
+
+const isAccessError = (error: unknown): boolean =>
+  error instanceof UnauthorizedError || error instanceof ForbiddenError || error instanceof NotFoundError;
 
 export function createEventHub(deps: EventHubDeps): EventHub {
   const { storage, service, clock, log, limits } = deps;
@@ -149,6 +168,7 @@ export function createEventHub(deps: EventHubDeps): EventHub {
           return;
         }
         if (events.length === 0) continue;
+        if (events.some((event) => ACCESS_EVENTS.has(event.type))) await recheck(petId, entry, events.at(-1)?.id ?? null);
         for (const subscriber of entry.subscribers) {
           if (subscriber.buffer !== null) subscriber.buffer.push(...events);
           else for (const event of events) send(subscriber, event);
@@ -214,6 +234,28 @@ export function createEventHub(deps: EventHubDeps): EventHub {
     }
   };
 
+  /**
+   * Reads the pet again with each subscriber's credentials (one read each, only after an access
+   * event); a subscriber refused now is closed before anything more reaches it.
+   */
+  const recheck = async (petId: string, entry: PetEntry, lastId: string | null): Promise<void> => {
+    await Promise.all(
+      [...entry.subscribers].map(async (subscriber) => {
+        try {
+          await service.events(petId, { after: lastId, limit: 1, bearer: subscriber.bearer, owner: subscriber.owner });
+        } catch (error) {
+          if (!isAccessError(error)) return; // an outage is no revocation
+          leave(petId, entry, subscriber);
+          try {
+            subscriber.onRevoked?.(error);
+          } catch (failed) {
+            log.warn({ err: failed, device: petId }, 'ending a revoked event subscriber failed');
+          }
+        }
+      }),
+    );
+  };
+
   const leave = (petId: string, entry: PetEntry, subscriber: Subscriber): void => {
     if (subscriber.closed) return;
     subscriber.closed = true;
@@ -239,13 +281,22 @@ export function createEventHub(deps: EventHubDeps): EventHub {
         throw new BusyError(`too many event subscribers on this server (${limits.maxSubscribers}); retry later`, 5);
       }
       const existing = pets.get(petId);
-      if (existing !== undefined && existing.subscribers.size >= limits.maxPerPet) {
+      if (existing !== undefined && existing.subscribers.size >= limits.maxPerPet && options.privileged !== true) {
         throw new BusyError(`too many event subscribers for this pet on this server (${limits.maxPerPet}); retry later`, 5);
       }
       const entry: PetEntry = existing ?? { subscribers: new Set(), reading: false, again: false, timer: null, schedule: 0 };
       const fromNow = options.after === 'now';
       const after = fromNow ? null : (options.after as string | null);
-      const subscriber: Subscriber = { deliver, cursor: after, buffer: [], closed: false, onEnd: options.onEnd };
+      const subscriber: Subscriber = {
+        deliver,
+        cursor: after,
+        buffer: [],
+        closed: false,
+        onEnd: options.onEnd,
+        onRevoked: options.onRevoked,
+        bearer: options.bearer ?? null,
+        owner: options.owner ?? null,
+      };
       // Registered first: anything saved from now on reaches its buffer.
       entry.subscribers.add(subscriber);
       subscribers += 1;

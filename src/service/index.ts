@@ -63,3 +63,7 @@ export { createSocial, INVITE_CODE_PATTERN, INVITE_TTL_MS, MAX_FRIENDS_PER_PET }
 export type { CallContext, FriendSummary, PetSummary, Social, SocialOptions } from './social.js';
 export type { VisitResult } from './visits.js';
 export { clearPlan, deliverOutbox, receivePlan } from './outbox.js';
+export { createStreamGate, EVENTS_PER_UNIT } from './stream-gate.js';
+export type { GateCaller, StreamGate, StreamGateDeps } from './stream-gate.js';
+export { createStreamSlots, DEFAULT_STREAM_SLOT_LIMITS } from './stream-slots.js';
+export type { StreamSlotLimits, StreamSlots } from './stream-slots.js';

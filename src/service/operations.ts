@@ -251,7 +251,8 @@ export function createOperation(input: PetBirth = {}, lang: Lang = 'zh', owner: 
       return {
         changed: true,
         present: documentAnswer(pet, lang),
-        events: [petEventDraft('created', pet, nowMs, owner === null ? {} : { owner_id: owner })],
+        // No owner id: the log is open to strangers (docs/design.md §8).
+        events: [petEventDraft('created', pet, nowMs)],
       };
     },
   };
@@ -383,6 +384,8 @@ export function claimOperation(): Operation<ClaimResult> {
     access: 'write',
     check: (pet) => {
       if (pet.meta.claim_hash !== undefined) throw new AlreadyClaimedError('this pet has already been claimed');
+      // Owners hold it (docs/design.md §8): a claim secret would outlive any owner who leaves.
+      if ((pet.meta.owners?.length ?? 0) > 0) throw new AlreadyClaimedError('this pet has owners: it cannot be claimed');
     },
     apply: (pet, nowMs) => {
       const secret = newClaimSecret();

@@ -33,9 +33,19 @@ export function withOutboxEntry(meta: PetMeta, entry: Omit<OutboxEntry, 'seq'>):
   return { meta: { ...meta, outbox_seq: seq, outbox: [...(meta.outbox ?? []), stored] }, entry: stored };
 }
 
-/** Applies one entry from pet `from` to `pet`; returns the event it logs. */
-function receive(pet: LivePet, from: string, entry: OutboxEntry, nowMs: number): PetEventDraft {
+/** Friends one pet may have (bounds its meta, which every load reads). */
+export const MAX_FRIENDS_PER_PET = 50;
+
+/** Applies one entry from pet `from` to `pet`; returns the event it logs (null: nothing to log). */
+function receive(pet: LivePet, from: string, entry: OutboxEntry, nowMs: number): PetEventDraft | null {
   const friends = { ...(pet.meta.friends ?? {}) };
+  if (entry.kind === 'befriend' && friends[from] === undefined && Object.keys(friends).length >= MAX_FRIENDS_PER_PET) {
+    // The limit is checked here, in the write that would add the friend (concurrent accepts of
+    // this pet's invites cannot overshoot it): declined, and undone on the other side through
+    // this pet's outbox, exactly once like any change between two pets (docs/design.md §8).
+    pet.meta = withOutboxEntry(pet.meta, { to: from, kind: 'unfriend', at: new Date(nowMs).toISOString() }).meta;
+    return null;
+  }
   if (entry.kind === 'befriend') {
     friends[from] = friends[from] ?? { since: entry.at, familiarity: 0, visited_ms: null };
     pet.meta = { ...pet.meta, friends };
@@ -79,7 +89,7 @@ export function receivePlan(from: string, entries: readonly OutboxEntry[]): Plan
     apply: (pet, nowMs) => {
       const mark = pet.meta.inbox?.[from] ?? 0;
       const fresh = sorted.filter((entry) => entry.seq > mark);
-      const events = fresh.map((entry) => receive(pet, from, entry, nowMs));
+      const events = fresh.map((entry) => receive(pet, from, entry, nowMs)).filter((event) => event !== null);
       if (fresh.length > 0) pet.meta = { ...pet.meta, inbox: { ...(pet.meta.inbox ?? {}), [from]: last } };
       return { changed: fresh.length > 0, result: { upTo: Math.max(mark, last), applied: fresh.length }, events };
     },

@@ -17,19 +17,19 @@ import {
   NotFriendsError,
 } from '../errors.js';
 import { assertPetId, PET_ID_PATTERN, type StorageDriver } from '../storage/index.js';
-import { hashSecret, isPetOwner } from './access.js';
+import { type AccessPolicy, hashSecret, isPetOwner, OPEN_ACCESS } from './access.js';
 import type { Clock } from './clock.js';
 import type { LivePet } from './live-pet.js';
 import { createOperation, type Operation, type PetBirth } from './operations.js';
-import { withOutboxEntry } from './outbox.js';
+import { MAX_FRIENDS_PER_PET, withOutboxEntry } from './outbox.js';
+import { createOwnerOffers, type OwnerOffer } from './owner-offers.js';
 import { INDEX_GRACE_MS, type Owners } from './owners.js';
 import { petEventDraft } from './pet-events.js';
 import type { PetService, RequestContext, Served } from './pet-service.js';
 import type { StateDocument } from './types.js';
 import { visitOperation, type VisitResult } from './visits.js';
 
-/** Friends one pet may have (bounds its meta, which every load reads). */
-export const MAX_FRIENDS_PER_PET = 50;
+export { MAX_FRIENDS_PER_PET };
 /** An invite code is valid this long (one use). */
 export const INVITE_TTL_MS = 24 * 3_600_000;
 /** Invite codes: 128 random bits, base64url. */
@@ -60,6 +60,8 @@ export interface SocialOptions {
   owners: Owners;
   storage: StorageDriver;
   clock: Clock;
+  /** The access policy (the admin token removes owners). @default OPEN_ACCESS */
+  access?: AccessPolicy;
   /** MAX_OWNERS_PER_PET. @default 8 */
   maxOwnersPerPet?: number;
 }
@@ -68,7 +70,11 @@ export interface Social {
   createOwnedPet(ownerId: string, petId: string, birth: PetBirth, lang: Lang, ctx: CallContext): Promise<Served<StateDocument>>;
   ownedPets(ownerId: string): Promise<PetSummary[]>;
   adopt(ownerId: string, petId: string, claimSecret: string, ctx: CallContext): Promise<Served<{ device_id: string; owners: string[] }>>;
-  addOwner(petId: string, ownerId: string, ctx: CallContext): Promise<Served<{ device_id: string; owners: string[] }>>;
+  /** An offer of the pet to an owner (docs/design.md §8): it holds the pet only once it accepts. */
+  offerOwner(petId: string, forOwner: string | null, ctx: CallContext): Promise<Served<OwnerOffer>>;
+  acceptOffer(ownerId: string, code: string, ctx: CallContext): Promise<Served<{ device_id: string; owners: string[] }>>;
+  /** Removes another owner from the pet: the admin token only (docs/design.md §8). */
+  removeOwner(petId: string, ownerId: string, ctx: CallContext): Promise<Served<{ device_id: string; owners: string[] }>>;
   leave(petId: string, ctx: CallContext): Promise<Served<{ device_id: string; owners: string[] }>>;
   invite(petId: string, ctx: CallContext): Promise<Served<{ code: string; device_id: string; expires_at: string }>>;
   accept(petId: string, code: string, ctx: CallContext): Promise<Served<FriendSummary>>;
@@ -101,6 +107,16 @@ function assertStored(pet: LivePet): void {
   if (pet.created) throw new NotFoundError(`no pet ${pet.petId}`);
 }
 
+/** When an invite record expires (0 for one made before it said: never put back). */
+function expiresMsOf(value: string): number {
+  try {
+    const expires = (JSON.parse(value) as { expires_ms?: unknown } | null)?.expires_ms;
+    return typeof expires === 'number' ? expires : 0;
+  } catch {
+    return 0;
+  }
+}
+
 /** The pet's owners after the change, as answered. */
 const ownersAnswer = (pet: LivePet) => () => ({ device_id: pet.petId, owners: [...(pet.meta.owners ?? [])] });
 
@@ -116,13 +132,17 @@ export function createSocial(options: SocialOptions): Social {
     if (current.includes(owner)) return { changed: false, present: ownersAnswer(pet) };
     if (current.length >= maxOwners) throw new LimitReachedError(`a pet may have at most ${maxOwners} owners (MAX_OWNERS_PER_PET)`);
     pet.meta = { ...pet.meta, owners: [...current, owner] };
-    return { changed: true, present: ownersAnswer(pet), events: [petEventDraft('owner_added', pet, nowMs, { owner_id: owner })] };
+    // No owner id in the event: the log is open to strangers, and an id is what an offer or a
+    // friend's lookup would be aimed at (docs/design.md §8, §9).
+    return { changed: true, present: ownersAnswer(pet), events: [petEventDraft('owner_added', pet, nowMs)] };
   };
 
   /**
    * Index first, then the pet (owners.ts); a pet write that fails takes back the index entry it
    * added (never one that was there before: the owner may hold the pet already).
    */
+  const offers = createOwnerOffers({ service, owners, storage, clock, withOwner, access: options.access ?? OPEN_ACCESS });
+
   const indexThenPet = async <T>(owner: string, petId: string, write: () => Promise<T>): Promise<T> => {
     const added = await owners.addPet(owner, petId);
     try {
@@ -132,6 +152,38 @@ export function createSocial(options: SocialOptions): Social {
       if (added) await owners.removePets(owner, [petId]).catch(() => undefined);
       throw error;
     }
+  };
+
+  /** The accept of a taken invite code: the accepting pet's write (its friend limit checked in it). */
+  const acceptTaken = async (petId: string, code: string, value: string, ctx: CallContext): Promise<Served<FriendSummary>> => {
+    const inviter = inviterOf(code, value);
+    const [other] = await service.peek([inviter]);
+    if (other === null || other === undefined) throw new NotFoundError('the pet that made this invite is not stored any more');
+    if (Object.keys(other.meta.friends ?? {}).length >= MAX_FRIENDS_PER_PET) {
+      throw new LimitReachedError(`${inviter} already has ${MAX_FRIENDS_PER_PET} friends`);
+    }
+    const operation: Operation<FriendSummary> = {
+      access: 'write',
+      check: (pet) => {
+        assertStored(pet);
+        if (pet.petId === inviter) throw new InvalidInputError('invalid_body', 'a pet cannot befriend itself');
+        if (pet.meta.friends?.[inviter] !== undefined) throw new AlreadyExistsError(`${pet.petId} and ${inviter} are friends already`);
+        if (Object.keys(pet.meta.friends ?? {}).length >= MAX_FRIENDS_PER_PET) {
+          throw new LimitReachedError(`a pet may have at most ${MAX_FRIENDS_PER_PET} friends`);
+        }
+      },
+      apply: (pet, nowMs) => {
+        const since = new Date(nowMs).toISOString();
+        const friends = { ...(pet.meta.friends ?? {}), [inviter]: { since, familiarity: 0, visited_ms: null } };
+        pet.meta = withOutboxEntry({ ...pet.meta, friends }, { to: inviter, kind: 'befriend', at: since }).meta;
+        return {
+          changed: true,
+          events: [petEventDraft('befriended', pet, nowMs, { with: inviter })],
+          present: () => ({ ...summaryOf(other), since, familiarity: 0, last_visit: null }),
+        };
+      },
+    };
+    return perform(petId, operation, ctx, 201);
   };
 
   return {
@@ -168,27 +220,21 @@ export function createSocial(options: SocialOptions): Social {
             throw new ForbiddenError('the secret does not open this pet');
           }
         },
-        apply: (pet, nowMs) => withOwner(pet, ownerId, nowMs),
+        apply: (pet, nowMs) => {
+          // The claim becomes ownership: its secret stops opening the pet, so that nobody who
+          // leaves (or is removed) keeps access through it (docs/design.md §8).
+          const { claim_hash: _claim, ...meta } = pet.meta;
+          pet.meta = meta;
+          const added = withOwner(pet, ownerId, nowMs);
+          return { ...added, changed: true };
+        },
       };
       return indexThenPet(ownerId, petId, () => perform(petId, operation, ctx));
     },
 
-    async addOwner(petId, ownerId, ctx) {
-      assertPetId(petId);
-      await owners.assertExists(ownerId);
-      const operation: Operation<{ device_id: string; owners: string[] }> = {
-        access: 'write',
-        check: assertStored,
-        apply: (pet, nowMs) => withOwner(pet, ownerId, nowMs),
-      };
-      // Who may add an owner is known only from the pet: checked (one read) before the index is touched.
-      await perform(
-        petId,
-        { access: 'write', savesNothing: true, check: assertStored, apply: () => ({ changed: false, present: () => null }) },
-        ctx,
-      );
-      return indexThenPet(ownerId, petId, () => perform(petId, operation, ctx));
-    },
+    offerOwner: (petId, forOwner, ctx) => offers.offer(petId, forOwner, ctx),
+    acceptOffer: (ownerId, code, ctx) => offers.accept(ownerId, code, ctx),
+    removeOwner: (petId, ownerId, ctx) => offers.remove(petId, ownerId, ctx),
 
     async leave(petId, ctx) {
       const owner = ctx.owner ?? null;
@@ -205,7 +251,7 @@ export function createSocial(options: SocialOptions): Social {
             const remaining = (pet.meta.owners ?? []).filter((id) => id !== owner);
             const { owners: _owners, ...rest } = pet.meta;
             pet.meta = remaining.length === 0 ? rest : { ...rest, owners: remaining };
-            return { changed: true, present: ownersAnswer(pet), events: [petEventDraft('owner_left', pet, nowMs, { owner_id: owner })] };
+            return { changed: true, present: ownersAnswer(pet), events: [petEventDraft('owner_left', pet, nowMs)] };
           },
         },
         ctx,
@@ -225,7 +271,7 @@ export function createSocial(options: SocialOptions): Social {
       const nowMs = clock.nowMs();
       const saved = await storage.saveRecord(
         { purpose: 'invite', subject: code },
-        { expectedVersion: 0, value: JSON.stringify({ pet_id: petId }), ttlMs: INVITE_TTL_MS },
+        { expectedVersion: 0, value: JSON.stringify({ pet_id: petId, expires_ms: nowMs + INVITE_TTL_MS }), ttlMs: INVITE_TTL_MS },
       );
       if (!saved.ok) throw new AlreadyExistsError('could not make a new invite code; try again');
       return {
@@ -246,34 +292,18 @@ export function createSocial(options: SocialOptions): Social {
       );
       const taken = await storage.takeRecord({ purpose: 'invite', subject: code });
       if (taken === null) throw new NotFoundError('this invite code is unknown, used or expired');
-      const inviter = inviterOf(code, taken.value);
-      const [other] = await service.peek([inviter]);
-      if (other === null || other === undefined) throw new NotFoundError('the pet that made this invite is not stored any more');
-      if (Object.keys(other.meta.friends ?? {}).length >= MAX_FRIENDS_PER_PET) {
-        throw new LimitReachedError(`${inviter} already has ${MAX_FRIENDS_PER_PET} friends`);
+      try {
+        return await acceptTaken(petId, code, taken.value, ctx);
+      } catch (error) {
+        // A failed accept leaves the code usable for what is left of its life (docs/design.md §8).
+        const leftMs = expiresMsOf(taken.value) - clock.nowMs();
+        if (leftMs > 0) {
+          await storage
+            .saveRecord({ purpose: 'invite', subject: code }, { expectedVersion: 0, value: taken.value, ttlMs: leftMs })
+            .catch(() => undefined);
+        }
+        throw error;
       }
-      const operation: Operation<FriendSummary> = {
-        access: 'write',
-        check: (pet) => {
-          assertStored(pet);
-          if (pet.petId === inviter) throw new InvalidInputError('invalid_body', 'a pet cannot befriend itself');
-          if (pet.meta.friends?.[inviter] !== undefined) throw new AlreadyExistsError(`${pet.petId} and ${inviter} are friends already`);
-          if (Object.keys(pet.meta.friends ?? {}).length >= MAX_FRIENDS_PER_PET) {
-            throw new LimitReachedError(`a pet may have at most ${MAX_FRIENDS_PER_PET} friends`);
-          }
-        },
-        apply: (pet, nowMs) => {
-          const since = new Date(nowMs).toISOString();
-          const friends = { ...(pet.meta.friends ?? {}), [inviter]: { since, familiarity: 0, visited_ms: null } };
-          pet.meta = withOutboxEntry({ ...pet.meta, friends }, { to: inviter, kind: 'befriend', at: since }).meta;
-          return {
-            changed: true,
-            events: [petEventDraft('befriended', pet, nowMs, { with: inviter })],
-            present: () => ({ ...summaryOf(other), since, familiarity: 0, last_visit: null }),
-          };
-        },
-      };
-      return perform(petId, operation, ctx, 201);
     },
 
     async friends(petId, ctx) {

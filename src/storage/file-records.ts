@@ -3,10 +3,14 @@
  * `<dir>/~<purpose>/<subject>.record` holding {"version","value","expires_at"} (the subject
  * %-encoded), each changed under its own lock file and the driver's keyed queue, replaced
  * atomically (writeAtomic). Reads are lock-free (a rename is atomic). An expired record counts as
- * absent; it stays on disk until it is written or taken again (invites are taken once, owners
- * never expire).
+ * absent. Expired records are swept: each save of a record with a time to live (an invite or
+ * offer code) earns a look at SWEEP_BATCH files of its folder, read on from where the last look
+ * stopped, and deletes the expired ones under their locks — so codes never taken (owners never
+ * expire) do not stay on disk forever (docs/design.md §8, §14).
  */
-import { unlink } from 'node:fs/promises';
+import type { Dir } from 'node:fs';
+import { opendir, unlink } from 'node:fs/promises';
+import path from 'node:path';
 import { CorruptStateError } from '../errors.js';
 import { writeAtomic } from './atomic-write.js';
 import { encodeSubject, ignoreMissing, readOptional, unavailableOnIoError } from './file-io.js';
@@ -26,7 +30,12 @@ export interface FileRecords {
   load(ref: RecordRef): Promise<StoredRecord | null>;
   save(ref: RecordRef, request: RecordSaveRequest): Promise<RecordSaveResult>;
   take(ref: RecordRef): Promise<StoredRecord | null>;
+  /** Waits for the sweep in flight, then closes the folder cursors. */
+  close(): Promise<void>;
 }
+
+/** Files one save with a time to live earns the sweep a look at. */
+const SWEEP_BATCH = 8;
 
 export function createFileRecords({ inside, queue, lockOptions, now }: FileRecordsContext): FileRecords {
   /** The record's file (purpose and subject validated by recordKey, the path kept inside the root). */
@@ -56,10 +65,63 @@ export function createFileRecords({ inside, queue, lockOptions, now }: FileRecor
   const locked = <T>(ref: RecordRef, file: string, fn: () => Promise<T>): Promise<T> =>
     queue.run(file, () => unavailableOnIoError(() => withFileLock(`${file}.lock`, lockOptions(`the ${ref.purpose} record`), fn)));
 
+  const cursors = new Map<string, Dir>();
+  let sweeping: Promise<void> | null = null;
+  let closed = false;
+
+  /** Deletes `file` if it has expired, under its lock (a save may have renewed it meanwhile). */
+  const dropIfExpired = (file: string) =>
+    queue.run(file, () =>
+      withFileLock(`${file}.lock`, lockOptions('an expired record'), async () => {
+        const raw = await readOptional(file);
+        if (raw === null) return;
+        let expiresAt: unknown;
+        try {
+          expiresAt = (JSON.parse(raw) as { expires_at?: unknown }).expires_at;
+        } catch {
+          return; // a corrupt record is reported when read, never deleted behind the reader's back
+        }
+        if (typeof expiresAt === 'number' && expiresAt <= now()) await unlink(file).catch(ignoreMissing);
+      }),
+    );
+
+  const sweepSome = async (folder: string): Promise<void> => {
+    let dir = cursors.get(folder);
+    if (dir === undefined) {
+      dir = await opendir(folder);
+      cursors.set(folder, dir);
+    }
+    for (let looked = 0; looked < SWEEP_BATCH && !closed; looked += 1) {
+      const entry = await dir.read();
+      if (entry === null) {
+        cursors.delete(folder);
+        await dir.close().catch(() => undefined);
+        return;
+      }
+      if (entry.isFile() && entry.name.endsWith('.record')) await dropIfExpired(path.join(folder, entry.name));
+    }
+  };
+
+  const sweep = (folder: string): void => {
+    if (sweeping !== null || closed) return;
+    sweeping = sweepSome(folder)
+      .catch(() => undefined) // a sweep is housekeeping: the next save tries again
+      .finally(() => {
+        sweeping = null;
+      });
+  };
+
   return {
     async load(ref) {
       const { key, file } = fileOf(ref);
       return unavailableOnIoError(() => read(key, file));
+    },
+
+    async close() {
+      closed = true;
+      await sweeping;
+      for (const dir of cursors.values()) await dir.close().catch(() => undefined);
+      cursors.clear();
     },
 
     async save(ref, request) {
@@ -71,6 +133,7 @@ export function createFileRecords({ inside, queue, lockOptions, now }: FileRecor
         const ttl = request.ttlMs ?? null;
         const stored = { version: current + 1, value: request.value, expires_at: ttl === null ? null : now() + ttl };
         await writeAtomic(file, JSON.stringify(stored));
+        if (ttl !== null) sweep(path.dirname(file));
         return { ok: true, version: current + 1 };
       });
     },

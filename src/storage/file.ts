@@ -698,6 +698,7 @@ export function createFileStorage(options: FileStorageOptions): StorageDriver {
     async close(): Promise<void> {
       watchers.close();
       await counters.close();
+      await records.close();
       await queue.idle();
     },
   };

@@ -92,7 +92,7 @@ export interface ExtraRecord {
 
 /** What a change appends to the pet's event log (issue #12); the storage assigns `id`. */
 export interface PetEventDraft {
-  /** 'interacted' | 'fell_asleep' | 'woke_up' | 'got_hungry' | 'reset' | 'updated' | 'claimed' | 'created', and (issue #13) 'visited' | 'befriended' | 'unfriended' | 'owner_added' | 'owner_left' (a lowercase word). */
+  /** 'interacted' | 'fell_asleep' | 'woke_up' | 'got_hungry' | 'reset' | 'updated' | 'claimed' | 'created', and (issue #13) 'visited' | 'befriended' | 'unfriended' | 'owner_added' | 'owner_left' | 'owner_removed' (a lowercase word). */
   type: string;
   /** ISO 8601 in the pet's zone: the pet's world clock when it happened. */
   pet_time: string;

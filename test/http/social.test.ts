@@ -111,7 +111,7 @@ describe('owners', () => {
     expect(await status(app, '/api/owners/me/pets', { headers: auth(`own_${'a'.repeat(22)}.${'b'.repeat(43)}`) })).toBe(403);
   });
 
-  it('adopts a claimed pet with its claim secret; the claim secret keeps working', async () => {
+  it('adopts a claimed pet with its claim secret; the claim becomes ownership (its secret no longer opens the pet)', async () => {
     const { app } = createTestApp();
     const alice = await newOwner(app);
     const claim = await readJson<{ secret: string }>(await app.request('/api/pet/c1/claim', { method: 'POST' }));
@@ -130,11 +130,13 @@ describe('owners', () => {
       await app.request('/api/owners/me/pets', { headers: auth(alice.secret) }),
     );
     expect(list.pets.map((pet) => pet.device_id)).toEqual(['c1']);
-    expect(await status(app, '/api/pet/c1/interact', jsonRequest('POST', { action: 'greet' }, auth(claim.secret)))).toBe(200);
+    expect(await status(app, '/api/pet/c1/interact', jsonRequest('POST', { action: 'greet' }, auth(claim.secret)))).toBe(403);
     expect(await status(app, '/api/pet/c1/interact', jsonRequest('POST', { action: 'greet' }, auth(alice.secret)))).toBe(200);
+    // Nor can it be claimed again while owners hold it.
+    expect(await code(app, '/api/pet/c1/claim', jsonRequest('POST', {}, auth(alice.secret)))).toBe('already_claimed');
   });
 
-  it('family pets: an owner adds another, both act, one leaves; 401/403 on both routes', async () => {
+  it('family pets: an owner offers the pet, the other accepts, both act, one leaves; 401/403 on every route', async () => {
     const { app } = createTestApp();
     const alice = await newOwner(app);
     const bob = await newOwner(app);
@@ -145,8 +147,20 @@ describe('owners', () => {
     expect((await add({ owner_id: bob.owner_id }, auth(carol.secret))).status).toBe(403);
     expect((await add({ owner_id: `own_${'z'.repeat(22)}` }, auth(alice.secret))).status).toBe(404);
     expect((await add({ owner_id: 'bad' }, auth(alice.secret))).status).toBe(400);
-    const added = await add({ owner_id: bob.owner_id }, auth(alice.secret));
-    expect(await readJson(added)).toEqual({ device_id: 'fam', owners: [alice.owner_id, bob.owner_id] });
+    const offered = await add({ owner_id: bob.owner_id }, auth(alice.secret));
+    expect(offered.status).toBe(201);
+    const offer = await readJson<{ code: string; device_id: string }>(offered);
+    expect(offer.device_id).toBe('fam');
+    // Nothing changes before the accept; only the named owner may accept, with its own secret.
+    expect(await status(app, '/api/pet/fam/interact', jsonRequest('POST', { action: 'play' }, auth(bob.secret)))).toBe(403);
+    const accept = (body: unknown, headers: Record<string, string>) =>
+      app.request('/api/owners/me/offers', jsonRequest('POST', body, headers));
+    expect((await accept({ code: offer.code }, {})).status).toBe(401);
+    expect((await accept({ code: offer.code }, auth(carol.secret))).status).toBe(403);
+    expect((await accept({ code: 'bad' }, auth(bob.secret))).status).toBe(400);
+    const accepted = await accept({ code: offer.code }, auth(bob.secret));
+    expect(await readJson(accepted)).toEqual({ device_id: 'fam', owners: [alice.owner_id, bob.owner_id] });
+    expect((await accept({ code: offer.code }, auth(bob.secret))).status).toBe(404); // one use
     expect(await status(app, '/api/pet/fam/interact', jsonRequest('POST', { action: 'play' }, auth(bob.secret)))).toBe(200);
     const bobs = await readJson<{ pets: { device_id: string }[] }>(await app.request('/api/owners/me/pets', { headers: auth(bob.secret) }));
     expect(bobs.pets.map((pet) => pet.device_id)).toEqual(['fam']);
@@ -185,10 +199,21 @@ describe('owners', () => {
     expect(storage.rawGet('life_l3:meta')).toBeNull();
     const bob = await newOwner(app);
     const carol = await newOwner(app);
-    expect(await status(app, '/api/pet/l1/owners', jsonRequest('POST', { owner_id: bob.owner_id }, auth(alice.secret)))).toBe(200);
-    expect(await code(app, '/api/pet/l1/owners', jsonRequest('POST', { owner_id: carol.owner_id }, auth(alice.secret)))).toBe(
-      'limit_reached',
-    );
+    const offerTo = async (ownerId: string) =>
+      (
+        await readJson<{ code: string }>(
+          await app.request('/api/pet/l1/owners', jsonRequest('POST', { owner_id: ownerId }, auth(alice.secret))),
+        )
+      ).code;
+    const acceptAs = (secret: string, offerCode: string) =>
+      app.request('/api/owners/me/offers', jsonRequest('POST', { code: offerCode }, auth(secret)));
+    expect((await acceptAs(bob.secret, await offerTo(bob.owner_id))).status).toBe(200);
+    const carolsOffer = await offerTo(carol.owner_id);
+    expect(await code(app, '/api/owners/me/offers', jsonRequest('POST', { code: carolsOffer }, auth(carol.secret)))).toBe('limit_reached');
+    // The failed accept left the code usable: once bob leaves, carol's accept succeeds.
+    expect(await status(app, '/api/pet/l1/owners/me', { method: 'DELETE', headers: auth(bob.secret) })).toBe(200);
+    expect((await acceptAs(carol.secret, carolsOffer)).status).toBe(200);
+    expect(await status(app, '/api/pet/l1/owners/me', { method: 'DELETE', headers: auth(carol.secret) })).toBe(200);
     // The refused owner's index was taken back.
     const carols = await readJson<{ pets: unknown[] }>(await app.request('/api/owners/me/pets', { headers: auth(carol.secret) }));
     expect(carols.pets).toEqual([]);

@@ -281,6 +281,31 @@ describe('file storage', () => {
     await storage.remove(id); // its extra is not JSON: later tests parse every .json file of the folder
   });
 
+  it('sweeps expired invite records as new codes are saved, and keeps live ones and owners', async () => {
+    let nowMs = 1_764_028_800_000;
+    const recordsDir = await mkdtemp(path.join(tmpdir(), 'pet-life-file-record-sweep-'));
+    const storage = createFileStorage({ dir: recordsDir, now: () => nowMs });
+    const invites = async (): Promise<string[]> => (await readdir(path.join(recordsDir, '~invite'))).filter((f) => f.endsWith('.record'));
+    for (let i = 0; i < 40; i += 1) {
+      await storage.saveRecord({ purpose: 'invite', subject: `old${i}` }, { expectedVersion: 0, value: '{}', ttlMs: 1000 });
+    }
+    await storage.saveRecord({ purpose: 'invite', subject: 'live' }, { expectedVersion: 0, value: '{}', ttlMs: 60_000 });
+    await storage.saveRecord({ purpose: 'owner', subject: 'own' }, { expectedVersion: 0, value: '{}' });
+    await storage.close(); // waits for the sweep in flight
+    expect(await invites()).toHaveLength(41); // none expired yet
+    nowMs += 2000;
+    const fresh = createFileStorage({ dir: recordsDir, now: () => nowMs });
+    for (let i = 0; i < 8; i += 1) {
+      await fresh.saveRecord({ purpose: 'invite', subject: `new${i}` }, { expectedVersion: 0, value: '{}', ttlMs: 60_000 });
+      await new Promise((resolve) => setTimeout(resolve, 20)); // each sweep runs after its save
+    }
+    await fresh.close();
+    const left = await invites();
+    expect(left.filter((f) => f.startsWith('old'))).toEqual([]);
+    expect(left).toContain('live.record');
+    expect((await fresh.loadRecords([{ purpose: 'owner', subject: 'own' }]))[0]?.value).toBe('{}');
+  });
+
   it('sweeps expired hit counters a few at a time after hits, and keeps live ones', async () => {
     let nowMs = 1_764_028_800_000;
     const countersDir = await mkdtemp(path.join(tmpdir(), 'pet-life-file-sweep-'));

@@ -345,9 +345,11 @@ export function createApiClient({ baseUrl = '', secret = () => null }: ApiClient
       ok(client.GET('/api/owners/me/pets', aborts(signal))).then((raw) => listOf(obj(raw)['pets'], parsePetSummary)),
     /** Adopts a claimed pet with its claim secret. */
     adopt: (id: string, claimSecret: string) => ok(client.POST('/api/owners/me/pets', { body: { device_id: id, secret: claimSecret } })),
-    /** Adds an owner to a pet whoever may change it (an open pet: anyone). */
-    addOwner: (id: string, ownerId: string) =>
-      ok(client.POST('/api/pet/{device_id}/owners', { params: path(id), body: { owner_id: ownerId } })),
+    /** Offers a pet to an owner, by whoever may change it (an open pet: anyone); nothing changes until it accepts. */
+    offerOwner: (id: string, ownerId: string) =>
+      call('POST', `/api/pet/${encodeURIComponent(id)}/owners`, { owner_id: ownerId }).then((raw) => ({ code: str(obj(raw)['code']) ?? '' })),
+    /** Accepts an offer with the stored owner secret: the owner holds the pet from now on. */
+    acceptOffer: (code: string) => call('POST', '/api/owners/me/offers', { code }),
     friends: (id: string, signal?: AbortSignal) =>
       ok(client.GET('/api/pet/{device_id}/friends', { params: path(id), ...aborts(signal) })).then((raw) =>
         listOf(obj(raw)['friends'], parseFriend),
@@ -384,6 +386,7 @@ export const EVENT_TYPES = [
   'unfriended',
   'owner_added',
   'owner_left',
+  'owner_removed',
 ] as const;
 
 /** One event of the stream, reduced to what the page uses. */

@@ -9,12 +9,13 @@
 import { createRoute, type DocumentedHono } from '../openapi.js';
 import type { Context } from 'hono';
 import { InvalidInputError } from '../../errors.js';
-import type { EventHub, Owners, PetService } from '../../service/index.js';
+import type { EventHub, Owners, PetService, StreamGate, StreamSlots } from '../../service/index.js';
 import { isEventId, type PetEvent } from '../../storage/index.js';
 import type { AppEnv } from '../env.js';
+import { toWireError } from '../errors.js';
 import { jsonResponse } from '../json-response.js';
 import { servePetRoute } from '../pet-route.js';
-import { bearerOf } from '../request-guard.js';
+import { bearerOf, clientAddressOf } from '../request-guard.js';
 import { ErrorBody, EventsJsonSchema, EventsQuery, PetParams } from '../schemas.js';
 
 export interface EventRouteDeps {
@@ -22,6 +23,13 @@ export interface EventRouteDeps {
   /** Finds the owner an owner secret proves (issue #13). */
   owners: Pick<Owners, 'resolve'>;
   hub: EventHub;
+  /** Counts reads and streams in the rate limits (docs/design.md §14). */
+  gate: StreamGate;
+  /** Streams per client address (docs/design.md §9). */
+  slots: StreamSlots;
+  trustProxy: boolean;
+  /** Per-client rate limits are on: the client's address is counted. */
+  countsClients: boolean;
   /** A `: heartbeat` comment this often on an idle stream, ms. */
   heartbeatMs: number;
   /** End streams with `event: reconnect` after this long, ms (Vercel: its limit − 5 s); null = never. */
@@ -61,6 +69,20 @@ const eventsRoute = createRoute({
   },
 });
 
+/** Data queued for a client that does not read; past it the stream ends (docs/design.md §14). */
+export const MAX_UNSENT_SSE_BYTES = 1 << 20;
+/** After the end for slowness, the queue is dropped (and the connection closed) this long later if the client has not read it. */
+const SLOW_GRACE_MS = 2_000;
+
+/** The Node response under a request on the Node server (@hono/node-server's binding); undefined elsewhere. */
+function nodeResponseOf(c: Context<AppEnv>): { destroy(): void } | undefined {
+  const env: unknown = c.env;
+  const outgoing = typeof env === 'object' && env !== null ? (env as { outgoing?: unknown }).outgoing : undefined;
+  return typeof outgoing === 'object' && outgoing !== null && typeof (outgoing as { destroy?: unknown }).destroy === 'function'
+    ? (outgoing as { destroy(): void })
+    : undefined;
+}
+
 /** One SSE frame for an event. */
 export function sseFrame(event: PetEvent): string {
   return `id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
@@ -83,10 +105,17 @@ export function registerEventRoutes(app: DocumentedHono<AppEnv>, deps: EventRout
     const bearer = bearerOf(c) ?? query.token ?? null;
     const after = afterOf(c, query.after);
     const owner = await deps.owners.resolve(bearer);
+    const address = clientAddressOf(c, deps.trustProxy);
+    const caller = { bearer, owner, client: deps.countsClients ? address : null };
     if (query.format === 'json') {
+      // Counted like a request, then by what it read (EVENTS_PER_UNIT events a unit).
+      await deps.gate.admit(petId, caller);
       const events = await deps.service.events(petId, { after, bearer, owner });
+      await deps.gate.chargeEvents(petId, caller, events.length);
       return jsonResponse(c, { events }, 200);
     }
+    const { opens } = await deps.gate.admit(petId, caller, { stream: true });
+    const release = deps.slots.take(address, petId, opens);
 
     const encoder = new TextEncoder();
     let controller: ReadableStreamDefaultController<Uint8Array> | undefined;
@@ -94,11 +123,37 @@ export function registerEventRoutes(app: DocumentedHono<AppEnv>, deps: EventRout
     const timers: NodeJS.Timeout[] = [];
     let close = () => {};
     let lastId = (): string | null => after;
+    let replayed = 0;
+    let slow = false;
+    let drop: NodeJS.Timeout | null = null;
     const end = () => {
       if (ended) return;
       ended = true;
       for (const timer of timers) clearTimeout(timer);
+      release();
       close();
+    };
+    const reconnectFrame = () => `event: reconnect\ndata: ${JSON.stringify({ last_event_id: lastId() })}\n\n`;
+    /** The client does not read: no more events; `reconnect` queued; the queue dropped if still unread after the grace. */
+    const tooSlow = () => {
+      slow = true;
+      try {
+        controller?.enqueue(encoder.encode(reconnectFrame()));
+      } catch {
+        // already closed
+      }
+      end();
+      drop = setTimeout(() => {
+        drop = null;
+        try {
+          controller?.error(new Error('the client does not read its event stream'));
+        } catch {
+          // already closed
+        }
+        // What Node holds for the connection goes too (only the Node server has one).
+        nodeResponseOf(c)?.destroy();
+      }, SLOW_GRACE_MS);
+      drop.unref();
     };
     const write = (text: string) => {
       if (ended || controller === undefined) return;
@@ -106,47 +161,95 @@ export function registerEventRoutes(app: DocumentedHono<AppEnv>, deps: EventRout
         controller.enqueue(encoder.encode(text));
       } catch {
         end();
+        return;
       }
+      if ((controller.desiredSize ?? 0) < 0) tooSlow();
     };
-    const stream = new ReadableStream<Uint8Array>({
-      start(started) {
-        controller = started;
+    const stream = new ReadableStream<Uint8Array>(
+      {
+        start(started) {
+          controller = started;
+        },
+        pull() {
+          // The slow client read its queue after all: end the stream cleanly.
+          if (slow && drop !== null) {
+            clearTimeout(drop);
+            drop = null;
+            try {
+              controller?.close();
+            } catch {
+              // already closed
+            }
+          }
+        },
+        cancel() {
+          if (drop !== null) clearTimeout(drop);
+          drop = null;
+          end();
+        },
       },
-      cancel() {
-        end();
-      },
-    });
+      new ByteLengthQueuingStrategy({ highWaterMark: MAX_UNSENT_SSE_BYTES }),
+    );
     // Subscribed before answering: a refusal (401, 403, 503 busy) is still an HTTP error. The
     // replay is queued on the stream until the client reads it.
     write('retry: 2000\n\n');
     // Without Last-Event-ID or ?after=, a first connection: live events only.
-    const subscription = await deps.hub.subscribe(petId, (event) => write(sseFrame(event)), {
-      after: after ?? 'now',
-      bearer,
-      owner,
-      // The server is shutting down: the client reconnects (to another instance, or this one restarted).
-      onEnd: () => {
-        write(`event: reconnect\ndata: ${JSON.stringify({ last_event_id: lastId() })}\n\n`);
-        end();
-      },
-    });
+    let subscription: Awaited<ReturnType<EventHub['subscribe']>>;
+    try {
+      subscription = await deps.hub.subscribe(
+        petId,
+        (event) => {
+          replayed += 1;
+          write(sseFrame(event));
+        },
+        {
+          after: after ?? 'now',
+          bearer,
+          owner,
+          privileged: opens,
+          // The server is shutting down: the client reconnects (to another instance, or this one restarted).
+          onEnd: () => {
+            write(reconnectFrame());
+            end();
+          },
+          // A claim or an owners change took this caller's access: told why, then ended (no reconnect).
+          onRevoked: (error) => {
+            const wire = toWireError(error);
+            write(`event: error\ndata: ${JSON.stringify({ error: { code: wire.code, message: wire.message } })}\n\n`);
+            end();
+          },
+        },
+      );
+    } catch (error) {
+      release();
+      throw error;
+    }
+    // The replay read the log: counted by its size (the first unit was the request's).
+    const replayCount = replayed;
+    void deps.gate.chargeEvents(petId, caller, replayCount).catch(() => undefined);
     lastId = () => subscription.lastId;
     close = () => {
       subscription.close();
+      // A slow client's queue is left to be read or dropped (tooSlow).
+      if (slow) return;
       try {
         controller?.close();
       } catch {
         // already closed or cancelled
       }
     };
-    if (c.req.raw.signal.aborted) end();
+    // Ended during the replay (too slow): nothing more to set up.
+    if (ended) close();
+    else if (c.req.raw.signal.aborted) end();
     else c.req.raw.signal.addEventListener('abort', end, { once: true });
-    const heartbeat = setInterval(() => write(': heartbeat\n\n'), deps.heartbeatMs);
-    heartbeat.unref();
-    timers.push(heartbeat);
-    if (deps.maxStreamMs !== null) {
+    if (!ended) {
+      const heartbeat = setInterval(() => write(': heartbeat\n\n'), deps.heartbeatMs);
+      heartbeat.unref();
+      timers.push(heartbeat);
+    }
+    if (deps.maxStreamMs !== null && !ended) {
       const limit = setTimeout(() => {
-        write(`event: reconnect\ndata: ${JSON.stringify({ last_event_id: lastId() })}\n\n`);
+        write(reconnectFrame());
         end();
       }, deps.maxStreamMs);
       limit.unref();

@@ -1,23 +1,35 @@
 /**
  * Owners (issue #13; docs/design.md §8): `POST /api/owners` makes one (its secret shown once);
  * `GET /api/owners/me/pets` lists the pets of the owner whose secret is sent; `POST
- * /api/owners/me/pets` adopts a pet with its claim secret; `POST /api/pet/{id}/owners` adds an
- * owner to a pet (a family pet) and `DELETE /api/pet/{id}/owners/me` leaves it. The service work
- * is in src/service/owners.ts and social.ts.
+ * /api/owners/me/pets` adopts a pet with its claim secret; `POST /api/pet/{id}/owners` offers a
+ * pet to another owner (a family pet), who accepts with `POST /api/owners/me/offers` (owners by
+ * consent, docs/design.md §8); `DELETE /api/pet/{id}/owners/me` leaves it. The service work is in
+ * src/service/owners.ts, owner-offers.ts and social.ts.
  */
 import { createRoute, type DocumentedHono } from '../openapi.js';
-import type { Owners, Social } from '../../service/index.js';
+import type { Owners, Social, StreamGate } from '../../service/index.js';
 import type { AppEnv } from '../env.js';
 import { jsonResponse } from '../json-response.js';
 import { callContextOf, noteServed, type PetCallDeps } from '../pet-call.js';
 import { servePetRoute } from '../pet-route.js';
 import { bearerOf, clientAddressOf } from '../request-guard.js';
 import { ErrorBody, IDEMPOTENCY_KEY_PARAMETER, PetParams } from '../schemas.js';
-import { AddOwnerBody, AdoptBody, OwnedPetsSchema, OwnerSchema, PetOwnersSchema } from '../social-schemas.js';
+import {
+  AcceptOfferBody,
+  AdoptBody,
+  OfferOwnerBody,
+  OwnerId,
+  OwnedPetsSchema,
+  OwnerOfferSchema,
+  OwnerSchema,
+  PetOwnersSchema,
+} from '../social-schemas.js';
 
 export interface SocialRouteDeps extends PetCallDeps {
   owners: Owners;
   social: Social;
+  /** Counts reads of no single pet in the client's limit. */
+  gate: Pick<StreamGate, 'chargeClient'>;
 }
 
 const json = <T>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
@@ -59,7 +71,8 @@ const adoptRoute = createRoute({
   path: '/api/owners/me/pets',
   tags: ['owners'],
   summary: 'Adopt a claimed pet with its claim secret',
-  description: 'The pet keeps its claim secret (it still opens the pet); the owner now holds it too.',
+  description:
+    'The claim becomes ownership: the owner holds the pet, and the claim secret no longer opens it (so that nobody who leaves keeps access through it).',
   security,
   parameters: [IDEMPOTENCY_KEY_PARAMETER],
   request: { body: jsonBody(AdoptBody) },
@@ -73,20 +86,38 @@ const adoptRoute = createRoute({
   },
 });
 
-const addOwnerRoute = createRoute({
+const offerOwnerRoute = createRoute({
   method: 'post',
   path: '/api/pet/{device_id}/owners',
   tags: ['owners'],
-  summary: 'Share the pet with another owner (a family pet)',
-  description: 'By an owner of the pet (or its claim secret, or the admin token). Every owner may then act for the pet.',
+  summary: 'Offer the pet to another owner (a family pet): a one-use code',
+  description:
+    'By an owner of the pet (or its claim secret, or the admin token). Nothing changes until the other owner accepts the code with POST /api/owners/me/offers and its own secret; with `owner_id`, only that owner may. An offer made by an owner lapses if that owner leaves.',
   security,
-  request: { params: PetParams, body: jsonBody(AddOwnerBody) },
+  request: { params: PetParams, body: jsonBody(OfferOwnerBody) },
+  responses: {
+    201: json(OwnerOfferSchema, 'The offer'),
+    ...common,
+    ...ownerAuth,
+    ...withBody,
+    404: json(ErrorBody, 'No such pet or owner'),
+  },
+});
+
+const acceptOfferRoute = createRoute({
+  method: 'post',
+  path: '/api/owners/me/offers',
+  tags: ['owners'],
+  summary: 'Accept an offer of a pet: the owner whose secret is sent holds it from now on',
+  description: 'A failed accept (a limit reached, an outage) leaves the code usable; a successful one uses it up.',
+  security,
+  request: { body: jsonBody(AcceptOfferBody) },
   responses: {
     200: json(PetOwnersSchema, "The pet's owners"),
     ...common,
     ...ownerAuth,
     ...withBody,
-    404: json(ErrorBody, 'No such pet or owner'),
+    404: json(ErrorBody, 'Unknown, used or expired code, or no such pet'),
     409: json(ErrorBody, 'MAX_PETS_PER_OWNER or MAX_OWNERS_PER_PET reached (`limit_reached`)'),
   },
 });
@@ -102,6 +133,23 @@ const leaveRoute = createRoute({
   responses: { 200: json(PetOwnersSchema, "The pet's owners left"), ...common, ...ownerAuth, 404: json(ErrorBody, 'No such pet') },
 });
 
+const removeOwnerRoute = createRoute({
+  method: 'delete',
+  path: '/api/pet/{device_id}/owners/{owner_id}',
+  tags: ['owners'],
+  summary: 'Remove an owner from the pet (the admin token only)',
+  description:
+    'Owners are equals: none removes another (an owner leaves with DELETE /api/pet/{id}/owners/me). The admin token removes any owner; its open streams are closed.',
+  security,
+  request: { params: PetParams.extend({ owner_id: OwnerId }) },
+  responses: {
+    200: json(PetOwnersSchema, "The pet's owners left"),
+    ...common,
+    ...ownerAuth,
+    404: json(ErrorBody, 'No such pet, or no such owner of it'),
+  },
+});
+
 export function registerOwnerRoutes(app: DocumentedHono<AppEnv>, deps: SocialRouteDeps): void {
   const { owners, social } = deps;
 
@@ -112,7 +160,12 @@ export function registerOwnerRoutes(app: DocumentedHono<AppEnv>, deps: SocialRou
 
   servePetRoute(app, ownedPetsRoute, async (c) => {
     const ownerId = await owners.require(bearerOf(c));
-    return jsonResponse(c, { owner_id: ownerId, pets: await social.ownedPets(ownerId) }, 200);
+    const client = deps.countsClients ? clientAddressOf(c, deps.trustProxy) : null;
+    // Counted by what it reads (docs/design.md §14): one unit before, one more per pet listed after the first.
+    await deps.gate.chargeClient(client, 1);
+    const pets = await social.ownedPets(ownerId);
+    if (pets.length > 1) await deps.gate.chargeClient(client, pets.length - 1).catch(() => undefined);
+    return jsonResponse(c, { owner_id: ownerId, pets }, 200);
   });
 
   servePetRoute(app, adoptRoute, async (c, { json: body }) => {
@@ -124,9 +177,17 @@ export function registerOwnerRoutes(app: DocumentedHono<AppEnv>, deps: SocialRou
     return jsonResponse(c, served.body, served.status);
   });
 
-  servePetRoute(app, addOwnerRoute, async (c, { param, json: body }) => {
+  servePetRoute(app, offerOwnerRoute, async (c, { param, json: body }) => {
     c.set('device', param.device_id);
-    const served = await social.addOwner(param.device_id, body.owner_id, await callContextOf(c, deps));
+    const served = await social.offerOwner(param.device_id, body.owner_id ?? null, await callContextOf(c, deps));
+    noteServed(c, deps, served);
+    return jsonResponse(c, served.body, served.status);
+  });
+
+  servePetRoute(app, acceptOfferRoute, async (c, { json: body }) => {
+    const ownerId = await owners.require(bearerOf(c));
+    const served = await social.acceptOffer(ownerId, body.code, await callContextOf(c, deps));
+    c.set('device', served.body.device_id);
     noteServed(c, deps, served);
     return jsonResponse(c, served.body, served.status);
   });
@@ -137,6 +198,13 @@ export function registerOwnerRoutes(app: DocumentedHono<AppEnv>, deps: SocialRou
     // Only an owner can leave: no secret is a 401, any other secret a 403.
     if (context.owner === null) await owners.require(context.bearer ?? null);
     const served = await social.leave(param.device_id, context);
+    noteServed(c, deps, served);
+    return jsonResponse(c, served.body, served.status);
+  });
+
+  servePetRoute(app, removeOwnerRoute, async (c, { param }) => {
+    c.set('device', param.device_id);
+    const served = await social.removeOwner(param.device_id, param.owner_id, await callContextOf(c, deps));
     noteServed(c, deps, served);
     return jsonResponse(c, served.body, served.status);
   });

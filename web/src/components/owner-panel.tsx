@@ -70,8 +70,9 @@ export function OwnerPanel(props: OwnerPanelProps) {
     if (ownerId === null) return;
     const secret = claimSecret.trim();
     void run(async () => {
-      // A claimed pet is adopted with its claim secret; an open one takes the owner directly.
-      await (secret ? api.adopt(deviceId, secret) : api.addOwner(deviceId, ownerId));
+      // A claimed pet is adopted with its claim secret; an open one is offered to the owner, who accepts at once.
+      if (secret) await api.adopt(deviceId, secret);
+      else await api.acceptOffer((await api.offerOwner(deviceId, ownerId)).code);
       setClaimSecret('');
       props.onAdopted();
     });
