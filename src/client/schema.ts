@@ -1726,7 +1726,7 @@ export interface paths {
         put?: never;
         /**
          * Adopt a claimed pet with its claim secret
-         * @description The pet keeps its claim secret (it still opens the pet); the owner now holds it too.
+         * @description The claim becomes ownership: the owner holds the pet, and the claim secret no longer opens it (so that nobody who leaves keeps access through it).
          */
         post: {
             parameters: {
@@ -1852,8 +1852,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Share the pet with another owner (a family pet)
-         * @description By an owner of the pet (or its claim secret, or the admin token). Every owner may then act for the pet.
+         * Offer the pet to another owner (a family pet): a one-use code
+         * @description By an owner of the pet (or its claim secret, or the admin token). Nothing changes until the other owner accepts the code with POST /api/owners/me/offers and its own secret; with `owner_id`, only that owner may. An offer made by an owner lapses if that owner leaves.
          */
         post: {
             parameters: {
@@ -1867,7 +1867,122 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": components["schemas"]["AddOwnerRequest"];
+                    "application/json": components["schemas"]["OwnerOfferRequest"];
+                };
+            };
+            responses: {
+                /** @description The offer */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OwnerOffer"];
+                    };
+                };
+                /** @description Bad device id, owner id or body */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No Bearer secret (WWW-Authenticate: Bearer) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The Bearer secret is not an owner secret, or not one of this pet */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such pet or owner */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Body larger than the limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Body not sent as application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests (Retry-After, RateLimit headers) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Storage unavailable, or too many concurrent changes */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/owners/me/offers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept an offer of a pet: the owner whose secret is sent holds it from now on
+         * @description A failed accept (a limit reached, an outage) leaves the code usable; a successful one uses it up.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["AcceptOwnerOfferRequest"];
                 };
             };
             responses: {
@@ -1907,7 +2022,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description No such pet or owner */
+                /** @description Unknown, used or expired code, or no such pet */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -2032,6 +2147,103 @@ export interface paths {
                     };
                 };
                 /** @description No such pet */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many requests (Retry-After, RateLimit headers) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Storage unavailable, or too many concurrent changes */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/pet/{device_id}/owners/{owner_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove an owner from the pet (the admin token only)
+         * @description Owners are equals: none removes another (an owner leaves with DELETE /api/pet/{id}/owners/me). The admin token removes any owner; its open streams are closed.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description device_id must be 1–64 of A–Z a–z 0–9 _ - */
+                    device_id: string;
+                    owner_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The pet's owners left */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PetOwners"];
+                    };
+                };
+                /** @description Bad device id, owner id or body */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No Bearer secret (WWW-Authenticate: Bearer) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The Bearer secret is not an owner secret, or not one of this pet */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such pet, or no such owner of it */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -3064,9 +3276,21 @@ export interface components {
             /** @description The pet's claim secret */
             secret: string;
         };
-        AddOwnerRequest: {
-            /** @example own_3q2Xb7Jc0lTnP1sVwZ8eRa */
-            owner_id: string;
+        OwnerOffer: {
+            /** @description One use, valid 24 h: the owner to be sends it to POST /api/owners/me/offers with its own secret */
+            code: string;
+            device_id: string;
+            expires_at: string;
+        };
+        OwnerOfferRequest: {
+            /**
+             * @description Only this owner may accept the offer; absent: whoever holds the code
+             * @example own_3q2Xb7Jc0lTnP1sVwZ8eRa
+             */
+            owner_id?: string;
+        };
+        AcceptOwnerOfferRequest: {
+            code: string;
         };
         FriendInvite: {
             /** @description One use, valid 24 h: the other pet's owner sends it to POST /api/pet/{its id}/friends */
@@ -3129,7 +3353,7 @@ export interface components {
              */
             id: string;
             /**
-             * @description 'interacted' | 'fell_asleep' | 'woke_up' | 'got_hungry' | 'reset' | 'updated' | 'claimed' | 'created' | 'visited' | 'befriended' | 'unfriended' | 'owner_added' | 'owner_left'
+             * @description 'interacted' | 'fell_asleep' | 'woke_up' | 'got_hungry' | 'reset' | 'updated' | 'claimed' | 'created' | 'visited' | 'befriended' | 'unfriended' | 'owner_added' | 'owner_left' | 'owner_removed'
              * @example interacted
              */
             type: string;
