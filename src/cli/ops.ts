@@ -15,7 +15,7 @@ import { advance, vitalsOf } from '../engine/index.js';
 import { ConfigError, isPetLifeError } from '../errors.js';
 import { createLogger, createSilentLogger } from '../log.js';
 import { createConfiguredStorage } from '../configured-storage.js';
-import { bringPetToNow, hydratePet } from '../service/live-pet.js';
+import { bringPetToNow, hydratePet } from '../service/pets/live-pet.js';
 import { EVENT_LOG_MAX, type PetMeta, type StorageDriver, type StoredKey } from '../storage/index.js';
 import { cliPetService, runCommand } from './commands.js';
 

@@ -10,7 +10,7 @@ import {
   type PetService,
   type StateDocument,
 } from '../../src/service/index.js';
-import { createReadCache } from '../../src/service/read-cache.js';
+import { createReadCache } from '../../src/service/pets/read-cache.js';
 import { createMemoryStorage } from '../../src/storage/index.js';
 
 const T0 = Date.UTC(2026, 2, 1, 8, 0, 0);

@@ -2,9 +2,9 @@
  * A pet as one request sees it: loaded (or created on first sight), then brought to the wall
  * clock's now by the time model. Stored data the engine cannot read becomes CorruptStateError.
  */
-import { advance, createLifeState, fromSystems, tickFromMs, type AdvanceReport, type LifeState } from '../engine/index.js';
-import { CorruptStateError } from '../errors.js';
-import type { PetMeta, PetRecord } from '../storage/index.js';
+import { advance, createLifeState, fromSystems, tickFromMs, type AdvanceReport, type LifeState } from '../../engine/index.js';
+import { CorruptStateError } from '../../errors.js';
+import type { PetMeta, PetRecord } from '../../storage/index.js';
 import { bringToNow, MS_PER_TICK, type TimeMarks } from './time-model.js';
 
 export interface LivePet {

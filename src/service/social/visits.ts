@@ -5,12 +5,12 @@
  * half in its outbox, in one compare-and-set (with the Idempotency-Key's record when one is
  * sent); the pet service then delivers that half to the friend (outbox.ts), exactly once.
  */
-import { applyVisit, visitEffect, type SimplifiedState, simplify, type VisitOutcome } from '../engine/index.js';
-import { InvalidInputError, NotFoundError, NotFriendsError } from '../errors.js';
-import type { LivePet } from './live-pet.js';
-import type { Operation } from './operations.js';
+import { applyVisit, visitEffect, type SimplifiedState, simplify, type VisitOutcome } from '../../engine/index.js';
+import { InvalidInputError, NotFoundError, NotFriendsError } from '../../errors.js';
+import type { LivePet } from '../pets/live-pet.js';
+import type { Operation } from '../pets/operations.js';
 import { withOutboxEntry } from './outbox.js';
-import { petEventDraft } from './pet-events.js';
+import { petEventDraft } from '../events/pet-events.js';
 
 const MS_PER_DAY = 86_400_000;
 

@@ -2,7 +2,7 @@
  * The pet's next hours, sampled every few minutes by running the engine forward from a state
  * that is never saved (the web page's chart). Cost grows with the events in the interval.
  */
-import { advance, vitalsOf } from '../engine/index.js';
+import { advance, vitalsOf } from '../../engine/index.js';
 import type { LivePet } from './live-pet.js';
 import { MS_PER_TICK, TICKS_PER_HOUR } from './time-model.js';
 import type { Forecast, ForecastPoint } from './types.js';

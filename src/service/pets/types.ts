@@ -12,7 +12,7 @@ import type {
   RhythmSystem,
   SatietySystem,
   SimplifiedState,
-} from '../engine/index.js';
+} from '../../engine/index.js';
 
 /** What happened over an interval of the pet's life (an away period or a catch-up). */
 export interface LifeReport {

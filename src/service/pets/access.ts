@@ -6,8 +6,8 @@
  * of the request's one load: no extra round trip.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { ForbiddenError, UnauthorizedError } from '../errors.js';
-import type { PetMeta } from '../storage/index.js';
+import { ForbiddenError, UnauthorizedError } from '../../errors.js';
+import type { PetMeta } from '../../storage/index.js';
 
 /**
  * What an operation needs: `write` for changes, `read` for reads, `create` for a new pet (nothing

@@ -17,11 +17,11 @@
  * that loads the pet (a replay of the same Idempotency-Key, any read). Nothing is lost, nothing
  * is applied twice: test/service/outbox.test.ts checks it over interleavings and crash points.
  */
-import { applyVisit } from '../engine/index.js';
-import type { OutboxEntry, PetEventDraft, PetMeta } from '../storage/index.js';
-import type { LivePet } from './live-pet.js';
-import { petEventDraft } from './pet-events.js';
-import type { Plan } from './run-on-pet.js';
+import { applyVisit } from '../../engine/index.js';
+import type { OutboxEntry, PetEventDraft, PetMeta } from '../../storage/index.js';
+import type { LivePet } from '../pets/live-pet.js';
+import { petEventDraft } from '../events/pet-events.js';
+import type { Plan } from '../pets/run-on-pet.js';
 
 /** Runs a plan on a pet (the pet service's queue and compare-and-set retries). */
 export type RunPlan = <R>(petId: string, plan: Plan<R>) => Promise<{ value: { result: R } }>;

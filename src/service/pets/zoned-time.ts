@@ -3,7 +3,7 @@
  * for `pet_time`. The offset comes from the engine's per-day cache (Intl is slow: formatting
  * through it cost ~4 % of a GET's CPU), then the local time is plain UTC arithmetic.
  */
-import { utcOffsetMinutes } from '../engine/index.js';
+import { utcOffsetMinutes } from '../../engine/index.js';
 
 const MS_PER_MINUTE = 60_000;
 

@@ -1,5 +1,5 @@
 /** Builds the state document (docs/design.md §5) and the reports that ride with it. */
-import { describeAway, express, simplify, toSystems, type AdvanceReport, type Lang } from '../engine/index.js';
+import { describeAway, express, simplify, toSystems, type AdvanceReport, type Lang } from '../../engine/index.js';
 import type { LivePet } from './live-pet.js';
 import { TICKS_PER_HOUR } from './time-model.js';
 import type { LifeReport, StateDocument } from './types.js';

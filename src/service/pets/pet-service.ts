@@ -18,7 +18,7 @@ import {
   StorageUnavailableError,
   UnauthorizedError,
   type RateLimitStatus,
-} from '../errors.js';
+} from '../../errors.js';
 import {
   canonicalTimezone,
   DEFAULT_PARAMS,
@@ -28,11 +28,11 @@ import {
   nextLifeEvent,
   type Action,
   type Lang,
-} from '../engine/index.js';
-import { assertPetId, type HitResult, type PetEvent, type StorageDriver } from '../storage/index.js';
+} from '../../engine/index.js';
+import { assertPetId, type HitResult, type PetEvent, type StorageDriver } from '../../storage/index.js';
 import { assertAccess, bearerHashOf, isOwnerOrAdmin, OPEN_ACCESS, type AccessPolicy } from './access.js';
-import { createExpiringMap } from './expiring-map.js';
-import { systemClock, type Clock } from './clock.js';
+import { createExpiringMap } from '../expiring-map.js';
+import { systemClock, type Clock } from '../clock.js';
 import {
   decodeStoredAnswer,
   encodeStoredAnswer,
@@ -55,12 +55,12 @@ import {
   type PetUpdate,
 } from './operations.js';
 import { bringPetToNow as bringLivePetToNow, hydratePet, marksOf, type LivePet } from './live-pet.js';
-import { deliverOutbox } from './outbox.js';
-import { EVENT_ID_PATTERN, MAX_EVENTS_PER_READ } from './pet-events.js';
+import { deliverOutbox } from '../social/outbox.js';
+import { EVENT_ID_PATTERN, MAX_EVENTS_PER_READ } from '../events/pet-events.js';
 import { createPetQueue } from './pet-queue.js';
 import { bringToNow as marksAtNow } from './time-model.js';
 import { checkRateLimits, NO_RATE_LIMITS, rateLimitCounters, type RateLimitPolicy } from './rate-limits.js';
-import { NO_OBSERVER, type RequestTiming, type ServiceObserver } from './observer.js';
+import { NO_OBSERVER, type RequestTiming, type ServiceObserver } from '../observer.js';
 import { createReadCache } from './read-cache.js';
 import { runBatch, type BatchItem } from './run-batch.js';
 import { jitteredBackoff, runOnPet, type Plan, type RunDeps, type RunResult } from './run-on-pet.js';

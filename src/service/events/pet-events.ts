@@ -4,10 +4,10 @@
  * the first kept one saying how many were dropped) and the operation's own. Built inside the plan,
  * so a compare-and-set retry builds them anew from the fresh pet and each exists once.
  */
-import { type AdvanceReport, MS_PER_TICK } from '../engine/index.js';
-import type { JsonObject, PetEventDraft } from '../storage/index.js';
-import type { LivePet } from './live-pet.js';
-import { formatZoned } from './zoned-time.js';
+import { type AdvanceReport, MS_PER_TICK } from '../../engine/index.js';
+import type { JsonObject, PetEventDraft } from '../../storage/index.js';
+import type { LivePet } from '../pets/live-pet.js';
+import { formatZoned } from '../pets/zoned-time.js';
 
 /** Life events of one advance kept in the log; older ones are counted in `data.skipped`. */
 export const MAX_LIFE_EVENTS_PER_ADVANCE = 50;

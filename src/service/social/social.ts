@@ -6,7 +6,7 @@
  * outbox like a visit (outbox.ts): exactly once on both.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { fadedFamiliarity, simplify, type Lang, type SimplifiedState } from '../engine/index.js';
+import { fadedFamiliarity, simplify, type Lang, type SimplifiedState } from '../../engine/index.js';
 import {
   AlreadyExistsError,
   CorruptStateError,
@@ -15,17 +15,17 @@ import {
   LimitReachedError,
   NotFoundError,
   NotFriendsError,
-} from '../errors.js';
-import { assertPetId, PET_ID_PATTERN, type StorageDriver } from '../storage/index.js';
-import { hashSecret, isPetOwner } from './access.js';
-import type { Clock } from './clock.js';
-import type { LivePet } from './live-pet.js';
-import { createOperation, type Operation, type PetBirth } from './operations.js';
+} from '../../errors.js';
+import { assertPetId, PET_ID_PATTERN, type StorageDriver } from '../../storage/index.js';
+import { hashSecret, isPetOwner } from '../pets/access.js';
+import type { Clock } from '../clock.js';
+import type { LivePet } from '../pets/live-pet.js';
+import { createOperation, type Operation, type PetBirth } from '../pets/operations.js';
 import { withOutboxEntry } from './outbox.js';
 import { INDEX_GRACE_MS, type Owners } from './owners.js';
-import { petEventDraft } from './pet-events.js';
-import type { PetService, RequestContext, Served } from './pet-service.js';
-import type { StateDocument } from './types.js';
+import { petEventDraft } from '../events/pet-events.js';
+import type { PetService, RequestContext, Served } from '../pets/pet-service.js';
+import type { StateDocument } from '../pets/types.js';
 import { visitOperation, type VisitResult } from './visits.js';
 
 /** Friends one pet may have (bounds its meta, which every load reads). */

@@ -1,6 +1,6 @@
 /** The engine's stored form of a pet, as the storage contract wants it (one JSON object per system). */
-import { SYSTEM_NAMES, toSystems, type LifeState, type SystemName } from '../engine/index.js';
-import type { JsonObject } from '../storage/index.js';
+import { SYSTEM_NAMES, toSystems, type LifeState, type SystemName } from '../../engine/index.js';
+import type { JsonObject } from '../../storage/index.js';
 
 /** Every system of `state`, ready for StorageDriver.save. */
 export function systemsForSave(state: LifeState): Record<SystemName, JsonObject> {

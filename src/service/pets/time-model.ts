@@ -6,7 +6,7 @@
  * minutes of the world clock since the Unix epoch.
  */
 // The tick grid is the engine's (engine/time.ts); re-exported for the service's callers.
-export { MS_PER_TICK, TICKS_PER_HOUR } from '../engine/index.js';
+export { MS_PER_TICK, TICKS_PER_HOUR } from '../../engine/index.js';
 export const MS_PER_HOUR = 3_600_000;
 
 export interface TimeMarks {

@@ -18,7 +18,7 @@
  * from the first plan that starts over (a reset) on, the pet's plans run one by one through
  * runOnPet, which overwrites it (one more round trip each: a rare path kept simple).
  */
-import { ConflictRetriesExhaustedError, CorruptStateError } from '../errors.js';
+import { ConflictRetriesExhaustedError, CorruptStateError } from '../../errors.js';
 import {
   MAX_EVENTS_PER_SAVE,
   type ExtraRecord,
@@ -28,10 +28,10 @@ import {
   type PetEventDraft,
   type PetRecord,
   type SaveRequest,
-} from '../storage/index.js';
+} from '../../storage/index.js';
 import { bringPetToNow, hydratePet, marksOf, type LivePet } from './live-pet.js';
-import type { RequestTiming } from './observer.js';
-import { lifeEventDrafts } from './pet-events.js';
+import type { RequestTiming } from '../observer.js';
+import { lifeEventDrafts } from '../events/pet-events.js';
 import { markNewborn, runOnPet, ttlOf, type Plan, type RunDeps, type RunResult } from './run-on-pet.js';
 import { systemsForSave } from './stored-systems.js';
 

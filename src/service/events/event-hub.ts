@@ -13,11 +13,11 @@
  * saves the event once, by compare-and-set; the save's notification delivers it like any other.
  * Timers are unref'd and cleared when a pet's last subscriber leaves.
  */
-import { BusyError } from '../errors.js';
-import type { Logger } from '../log.js';
-import { compareEventIds, EVENT_LOG_MAX, type PetEvent, type StorageDriver } from '../storage/index.js';
-import type { Clock } from './clock.js';
-import type { PetService } from './pet-service.js';
+import { BusyError } from '../../errors.js';
+import type { Logger } from '../../log.js';
+import { compareEventIds, EVENT_LOG_MAX, type PetEvent, type StorageDriver } from '../../storage/index.js';
+import type { Clock } from '../clock.js';
+import type { PetService } from '../pets/pet-service.js';
 
 export interface EventHubLimits {
   /** Subscribers in this process, all pets together; one more is BusyError. @default 10000 */

@@ -21,10 +21,10 @@ import {
   NotFoundError,
   RateLimitedError,
   UnauthorizedError,
-} from '../errors.js';
-import type { RecordRef, StorageDriver, StoredRecord } from '../storage/index.js';
-import type { Clock } from './clock.js';
-import { createExpiringMap } from './expiring-map.js';
+} from '../../errors.js';
+import type { RecordRef, StorageDriver, StoredRecord } from '../../storage/index.js';
+import type { Clock } from '../clock.js';
+import { createExpiringMap } from '../expiring-map.js';
 
 /** `own_` + 128 random bits, base64url. */
 export const OWNER_ID_PATTERN = /^own_[A-Za-z0-9_-]{22}$/;

@@ -15,8 +15,8 @@
  *   forecast costs more than a read), never more than a limit so that it can pass in a fresh window.
  */
 import { createHash } from 'node:crypto';
-import { RateLimitedError, type RateLimitStatus } from '../errors.js';
-import type { HitRequest, HitResult } from '../storage/index.js';
+import { RateLimitedError, type RateLimitStatus } from '../../errors.js';
+import type { HitRequest, HitResult } from '../../storage/index.js';
 
 export interface RateLimitPolicy {
   /** Requests per window to one pet; 0 = no limit. */

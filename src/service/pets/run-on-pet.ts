@@ -25,13 +25,13 @@ import {
   type PetRecord,
   type SaveResult,
   type StorageDriver,
-} from '../storage/index.js';
-import { ConflictRetriesExhaustedError, CorruptStateError } from '../errors.js';
-import type { Clock } from './clock.js';
+} from '../../storage/index.js';
+import { ConflictRetriesExhaustedError, CorruptStateError } from '../../errors.js';
+import type { Clock } from '../clock.js';
 import { bringPetToNow, hydratePet, marksOf, type LivePet, type PetDefaults } from './live-pet.js';
-import { lifeEventDrafts } from './pet-events.js';
+import { lifeEventDrafts } from '../events/pet-events.js';
 import { systemsForSave } from './stored-systems.js';
-import type { RequestTiming, ServiceObserver } from './observer.js';
+import type { RequestTiming, ServiceObserver } from '../observer.js';
 import type { Answer } from './types.js';
 
 export interface RunDeps {

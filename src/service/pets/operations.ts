@@ -17,8 +17,8 @@ import {
   type AdvanceReport,
   type Lang,
   type LifeState,
-} from '../engine/index.js';
-import { AlreadyClaimedError, AlreadyExistsError, InvalidInputError, NotFoundError } from '../errors.js';
+} from '../../engine/index.js';
+import { AlreadyClaimedError, AlreadyExistsError, InvalidInputError, NotFoundError } from '../../errors.js';
 import {
   ACTION_MESSAGE,
   CATCHUP_HOURS_MESSAGE,
@@ -31,14 +31,14 @@ import {
   STEP_MINUTES_MESSAGE,
   TIMEZONE_MESSAGE,
   UPDATE_MESSAGE,
-} from '../rules.js';
+} from '../../rules.js';
 import { hashSecret, newClaimSecret, type AccessNeed } from './access.js';
 import { documentOf, lifeReportOf } from './document.js';
 import { forecastOf } from './forecast.js';
 import { marksOf, moveTo, type LivePet, type PetDefaults } from './live-pet.js';
-import { lifeEventDrafts, petEventDraft } from './pet-events.js';
+import { lifeEventDrafts, petEventDraft } from '../events/pet-events.js';
 import { fastForward, MAX_WORLD_MS, MS_PER_HOUR } from './time-model.js';
-import type { PetEventDraft } from '../storage/index.js';
+import type { PetEventDraft } from '../../storage/index.js';
 import type { CatchupReport, Forecast, StateDocument } from './types.js';
 
 /** Points one forecast answers at most (a week at a 6-minute step is 1,681). */

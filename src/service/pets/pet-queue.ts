@@ -14,8 +14,8 @@
  * A lane holds at most `maxDepth` tasks (running and waiting): one more is refused at once with
  * BusyError (503 `busy`, Retry-After) instead of growing the lane without bound (issue #10).
  */
-import { BusyError } from '../errors.js';
-import { createKeyedQueue } from '../storage/index.js';
+import { BusyError } from '../../errors.js';
+import { createKeyedQueue } from '../../storage/index.js';
 
 export interface PetQueueOptions {
   /** A failure every request waiting behind the failed one shares. @default none */
