@@ -1,3 +1,4 @@
+// The service layer's public surface: pets/ (the request path), events/ (realtime), social/ (owners, friends, visits).
 /** The service layer: the pet adapter over storage, the clock seam and the time model. */
 export { assertAccess, createAccessPolicy, hashSecret, OPEN_ACCESS } from './pets/access.js';
 export type { AccessNeed, AccessPolicy } from './pets/access.js';

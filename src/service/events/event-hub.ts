@@ -1,3 +1,4 @@
+// Realtime: one storage watch per pet per process, fanned out to SSE and WebSocket subscribers.
 /**
  * The process's event hub (issue #12, docs/design.md §9): subscribers of a pet's events — SSE
  * streams and WebSockets — share one watch of the storage per process (or, when the driver cannot

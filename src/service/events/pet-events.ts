@@ -1,3 +1,4 @@
+// Realtime: the events a save appends to the pet's event log.
 /**
  * The events a save appends to the pet's log (issue #12, docs/design.md §9): the life events of
  * an advance (sleep onsets, wakings, hunger crossings; at most the last MAX_LIFE_EVENTS_PER_ADVANCE,

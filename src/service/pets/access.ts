@@ -1,3 +1,4 @@
+// Request path: who may touch a pet (claim secrets, owners, access needs).
 /**
  * Who may touch a pet (issue #5). A pet is open until claimed; claiming it returns a secret once
  * (256 random bits, base64url) and stores only its SHA-256 in `meta.claim_hash`. From then on its

@@ -1,3 +1,4 @@
+// Request path: builds the state document and the reports that ride with it.
 /** Builds the state document (docs/design.md §5) and the reports that ride with it. */
 import { describeAway, express, simplify, toSystems, type AdvanceReport, type Lang } from '../../engine/index.js';
 import type { LivePet } from './live-pet.js';

@@ -1,3 +1,4 @@
+// Request path: the pet's next hours, from a state that is never saved.
 /**
  * The pet's next hours, sampled every few minutes by running the engine forward from a state
  * that is never saved (the web page's chart). Cost grows with the events in the interval.

@@ -1,3 +1,4 @@
+// Request path: stored answers for Idempotency-Key retries.
 /**
  * Idempotent retries (issue #5; IETF httpapi idempotency-key draft, as Stripe does it). The first
  * answer to a request with an `Idempotency-Key` is stored under the pet as

@@ -1,3 +1,4 @@
+// Request path: a pet as one request sees it, loaded and brought to now.
 /**
  * A pet as one request sees it: loaded (or created on first sight), then brought to the wall
  * clock's now by the time model. Stored data the engine cannot read becomes CorruptStateError.

@@ -1,3 +1,4 @@
+// Request path: what each request does to a pet, as an Operation.
 /**
  * What each request does to a pet, as an Operation: the access it needs, how it changes the pet
  * (run inside runOnPet, so it may run again on fresh state after a compare-and-set conflict) and

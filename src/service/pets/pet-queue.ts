@@ -1,3 +1,4 @@
+// Request path: one request at a time per pet inside this process.
 /**
  * One request at a time per pet inside this process, first come first served (issue #5). Without
  * it every concurrent request for a pet loads the same version and races to compare-and-set; all

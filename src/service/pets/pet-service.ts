@@ -1,3 +1,4 @@
+// Request path: the pet adapter, every request an Operation run by runOnPet.
 /**
  * The pet adapter (the seed's LifeAdapter): getState, interact, catchup, reset, update, forecast
  * and claim, each an Operation (operations.ts) run by runOnPet — one load, at most one

@@ -1,3 +1,4 @@
+// Request path: fixed-window rate limits per pet and per client, counted in storage.
 /**
  * Fixed-window rate limits per pet and per client address (issue #5), counted in the storage so
  * that they hold across processes and instances: the counters are hit in the same round trip as

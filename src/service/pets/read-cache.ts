@@ -1,3 +1,4 @@
+// Request path: answers of reads kept per pet until the pet changes or a tick passes.
 /**
  * Answers of reads, kept per pet for the next read that finds the pet exactly as stored last time
  * and crosses no tick — a widget polling every few seconds sees the same minute many times. The

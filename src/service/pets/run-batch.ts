@@ -1,3 +1,4 @@
+// Request path: many plans on many pets in two storage round trips.
 /**
  * Many plans on many pets in two storage round trips (issue #16, docs/design.md §11): every pet
  * is loaded with ONE loadMany (the plans' rate-limit hits counted in it), each pet's plans run in

@@ -1,3 +1,4 @@
+// Request path: the one load, change, save loop every request goes through.
 /**
  * The service's one path to storage (docs/design.md §4): load the pet in one round trip
  * (creating it on first sight), bring it to now, let the plan change it, save it in one

@@ -1,3 +1,4 @@
+// Request path: the engine state in the storage contract's stored form.
 /** The engine's stored form of a pet, as the storage contract wants it (one JSON object per system). */
 import { SYSTEM_NAMES, toSystems, type LifeState, type SystemName } from '../../engine/index.js';
 import type { JsonObject } from '../../storage/index.js';

@@ -1,3 +1,4 @@
+// Request path: the time model, pure arithmetic on a pet's world and wall instants.
 /**
  * The time model of docs/design.md §2, as pure arithmetic on a pet's two stored instants:
  * `world_ms` (the pet's own clock at its last advance) and `wall_ms` (the wall clock then).

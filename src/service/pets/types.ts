@@ -1,3 +1,4 @@
+// Request path: the state document and report types the service answers with.
 /**
  * What the service answers: the state document of docs/design.md §5 (snake_case, as on the wire) and
  * the reports that ride along with it.

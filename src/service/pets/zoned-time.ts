@@ -1,3 +1,4 @@
+// Request path: ISO 8601 times in a pet's timezone.
 /**
  * ISO 8601 in a given IANA timezone, with its UTC offset (e.g. `2026-03-01T08:00:00.000+08:00`),
  * for `pet_time`. The offset comes from the engine's per-day cache (Intl is slow: formatting

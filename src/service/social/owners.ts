@@ -1,3 +1,4 @@
+// Social: owner records, their secrets and the pets they hold.
 /**
  * Owners (issue #13): an owner is a record `life_~owner:<owner id>` holding the SHA-256 of its
  * secret and the index of the pets it holds. The secret (`<owner id>.<256 random bits,

@@ -1,3 +1,4 @@
+// Social: owners' pets, family pets and friends over the pet service.
 /**
  * Owners' pets, family pets and friends (issue #13; docs/design.md §8), over the pet service
  * (every pet write is an Operation run by perform: rate limits, access — the claim secret, an

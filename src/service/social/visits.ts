@@ -1,3 +1,4 @@
+// Social: a visit between two pets and its effect on both.
 /**
  * A visit (issue #13; docs/design.md §8): `POST /api/pet/{id}/visit {"friend_id"}`. The effect
  * is the engine's (visitEffect, from both pets' states at the visit minute and the pair's
