@@ -167,6 +167,19 @@ export function petIdOfKey(key: string): string | null {
   return PET_ID_PATTERN.test(id) ? id : null;
 }
 
+/**
+ * Whether a key an inspector lists (StoredKey.key) holds one of the pet's extra records (an
+ * idempotency answer and the like): `life_<id>:<name>` whose name is an extra record's, in either
+ * layout, or a file under the file driver's `<id>/extras/` folder.
+ */
+export function isExtraRecordKey(key: string): boolean {
+  for (const layout of [PLAIN_LAYOUT, CLUSTER_LAYOUT]) {
+    const parsed = layout.parseKey(key);
+    if (parsed !== null && 'name' in parsed) return EXTRA_NAME_PATTERN.test(parsed.name);
+  }
+  return /(^|[/\\])extras[/\\]/.test(key);
+}
+
 /** `life_<id>:<name>` for an extra record (both validated), in `layout`. */
 export function extraKey(id: string, name: string, layout: KeyLayout = PLAIN_LAYOUT): string {
   assertPetId(id);
