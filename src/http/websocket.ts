@@ -10,9 +10,10 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import { ACTIONS, type Action } from '../engine/index.js';
+import type { Action } from '../engine/index.js';
 import { InvalidInputError, isPetLifeError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { ACTION_MESSAGE, isAction } from '../rules.js';
 import { interactOperation, type Subscription } from '../service/index.js';
 import { isEventId, PET_ID_PATTERN } from '../storage/index.js';
 import type { Realtime } from './create-app.js';
@@ -114,9 +115,7 @@ export function attachEventSockets(server: Server, realtime: Realtime, log: Logg
           const fields = typeof message === 'object' && message !== null ? (message as Record<string, unknown>) : {};
           ref = fields['ref'];
           const action = fields['action'];
-          if (typeof action !== 'string' || !(ACTIONS as readonly string[]).includes(action)) {
-            throw new InvalidInputError('invalid_action', `action must be one of ${ACTIONS.join(', ')}`);
-          }
+          if (!isAction(action)) throw new InvalidInputError('invalid_action', ACTION_MESSAGE);
           const answer = await realtime.service.perform(call.petId, interactOperation(action as Action, call.lang), {
             bearer: call.bearer,
             owner: await owner,

@@ -14,6 +14,9 @@ import type { JsonObject, PetMeta, PetRecord } from './types.js';
 /** Prefix of every key the service writes. */
 export const KEY_PREFIX = 'life_';
 
+/** The channel every save that appends events PUBLISHes the pet id on (Redis and Upstash), in the CAS script. */
+export const EVENTS_CHANNEL = `${KEY_PREFIX}~events`;
+
 /** Pet ids are device ids (rules.ts): never `:`, `~`, `/`, `.` or a glob character. */
 export const PET_ID_PATTERN = DEVICE_ID_PATTERN;
 

@@ -8,7 +8,6 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import {
-  ACTIONS,
   canonicalTimezone,
   createLifeState,
   interact as applyInteraction,
@@ -22,6 +21,7 @@ import {
 import { AlreadyClaimedError, AlreadyExistsError, InvalidInputError, NotFoundError } from '../../errors.js';
 import {
   ACTION_MESSAGE,
+  isAction,
   CATCHUP_HOURS_MESSAGE,
   FORECAST_HOURS_MESSAGE,
   isPetName,
@@ -115,7 +115,7 @@ export interface Operation<T> {
 }
 
 function assertAction(action: unknown): asserts action is Action {
-  if (!(ACTIONS as readonly unknown[]).includes(action)) {
+  if (!isAction(action)) {
     throw new InvalidInputError('invalid_action', ACTION_MESSAGE);
   }
 }

@@ -27,9 +27,14 @@ import type { Plan } from '../pets/run-on-pet.js';
 /** Runs a plan on a pet (the pet service's queue and compare-and-set retries). */
 export type RunPlan = <R>(petId: string, plan: Plan<R>) => Promise<{ value: { result: R } }>;
 
+/** The seq the next entry of the pet's outbox gets (`meta.outbox_seq` counts them). */
+export function nextOutboxSeq(meta: PetMeta): number {
+  return (meta.outbox_seq ?? 0) + 1;
+}
+
 /** `meta` with `entry` appended to its outbox under the next seq; the entry as stored. */
 export function withOutboxEntry(meta: PetMeta, entry: Omit<OutboxEntry, 'seq'>): { meta: PetMeta; entry: OutboxEntry } {
-  const seq = (meta.outbox_seq ?? 0) + 1;
+  const seq = nextOutboxSeq(meta);
   const stored: OutboxEntry = { seq, ...entry };
   return { meta: { ...meta, outbox_seq: seq, outbox: [...(meta.outbox ?? []), stored] }, entry: stored };
 }

@@ -27,7 +27,7 @@ import { INDEX_GRACE_MS, type Owners } from './owners.js';
 import { petEventDraft } from '../events/pet-events.js';
 import type { PetService, RequestContext, Served } from '../pets/pet-service.js';
 import type { StateDocument } from '../pets/types.js';
-import { visitOperation, type VisitResult } from './visits.js';
+import { daysSinceVisit, visitOperation, type VisitResult } from './visits.js';
 
 /** Friends one pet may have (bounds its meta, which every load reads). */
 export const MAX_FRIENDS_PER_PET = 50;
@@ -35,7 +35,6 @@ export const MAX_FRIENDS_PER_PET = 50;
 export const INVITE_TTL_MS = 24 * 3_600_000;
 /** Invite codes: 128 random bits, base64url. */
 export const INVITE_CODE_PATTERN = /^[A-Za-z0-9_-]{22}$/;
-const MS_PER_DAY = 86_400_000;
 
 /** What a request brings (perform's context without the rendering). */
 export type CallContext = Omit<RequestContext<unknown, unknown>, 'render' | 'status'>;
@@ -297,11 +296,10 @@ export function createSocial(options: SocialOptions): Social {
         const pet = pets[index];
         const link = links[id];
         if (pet === null || pet === undefined || link === undefined) return; // gone (expired or removed)
-        const days = link.visited_ms === null ? 0 : (nowMs - link.visited_ms) / MS_PER_DAY;
         friends.push({
           ...summaryOf(pet),
           since: link.since,
-          familiarity: Math.round(fadedFamiliarity(link.familiarity, days) * 10_000) / 10_000,
+          familiarity: Math.round(fadedFamiliarity(link.familiarity, daysSinceVisit(link, nowMs)) * 10_000) / 10_000,
           last_visit: link.visited_ms === null ? null : new Date(link.visited_ms).toISOString(),
         });
       });

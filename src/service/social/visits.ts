@@ -8,12 +8,18 @@
  */
 import { applyVisit, visitEffect, type SimplifiedState, simplify, type VisitOutcome } from '../../engine/index.js';
 import { InvalidInputError, NotFoundError, NotFriendsError } from '../../errors.js';
+import type { FriendLink } from '../../storage/index.js';
 import type { LivePet } from '../pets/live-pet.js';
 import type { Operation } from '../pets/operations.js';
-import { withOutboxEntry } from './outbox.js';
+import { nextOutboxSeq, withOutboxEntry } from './outbox.js';
 import { petEventDraft } from '../events/pet-events.js';
 
 const MS_PER_DAY = 86_400_000;
+
+/** Days since the pair's last visit (0 before the first): what familiarity fades over. */
+export function daysSinceVisit(link: FriendLink, nowMs: number): number {
+  return link.visited_ms === null ? 0 : (nowMs - link.visited_ms) / MS_PER_DAY;
+}
 
 /** What a visit answers. */
 export interface VisitResult {
@@ -50,12 +56,11 @@ export function visitOperation(friendId: string, friend: LivePet | null): Operat
     apply: (pet, nowMs) => {
       const link = pet.meta.friends?.[friendId];
       if (link === undefined || friend === null) throw new NotFriendsError(`${pet.petId} and ${friendId} are not friends`);
-      const days = link.visited_ms === null ? 0 : (nowMs - link.visited_ms) / MS_PER_DAY;
-      const effect = visitEffect(pet.state, friend.state, link.familiarity, days);
+      const effect = visitEffect(pet.state, friend.state, link.familiarity, daysSinceVisit(link, nowMs));
       pet.state = applyVisit(pet.state, effect.visitorMood);
       const friends = { ...pet.meta.friends, [friendId]: { ...link, familiarity: effect.familiarity, visited_ms: nowMs } };
-      const seq = (pet.meta.outbox_seq ?? 0) + 1;
-      const visitId = `${pet.petId}:${seq}`;
+      // The visit is named by the outbox entry that carries it to the friend.
+      const visitId = `${pet.petId}:${nextOutboxSeq(pet.meta)}`;
       pet.meta = withOutboxEntry(
         { ...pet.meta, friends },
         {
