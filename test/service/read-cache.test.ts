@@ -1,4 +1,4 @@
-/** src/service/read-cache.ts, and the service answering state reads from it (perform). */
+/** src/service/pets/read-cache.ts, and the service answering state reads from it (perform). */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Lang } from '../../src/engine/index.js';

@@ -3,7 +3,7 @@
  * `GET /api/owners/me/pets` lists the pets of the owner whose secret is sent; `POST
  * /api/owners/me/pets` adopts a pet with its claim secret; `POST /api/pet/{id}/owners` adds an
  * owner to a pet (a family pet) and `DELETE /api/pet/{id}/owners/me` leaves it. The service work
- * is in src/service/owners.ts and social.ts.
+ * is in src/service/social/owners.ts and social.ts.
  */
 import { createRoute, type DocumentedHono } from '../openapi.js';
 import type { Owners, Social } from '../../service/index.js';
