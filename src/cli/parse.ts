@@ -1,6 +1,7 @@
 /** Value parsers for the CLI's arguments and options (commander calls them; a throw is a usage error, exit 2). */
 import { InvalidArgumentError } from 'commander';
 import { LANGS, type Lang } from '../engine/index.js';
+import { LANG_MESSAGE } from '../rules.js';
 
 /** An integer from 1 to `max`. */
 export function positiveInt(max: number) {
@@ -20,6 +21,6 @@ export function finiteNumber(raw: string): number {
 
 /** A language of the texts. */
 export function lang(raw: string): Lang {
-  if (!(LANGS as readonly string[]).includes(raw)) throw new InvalidArgumentError(`must be one of ${LANGS.join(', ')}`);
+  if (!(LANGS as readonly string[]).includes(raw)) throw new InvalidArgumentError(LANG_MESSAGE);
   return raw as Lang;
 }
