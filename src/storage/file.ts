@@ -4,10 +4,10 @@
  * under `extras/`, so that they never grow `pet.json` (which every load parses). A save is atomic
  * and consistent: the new `pet.json` is written to a temp file, fsynced and renamed over the old
  * one, so a crash leaves either the old pet or the new one, never a partial or mixed pet; the
- * extras it writes join it through a save token (see saveLocked), so a change and its record
- * exist both or neither. Compare-and-set runs under a cross-process lock file (withFileLock,
- * file-lock.ts) plus an in-process queue per pet (keyed-queue.ts). Paths are built only from validated ids and are
- * checked to stay inside `dir`. Error messages never carry a path (StorageUnavailableError
+ * extras it writes join it through a save token (saveLocked, file-save.ts), so a change and
+ * its record exist both or neither. Compare-and-set runs under a cross-process lock file
+ * (withFileLock, file-lock.ts) plus an in-process queue per pet (keyed-queue.ts). Paths are built
+ * only from validated ids and are checked to stay inside `dir`. Error messages never carry a path (StorageUnavailableError
  * messages reach clients in 503 bodies).
  *
  * Layout:  <dir>/<petId>/pet.json      {"meta":…,"systems":{…},"expires_at":…,"extras_token":…}
@@ -20,26 +20,27 @@
  * (a stale lock being taken over); what a crash leaves of these is removed the next time the
  * pet's lock is taken (atomic-write.ts). The pet.json codec: file-pet-json.ts; the event log:
  * file-events.ts; the extras folder and the save token: file-extras.ts; counters and their sweep:
- * file-counters.ts; path safety: file-io.ts; the inspector: inspect/file.ts.
+ * file-counters.ts; the save itself: file-save.ts; path safety: file-io.ts; the inspector:
+ * inspect/file.ts.
  * A `pet.json` of an older version, with its extras inside ("extras":{…}), still loads; its
  * next save moves them out.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rm, rmdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { PetLifeError } from '../errors.js';
-import { removeStaleTemps, writeAtomic } from './atomic-write.js';
+import { writeAtomic } from './atomic-write.js';
 import { EVENT_LOG_MAX, assertEventLogMax, compareEventIds, readEventsOptions } from './events.js';
 import { createFileCounters } from './file-counters.js';
-import { appendEvents, type EventLogState, readLog } from './file-events.js';
-import { EXTRAS_DIR, pruneExtras, promote, readExtras, settleExtras, writePendingExtras } from './file-extras.js';
-import { ignoreMissing, insideFolder, readOptional, unavailableOnIoError } from './file-io.js';
+import { readLog } from './file-events.js';
+import { EXTRAS_DIR, readExtras } from './file-extras.js';
+import { ignoreMissing, insideFolder, unavailableOnIoError } from './file-io.js';
 import { type LockOptions, withFileLock } from './file-lock.js';
-import { lenientEvents, lenientToken, PET_FILE, type PetFile, petFileToRecord, readPetFile } from './file-pet-json.js';
+import { type PetFile, petFileToRecord, readPetFile } from './file-pet-json.js';
 import { createFileRecords } from './file-records.js';
+import { LOCK_FILE, saveLocked } from './file-save.js';
 import { createKeyedQueue } from './keyed-queue.js';
 import { createLocalWatchers, type EventsListener } from './local-watchers.js';
-import { assertExtraName, assertPetId, encodeValue } from './keys.js';
+import { assertExtraName, assertPetId } from './keys.js';
 import { createFileInspector } from './inspect/file.js';
 import {
   assertDistinctPets,
@@ -48,7 +49,6 @@ import {
   assertTtlOption,
   corruptLoad,
   corruptSave,
-  saveTtl,
   type WriteRequest,
   weightOf,
 } from './requests.js';
@@ -93,7 +93,6 @@ export interface FileStorageOptions {
 
 /** This process's watchers per data folder (resolved): drivers on one folder hear each other's saves. */
 const fileWatchers = new Map<string, Set<EventsListener>>();
-const LOCK_FILE = '.lock';
 
 export function createFileStorage(options: FileStorageOptions): StorageDriver {
   const { dir, ttlMs, staleLockMs = 10_000, lockTimeoutMs = 5_000, now = Date.now, eventLogMax = EVENT_LOG_MAX } = options;
@@ -127,73 +126,6 @@ export function createFileStorage(options: FileStorageOptions): StorageDriver {
     const extraValues =
       file === null ? new Map<string, string>() : await readExtras(path.join(folder, EXTRAS_DIR), file.extras_token ?? null, extras, now);
     return { file, extraValues };
-  };
-
-  /**
-   * A save (`expectedVersion` a number) or a replace ('any') of the pet in `folder`, holding its
-   * lock. The extras join the new pet.json through a random save token:
-   *   1. pending extras of the previous save (its token is in the old pet.json) are promoted
-   *      (renamed to final), other pending ones (of a save that crashed before its pet.json) are
-   *      deleted;
-   *   2. this save's extras are written as pending files named with a new token, fsynced;
-   *   3. pet.json is written (atomically) with that token: from here on the extras count;
-   *   4. they are promoted, and expired, superseded and over-the-bound extras are deleted.
-   * A crash before 3 leaves the old pet and extras that nobody accepts (deleted at the next
-   * save); after 3, the new pet and extras that readers accept (promoted at the next save).
-   */
-  const saveLocked = async (petId: string, folder: string, request: WriteRequest): Promise<SaveResult> => {
-    await removeStaleTemps(folder, PET_FILE, LOCK_FILE, [EXTRAS_DIR]);
-    const replace = request.expectedVersion === 'any';
-    let old: PetFile | null;
-    let oldToken: string | null;
-    let corruptLog: EventLogState | null = null;
-    try {
-      old = await readPet(petId, folder);
-      oldToken = old?.extras_token ?? null;
-    } catch (error) {
-      // A replace overwrites a corrupt pet; the extras its last save wrote still count.
-      if (!replace || !(error instanceof PetLifeError)) throw error;
-      old = null;
-      const raw = await readOptional(path.join(folder, PET_FILE));
-      oldToken = lenientToken(raw);
-      corruptLog = lenientEvents(raw);
-    }
-    if (!replace) {
-      const current = old?.meta?.version ?? 0;
-      if (current !== request.expectedVersion) return { ok: false, version: current };
-    }
-    const t = now();
-    const extrasDir = path.join(folder, EXTRAS_DIR);
-    const finals = await settleExtras(extrasDir, oldToken, old?.extras ?? {}, t);
-    const extras = request.extras ?? [];
-    const { token, pending } = await writePendingExtras(extrasDir, extras, t);
-    const committedLog = old === null ? corruptLog : (old.events ?? null);
-    const drafts = request.events ?? [];
-    // A save without events of a stored pet leaves its log as it is (no I/O): debris of a crashed
-    // append is cut off by the next save that appends; a new, expired or corrupt pet's old logs go.
-    const { events, eventIds, superseded } =
-      drafts.length === 0 && old !== null
-        ? { events: committedLog, eventIds: [], superseded: [] }
-        : await appendEvents(folder, committedLog, drafts, t, eventLogMax);
-    const pttl = saveTtl(request, ttlMs);
-    const next: PetFile = {
-      meta: request.meta,
-      systems: replace ? { ...request.systems } : { ...(old?.systems ?? {}), ...request.systems },
-      expires_at: pttl === undefined ? null : t + pttl,
-      extras_token: token,
-      // Absent for a pet without a log: pet.json stays as before issue #12.
-      ...(events === null ? {} : { events }),
-    };
-    await writeAtomic(path.join(folder, PET_FILE), encodeValue(next));
-    for (const file of superseded) await unlink(path.join(folder, file)).catch(() => undefined);
-    // Committed. What follows only tidies up: a failure must not report the save as failed.
-    try {
-      for (const extra of pending) finals.push(await promote(extrasDir, extra));
-      await pruneExtras(extrasDir, finals, t);
-    } catch {
-      // The next save under the lock finishes it (pending files with the current token count).
-    }
-    return { ok: true, version: request.meta.version, keys: 1 + Object.keys(request.systems).length + extras.length, eventIds };
   };
 
   /** Tells this process's watchers of the folder (after the save has returned). */
@@ -237,7 +169,9 @@ export function createFileStorage(options: FileStorageOptions): StorageDriver {
   const writeChecked = async (petId: string, folder: string, request: WriteRequest): Promise<SaveResult> => {
     const result = await queue.run(folder, () =>
       unavailableOnIoError(() =>
-        withFileLock(path.join(folder, LOCK_FILE), lockOptions(`pet ${petId}`), () => saveLocked(petId, folder, request)),
+        withFileLock(path.join(folder, LOCK_FILE), lockOptions(`pet ${petId}`), () =>
+          saveLocked({ now, ttlMs, eventLogMax }, petId, folder, request),
+        ),
       ),
     );
     if (result.ok && result.eventIds.length > 0) announce(petId);
