@@ -5,7 +5,7 @@
  * its message cannot drift apart between layers. Constants and pure checks only: the web page
  * imports this file, so it imports nothing but the engine's constant lists.
  */
-import { ACTIONS, TIMEZONE_MAX_LENGTH } from './engine/types.js';
+import { ACTIONS, isAction, LANGS, TIMEZONE_MAX_LENGTH } from './engine/types.js';
 
 /** Longest device (pet) id. */
 export const DEVICE_ID_MAX_LENGTH = 64;
@@ -16,7 +16,12 @@ export const DEVICE_ID_MAX_LENGTH = 64;
 export const DEVICE_ID_PATTERN = new RegExp(`^[A-Za-z0-9_-]{1,${DEVICE_ID_MAX_LENGTH}}$`);
 export const DEVICE_ID_MESSAGE = `device_id must be 1–${DEVICE_ID_MAX_LENGTH} of A–Z a–z 0–9 _ -`;
 
+/** The action check (the engine's own) and its refusal message. */
+export { isAction };
 export const ACTION_MESSAGE = `action must be one of ${ACTIONS.join(', ')}`;
+
+/** The languages of the texts (`lang`, `--lang`). */
+export const LANG_MESSAGE = `lang must be one of ${LANGS.join(', ')}`;
 
 /** Longest pet name, after trimming. */
 export const PET_NAME_MAX_LENGTH = 64;

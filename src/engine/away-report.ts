@@ -6,13 +6,12 @@
 import { en } from './texts/en.js';
 import { zh, type Texts } from './texts/zh.js';
 import type { AdvanceReport, Lang } from './types.js';
+import { HUNGRY_AT } from './vitals.js';
 
 const TEXTS: Readonly<Record<Lang, Texts>> = { zh, en };
 
 /** Points (0–100 scale) a value must move before the sentence mentions it. */
 export const NOTABLE_CHANGE = 5;
-/** Hunger at which the pet counts as hungry (as current_state's rule). */
-const HUNGRY = 70;
 
 /** The report as one sentence, e.g. "While you were away (1 day 2 h): slept twice, …". */
 export function describeAway(report: AdvanceReport, lang: Lang = 'zh'): string {
@@ -35,8 +34,8 @@ export function describeAway(report: AdvanceReport, lang: Lang = 'zh'): string {
   else clauses.push(away.energyHeld(Math.round(end.energy)));
 
   const highestHunger = Math.round(report.highestHunger);
-  if (report.highestHunger >= HUNGRY) {
-    clauses.push(start.hunger >= HUNGRY ? away.stayedHungry(highestHunger) : away.gotHungry(highestHunger));
+  if (report.highestHunger >= HUNGRY_AT) {
+    clauses.push(start.hunger >= HUNGRY_AT ? away.stayedHungry(highestHunger) : away.gotHungry(highestHunger));
   } else if (report.highestHunger >= start.hunger + NOTABLE_CHANGE) {
     clauses.push(away.hungerRose(highestHunger));
   }

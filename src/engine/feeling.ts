@@ -11,6 +11,7 @@
 import { en } from './texts/en.js';
 import { zh, type EnergyTone, type MoodColour, type Texts, type TimeOfDay } from './texts/zh.js';
 import type { Lang, LifeEvent, LifeEventKind, Vitals } from './types.js';
+import { HUNGRY_AT } from './vitals.js';
 
 const TEXTS: Readonly<Record<Lang, Texts>> = { zh, en };
 
@@ -27,8 +28,6 @@ export const FEELING_SLOT_TICKS = 10;
 export const HIGH_ENERGY = 60;
 /** Energy below this is "low" (≈ 20:00 until bedtime). */
 export const LOW_ENERGY = 30;
-/** Hunger at which the pet counts as hungry (as current_state's rule). */
-const HUNGRY = 70;
 
 /** Start minute (local) of each time-of-day bucket, in order. */
 const TIME_STARTS: readonly (readonly [number, TimeOfDay])[] = [
@@ -103,7 +102,7 @@ export function feelingExtraOf(vitals: Vitals, lastEvent: LifeEvent | null): Fee
   const event = recentEventOf(vitals, lastEvent);
   if (event !== null) return { kind: 'event', event };
   if (vitals.asleep) return null;
-  if (vitals.currentState === 'hungry' || vitals.hunger >= HUNGRY) return { kind: 'colour', colour: 'hungry' };
+  if (vitals.currentState === 'hungry' || vitals.hunger >= HUNGRY_AT) return { kind: 'colour', colour: 'hungry' };
   if (vitals.currentState === 'grumpy') return { kind: 'colour', colour: 'grumpy' };
   if (vitals.neglected) return { kind: 'colour', colour: 'neglected' };
   if (vitals.currentState === 'bored') return { kind: 'colour', colour: 'bored' };

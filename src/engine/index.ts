@@ -8,7 +8,7 @@ export { createLifeState, NEWBORN_MOVE_TICKS, setTimezone, type Birth, type Crea
 export { entrainedDay, type EntrainedDay } from './entrained.js';
 export { CorruptSystemsError, UnknownActionError } from './errors.js';
 export { express, simplify } from './expression.js';
-export { interact, isAction } from './interact.js';
+export { interact } from './interact.js';
 export {
   createParams,
   DEFAULT_PARAMS,

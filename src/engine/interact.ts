@@ -4,8 +4,9 @@
  * the neglect clock, and bond counts care at most once an hour through q = min(1, Δt/60 min).
  */
 import { UnknownActionError } from './errors.js';
+import { satietyAfter } from './needs.js';
 import { constantsOf, DEFAULT_PARAMS, type LifeParams } from './params.js';
-import { ACTIONS, type Action, type InteractionResult, type LifeEvent, type LifeState } from './types.js';
+import { type Action, type InteractionResult, type LifeEvent, type LifeState, isAction } from './types.js';
 import { energyOf } from './vitals.js';
 
 /** Satiety at or above which a meal counts as feeding a full pet (event `fed_full`). */
@@ -14,11 +15,6 @@ export const FULL_SATIETY = 0.9;
 export const PLAY_MIN_ENERGY = 20;
 /** Energy (0–100) from which play wakes a sleeping pet (about the last 2 h of the night). */
 export const WAKE_BY_PLAY_MIN_ENERGY = 80;
-
-/** Whether `value` is one of ACTIONS. */
-export function isAction(value: unknown): value is Action {
-  return typeof value === 'string' && (ACTIONS as readonly string[]).includes(value);
-}
 
 /**
  * Applies `action` to `state` at its tick (effects table of docs/life-model.md), counts it in
@@ -61,7 +57,7 @@ export function interact(state: LifeState, action: Action, params: LifeParams = 
         kind = 'played';
         // One extra hour awake: S and satiety move as over an hour of waking.
         sleepPressure = 1 - (1 - sleepPressure) * Math.exp(-1 / params.tauWakeHours);
-        satiety *= Math.exp(-1 / constants.tauSatietyAwake);
+        satiety = satietyAfter(satiety, false, 1, constants);
         mood += 0.25 * (100 - mood);
         bond += 0.015 * care * (1 - bond);
       } else {

@@ -9,6 +9,11 @@ export const ACTIONS = ['feed', 'play', 'greet'] as const;
 /** An interaction a client can apply to a pet. */
 export type Action = (typeof ACTIONS)[number];
 
+/** Whether `value` is one of ACTIONS: the one action check (the engine's, and every input layer's through rules.ts). */
+export function isAction(value: unknown): value is Action {
+  return typeof value === 'string' && (ACTIONS as readonly string[]).includes(value);
+}
+
 export const LANGS = ['zh', 'en'] as const;
 /** Language of the generated texts; Chinese is the default, as in the seed. */
 export type Lang = (typeof LANGS)[number];

@@ -12,7 +12,7 @@ import { serverTimingOf } from './server-timing.js';
 const framed = new WeakSet<Response>();
 
 /**
- * JSON text of frozen bodies: a frozen body (a cached state document, service/read-cache.ts) never
+ * JSON text of frozen bodies: a frozen body (a cached state document, service/pets/read-cache.ts) never
  * changes, so it is serialised once for all the requests that answer it.
  */
 const frozenText = new WeakMap<object, string>();

@@ -11,6 +11,7 @@ import {
   CATCHUP_HOURS_MESSAGE,
   DEVICE_ID_MESSAGE,
   DEVICE_ID_PATTERN,
+  LANG_MESSAGE,
   FORECAST_HOURS_MESSAGE,
   hasControlCharacters,
   MAX_CATCHUP_HOURS,
@@ -56,7 +57,7 @@ export const HoursQuery = z
   .meta({ type: 'number', example: 24, description: 'Simulated hours (default 24)' });
 
 export const LangQuery = z
-  .enum(LANGS, { message: `lang must be one of ${LANGS.join(', ')}` })
+  .enum(LANGS, { message: LANG_MESSAGE })
   .optional()
   .meta({ description: 'Language of the texts; else Accept-Language; else zh', example: 'en' });
 

@@ -17,9 +17,10 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import { ACTIONS, type Action } from '../engine/index.js';
+import type { Action } from '../engine/index.js';
 import { InvalidInputError, isPetLifeError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { ACTION_MESSAGE, isAction } from '../rules.js';
 import { interactOperation, type Subscription } from '../service/index.js';
 import type { Realtime } from './create-app.js';
 import { toWireError } from './errors.js';
@@ -86,10 +87,8 @@ function actionOf(
     };
   }
   const action = fields['action'];
-  if (typeof action !== 'string' || !(ACTIONS as readonly string[]).includes(action)) {
-    return { error: new InvalidInputError('invalid_action', `action must be one of ${ACTIONS.join(', ')}`), ref: ref.ref };
-  }
-  return { action: action as Action, ref: ref.ref };
+  if (!isAction(action)) return { error: new InvalidInputError('invalid_action', ACTION_MESSAGE), ref: ref.ref };
+  return { action, ref: ref.ref };
 }
 
 export interface EventSocketOptions {

@@ -1,3 +1,4 @@
+// The clock seam: the one place wall-clock time enters the service.
 /**
  * Where wall-clock time enters the service. Everything else receives times as arguments, so
  * tests pin or move time with a manual clock instead of sleeping.

@@ -1,3 +1,4 @@
+// A bounded map whose entries expire: per-client and per-pet memory between requests.
 /**
  * A map whose entries expire at a given instant and whose size is bounded: what the service
  * remembers per client or per pet between requests (issue #10) must not grow with the number of

@@ -1,3 +1,4 @@
+// The seed's Life facade: one pet, a backend and a StateManager, ticked by hand.
 /**
  * The seed's `Life` facade (`Life(backend=…, auto_flush=False)`): one pet, a storage backend and
  * a StateManager in front of it. `tick(dt)` advances the engine dt ticks (minutes) and hands every

@@ -9,8 +9,8 @@ import type { JsonObject, PetEvent, PetEventDraft } from './types.js';
 /** Events kept per pet: Redis `XADD … MAXLEN ~ 1000` (at least this many), memory and files exactly this many. */
 export const EVENT_LOG_MAX = 1000;
 
-/** The channel every save that appends events PUBLISHes the pet id on (Redis and Upstash), in the CAS script. */
-export const EVENTS_CHANNEL = 'life_~events';
+/** The events channel is named in the key layout (keys.ts), with the keys. */
+export { EVENTS_CHANNEL } from './keys.js';
 
 /** Most events one save may append (a catch-up is bounded by the service far below this). */
 export const MAX_EVENTS_PER_SAVE = 200;

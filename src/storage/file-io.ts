@@ -1,10 +1,24 @@
 /**
- * File-system helpers shared by the file driver, its lock and its atomic writes: optional reads,
+ * File-system helpers shared by the file driver, its lock and its atomic writes: path safety, optional reads,
  * error codes, the mapping of I/O failures to StorageUnavailableError (never with a path), and the
  * encoding that keeps arbitrary subjects out of path syntax.
  */
 import { readFile } from 'node:fs/promises';
-import { PetLifeError, StorageUnavailableError } from '../errors.js';
+import path from 'node:path';
+import { InvalidInputError, PetLifeError, StorageUnavailableError } from '../errors.js';
+import { DEVICE_ID_MESSAGE } from '../rules.js';
+
+/**
+ * Path safety: a function building paths inside `root` (resolved) that refuses anything which
+ * would resolve outside it. Ids are validated before they become paths; this is defence in depth.
+ */
+export function insideFolder(root: string): (...segments: string[]) => string {
+  return (...segments) => {
+    const full = path.resolve(root, ...segments);
+    if (!full.startsWith(root + path.sep)) throw new InvalidInputError('invalid_device_id', DEVICE_ID_MESSAGE);
+    return full;
+  };
+}
 
 /** `%XX` for every byte outside A–Z a–z 0–9 _ - (so `..`, `/` and `:` never reach a file name). */
 export function encodeSubject(subject: string): string {

@@ -40,6 +40,7 @@ export {
   PET_ID_PATTERN,
   assertPetId,
   extraKey,
+  isExtraRecordKey,
   globalKey,
   petKeys,
   type PetKeys,

@@ -4,7 +4,7 @@
  * served; keys run side by side. A lane is removed when its last task settles, so the map holds
  * only keys with work in flight. The file driver queues per pet folder and per counter (so only
  * one contender per key in this process reaches the lock file); the service's per-pet queue
- * (service/pet-queue.ts) is this queue with a depth bound and shared failures. It lives in
+ * (service/pets/pet-queue.ts) is this queue with a depth bound and shared failures. It lives in
  * storage because the storage layer may not import the service (test/architecture.test.ts).
  *
  * `sharesFailure`: requests already waiting when one fails with a failure it accepts fail at once

@@ -14,6 +14,9 @@ import type { JsonObject, PetMeta, PetRecord } from './types.js';
 /** Prefix of every key the service writes. */
 export const KEY_PREFIX = 'life_';
 
+/** The channel every save that appends events PUBLISHes the pet id on (Redis and Upstash), in the CAS script. */
+export const EVENTS_CHANNEL = `${KEY_PREFIX}~events`;
+
 /** Pet ids are device ids (rules.ts): never `:`, `~`, `/`, `.` or a glob character. */
 export const PET_ID_PATTERN = DEVICE_ID_PATTERN;
 
@@ -165,6 +168,19 @@ export function petIdOfKey(key: string): string | null {
   if (end < 0) return null;
   const id = key.slice(KEY_PREFIX.length, end);
   return PET_ID_PATTERN.test(id) ? id : null;
+}
+
+/**
+ * Whether a key an inspector lists (StoredKey.key) holds one of the pet's extra records (an
+ * idempotency answer and the like): `life_<id>:<name>` whose name is an extra record's, in either
+ * layout, or a file under the file driver's `<id>/extras/` folder.
+ */
+export function isExtraRecordKey(key: string): boolean {
+  for (const layout of [PLAIN_LAYOUT, CLUSTER_LAYOUT]) {
+    const parsed = layout.parseKey(key);
+    if (parsed !== null && 'name' in parsed) return EXTRA_NAME_PATTERN.test(parsed.name);
+  }
+  return /(^|[/\\])extras[/\\]/.test(key);
 }
 
 /** `life_<id>:<name>` for an extra record (both validated), in `layout`. */

@@ -16,8 +16,9 @@ import {
   type WriteRequest,
   weightOf,
 } from './requests.js';
-import { KEY_PREFIX, MAX_EXTRAS_PER_PET, PET_ID_PATTERN, corrupt, decodeLoad, globalKey, loadKeyList, petKeys } from './keys.js';
+import { KEY_PREFIX, MAX_EXTRAS_PER_PET, corrupt, decodeLoad, globalKey, loadKeyList, petKeys } from './keys.js';
 import { EVENT_LOG_MAX, assertEventLogMax, compareEventIds, decodeEvent, encodeEvent, nextEventId, readEventsOptions } from './events.js';
+import { createMemoryInspector } from './inspect/memory.js';
 import { createLocalWatchers, type EventsListener } from './local-watchers.js';
 import { assertRecordSave, decodeRecord, encodeRecord, recordKey } from './records.js';
 import type {
@@ -38,7 +39,6 @@ import type {
   SaveRequest,
   SaveResult,
   StorageDriver,
-  StoredKey,
 } from './types.js';
 
 export interface MemoryStorageOptions {
@@ -316,34 +316,7 @@ export function createMemoryStorage(options: MemoryStorageOptions = {}): MemoryS
       await trip();
     },
 
-    inspector: {
-      async listPets(listOptions = {}): Promise<string[]> {
-        await trip();
-        const ids = [...data.keys()]
-          .filter((key) => key.startsWith(KEY_PREFIX) && key.endsWith(':meta') && live(key))
-          .map((key) => key.slice(KEY_PREFIX.length, -':meta'.length))
-          .filter((id) => PET_ID_PATTERN.test(id))
-          .sort();
-        return ids.slice(0, listOptions.limit ?? 100);
-      },
-      async describePet(petId: string): Promise<StoredKey[]> {
-        const prefix = petKeys(petId).pattern.slice(0, -1);
-        await trip();
-        return [...data.keys()]
-          .filter((key) => key.startsWith(prefix))
-          .sort()
-          .flatMap((key): StoredKey[] => {
-            const entry = live(key);
-            if (!entry) return [];
-            const ttlMs = entry.expiresAt === null ? null : entry.expiresAt - now();
-            if (entry.log) {
-              const bytes = entry.log.entries.reduce((sum, [id, json]) => sum + id.length + Buffer.byteLength(json), 0);
-              return [{ key, type: 'stream', bytes, ttlMs, entries: entry.log.entries.length }];
-            }
-            return [{ key, type: 'string', bytes: Buffer.byteLength(entry.value), ttlMs }];
-          });
-      },
-    },
+    inspector: createMemoryInspector({ data, live, now, trip }),
 
     roundTrips: () => trips,
 

@@ -3,7 +3,7 @@
  * (issue #10): a write that reached storage but whose answer was lost is applied once, not twice.
  */
 import { describe, expect, it } from 'vitest';
-import { runCommand } from '../../src/cli/commands.js';
+import { runCommand } from '../../src/cli/pet-commands.js';
 import { StorageUnavailableError } from '../../src/errors.js';
 import { createManualClock, createPetService, type StateDocument } from '../../src/service/index.js';
 import { createMemoryStorage, type StorageDriver } from '../../src/storage/index.js';

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { StateDocument } from '../../src/service/index.js';
-import { decodeStoredAnswer } from '../../src/service/idempotency.js';
+import { decodeStoredAnswer } from '../../src/service/pets/idempotency.js';
 import { createMemoryStorage, type MemoryStore } from '../../src/storage/index.js';
 import { clockedStorage, createTestApp, HOUR, jsonRequest, MINUTE, readJson, type CompatJson, type ErrorJson } from './support.js';
 

@@ -1,7 +1,7 @@
 import { deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { CorruptStateError } from '../../src/errors.js';
-import { COMPRESS_ABOVE, decodeStoredAnswer, encodeStoredAnswer, type StoredAnswer } from '../../src/service/idempotency.js';
+import { COMPRESS_ABOVE, decodeStoredAnswer, encodeStoredAnswer, type StoredAnswer } from '../../src/service/pets/idempotency.js';
 
 const fingerprint = 'f'.repeat(64);
 

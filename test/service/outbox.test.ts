@@ -1,5 +1,5 @@
 /**
- * Visits are two per-pet compare-and-set writes tied by the visitor's outbox (src/service/outbox.ts).
+ * Visits are two per-pet compare-and-set writes tied by the visitor's outbox (src/service/social/outbox.ts).
  * Property: over random interleavings of concurrent visits (several service instances on one
  * memory store, random delays before every storage call) and random crash points (any save may
  * fail before it takes effect, or after — the answer lost, as when a process dies), once every

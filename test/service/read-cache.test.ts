@@ -1,4 +1,4 @@
-/** src/service/read-cache.ts, and the service answering state reads from it (perform). */
+/** src/service/pets/read-cache.ts, and the service answering state reads from it (perform). */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Lang } from '../../src/engine/index.js';
@@ -10,7 +10,7 @@ import {
   type PetService,
   type StateDocument,
 } from '../../src/service/index.js';
-import { createReadCache } from '../../src/service/read-cache.js';
+import { createReadCache } from '../../src/service/pets/read-cache.js';
 import { createMemoryStorage } from '../../src/storage/index.js';
 
 const T0 = Date.UTC(2026, 2, 1, 8, 0, 0);

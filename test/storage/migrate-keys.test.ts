@@ -7,7 +7,7 @@
  */
 import { createClient } from '@redis/client';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { runOps } from '../../src/cli/ops.js';
+import { runCli } from '../../src/cli/program.js';
 import { migrateKeys, openClusterKeyStore, openRedisKeyStore } from '../../src/storage/migrate-keys.js';
 import { createRedisClusterStorage } from '../../src/storage/redis-cluster.js';
 import { createRedisStorage } from '../../src/storage/redis.js';
@@ -151,9 +151,9 @@ describeWithRedis('migrate-keys: plain Redis ⇄ Redis Cluster', () => {
     const out: string[] = [];
     const err: string[] = [];
     const io = { out: (t: string) => out.push(t), err: (t: string) => err.push(t), errIsTty: false, outIsTty: false, env: {} };
-    expect(await runOps(['migrate-keys', '--from', SOURCE, '--to', BACK], io)).toBe(2);
+    expect(await runCli(['migrate-keys', '--from', SOURCE, '--to', BACK], io)).toBe(2);
     expect(err.join('')).toMatch(/--from <redis url> --to-cluster <nodes>/);
-    expect(await runOps(['migrate-keys', '--from-cluster', cluster.nodes, '--to', BACK, '--json'], io)).toBe(0);
+    expect(await runCli(['migrate-keys', '--from-cluster', cluster.nodes, '--to', BACK, '--json'], io)).toBe(0);
     const report = JSON.parse(out.join('')) as { pets: number; copied: number; failed: unknown[] };
     expect(report).toMatchObject({ pets: ids.length, copied: ids.length, failed: [] });
     for (const [index, id] of ids.entries()) {

@@ -347,7 +347,9 @@ export function createApiClient({ baseUrl = '', secret = () => null }: ApiClient
     adopt: (id: string, claimSecret: string) => ok(client.POST('/api/owners/me/pets', { body: { device_id: id, secret: claimSecret } })),
     /** Offers a pet to an owner, by whoever may change it (an open pet: anyone); nothing changes until it accepts. */
     offerOwner: (id: string, ownerId: string) =>
-      call('POST', `/api/pet/${encodeURIComponent(id)}/owners`, { owner_id: ownerId }).then((raw) => ({ code: str(obj(raw)['code']) ?? '' })),
+      call('POST', `/api/pet/${encodeURIComponent(id)}/owners`, { owner_id: ownerId }).then((raw) => ({
+        code: str(obj(raw)['code']) ?? '',
+      })),
     /** Accepts an offer with the stored owner secret: the owner holds the pet from now on. */
     acceptOffer: (code: string) => call('POST', '/api/owners/me/offers', { code }),
     friends: (id: string, signal?: AbortSignal) =>

@@ -4,7 +4,7 @@
  * /api/owners/me/pets` adopts a pet with its claim secret; `POST /api/pet/{id}/owners` offers a
  * pet to another owner (a family pet), who accepts with `POST /api/owners/me/offers` (owners by
  * consent, docs/design.md §8); `DELETE /api/pet/{id}/owners/me` leaves it. The service work is in
- * src/service/owners.ts, owner-offers.ts and social.ts.
+ * src/service/social/owners.ts, owner-offers.ts and social.ts.
  */
 import { createRoute, type DocumentedHono } from '../openapi.js';
 import type { Owners, Social, StreamGate } from '../../service/index.js';
