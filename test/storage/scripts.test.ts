@@ -95,7 +95,10 @@ describe('script arguments (no server)', () => {
     expect(call.keys.slice(0, 3)).toEqual(['life_~rl:a', 'life_~rl:b', 'life_pet-b:meta']);
     expect(call.keys.at(-1)).toBe('life_pet-b:idem:x');
     expect(call.args).toEqual(['2', '1000', '2000', '1', '2', String(1 + n)]);
-    expect(countedHitArguments({ purpose: 'rl', subject: 'a', windowMs: 1000 })).toMatchObject({ keys: ['life_~rl:a'], args: ['1', '1000', '1'] });
+    expect(countedHitArguments({ purpose: 'rl', subject: 'a', windowMs: 1000 })).toMatchObject({
+      keys: ['life_~rl:a'],
+      args: ['1', '1000', '1'],
+    });
   });
 
   it('replies: parsed, or CorruptStateError when not what the script answers', () => {
@@ -152,7 +155,10 @@ describe('the script runner (no server)', () => {
       scriptCommand(script, ['b'], ['1']),
       { args: ['WAIT', '1', '100'], keys: ['a'], afterScripts: true },
     ]);
-    expect(pipelines).toEqual([['MGET', 'EVALSHA', 'EVALSHA', 'WAIT'], ['EVAL', 'WAIT']]);
+    expect(pipelines).toEqual([
+      ['MGET', 'EVALSHA', 'EVALSHA', 'WAIT'],
+      ['EVAL', 'WAIT'],
+    ]);
     expect(replies).toEqual(['mget', 'again-0', 'hit', 'again-1']);
   });
 });
@@ -214,10 +220,7 @@ describeWithRedis('the scripts on the test Redis', () => {
   it('a pipeline after SCRIPT FLUSH: the EVALSHAs come back NOSCRIPT and are re-sent as EVAL', async () => {
     await client.sendCommand(['SCRIPT', 'FLUSH']);
     const hit = hitArguments('rl', id, 10_000);
-    const replies = await runner.pipeline([
-      { args: ['PING'], keys: [] },
-      scriptCommand(luaScript(HIT_SCRIPT), hit.keys, hit.args),
-    ]);
+    const replies = await runner.pipeline([{ args: ['PING'], keys: [] }, scriptCommand(luaScript(HIT_SCRIPT), hit.keys, hit.args)]);
     expect(replies[0]).toBe('PONG');
     expect(parseHitReply(replies[1]).count).toBe(4);
   });
