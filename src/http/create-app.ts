@@ -6,6 +6,7 @@
  * limits); the routes hand it each request's Bearer secret, address and Idempotency-Key. No env reads and no listen() here:
  * src/main.ts serves it on Node, src/server.ts hands it to Vercel, tests call app.request().
  */
+import { LIMIT_DEFAULTS } from '../rules.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bodyLimit } from 'hono/body-limit';
@@ -102,9 +103,6 @@ export function realtimeOf(app: App): Realtime {
   return realtime;
 }
 
-/** The defaults of Config.events, for apps configured without them. */
-const DEFAULT_EVENTS = { maxSubscribers: 10_000, maxPerPet: 100, heartbeatMs: 15_000, vercelMaxDurationS: 60 } as const;
-
 function packageVersion(root: string): string {
   try {
     const parsed: unknown = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -121,6 +119,7 @@ export function createApp(deps: AppDeps): App {
   const metrics = createAppMetrics();
   // Every round trip of this app (service, event hub, readiness) is measured, once.
   const storage = measureStorage(deps.storage, metrics.storageObserver(deps.storage.name));
+  const owners = createOwners({ storage, clock, maxPetsPerOwner: config.maxPetsPerOwner ?? LIMIT_DEFAULTS.maxPetsPerOwner });
   const service =
     deps.service ??
     createPetService({
@@ -140,6 +139,7 @@ export function createApp(deps: AppDeps): App {
       // Never longer than PET_TTL_DAYS, which bounds every pet.
       newbornTtlMs: Math.min(config.newbornTtlDays, config.petTtlDays ?? Number.POSITIVE_INFINITY) * 86_400_000,
       observer: metrics.service,
+      owners,
       ...faultPoint(config.faultPauseAfterFirstWriteMs ?? 0, log),
     });
   const root = findProjectRoot();
@@ -193,15 +193,20 @@ export function createApp(deps: AppDeps): App {
 
   registerSystemRoutes(app, { storage, clock, log, version: packageVersion(root) });
   registerMetricsRoute(app, { metrics, token: config.metricsToken ?? null });
-  const owners = createOwners({ storage, clock, maxPetsPerOwner: config.maxPetsPerOwner ?? 20 });
-  const social = createSocial({ service, owners, storage, clock, maxOwnersPerPet: config.maxOwnersPerPet ?? 8 });
+  const social = createSocial({
+    service,
+    owners,
+    storage,
+    clock,
+    maxOwnersPerPet: config.maxOwnersPerPet ?? LIMIT_DEFAULTS.maxOwnersPerPet,
+  });
   const petCall = { service, trustProxy: config.trustProxy, countsClients: config.rateLimits.perClient > 0, metrics, owners };
   registerPetRoutes(app, { ...petCall, social });
   registerBatchRoutes(app, { ...petCall, log });
   registerCompatRoutes(app, petCall);
   registerOwnerRoutes(app, { ...petCall, social });
   registerSocialRoutes(app, { ...petCall, social });
-  const events = config.events ?? DEFAULT_EVENTS;
+  const events = config.events ?? LIMIT_DEFAULTS.events;
   const hub = createEventHub({
     storage,
     service,

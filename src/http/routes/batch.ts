@@ -202,10 +202,8 @@ export function registerBatchRoutes(app: DocumentedHono<AppEnv>, deps: BatchRout
     const started = performance.now();
     let answer: Awaited<ReturnType<typeof deps.service.batch>>;
     try {
-      const bearer = bearerOf(c);
       answer = await deps.service.batch(operations, {
-        bearer,
-        owner: await deps.owners.resolve(bearer),
+        bearer: bearerOf(c),
         client: deps.countsClients ? clientAddressOf(c, deps.trustProxy) : null,
         ...(timing === undefined ? {} : { timing }),
       });
