@@ -155,8 +155,8 @@ export function createApp(deps: AppDeps): App {
       cors: {
         origins: config.corsOrigins,
         allowMethods: ['GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
-        allowHeaders: ['Content-Type', 'Authorization', 'Idempotency-Key', 'Accept-Language'],
-        exposeHeaders: ['X-Request-Id', 'Idempotent-Replayed', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'WWW-Authenticate'],
+        allowHeaders: ['Content-Type', 'Authorization', 'Idempotency-Key', 'Accept-Language', 'If-None-Match'],
+        exposeHeaders: ['X-Request-Id', 'Idempotent-Replayed', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'WWW-Authenticate', 'ETag'],
         maxAgeS: 600,
       },
       metrics,

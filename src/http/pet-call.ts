@@ -8,7 +8,7 @@ import type { Context } from 'hono';
 import type { Answer, CallContext, Operation, Owners, PetService, Served } from '../service/index.js';
 import type { AppEnv } from './env.js';
 import type { AppMetrics } from './metrics.js';
-import { jsonResponse } from './json-response.js';
+import { conditionalJsonResponse, jsonResponse } from './json-response.js';
 import { rateLimitHeaders } from './rate-limit-headers.js';
 import { bearerOf, clientAddressOf, fingerprintOf, idempotencyKeyOf } from './request-guard.js';
 
@@ -36,6 +36,8 @@ export interface PetCall<T, B> {
   idempotentInput?: unknown;
   /** Status of a fresh answer. @default 200 */
   status?: number;
+  /** A read that may be revalidated: ETag, and 304 on a matching If-None-Match (json-response.ts). */
+  conditional?: boolean;
 }
 
 /** Leaves the pet and the storage cost on the context for the request log. */
@@ -102,5 +104,6 @@ async function callPet<T, B>(c: Context<AppEnv>, deps: PetCallDeps, call: PetCal
 
 /** callPet, answered as JSON with the call's status (200 unless it says otherwise). */
 export async function answerPet<T, B>(c: Context<AppEnv>, deps: PetCallDeps, call: PetCall<T, B>): Promise<Response> {
-  return jsonResponse(c, await callPet(c, deps, call), call.status ?? 200);
+  const body = await callPet(c, deps, call);
+  return call.conditional === true ? conditionalJsonResponse(c, body, call.status ?? 200) : jsonResponse(c, body, call.status ?? 200);
 }
