@@ -44,7 +44,7 @@ describe('conditional GET state', () => {
     expect(fed).not.toBe(zh);
     const stale = await app.request(get('/api/pet/p/state', zh));
     expect(stale.status).toBe(200);
-    expect((await stale.json()).device_id).toBe('p');
+    expect(((await stale.json()) as { device_id: string }).device_id).toBe('p');
     clock.advance(MINUTE);
     const later = await app.request(get('/api/pet/p/state', fed));
     expect(later.status).toBe(200);
