@@ -31,7 +31,7 @@ export interface BatchOperation {
 /** What the batch request brings, for each of its operations. */
 export interface BatchContext {
   bearer?: string | null;
-  /** The owner id the Bearer secret was verified as (issue #13); null or absent when none. */
+  /** The owner id the Bearer secret was verified as (DESIGN §8); null or absent when none. */
   owner?: string | null;
   client?: string | null;
   /** A trusted caller: no access check, no limits (as RequestContext.trusted). */
@@ -82,7 +82,7 @@ export async function performBatch(
     }
   });
   const { outcomes, roundTrips } = await runBatch(deps.run, items, context.timing);
-  // A pet still owing its friends a visit's half (issue #13) is finished here too, as by any request.
+  // A pet still owing its friends a visit's half (DESIGN §8) is finished here too, as by any request.
   const lastRuns = new Map<string, RunResult<Step<unknown, unknown>>>();
   outcomes.forEach((outcome, position) => {
     if (outcome.ok) lastRuns.set((items[position] as (typeof items)[number]).petId, outcome.run);

@@ -30,7 +30,7 @@ export interface EventsOptions {
   limit?: number;
   /** The Bearer secret sent; null or absent when none. */
   bearer?: string | null;
-  /** The owner id that secret was verified as (issue #13); null or absent when none. */
+  /** The owner id that secret was verified as (DESIGN §8); null or absent when none. */
   owner?: string | null;
 }
 

@@ -82,7 +82,7 @@ export interface PetServiceOptions {
   /** Told of compare-and-set conflicts and read-cache lookups (the HTTP layer's /metrics). @default NO_OBSERVER */
   observer?: ServiceObserver;
   /**
-   * Test-only fault point (issue #13): awaited after a write that put a change for another pet in
+   * Test-only fault point (DESIGN §8): awaited after a write that put a change for another pet in
    * the pet's outbox, before that change is delivered (the server pauses here under
    * FAULT_PAUSE_AFTER_FIRST_WRITE_MS so that a test can kill it between the two writes). @default none
    */
@@ -127,7 +127,7 @@ export interface PetService {
   /**
    * The pet's logged events after `after` (all retained when null/absent), ascending, at most
    * `limit` (1–1000, default 1000). Access as a read (the secret when reads require auth and the
-   * pet is claimed); never creates a pet; one round trip; not queued (issue #12).
+   * pet is claimed); never creates a pet; one round trip; not queued (DESIGN §9).
    */
   events(petId: string, options?: EventsOptions): Promise<PetEvent[]>;
   /**
@@ -210,7 +210,7 @@ export function createPetService(options: PetServiceOptions): PetService {
   const runQueued = <R>(petId: string, plan: Plan<R>) =>
     plan.savesNothing || plan.changesNothing ? runOnPet(deps, petId, plan) : queue.run(petId, () => runOnPet(deps, petId, plan));
   /**
-   * After any request that loaded a pet owing other pets a change (issue #13, outbox.ts): the
+   * After any request that loaded a pet owing other pets a change (DESIGN §8, outbox.ts): the
    * change is delivered before the answer, so a half-done visit is finished by the next request.
    * A receiver whose stored state cannot be read keeps its entry waiting (this pet still answers).
    */

@@ -26,7 +26,7 @@ import type { Plan, RunResult } from './run-on-pet.js';
 export interface RequestContext<T, B> {
   /** The Bearer secret sent; null or absent when none. */
   bearer?: string | null;
-  /** The owner id the Bearer secret was verified as (issue #13; owners.ts); null or absent when none. */
+  /** The owner id the Bearer secret was verified as (DESIGN §8; owners.ts); null or absent when none. */
   owner?: string | null;
   /** The client's address, for the per-client limit; null or absent when unknown (not counted). */
   client?: string | null;

@@ -157,8 +157,8 @@ export function createScriptedStorage(commands: RedisCommands, options: Scripted
    * With snapshots, a write is acknowledged only after a PING sent once its reply was received has
    * been answered (one PING shared by the writes that finished meanwhile). Redis writes its
    * invalidation pushes to other instances in the same event-loop turn as the write's reply, but in
-   * no fixed order (measured here: the reply first in 1000 of 1000 saves, the push up to 90 ms
-   * later on a busy machine); it reads the PING only in a later turn. So once the PONG is here,
+   * no fixed order (the push may come well after the reply on a busy machine; docs/design.md §11);
+   * it reads the PING only in a later turn. So once the PONG is here,
    * every other instance's push for this write was already written to its socket, before anyone
    * could learn of the write from us: the next read there sees it (docs/storage.md, Snapshots).
    */
