@@ -11,7 +11,7 @@
  *   saves like catch-up does; against the plain GET state (one read) as information;
  * - Redis commands per request from INFO commandstats (target 2 for a change).
  * Servers run as child processes (the built dist/src/main.js, and this file with
- * `--baseline-server` or `--service-server`), so the load generator does not share their event
+ * `--baseline-server`, `--service-server` or `--floor-server`), so the load generator does not share their event
  * loop.
  *
  * The machine may be noisy (a shared 2-core VM: the same case measured twice in a row differed by
@@ -142,6 +142,30 @@ async function runBaselineServer(redisUrl: string, port: number): Promise<void> 
     });
   });
   server.listen(port, '127.0.0.1');
+}
+
+// ── the floor: node:http answering a fixed body (runs in a child process) ──
+
+/**
+ * What no server of a GET state can go below on this machine: node:http answering a fixed body of
+ * a state document's size (1.5 KB) with the headers pet-life sends (security, CORS, request id,
+ * Cache-Control, ETag, Server-Timing), no storage and no work (DESIGN §7, the request-path targets).
+ */
+async function runFloorServer(port: number): Promise<void> {
+  const { SECURITY_HEADERS } = await import('../src/http/request-frame.js');
+  const body = JSON.stringify({ device_id: 'floor', padding: 'x'.repeat(1450) });
+  const headers: Record<string, string> = {
+    ...Object.fromEntries(SECURITY_HEADERS),
+    'Access-Control-Allow-Origin': '*',
+    'Access-Control-Expose-Headers': 'X-Request-Id, Idempotent-Replayed, Retry-After, RateLimit, RateLimit-Policy, WWW-Authenticate, ETag',
+    'Cache-Control': 'private, no-cache',
+    ETag: '"floorfloorfloorfloorfl"',
+    'Content-Type': 'application/json',
+  };
+  createServer((req, res) => {
+    req.resume();
+    res.writeHead(200, { ...headers, 'X-Request-Id': randomUUID(), 'Server-Timing': 'total;dur=0.1' }).end(body);
+  }).listen(port, '127.0.0.1');
 }
 
 // ── our pet service on a bare node:http handler (runs in a child process; a diagnostic) ──
@@ -290,7 +314,11 @@ export function startOurs(children: ChildProcess[], env: Record<string, string>,
 }
 
 /** This file as a server: `--baseline-server` (bare node:http) or `--service-server` (our service on bare node:http). */
-function startThisFile(children: ChildProcess[], mode: '--baseline-server' | '--service-server', redisUrl: string): Promise<Server> {
+function startThisFile(
+  children: ChildProcess[],
+  mode: '--baseline-server' | '--service-server' | '--floor-server',
+  redisUrl: string,
+): Promise<Server> {
   const argsFor = (port: number) => ['--import', 'tsx', fileURLToPath(import.meta.url), mode, redisUrl, String(port)];
   return startServer(children, argsFor, {}, '/api/pet/warm/state', 'bench');
 }
@@ -502,9 +530,11 @@ async function getStatePart(): Promise<{ title: string; markdown: string }> {
       const earlier = await startServer(children, () => [path.join(before, 'dist', 'src', 'main.js')], env, '/health', 'bench');
       entrants.push({ server: earlier, kind: 'state' });
     }
+    entrants.push({ server: await startThisFile(children, '--floor-server', redis.url), kind: 'state' });
     entrants.push({ server: await startThisFile(children, '--baseline-server', redis.url), kind: 'state' });
     const windows = await interleaved(entrants);
     const oursWindows = windows[0] ?? [];
+    const floorWindows = windows.at(-2) ?? [];
     const bareWindows = windows.at(-1) ?? [];
     const beforeWindows = before === undefined ? null : (windows[1] ?? []);
     const lines = [
@@ -515,12 +545,15 @@ async function getStatePart(): Promise<{ title: string; markdown: string }> {
       '|---|---:|---:|---:|---:|---:|---:|',
       row('redis: GET state — pet-life (this checkout)', summarize(oursWindows)),
       ...(beforeWindows === null ? [] : [row(`redis: GET state — pet-life (${before})`, summarize(beforeWindows))]),
-      row('redis: GET state — bare node:http', summarize(bareWindows)),
+      row('redis: GET state — naive (bare node:http, MGET per request)', summarize(bareWindows)),
+      row('floor: node:http, a fixed 1.5 KB body, the same headers', summarize(floorWindows)),
       '',
-      '| per round: median (min–max) | value |',
-      '|---|---:|',
-      `| throughput vs bare | ${fmtSpread(perRound(oursWindows, bareWindows, rps))} |`,
-      `| server CPU vs bare | ${fmtSpread(perRound(oursWindows, bareWindows, cpu), 2, '×')} |`,
+      '| per round: median (min–max) | value | target |',
+      '|---|---:|---|',
+      `| throughput vs naive | ${fmtSpread(perRound(oursWindows, bareWindows, rps))} | ≥ 1.2 |`,
+      `| p99 vs naive | ${fmtSpread(perRound(oursWindows, bareWindows, p99))} | ≤ 1.0 |`,
+      `| server CPU vs naive | ${fmtSpread(perRound(oursWindows, bareWindows, cpu), 2, '×')} | < 1 |`,
+      `| server CPU vs floor | ${fmtSpread(perRound(oursWindows, floorWindows, cpu), 2, '×')} | ≤ 2.0 |`,
       ...(beforeWindows === null
         ? []
         : [
@@ -746,4 +779,7 @@ if (process.argv[2] === '--baseline-server') {
 } else if (process.argv[2] === '--service-server') {
   const [redisUrl = '', port = '0'] = process.argv.slice(3);
   await runServiceServer(redisUrl, Number(port));
+} else if (process.argv[2] === '--floor-server') {
+  const [, port = '0'] = process.argv.slice(3);
+  await runFloorServer(Number(port));
 }

@@ -17,7 +17,7 @@ import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { createClient } from '@redis/client';
 import { CAS_SCRIPT } from '../src/storage/index.js';
-import { casArguments } from '../src/storage/cas-script.js';
+import { casArguments } from '../src/storage/scripts/index.js';
 import { loadKeyList } from '../src/storage/keys.js';
 import { startRedisServer } from '../test/helpers/redis-process.js';
 import { ensureServerBuilt } from '../test/helpers/server-process.js';

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { canonicalTimezone } from './engine/index.js';
 import { ConfigError } from './errors.js';
 import { LOG_LEVELS, type LogLevel } from './log.js';
-import { hasControlCharacters, PET_NAME_MAX_LENGTH } from './rules.js';
+import { hasControlCharacters, LIMIT_DEFAULTS, PET_NAME_MAX_LENGTH } from './rules.js';
 import { chooseStorage, DEFAULT_SNAPSHOT_BYTES, type StorageChoice, type StorageInput, type StorageKind } from './storage/index.js';
 
 const STORAGE_KINDS = ['memory', 'file', 'redis', 'upstash', 'redis-cluster'] as const satisfies readonly StorageKind[];
@@ -377,20 +377,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       windowSeconds: parsed.RATE_LIMIT_WINDOW_SECONDS ?? 60,
     }),
     trustProxy: parsed.TRUST_PROXY ?? storageInput.onVercel,
-    readCacheSize: parsed.READ_CACHE_SIZE ?? 2000,
+    readCacheSize: parsed.READ_CACHE_SIZE ?? LIMIT_DEFAULTS.readCacheSize,
     bodyLimitBytes: 16 * 1024,
     shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT_MS ?? 10_000,
     serverTimeouts: Object.freeze({ headersMs, requestMs, keepAliveMs: parsed.KEEP_ALIVE_TIMEOUT_MS ?? 5_000 }),
-    newbornTtlDays: parsed.NEWBORN_TTL_DAYS ?? 30,
-    petQueueDepth: parsed.PET_QUEUE_DEPTH ?? 64,
+    newbornTtlDays: parsed.NEWBORN_TTL_DAYS ?? LIMIT_DEFAULTS.newbornTtlDays,
+    petQueueDepth: parsed.PET_QUEUE_DEPTH ?? LIMIT_DEFAULTS.petQueueDepth,
     events: Object.freeze({
-      maxSubscribers: parsed.EVENTS_MAX_SUBSCRIBERS ?? 10_000,
-      maxPerPet: parsed.EVENTS_MAX_PER_PET ?? 100,
-      heartbeatMs: parsed.EVENTS_HEARTBEAT_MS ?? 15_000,
-      vercelMaxDurationS: parsed.VERCEL_MAX_DURATION_S ?? 60,
+      maxSubscribers: parsed.EVENTS_MAX_SUBSCRIBERS ?? LIMIT_DEFAULTS.events.maxSubscribers,
+      maxPerPet: parsed.EVENTS_MAX_PER_PET ?? LIMIT_DEFAULTS.events.maxPerPet,
+      heartbeatMs: parsed.EVENTS_HEARTBEAT_MS ?? LIMIT_DEFAULTS.events.heartbeatMs,
+      vercelMaxDurationS: parsed.VERCEL_MAX_DURATION_S ?? LIMIT_DEFAULTS.events.vercelMaxDurationS,
     }),
-    maxPetsPerOwner: parsed.MAX_PETS_PER_OWNER ?? 20,
-    maxOwnersPerPet: parsed.MAX_OWNERS_PER_PET ?? 8,
+    maxPetsPerOwner: parsed.MAX_PETS_PER_OWNER ?? LIMIT_DEFAULTS.maxPetsPerOwner,
+    maxOwnersPerPet: parsed.MAX_OWNERS_PER_PET ?? LIMIT_DEFAULTS.maxOwnersPerPet,
     faultPauseAfterFirstWriteMs: parsed.FAULT_PAUSE_AFTER_FIRST_WRITE_MS ?? 0,
     faultThrowInListeners: parsed.FAULT_THROW_IN_LISTENERS === 'on',
     snapshotBytes: snapshotsOn ? (parsed.SNAPSHOT_CACHE_BYTES ?? DEFAULT_SNAPSHOT_BYTES) : 0,

@@ -54,3 +54,22 @@ export const FORECAST_HOURS_MESSAGE = `hours must be a number from 1 to ${MAX_FO
 /** Largest step between forecast points, minutes. */
 export const MAX_FORECAST_STEP_MINUTES = 60;
 export const STEP_MINUTES_MESSAGE = `step_minutes must be an integer from 1 to ${MAX_FORECAST_STEP_MINUTES}`;
+
+/**
+ * Defaults of the limits an operator may set (docs/configuration.md): config.ts reads the
+ * environment over them; the service and the app fall back to them when built without a config.
+ */
+export const LIMIT_DEFAULTS = Object.freeze({
+  /** Pets whose last read answer is kept (READ_CACHE_SIZE). */
+  readCacheSize: 2000,
+  /** Days a pet created by reads alone and never changed is kept (NEWBORN_TTL_DAYS). */
+  newbornTtlDays: 30,
+  /** Requests one pet may have queued or running in one process (PET_QUEUE_DEPTH). */
+  petQueueDepth: 64,
+  /** Pets one owner may hold (MAX_PETS_PER_OWNER). */
+  maxPetsPerOwner: 20,
+  /** Owners one pet may have (MAX_OWNERS_PER_PET). */
+  maxOwnersPerPet: 8,
+  /** Live event streams (EVENTS_*; VERCEL_MAX_DURATION_S). */
+  events: Object.freeze({ maxSubscribers: 10_000, maxPerPet: 100, heartbeatMs: 15_000, vercelMaxDurationS: 60 }),
+});

@@ -6,6 +6,7 @@
  * limits); the routes hand it each request's Bearer secret, address and Idempotency-Key. No env reads and no listen() here:
  * src/main.ts serves it on Node, src/server.ts hands it to Vercel, tests call app.request().
  */
+import { LIMIT_DEFAULTS } from '../rules.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bodyLimit } from 'hono/body-limit';
@@ -110,9 +111,6 @@ export function realtimeOf(app: App): Realtime {
   return realtime;
 }
 
-/** The defaults of Config.events, for apps configured without them. */
-const DEFAULT_EVENTS = { maxSubscribers: 10_000, maxPerPet: 100, heartbeatMs: 15_000, vercelMaxDurationS: 60 } as const;
-
 function packageVersion(root: string): string {
   try {
     const parsed: unknown = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -136,6 +134,7 @@ export function createApp(deps: AppDeps): App {
     perClient: config.rateLimits.perClient,
     windowMs: config.rateLimits.windowSeconds * 1000,
   };
+  const owners = createOwners({ storage, clock, maxPetsPerOwner: config.maxPetsPerOwner ?? LIMIT_DEFAULTS.maxPetsPerOwner });
   const service =
     deps.service ??
     createPetService({
@@ -151,6 +150,7 @@ export function createApp(deps: AppDeps): App {
       // Never longer than PET_TTL_DAYS, which bounds every pet.
       newbornTtlMs: Math.min(config.newbornTtlDays, config.petTtlDays ?? Number.POSITIVE_INFINITY) * 86_400_000,
       observer: metrics.service,
+      owners,
       ...faultPoint(config.faultPauseAfterFirstWriteMs ?? 0, log),
     });
   const root = findProjectRoot();
@@ -166,8 +166,8 @@ export function createApp(deps: AppDeps): App {
       cors: {
         origins: config.corsOrigins,
         allowMethods: ['GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
-        allowHeaders: ['Content-Type', 'Authorization', 'Idempotency-Key', 'Accept-Language'],
-        exposeHeaders: ['X-Request-Id', 'Idempotent-Replayed', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'WWW-Authenticate'],
+        allowHeaders: ['Content-Type', 'Authorization', 'Idempotency-Key', 'Accept-Language', 'If-None-Match'],
+        exposeHeaders: ['X-Request-Id', 'Idempotent-Replayed', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'WWW-Authenticate', 'ETag'],
         maxAgeS: 600,
       },
       metrics,
@@ -204,8 +204,14 @@ export function createApp(deps: AppDeps): App {
 
   registerSystemRoutes(app, { storage, clock, log, version: packageVersion(root) });
   registerMetricsRoute(app, { metrics, token: config.metricsToken ?? null });
-  const owners = createOwners({ storage, clock, maxPetsPerOwner: config.maxPetsPerOwner ?? 20 });
-  const social = createSocial({ service, owners, storage, clock, access: accessPolicy, maxOwnersPerPet: config.maxOwnersPerPet ?? 8 });
+  const social = createSocial({
+    service,
+    owners,
+    storage,
+    clock,
+    access: accessPolicy,
+    maxOwnersPerPet: config.maxOwnersPerPet ?? LIMIT_DEFAULTS.maxOwnersPerPet,
+  });
   const petCall = { service, trustProxy: config.trustProxy, countsClients: config.rateLimits.perClient > 0, metrics, owners };
   registerPetRoutes(app, { ...petCall, social });
   registerBatchRoutes(app, { ...petCall, log });
@@ -213,7 +219,7 @@ export function createApp(deps: AppDeps): App {
   const gate = createStreamGate({ service, storage, access: accessPolicy, rateLimits: rateLimitPolicy });
   registerOwnerRoutes(app, { ...petCall, social, gate });
   registerSocialRoutes(app, { ...petCall, social, gate });
-  const events = config.events ?? DEFAULT_EVENTS;
+  const events = config.events ?? LIMIT_DEFAULTS.events;
   const hub = createEventHub({
     storage,
     service,

@@ -8,7 +8,7 @@ import type { Context } from 'hono';
 import type { Answer, CallContext, Operation, Owners, PetService, Served } from '../service/index.js';
 import type { AppEnv } from './env.js';
 import type { AppMetrics } from './metrics.js';
-import { jsonResponse } from './json-response.js';
+import { conditionalJsonResponse, jsonResponse } from './json-response.js';
 import { rateLimitHeaders } from './rate-limit-headers.js';
 import { bearerOf, clientAddressOf, fingerprintOf, idempotencyKeyOf } from './request-guard.js';
 
@@ -36,6 +36,8 @@ export interface PetCall<T, B> {
   idempotentInput?: unknown;
   /** Status of a fresh answer. @default 200 */
   status?: number;
+  /** A read that may be revalidated: ETag, and 304 on a matching If-None-Match (json-response.ts). */
+  conditional?: boolean;
 }
 
 /** Leaves the pet and the storage cost on the context for the request log. */
@@ -45,21 +47,28 @@ export function noteAnswer(c: Context<AppEnv>, deviceId: string, answer: Answer<
 }
 
 /**
- * What the request in `c` brings to the service: its Bearer secret (and the owner it proves, one
- * read of the owner's record unless remembered), address and, when `idempotentInput` is given,
- * its Idempotency-Key.
+ * What the request in `c` carries for the service: its Bearer secret, address and, when
+ * `idempotentInput` is given, its Idempotency-Key. The owner the secret proves is resolved by the
+ * service (DESIGN §15: HTTP parses, the service admits).
  */
-export async function callContextOf(c: Context<AppEnv>, deps: PetCallDeps, idempotentInput?: unknown): Promise<CallContext> {
+export function requestOf(c: Context<AppEnv>, deps: PetCallDeps, idempotentInput?: unknown): Omit<CallContext, 'owner'> {
   const key = idempotentInput === undefined ? null : idempotencyKeyOf(c);
   const timing = c.get('timing');
-  const bearer = bearerOf(c);
   return {
-    bearer,
-    owner: await deps.owners.resolve(bearer),
+    bearer: bearerOf(c),
     client: deps.countsClients ? clientAddressOf(c, deps.trustProxy) : null,
     idempotency: key === null ? null : { key, fingerprint: fingerprintOf(c, idempotentInput) },
     ...(timing === undefined ? {} : { timing }),
   };
+}
+
+/**
+ * requestOf with the owner the Bearer secret proves (one read of the owner's record unless
+ * remembered): for the owner and social routes, which act on the owner itself.
+ */
+export async function callContextOf(c: Context<AppEnv>, deps: PetCallDeps, idempotentInput?: unknown): Promise<CallContext> {
+  const request = requestOf(c, deps, idempotentInput);
+  return { ...request, owner: await deps.owners.resolve(request.bearer ?? null) };
 }
 
 /** Puts what a served answer says about limits and replays into the response headers. */
@@ -80,9 +89,8 @@ async function callPet<T, B>(c: Context<AppEnv>, deps: PetCallDeps, call: PetCal
   const started = performance.now();
   let answer: Answer<Served<B>>;
   try {
-    const context = await callContextOf(c, deps, call.idempotentInput);
     answer = await deps.service.perform(call.deviceId, call.operation, {
-      ...context,
+      ...requestOf(c, deps, call.idempotentInput),
       render: call.render,
       ...(call.status === undefined ? {} : { status: call.status }),
     });
@@ -96,5 +104,6 @@ async function callPet<T, B>(c: Context<AppEnv>, deps: PetCallDeps, call: PetCal
 
 /** callPet, answered as JSON with the call's status (200 unless it says otherwise). */
 export async function answerPet<T, B>(c: Context<AppEnv>, deps: PetCallDeps, call: PetCall<T, B>): Promise<Response> {
-  return jsonResponse(c, await callPet(c, deps, call), call.status ?? 200);
+  const body = await callPet(c, deps, call);
+  return call.conditional === true ? conditionalJsonResponse(c, body, call.status ?? 200) : jsonResponse(c, body, call.status ?? 200);
 }

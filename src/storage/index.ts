@@ -46,7 +46,7 @@ export {
   type PetKeys,
 } from './keys.js';
 export { EVENT_LOG_MAX, EVENTS_CHANNEL, MAX_EVENTS_PER_SAVE, compareEventIds, isEventId, nextEventId } from './events.js';
-export { CAS_SCRIPT, HIT_SCRIPT, LOAD_COUNTED_SCRIPT } from './cas-script.js';
+export { CAS_SCRIPT, HIT_SCRIPT, LOAD_COUNTED_SCRIPT } from './scripts/index.js';
 export { createKeyedQueue, type KeyedQueue, type KeyedQueueOptions } from './keyed-queue.js';
 export { createMemoryStorage, type MemoryStorage, type MemoryStorageOptions, type MemoryStore } from './memory.js';
 // The drivers (file.js, redis.js, upstash.js) are not re-exported: importing this surface must not

@@ -4,7 +4,7 @@
  * loop first, so concurrent callers interleave between load and save as they would over a network.
  */
 import { SYSTEM_NAMES } from '../engine/types.js';
-import { casArguments, hitKeys, loadCountedArguments } from './cas-script.js';
+import { casArguments, hitKeys, loadCountedArguments } from './scripts/index.js';
 import {
   assertDistinctPets,
   assertReplaced,

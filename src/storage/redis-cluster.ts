@@ -13,7 +13,7 @@
  */
 import { createCluster } from '@redis/client';
 import { StorageUnavailableError } from '../errors.js';
-import { CAS_SCRIPT, HIT_SCRIPT, LOAD_COUNTED_SCRIPT } from './cas-script.js';
+import { CAS_SCRIPT, HIT_SCRIPT, LOAD_COUNTED_SCRIPT } from './scripts/index.js';
 import { CLUSTER_LAYOUT } from './keys.js';
 import { createScriptedStorage, type RedisCommands } from './redis-commands.js';
 import { withDeadline } from './redis-transport.js';

@@ -415,10 +415,11 @@ for (const backend of backends) {
       expect((await readJson<StateDocument>(await app.request(`/api/pet/${id}/state`))).stats.greet).toBe(301);
     });
 
-    it('marks every API answer with pet state or a secret Cache-Control: no-store', async () => {
+    it('lets no shared cache keep an API answer: a secret is no-store, a state read private and revalidated', async () => {
       const { app } = hostileApp(backend, { RATE_LIMIT_PER_PET: '0', RATE_LIMIT_PER_CLIENT: '0' });
       const id = uniqueId('cache');
-      expect((await app.request(`/api/pet/${id}/state`)).headers.get('cache-control')).toBe('no-store');
+      // Conditional GET (DESIGN §15): the client may keep it, must revalidate (ETag), a shared cache may not.
+      expect((await app.request(`/api/pet/${id}/state`)).headers.get('cache-control')).toBe('private, no-cache');
       expect((await app.request(`/api/pet/${id}/claim`, { method: 'POST' })).headers.get('cache-control')).toBe('no-store');
       expect((await app.request(`/api/pet/status?device_id=${id}`)).headers.get('cache-control')).toBe('no-store');
     });

@@ -28,7 +28,7 @@ import {
 } from '../../service/index.js';
 import type { AppEnv } from '../env.js';
 import { errorBodyOf, toWireError } from '../errors.js';
-import { jsonText, jsonTextResponse } from '../json-response.js';
+import { conditionalJsonResponse, jsonText, jsonTextResponse } from '../json-response.js';
 import { langOf } from '../lang.js';
 import type { Logger } from '../../log.js';
 import type { PetCallDeps } from '../pet-call.js';
@@ -137,7 +137,8 @@ const petsRoute = createRoute({
   security,
   request: { query: PetsQuery },
   responses: {
-    200: json(PetsAnswer, 'One result per distinct id, in order'),
+    200: json(PetsAnswer, 'One result per distinct id, in order (with an ETag, as GET state)'),
+    304: { description: 'Not modified: If-None-Match names the current ETag (no body)' },
     400: json(ErrorBody, `No ids, or more than ${MAX_BATCH_OPERATIONS}`),
   },
 });
@@ -202,10 +203,8 @@ export function registerBatchRoutes(app: DocumentedHono<AppEnv>, deps: BatchRout
     const started = performance.now();
     let answer: Awaited<ReturnType<typeof deps.service.batch>>;
     try {
-      const bearer = bearerOf(c);
       answer = await deps.service.batch(operations, {
-        bearer,
-        owner: await deps.owners.resolve(bearer),
+        bearer: bearerOf(c),
         client: deps.countsClients ? clientAddressOf(c, deps.trustProxy) : null,
         ...(timing === undefined ? {} : { timing }),
       });
@@ -264,6 +263,6 @@ export function registerBatchRoutes(app: DocumentedHono<AppEnv>, deps: BatchRout
         : { failed: new InvalidInputError('invalid_device_id', checked.error.issues[0]?.message ?? 'invalid device id') as PetLifeError };
     });
     const results = await answerAll(c, prepared);
-    return jsonTextResponse(c, resultsText(results, ids), 200);
+    return conditionalJsonResponse(c, undefined, 200, resultsText(results, ids));
   });
 }

@@ -75,10 +75,15 @@ const stateRoute = createRoute({
   path: '/api/pet/{device_id}/state',
   tags: ['pet'],
   summary: 'The pet, brought to now (created on first sight)',
-  description: 'Advances the pet from its last stored instant to now. After more than an hour away the answer carries an `away` report.',
+  description:
+    'Advances the pet from its last stored instant to now. After more than an hour away the answer carries an `away` report. The answer carries an `ETag` (it changes with the stored version, the simulated minute, the language and the shape); send it back in `If-None-Match` to get a 304 without a body while nothing changed. `Cache-Control: private, no-cache`: keep it, revalidate every time.',
   security,
   request: { params: PetParams, query: StateQuery },
-  responses: { 200: json(StateDocumentSchema, 'The state document'), ...readErrors },
+  responses: {
+    200: json(StateDocumentSchema, 'The state document'),
+    304: { description: 'Not modified: If-None-Match names the current ETag (no body)' },
+    ...readErrors,
+  },
 });
 
 const createPetRoute = createRoute({
@@ -184,7 +189,12 @@ export function registerPetRoutes(app: DocumentedHono<AppEnv>, deps: PetCallDeps
   const asIs = <T>(value: T) => value;
 
   servePetRoute(app, stateRoute, (c, { param, query }) =>
-    answerPet(c, deps, { deviceId: param.device_id, operation: stateOperation(langOf(c, query.lang), query.timezone), render: asIs }),
+    answerPet(c, deps, {
+      deviceId: param.device_id,
+      operation: stateOperation(langOf(c, query.lang), query.timezone),
+      render: asIs,
+      conditional: true,
+    }),
   );
 
   servePetRoute(app, createPetRoute, async (c, { query, json }) => {

@@ -104,16 +104,34 @@ export function checkRateLimits(counters: RateLimitCounters, counts: readonly Hi
     if (count.count > limit) {
       retryAfterS = Math.max(retryAfterS, resetS);
       if (bucket === 'client') clientBlockedMs = count.resetInMs;
-      over.push(policy === 'pet' ? `${limit} requests to this pet` : `${limit} requests from this client`);
+      over.push(`${limit} ${LIMITED[policy]}`);
     }
   });
-  const exceeded =
-    over.length > 0
-      ? new RateLimitedError(
-          `too many requests: over ${over.join(' and ')} per ${windowS} s; retry after ${retryAfterS} s`,
-          retryAfterS,
-          statuses,
-        )
-      : null;
+  const exceeded = over.length > 0 ? rateLimited(over, retryAfterS, windowS, statuses) : null;
   return { statuses, exceeded, clientBlockedMs, sharedPetBlockedMs };
+}
+
+/** What each policy's limit counts, as the refusal says it. */
+const LIMITED: Record<RateLimitStatus['policy'], string> = { pet: 'requests to this pet', client: 'requests from this client' };
+
+/**
+ * The one way a refusal is built (counted, remembered, owners created): `over` says each exceeded
+ * limit (e.g. "20 requests to this pet"), `statuses` every limit counted (the RateLimit headers).
+ */
+export function rateLimited(
+  over: readonly string[],
+  retryAfterS: number,
+  windowS: number,
+  statuses: readonly RateLimitStatus[],
+): RateLimitedError {
+  return new RateLimitedError(
+    `too many requests: over ${over.join(' and ')} per ${windowS} s; retry after ${retryAfterS} s`,
+    retryAfterS,
+    statuses,
+  );
+}
+
+/** The refusal of a limit remembered as exceeded (no round trip). */
+export function rateLimitedBy(blocked: RateLimitStatus): RateLimitedError {
+  return rateLimited([`${blocked.limit} ${LIMITED[blocked.policy]}`], blocked.resetS, blocked.windowS, [blocked]);
 }

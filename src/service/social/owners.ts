@@ -20,12 +20,12 @@ import {
   ForbiddenError,
   LimitReachedError,
   NotFoundError,
-  RateLimitedError,
   UnauthorizedError,
 } from '../../errors.js';
 import type { RecordRef, StorageDriver, StoredRecord } from '../../storage/index.js';
 import type { Clock } from '../clock.js';
 import { createExpiringMap } from '../expiring-map.js';
+import { rateLimited } from '../pets/rate-limits.js';
 
 /** `own_` + 128 random bits, base64url. */
 export const OWNER_ID_PATTERN = /^own_[A-Za-z0-9_-]{22}$/;
@@ -146,11 +146,8 @@ export function createOwners(options: OwnersOptions): Owners {
         const counted = await storage.hit('rl-owners', client, HOUR_MS);
         if (counted.count > OWNERS_PER_CLIENT_PER_HOUR) {
           const resetS = Math.max(1, Math.ceil(counted.resetInMs / 1000));
-          throw new RateLimitedError(
-            `too many owners created from this client: at most ${OWNERS_PER_CLIENT_PER_HOUR} per hour; retry after ${resetS} s`,
-            resetS,
-            [{ policy: 'client', limit: OWNERS_PER_CLIENT_PER_HOUR, remaining: 0, resetS, windowS: HOUR_MS / 1000 }],
-          );
+          const status = { policy: 'client', limit: OWNERS_PER_CLIENT_PER_HOUR, remaining: 0, resetS, windowS: HOUR_MS / 1000 } as const;
+          throw rateLimited([`${OWNERS_PER_CLIENT_PER_HOUR} owners created from this client`], resetS, status.windowS, [status]);
         }
       }
       const ownerId = `own_${randomBytes(16).toString('base64url')}`;
