@@ -128,11 +128,11 @@ function withoutTicketReferences(sentence: string): string {
     .replace(/\s{2,}/g, ' ');
 }
 
-/** Files and folders below `folder` (relative, posix), as git sees them, else as the disk holds them. */
+/** Files below `folder` (relative, posix) that git tracks (files a test run creates never count), else as the disk holds them. */
 function filesBelow(root: string, folder: string): string[] {
   let listed: string[];
   try {
-    const out = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '--', folder], {
+    const out = execFileSync('git', ['ls-files', '--cached', '--', folder], {
       cwd: root,
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'ignore'],
