@@ -58,8 +58,8 @@ function neutralStart(): LifeState {
 
 /**
  * Measures the entrained day of `params` with the engine (costly on a cold process:
- * docs/benchmarks.md). Null when the parameters do not entrain. entrainedDay() answers
- * DEFAULT_PARAMS from the generated table.
+ * docs/operations.md, "Cold start, step by step"). Null when the parameters do not entrain.
+ * entrainedDay() answers DEFAULT_PARAMS from the generated table.
  */
 export function measureEntrainedDay(params: LifeParams): EntrainedDay | null {
   constantsOf(params);

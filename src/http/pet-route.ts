@@ -3,7 +3,7 @@
  * into the OpenAPI document as it is, and its query, path parameters and JSON body are checked
  * against the same zod schemas — synchronously, before the handler, instead of one async
  * validator middleware per part as @hono/zod-openapi's `app.openapi()` would add (a visible share of
- * a GET state's CPU in the benchmark: docs/benchmarks.md). Same checks in the same order, same coded errors
+ * a GET state's CPU: docs/operations.md, "Where the time goes"). Same checks in the same order, same coded errors
  * (validation.ts): query, then parameters, then the body — 415 when a body is sent as anything
  * but JSON, 400 when it is not valid JSON.
  */
