@@ -1,5 +1,5 @@
 /**
- * Batch benchmark (issue #16, docs/design.md §11), on a throwaway redis-server and the built server
+ * Batch benchmark (docs/design.md §11), on a throwaway redis-server and the built server
  * (dist/src/main.js, STORAGE=redis) as a child process, over loopback HTTP with keep-alive:
  * - 100 GET states as ONE `POST /api/batch` vs 100 sequential `GET /api/pet/{id}/state` (target:
  *   the batch ≥ 20× faster) and vs the same 100 GETs sent concurrently;

@@ -1,5 +1,5 @@
 /**
- * The measured figures behind docs/scaling.md (issue #14), on this machine:
+ * The measured figures behind docs/scaling.md (docs/design.md §10), on this machine:
  * - bytes per pet: MEMORY USAGE of each key of a pet as the built server stores it — fresh, after
  *   20 feeds with an Idempotency-Key each, and with a full event log (1000 events);
  * - Redis commands per request kind, from INFO commandstats around 200 requests of each kind, on

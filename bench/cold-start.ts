@@ -1,5 +1,5 @@
 /**
- * Cold start of the Vercel function (issue #16 item 3): in a fresh `node` process each time, import
+ * Cold start of the Vercel function (docs/deploy.md, "Cold start"): in a fresh `node` process each time, import
  * a built entry and send one request through its fetch handler: GET /api/pet/{id}/state of a new
  * pet with STORAGE=memory. Two entries, sampled alternately so that other load on the machine
  * lands on both: the bundle api/index.js re-exports (dist/vercel/server.js, what Vercel runs) and

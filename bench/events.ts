@@ -1,5 +1,5 @@
 /**
- * Realtime events benchmark (issue #12, docs/design.md §9), on the built server (`node
+ * Realtime events benchmark (docs/design.md §9), on the built server (`node
  * dist/src/main.js`) as child processes on 127.0.0.1, each Redis a throwaway `redis-server`:
  * 1. cross-instance delivery latency on Redis: an SSE subscriber on instance A, sequential POST
  *    interact on instance B; latency = frame arrival − POST sent (target ≤ 250 ms);

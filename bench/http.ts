@@ -14,8 +14,8 @@
  * `--baseline-server`, `--service-server` or `--floor-server`), so the load generator does not share their event
  * loop.
  *
- * The machine may be noisy (a shared 2-core VM: the same case measured twice in a row differed by
- * up to 2× in req/s), so compared servers are measured in interleaved rounds, each ratio is taken
+ * The machine may be noisy (a shared 2-core VM: the same case measured twice in a row differed
+ * widely in req/s), so compared servers are measured in interleaved rounds, each ratio is taken
  * within one round, and the median over rounds is reported with its min–max. Beside req/s, each
  * window reports the server process's CPU time per request (/proc/<pid>/stat): at saturation it
  * bounds throughput, and it usually varies less than req/s.
@@ -308,7 +308,7 @@ export async function startServer(
 }
 
 export function startOurs(children: ChildProcess[], env: Record<string, string>, pets = 'bench'): Promise<Server> {
-  // Rate limits off: the load comes from one address, 32 connections deep (issue #5).
+  // Rate limits off: the load comes from one address, 32 connections deep (docs/reliability.md).
   const limitsOff = { RATE_LIMIT_PER_PET: '0', RATE_LIMIT_PER_CLIENT: '0' };
   return startServer(children, () => [SERVER_ENTRY], { HOST: '127.0.0.1', LOG_LEVEL: 'info', ...limitsOff, ...env }, '/health', pets);
 }

@@ -1,5 +1,5 @@
 /**
- * Snapshots benchmark (issue #16 item 2, docs/design.md §11), on 127.0.0.1:
+ * Snapshots benchmark (docs/design.md §11), on 127.0.0.1:
  * 1. GET state throughput on Redis: pet-life (snapshots on, the default on Redis TCP) against a bare
  *    node:http handler doing the naive storage work per request — one MGET of every key of the pet
  *    and one compare-and-set (the same CAS_SCRIPT, EVALSHA) — targets ≥ 1.2× its throughput and a

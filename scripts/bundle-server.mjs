@@ -1,7 +1,7 @@
 /**
  * `npm run build` (last step): bundles the Vercel entry (src/server.ts) with rolldown into
  * dist/vercel/server.js, which api/index.js re-exports. A cold function then reads and compiles a
- * few files instead of resolving and loading ~300 modules (issue #16 item 3; docs/benchmarks.md
+ * few files instead of resolving and loading hundreds of modules (docs/benchmarks.md
  * "Cold start"). The storage drivers stay behind their dynamic imports (src/storage/choose.ts), so
  * each is a chunk of its own, loaded only when STORAGE picks it: a memory or Upstash function
  * never reads @redis/client. Minified (less to parse), with a source map beside it

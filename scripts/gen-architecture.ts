@@ -119,7 +119,7 @@ function firstSentence(text: string): string {
   return text;
 }
 
-/** The map names design sections, never tickets: "(issue #13)" and "issue #13: " are dropped. */
+/** The map names design sections, never tickets: "(issue #N)" and "issue #N: " are dropped. */
 function withoutTicketReferences(sentence: string): string {
   return sentence
     .replace(/\s*\(issues? #\d+(?:, #\d+)*\)/g, '')

@@ -1,7 +1,7 @@
 /**
  * `npm run gen:entrained`: writes src/engine/entrained-table.ts, the entrained day of
  * DEFAULT_PARAMS measured with the engine (measureEntrainedDay), so that a cold process (a Vercel
- * function) reads it instead of spending 20–30 ms measuring it. Run it after changing
+ * function) reads it instead of spending time measuring it. Run it after changing
  * DEFAULT_PARAMS or the model; test/engine/entrained-table.test.ts fails until then.
  * Numbers are written with String(x), which reads back to the same double.
  */

@@ -82,11 +82,11 @@ export interface Config {
   readonly newbornTtlDays: number;
   /** Requests one pet may have waiting in this process's queue; beyond it 503 `busy`. @default 64 */
   readonly petQueueDepth: number;
-  /** Realtime events (issue #12): subscriber limits and stream timing. */
+  /** Realtime events (docs/design.md §9): subscriber limits and stream timing. */
   readonly events: EventsConfig;
-  /** Pets one owner may hold (issue #13; MAX_PETS_PER_OWNER). @default 20 */
+  /** Pets one owner may hold (docs/design.md §8; MAX_PETS_PER_OWNER). @default 20 */
   readonly maxPetsPerOwner: number;
-  /** Owners one pet may have (issue #13; MAX_OWNERS_PER_PET). @default 8 */
+  /** Owners one pet may have (docs/design.md §8; MAX_OWNERS_PER_PET). @default 8 */
   readonly maxOwnersPerPet: number;
   /**
    * TEST ONLY (FAULT_PAUSE_AFTER_FIRST_WRITE_MS): after the first of the two writes of a change
@@ -101,7 +101,7 @@ export interface Config {
    */
   readonly faultThrowInListeners: boolean;
   /**
-   * Snapshots of the pets served, kept fresh by Redis client-side tracking (§11, issue #16):
+   * Snapshots of the pets served, kept fresh by Redis client-side tracking (docs/design.md §11):
    * SNAPSHOT_CACHE_BYTES when on (SNAPSHOTS=on), 0 when off. Only Redis over TCP tracks keys:
    * on by default there, off elsewhere; SNAPSHOTS=on with another backend is an error.
    * @default 32 MiB on Redis TCP, else 0

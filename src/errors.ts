@@ -80,7 +80,7 @@ export interface CorruptStateDetails {
   claimHash?: string | null;
   /** The stored meta's version, when it still parses leniently (a non-negative integer). */
   storedVersion?: number | null;
-  /** The stored meta's owners (issue #13), when it still parses leniently as a list of strings. */
+  /** The stored meta's owners (docs/design.md §8), when it still parses leniently as a list of strings. */
   owners?: readonly string[] | null;
 }
 
@@ -129,13 +129,13 @@ export class AlreadyExistsError extends PetLifeError {
   override readonly code = 'already_exists';
 }
 
-/** A visit to a pet that is not a friend of the visitor (issue #13). */
+/** A visit to a pet that is not a friend of the visitor (docs/design.md §8). */
 export class NotFriendsError extends PetLifeError {
   override readonly name = 'NotFriendsError';
   override readonly code = 'not_friends';
 }
 
-/** A limit of issue #13 would be passed: pets per owner, owners per pet, friends per pet. */
+/** A limit of docs/design.md §8 would be passed: pets per owner, owners per pet, friends per pet. */
 export class LimitReachedError extends PetLifeError {
   override readonly name = 'LimitReachedError';
   override readonly code = 'limit_reached';

@@ -1,7 +1,7 @@
 /**
  * The logger factory: pino, JSON lines on stdout (or a given stream). One line per request is
  * written by src/http/request-log.ts; start-up, shutdown and unexpected errors log here too.
- * No redaction pass (it cost ~1 % per request): nothing logged carries a secret — storage
+ * No redaction pass (a cost on every request): nothing logged carries a secret — storage
  * targets are redacted where they are built, and request headers are never logged.
  */
 import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
@@ -20,7 +20,7 @@ export interface LoggerOptions {
   fd?: 1 | 2;
   /**
    * Write each line at once (true), or buffer up to 8 KiB between writes (false: one write for
-   * ~25 request lines; sonic-boom needs the buffer below its 16 KiB maxWrite; call `flush()`
+   * many request lines; sonic-boom needs the buffer below its 16 KiB maxWrite; call `flush()`
    * before exiting, as the Node server does on shutdown).
    * Functions that may freeze after the response (Vercel) must keep it on. @default true
    */

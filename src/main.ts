@@ -53,7 +53,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   });
   // Requests Node's parser refuses get a JSON error too, instead of a bare 400/431.
   server.on('clientError', answerClientError);
-  // Issue #12: /api/pet/{id}/ws on this server (the SSE route works everywhere, Vercel included).
+  // docs/design.md §9: /api/pet/{id}/ws on this server (the SSE route works everywhere, Vercel included).
   const realtime = realtimeOf(app);
   const closeSockets = attachEventSockets(server as Server, realtime, log, { faultThrowInListeners: config.faultThrowInListeners });
   const address = server.address() as AddressInfo;

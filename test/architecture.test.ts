@@ -3,7 +3,7 @@
  * engine types only; nothing below http imports http or cli; rules.ts (the input rules) may be
  * imported by every layer but the engine, and imports only the engine's constant lists. Checked on every source file's
  * import lines, so a new file is covered without touching this test. Also: no module but the lazy
- * document builder (http/openapi.ts) loads @hono/zod-openapi (issue #16, cold start).
+ * document builder (http/openapi.ts) loads @hono/zod-openapi (docs/deploy.md, "Cold start").
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -44,7 +44,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   cli: ['cli', 'service', 'storage', 'engine', 'errors', 'config', 'log', 'http', 'main', 'configured-storage', 'rules'],
   config: ['config', 'errors', 'storage', 'engine', 'log', 'rules'],
   log: ['log', 'errors'],
-  // The configured backend, loaded when chosen (issue #16: a cold start loads only the driver in use).
+  // The configured backend, loaded when chosen (docs/deploy.md, "Cold start": only the driver in use is loaded).
   'configured-storage': ['configured-storage', 'config', 'log', 'storage', 'errors'],
   main: ['main', 'configured-storage', 'config', 'log', 'http', 'service', 'storage', 'errors', 'engine', 'rules'],
   // pet-life/client (docs/api.md): shipped to apps and the page, so it stands alone; nothing else imports it.

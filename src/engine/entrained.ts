@@ -57,8 +57,9 @@ function neutralStart(): LifeState {
 }
 
 /**
- * Measures the entrained day of `params` with the engine (≈ 20–30 ms on a cold process). Null when
- * the parameters do not entrain. entrainedDay() answers DEFAULT_PARAMS from the generated table.
+ * Measures the entrained day of `params` with the engine (costly on a cold process:
+ * docs/operations.md, "Cold start, step by step"). Null when the parameters do not entrain.
+ * entrainedDay() answers DEFAULT_PARAMS from the generated table.
  */
 export function measureEntrainedDay(params: LifeParams): EntrainedDay | null {
   constantsOf(params);
@@ -113,8 +114,8 @@ const cache = new WeakMap<LifeParams, EntrainedDay | null>();
 
 /**
  * The entrained day of `params`, kept per parameter object. DEFAULT_PARAMS' day is read from the
- * generated table (well under 1 ms; measuring it costs a cold process 20–30 ms, on the first
- * request of a cold serverless function); other parameters are measured on first use (see
+ * generated table (measuring it would cost a cold process, on the first request of a cold
+ * serverless function, far more than reading it); other parameters are measured on first use (see
  * docs/life-model.md). Null when the parameters do not entrain (constant darkness, K = 0, or a
  * clock too far from 24 h for its light): such a pet has no usual hour.
  */

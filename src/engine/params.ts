@@ -190,7 +190,7 @@ export function validateParams(params: LifeParams): LifeParams {
 }
 
 /**
- * Tunable constants of a visit between two friends (issue #13; docs/life-model.md §Visits).
+ * Tunable constants of a visit between two friends (docs/life-model.md §Visits).
  * Familiarity φ ∈ [0, 1] belongs to the pair; mood points are on the 0–100 mood scale.
  */
 export interface VisitParams {

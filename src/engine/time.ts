@@ -112,8 +112,8 @@ export function assertTimezone(timezone: string): void {
 }
 
 function offsetFromIntl(timezone: string, tick: number): number {
-  // UTC (the default zone) needs no formatter: the first Intl.DateTimeFormat of a process costs
-  // ≈ 12 ms (ICU's zone data), on the first request of a cold serverless function.
+  // UTC (the default zone) needs no formatter: the first Intl.DateTimeFormat of a process loads
+  // ICU's zone data, a cost paid on the first request of a cold serverless function.
   if (timezone === 'UTC') return 0;
   const ms = tick * MS_PER_TICK;
   let year = 0;
@@ -164,7 +164,7 @@ interface DayOffsets {
   readonly after: number;
 }
 
-/** Day entries kept over all zones together (~100 bytes each: ~20 MB at most). */
+/** Day entries kept over all zones together (a bound on the cache's memory). */
 const MAX_CACHED_DAYS = 200_000;
 let cachedDays = 0;
 /** Per canonical zone name (see canonicalTimezone). */

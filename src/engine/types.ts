@@ -64,7 +64,7 @@ export interface AdvanceEvent {
 /** Lifetime interaction counts; an acknowledged interaction is counted exactly once. */
 /**
  * Lifetime interaction counts, and `visits`: visits the pet took part in, made or received
- * (issue #13; present once it has taken part in one, so older documents stay as they were).
+ * (docs/design.md §8; present once it has taken part in one, so older documents stay as they were).
  */
 export type InteractionStats = Record<Action, number> & { visits?: number };
 

@@ -1,5 +1,5 @@
 /**
- * A visit between two friends (issue #13; docs/life-model.md §Visits): what it does to each pet,
+ * A visit between two friends (docs/life-model.md §Visits): what it does to each pet,
  * from both pets' states at the visit minute and the pair's familiarity. Pure and deterministic:
  * the caller passes the states, the familiarity as last stored and the days since it was stored.
  *

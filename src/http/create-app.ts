@@ -2,7 +2,7 @@
  * createApp(deps) → the Hono app: middleware (the request frame: request id, security headers,
  * CORS and the log line; the body limit), the routes, and the two exits: notFound (404, or 405
  * with Allow when the path exists for other methods) and onError. The pet
- * service it builds carries the guards of issue #5 (admin token, READS_REQUIRE_AUTH, rate
+ * service it builds carries the access guards (docs/reliability.md: admin token, READS_REQUIRE_AUTH, rate
  * limits); the routes hand it each request's Bearer secret, address and Idempotency-Key. No env reads and no listen() here:
  * src/main.ts serves it on Node, src/server.ts hands it to Vercel, tests call app.request().
  */
@@ -82,7 +82,7 @@ export type App = DocumentedHono<AppEnv>;
 /** What the Node server's WebSocket route (websocket.ts) shares with the app it serves. */
 export interface Realtime {
   service: PetService;
-  /** Finds the owner an owner secret proves (issue #13). */
+  /** Finds the owner an owner secret proves (docs/design.md §8). */
   owners: Pick<Owners, 'resolve'>;
   hub: EventHub;
   /** Counts opening a stream and each socket message in the rate limits (docs/design.md §14). */
@@ -189,7 +189,7 @@ export function createApp(deps: AppDeps): App {
   // A declared Content-Length is enforced by Node's parser, so checking the header is enough and
   // leaves the body to @hono/node-server's direct read. Only a chunked body goes through
   // hono/body-limit, which counts while reading but makes the adapter build a full Request
-  // (~15 % of a POST's CPU in the benchmark). GET and HEAD carry no body.
+  // (a visible share of a POST's CPU in the benchmark). GET and HEAD carry no body.
   app.use('/api/*', (c, next) => {
     const method = c.req.method;
     if (method === 'GET' || method === 'HEAD') return next();

@@ -1,10 +1,10 @@
 /**
- * The app's Prometheus metrics (issue #15, docs/operations.md "Metrics"), on a registry of its own,
+ * The app's Prometheus metrics (docs/operations.md, "Metrics"), on a registry of its own,
  * so that two apps in one process, and the tests, do not share counters. The hooks it hands out
  * are plain callbacks: the storage decorator's observer (storage/measured.ts), the service's
  * observer (service/observer.ts), the event hub's delivery callback, and what the request frame
  * and the pet calls count. The app's own metrics are plain numbers (prometheus-text.ts: a request
- * adds to them without hashing labels or allocating, issue #16). Process default metrics (CPU,
+ * adds to them without hashing labels or allocating). Process default metrics (CPU,
  * memory, event-loop lag, GC) describe the process, not an app: prom-client collects them once per
  * process, on a registry of their own appended to every app's exposition (one event-loop monitor
  * and one GC observer however many apps are built). prom-client is loaded, and those monitors

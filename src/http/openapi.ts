@@ -1,6 +1,7 @@
 /**
- * The OpenAPI document without its cost on a cold start (issue #16). @hono/zod-openapi pulls in
- * all of zod and @asteasolutions/zod-to-openapi (≈ 25 ms of a cold function's import, bundled);
+ * The OpenAPI document without its cost on a cold start (docs/deploy.md, "Cold start").
+ * @hono/zod-openapi pulls in all of zod and @asteasolutions/zod-to-openapi (a large part of a
+ * cold function's import, bundled; docs/operations.md, "Cold start, step by step");
  * the routes need neither to serve requests: their zod schemas validate on their own (pet-route.ts).
  * So the app is a plain Hono app that records what the document needs (each route's createRoute()
  * definition, the components), the schemas carry their OpenAPI fields as zod's own metadata

@@ -20,7 +20,7 @@ export interface PetCallDeps {
   countsClients: boolean;
   /** Counts replayed answers. */
   metrics: Pick<AppMetrics, 'replayed'>;
-  /** Finds the owner an owner secret proves (issue #13): such a Bearer acts for every pet its owner holds. */
+  /** Finds the owner an owner secret proves (docs/design.md §8): such a Bearer acts for every pet its owner holds. */
   owners: Pick<Owners, 'resolve'>;
 }
 

@@ -2,8 +2,8 @@
  * How the pet and compatibility routes are served. Each route's createRoute() definition goes
  * into the OpenAPI document as it is, and its query, path parameters and JSON body are checked
  * against the same zod schemas — synchronously, before the handler, instead of one async
- * validator middleware per part as @hono/zod-openapi's `app.openapi()` would add (~10 % of the CPU
- * of a GET state in the benchmark). Same checks in the same order, same coded errors
+ * validator middleware per part as @hono/zod-openapi's `app.openapi()` would add (a visible share of
+ * a GET state's CPU: docs/operations.md, "Where the time goes"). Same checks in the same order, same coded errors
  * (validation.ts): query, then parameters, then the body — 415 when a body is sent as anything
  * but JSON, 400 when it is not valid JSON.
  */

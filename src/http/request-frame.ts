@@ -6,8 +6,8 @@
  *
  * Same headers as hono/secure-headers' defaults, hono/request-id and hono/cors, gathered in a plain
  * object on the context (`headers`) rather than with c.header(): the pet routes answer with it as
- * is (json-response.ts), which spares a Headers object per request (undici's Headers.set was ~5 %
- * of a GET's CPU); any other response gets them added after the handler.
+ * is (json-response.ts), which spares a Headers object per request (undici's Headers.set showed in
+ * a GET's CPU profile); any other response gets them added after the handler.
  */
 import { randomUUID } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';

@@ -124,7 +124,7 @@ export function fingerprintOf(c: Context<AppEnv>, input: unknown): string {
 }
 
 /**
- * The fingerprint of `input` sent as `method path`: a batch operation (issue #16) is fingerprinted
+ * The fingerprint of `input` sent as `method path`: a batch operation (docs/design.md §11) is fingerprinted
  * as its single route, so that one key means one change whichever way it is sent.
  */
 export function fingerprintFor(method: string, path: string, input: unknown): string {

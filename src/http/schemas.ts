@@ -296,12 +296,12 @@ export const ReadySchema = z
   })
   .meta({ id: 'Ready' });
 
-/** A `<ms>-<seq>` event id (issue #12). */
+/** A `<ms>-<seq>` event id (docs/design.md §9). */
 const EventId = z
   .string()
   .regex(/^(0|[1-9][0-9]{0,15})-(0|[1-9][0-9]{0,15})$/, { message: 'an event id is <ms>-<seq>, e.g. 1767225600000-0' });
 
-/** One event of a pet's log (issue #12). */
+/** One event of a pet's log (docs/design.md §9). */
 export const PetEventSchema = z
   .object({
     id: EventId.meta({ example: '1767225600000-0', description: '`<ms>-<seq>`: strictly increasing per pet' }),

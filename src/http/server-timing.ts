@@ -1,5 +1,5 @@
 /**
- * `Server-Timing` of an API answer (issue #15), so that browser devtools show where the time went:
+ * `Server-Timing` of an API answer (docs/operations.md, "Server-Timing"), so that browser devtools show where the time went:
  * `storage` (waiting on storage round trips, as the service measured them for this request),
  * `engine` (the rest of the service's time: queueing, simulating, rendering) and `total` (since the
  * request frame began). Milliseconds, to the microsecond.

@@ -1,5 +1,5 @@
 /**
- * Request and answer schemas of the owner and social routes (issue #13), as schemas.ts does for
+ * Request and answer schemas of the owner and social routes (docs/design.md §8), as schemas.ts does for
  * the pet routes: one source for validation and /openapi.json (OpenAPI fields as zod metadata,
  * `.meta()`, so that serving requests needs plain zod only).
  */

@@ -1,5 +1,5 @@
 /**
- * The Node server's WebSocket (issue #12): `/api/pet/{device_id}/ws[?token=…&after=…&lang=…]`.
+ * The Node server's WebSocket (docs/design.md §9): `/api/pet/{device_id}/ws[?token=…&after=…&lang=…]`.
  * Sends each event of the pet as a JSON text frame (the event object, as on the SSE stream:
  * replay after `after` when given, then live, no gap, no duplicate). Accepts `{"action": "feed"|"play"|"greet"}`
  * (optionally with `"ref"`, echoed) and answers `{"type": "response", "status", "ref"?, "body"}`
@@ -139,7 +139,7 @@ export function attachEventSockets(server: Server, realtime: Realtime, log: Logg
     let closedForSlowness = false;
     // The rate limits count by address only when per-client limits are on; the stream slots always do.
     const counted = realtime.countsClients ? address : null;
-    // The owner an owner secret proves (issue #13), looked up once per connection.
+    // The owner an owner secret proves (docs/design.md §8), looked up once per connection.
     const owner = realtime.owners.resolve(bearer).catch(() => null);
     const caller = async () => ({ bearer, owner: await owner, client: counted });
 

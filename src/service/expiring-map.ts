@@ -1,7 +1,7 @@
 // A bounded map whose entries expire: per-client and per-pet memory between requests.
 /**
  * A map whose entries expire at a given instant and whose size is bounded: what the service
- * remembers per client or per pet between requests (issue #10) must not grow with the number of
+ * remembers per client or per pet between requests (docs/design.md §14) must not grow with the number of
  * strangers. When full, expired entries go first, then the oldest inserted.
  */
 export interface ExpiringMap<V> {

@@ -1,6 +1,6 @@
 // The hooks the service reports measurements through (the HTTP layer's /metrics fills them).
 /**
- * What the service reports to whoever measures it (the HTTP layer's /metrics, issue #15), as
+ * What the service reports to whoever measures it (the HTTP layer's /metrics, docs/operations.md "Metrics"), as
  * plain callbacks: the service does not know Prometheus. Every hook is optional to the service
  * (NO_OBSERVER does nothing).
  */

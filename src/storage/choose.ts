@@ -5,8 +5,9 @@
  * UPSTASH_REDIS_REST_URL + UPSTASH_REDIS_REST_TOKEN) → Upstash REST; else files in DATA_DIR —
  * except on Vercel, whose disk is not durable: there nothing configured is a ConfigError.
  * A configured Redis that is down is an error at request time, never a switch to files.
- * createStorage imports only the chosen driver's module (issue #16: a cold Vercel function pays
- * for every import, and @redis/client alone is ~80 ms), so nothing here imports the drivers.
+ * createStorage imports only the chosen driver's module (docs/deploy.md, "Cold start": a cold
+ * Vercel function pays for every import, @redis/client a large one), so nothing here imports the
+ * drivers.
  */
 import { ConfigError } from '../errors.js';
 import { parseClusterNodes } from './cluster-nodes.js';

@@ -1,6 +1,6 @@
 /**
  * REDIS_CLUSTER_NODES parsed (pure: the backend choice checks it without loading the cluster
- * driver, issue #16). `host:port` entries or `redis://` / `rediss://` URLs; the credentials and
+ * driver). `host:port` entries or `redis://` / `rediss://` URLs; the credentials and
  * TLS of the first URL apply to every node, the ones the client discovers included.
  */
 

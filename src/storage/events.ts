@@ -1,5 +1,5 @@
 /**
- * The pet's event log (issue #12): what a save appends (PetEventDraft) and what readEvents returns
+ * The pet's event log (docs/design.md §9): what a save appends (PetEventDraft) and what readEvents returns
  * (PetEvent). Ids are Redis-stream ids `<ms>-<seq>`, strictly increasing per pet; the Redis
  * drivers get them from XADD `*`, memory and files make them the same way (nextEventId). Pure:
  * id rules, draft checks, the encoding of one event, no I/O.

@@ -1,5 +1,5 @@
 /**
- * The file driver's records tied to no pet (issue #13: owners, invite codes):
+ * The file driver's records tied to no pet (docs/design.md §8: owners, invite codes):
  * `<dir>/~<purpose>/<subject>.record` holding {"version","value","expires_at"} (the subject
  * %-encoded), each changed under its own lock file and the driver's keyed queue, replaced
  * atomically (writeAtomic). Reads are lock-free (a rename is atomic). An expired record counts as

@@ -80,7 +80,7 @@ export async function saveLocked(context: SaveContext, petId: string, folder: st
     systems: replace ? { ...request.systems } : { ...(old?.systems ?? {}), ...request.systems },
     expires_at: pttl === undefined ? null : t + pttl,
     extras_token: token,
-    // Absent for a pet without a log: pet.json stays as before issue #12.
+    // Absent for a pet without a log: pet.json stays as it was before event logs.
     ...(events === null ? {} : { events }),
   };
   await writeAtomic(path.join(folder, PET_FILE), encodeValue(next));

@@ -50,7 +50,7 @@ export { CAS_SCRIPT, HIT_SCRIPT, LOAD_COUNTED_SCRIPT } from './scripts/index.js'
 export { createKeyedQueue, type KeyedQueue, type KeyedQueueOptions } from './keyed-queue.js';
 export { createMemoryStorage, type MemoryStorage, type MemoryStorageOptions, type MemoryStore } from './memory.js';
 // The drivers (file.js, redis.js, upstash.js) are not re-exported: importing this surface must not
-// load @redis/client or @upstash/redis (issue #16, cold start). createStorage loads the chosen one;
+// load @redis/client or @upstash/redis (docs/deploy.md, "Cold start"). createStorage loads the chosen one;
 // import a driver's own module to build it directly.
 export type { FileStorageOptions } from './file.js';
 export type { RedisStorageOptions, StorageLog } from './redis.js';

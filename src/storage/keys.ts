@@ -29,7 +29,7 @@ export const EXTRA_NAME_PATTERN = /^[a-z][a-z0-9-]{0,31}(?::[A-Za-z0-9_.-]{1,128
 /**
  * At most this many extra records (idempotency records) are kept per pet: a save that would
  * leave more deletes those that expire first. 200 keyed changes in 24 h is far beyond one
- * device's retries, and bounds what a stranger can make one pet hold (~1 KB each, compressed).
+ * device's retries, and bounds what a stranger can make one pet hold.
  */
 export const MAX_EXTRAS_PER_PET = 200;
 

@@ -1,5 +1,5 @@
 /**
- * Records tied to no pet, with their own compare-and-set (issue #13: owners, invite codes):
+ * Records tied to no pet, with their own compare-and-set (docs/design.md §8: owners, invite codes):
  * `life_~<purpose>:<subject>` (globalKey) holding `<version>:<value>`, so one key carries both
  * and every driver reads and writes it in one single-key step (Redis: GET, RECORD_SAVE_SCRIPT,
  * RECORD_TAKE_SCRIPT). Pure: no I/O.

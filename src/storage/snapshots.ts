@@ -1,5 +1,5 @@
 /**
- * Snapshots (docs/design.md §11, issue #16): the pets a long-running process serves, held in
+ * Snapshots (docs/design.md §11): the pets a long-running process serves, held in
  * memory exactly as stored (PetRecord with its raw values and version), kept fresh by Redis
  * itself. The Redis TCP driver turns CLIENT TRACKING on (RESP3, NOLOOP) on the one connection
  * every command goes through: Redis remembers which keys this connection read and pushes an

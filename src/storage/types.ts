@@ -21,16 +21,16 @@ export interface PetMeta {
   world_ms: number;
   /** The wall clock at the last advance, Unix ms; never moves back. */
   wall_ms: number;
-  /** Hash of the claim secret, when the pet has been claimed (issue #5). */
+  /** Hash of the claim secret, when the pet has been claimed (docs/reliability.md). */
   claim_hash?: string;
   /**
-   * Created by a read and never changed since (issue #10): saved with the newborn TTL
+   * Created by a read and never changed since (docs/design.md §14): saved with the newborn TTL
    * (NEWBORN_TTL_DAYS); the first change removes it and the pet is kept.
    */
   newborn?: boolean;
-  /** Owner ids that hold the pet (issue #13): each owner's secret opens it, as the claim's does. */
+  /** Owner ids that hold the pet (docs/design.md §8): each owner's secret opens it, as the claim's does. */
   owners?: string[];
-  /** The pet's friends (issue #13), by pet id. */
+  /** The pet's friends (docs/design.md §8), by pet id. */
   friends?: Record<string, FriendLink>;
   /** The last sequence number given to an entry of `outbox` (never reused, even after a reset). */
   outbox_seq?: number;
@@ -90,9 +90,12 @@ export interface ExtraRecord {
   ttlMs: number;
 }
 
-/** What a change appends to the pet's event log (issue #12); the storage assigns `id`. */
+/** What a change appends to the pet's event log (docs/design.md §9); the storage assigns `id`. */
 export interface PetEventDraft {
-  /** 'interacted' | 'fell_asleep' | 'woke_up' | 'got_hungry' | 'reset' | 'updated' | 'claimed' | 'created', and (issue #13) 'visited' | 'befriended' | 'unfriended' | 'owner_added' | 'owner_left' | 'owner_removed' (a lowercase word). */
+  /**
+   * 'interacted' | 'fell_asleep' | 'woke_up' | 'got_hungry' | 'reset' | 'updated' | 'claimed' | 'created', and (docs/design.md
+   * §8) 'visited' | 'befriended' | 'unfriended' | 'owner_added' | 'owner_left' | 'owner_removed' (a lowercase word).
+   */
   type: string;
   /** ISO 8601 in the pet's zone: the pet's world clock when it happened. */
   pet_time: string;
@@ -217,7 +220,7 @@ export interface StorageInspector {
   scripts?(): Promise<ScriptStatus[]>;
 }
 
-/** One pet of a `loadMany` (issue #16): its id and the extra records to read with it. */
+/** One pet of a `loadMany` (docs/design.md §11): its id and the extra records to read with it. */
 export interface LoadManyItem {
   petId: string;
   extras?: readonly string[];
@@ -236,7 +239,7 @@ export interface SaveManyItem {
 }
 
 /**
- * One command of a RedisCommands pipeline (issue #16): its full arguments, and the keys it touches
+ * One command of a RedisCommands pipeline (docs/design.md §11): its full arguments, and the keys it touches
  * (a cluster transport routes it by them; every key of one pet, or one global key).
  */
 export interface PipelinedCommand {
@@ -244,7 +247,7 @@ export interface PipelinedCommand {
   keys: readonly string[];
 }
 
-/** A record tied to no pet (issue #13): `life_~<purpose>:<subject>` (globalKey). */
+/** A record tied to no pet (docs/design.md §8): `life_~<purpose>:<subject>` (globalKey). */
 export interface RecordRef {
   /** e.g. `owner`, `invite`; see PURPOSE_PATTERN in keys.ts. */
   purpose: string;

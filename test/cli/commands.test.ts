@@ -1,6 +1,6 @@
 /**
  * The CLI's changes send an Idempotency-Key of their own and retry a storage failure with it
- * (issue #10): a write that reached storage but whose answer was lost is applied once, not twice.
+ * (docs/design.md §14): a write that reached storage but whose answer was lost is applied once, not twice.
  */
 import { describe, expect, it } from 'vitest';
 import { runCommand } from '../../src/cli/pet-commands.js';

@@ -1,5 +1,5 @@
 /**
- * Issue #14 end to end, the built server on Redis Cluster (127.0.0.1):
+ * Redis Cluster (docs/design.md §10) end to end, the built server on Redis Cluster (127.0.0.1):
  * - two server processes × 32 clients feeding one pet on the shared test cluster lose nothing;
  * - failover: on a cluster of the test's own (scripts/redis-cluster.sh), SIGKILL a master while
  *   feeds run → only 200/503 (never 500, never a wrong answer), recovery without a restart within

@@ -1,5 +1,5 @@
 /**
- * Issue #15: the Docker image, the compose file and the CI workflow, tested without Docker (no
+ * Deployment (docs/deploy.md): the Docker image, the compose file and the CI workflow, tested without Docker (no
  * image can be pulled on this machine).
  *
  * - The Dockerfile's production stage, replayed in a clean temp folder as a non-root user: its

@@ -1,5 +1,5 @@
 /**
- * Issue #12 delivery against the built server (`node dist/src/main.js`) on file storage: the SSE
+ * Event delivery (docs/design.md §9) against the built server (`node dist/src/main.js`) on file storage: the SSE
  * stream gets a feed made by another request within a second; a subscriber that drops, misses
  * three feeds and reconnects with Last-Event-ID gets exactly those three; the WebSocket gets
  * events and applies a feed sent over it.

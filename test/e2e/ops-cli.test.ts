@@ -1,5 +1,5 @@
 /**
- * The built `pet-life` operator commands (issue #15 item 2): pets, inspect, simulate, doctor on
+ * The built `pet-life` operator commands (docs/cli.md): pets, inspect, simulate, doctor on
  * file storage and on a real Redis; simulate writes nothing without --save (byte for byte); doctor
  * fails clearly on an unreachable Redis.
  */

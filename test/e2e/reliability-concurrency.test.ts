@@ -1,5 +1,5 @@
 /**
- * Issue #5, concurrency: any number of requests, processes and instances on one pet lose no
+ * Reliability (docs/reliability.md), concurrency: any number of requests, processes and instances on one pet lose no
  * acknowledged interaction. 64 concurrent clients send 2000 feeds to one pet through two
  * server processes (the built server, 127.0.0.1) sharing one Redis, then one DATA_DIR. A 503
  * is not an acknowledgement, so that request is sent again; in the end every one of the 2000 is

@@ -1,5 +1,5 @@
 /**
- * Issue #5, faults: Redis going away and coming back under load (503 JSON within about the
+ * Reliability (docs/reliability.md), faults: Redis going away and coming back under load (503 JSON within about the
  * connect timeout, no hung request, no crash, no unhandled rejection, recovery without a
  * restart); a file-backed server killed with SIGKILL under load (every pet file whole, no
  * acknowledged feed lost); a wall clock that jumps backwards (the service in-process on a

@@ -1,5 +1,5 @@
 /**
- * Issue #5, bad input: no input crashes the server, and none touches a key or a file. A seeded
+ * Reliability (docs/reliability.md), bad input: no input crashes the server, and none touches a key or a file. A seeded
  * fast-check generator builds malformed requests — bad ids (`:`, `*`, `/`, `..`, `%2e%2e`,
  * spaces, unicode, 10 KB, empty) in paths, queries and bodies; bodies that are not JSON,
  * truncated, too large, deeply nested, of the wrong type or with bad hours and actions; wrong

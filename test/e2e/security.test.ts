@@ -1,5 +1,5 @@
 /**
- * Issue #5 against the built server as child processes on 127.0.0.1: one Idempotency-Key sent 50
+ * docs/reliability.md against the built server as child processes on 127.0.0.1: one Idempotency-Key sent 50
  * times at once through two processes sharing one Redis is applied once and answered the same 50
  * times; a burst past the per-pet limit gets 429s with Retry-After and applies only what it
  * acknowledged; a claimed pet refuses a change without its secret and takes it with; requests

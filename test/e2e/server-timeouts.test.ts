@@ -1,5 +1,5 @@
 /**
- * Issue #10: a client that never finishes its request cannot hold a socket of the real server.
+ * Limits (docs/design.md §14): a client that never finishes its request cannot hold a socket of the real server.
  * Raw TCP to the built server on 127.0.0.1: headers that never end are answered 408 and the
  * connection closed within HEADERS_TIMEOUT_MS (plus Node's 1 s checking beat), with the default
  * timeouts too (10 s), well inside the 30 s the issue allows.

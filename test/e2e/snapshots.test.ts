@@ -1,5 +1,5 @@
 /**
- * Snapshots across processes (§11, issue #16): two built servers on one Redis, each holding the
+ * Snapshots across processes (docs/design.md §11): two built servers on one Redis, each holding the
  * pets it serves (SNAPSHOTS on, the default on Redis TCP). A change through one is in the very next
  * read through the other, every time; and a server that only reads an unchanged pet sends Redis
  * no read for it.

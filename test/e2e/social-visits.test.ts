@@ -1,6 +1,6 @@
 /**
  * Visits exactly once across processes on real Redis and on the Redis Cluster with the two pets on
- * different shards (issues #13, #14): two server processes, 80
+ * different shards (docs/design.md §8, §10): two server processes, 80
  * visits each way racing (A→B through one, B→A through the other, each retried with its own
  * Idempotency-Key until answered) — both pets count every acknowledged visit, once; and a process
  * killed (SIGKILL) between the visitor's write and the friend's (the test-only fault point

@@ -1,5 +1,5 @@
 /**
- * Vercel's own build on a fresh clone (issue #15): `git clone` of this repository's HEAD into a
+ * Vercel's own build on a fresh clone (docs/deploy.md): `git clone` of this repository's HEAD into a
  * temp folder, a local `.vercel/project.json` (no account, no token), then the pinned Vercel CLI's
  * `vercel build` with no Vercel network access (its install step, `npm ci`, prefers the npm cache). The
  * Build Output must hold the web page and its assets as static files and the app as one Node

@@ -1,6 +1,6 @@
 /**
  * The bundled Vercel entry (scripts/bundle-server.mjs → dist/vercel/server.js, what api/index.js
- * re-exports; issue #16): built afresh, imported in a fresh `node` process, it answers like the
+ * re-exports; docs/deploy.md, "Cold start"): built afresh, imported in a fresh `node` process, it answers like the
  * app — a pet's state, the OpenAPI document with every route, /metrics with the process metrics —
  * and what a cold function loads before its first answer holds neither the OpenAPI generator, nor
  * prom-client, nor a storage driver other than memory: those are chunks loaded when needed.

@@ -1,5 +1,5 @@
 /**
- * Issue #13 item 4: the page's owners, friends and visits in real headless Chromium (Debian's,
+ * docs/web.md: the page's owners, friends and visits in real headless Chromium (Debian's,
  * driven by playwright-core) against the real built server on a loopback port with file storage
  * in a temp folder. One flow: become an owner (secret shown once, copied) → add the open pet →
  * two new pets → adopt a claimed one with its claim secret → invite / accept on two pages → a visit, seen on the visitor's page (outcome,

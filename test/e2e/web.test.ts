@@ -1,5 +1,5 @@
 /**
- * Issue #6: the pet page in real headless Chromium (Debian's, driven by playwright-core)
+ * docs/web.md: the pet page in real headless Chromium (Debian's, driven by playwright-core)
  * against the real built server on a loopback port with file storage in a temp folder.
  * Screenshots at desktop and phone width and the measured load time go to TEST_ARTIFACTS_DIR.
  */

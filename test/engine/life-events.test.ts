@@ -1,5 +1,5 @@
 /**
- * Life events of issue #12: the hunger crossing (got_hungry) that advance reports, solved in closed
+ * Life events (docs/design.md §9): the hunger crossing (got_hungry) that advance reports, solved in closed
  * form and equal to what single ticks see, and nextLifeEvent, the first sleep onset, waking or
  * hunger crossing after a state's tick.
  */

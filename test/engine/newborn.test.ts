@@ -1,5 +1,5 @@
 /**
- * Issue #17: a newborn is born entrained to its local time of birth (docs/life-model.md §A
+ * docs/design.md §8: a newborn is born entrained to its local time of birth (docs/life-model.md §A
  * newborn's first day). Births every 10 minutes of a local day in zones with odd offsets and DST:
  * the first night falls at the entrained hour, and the newborn's body equals that of a pet that
  * has lived 30 days in its zone.

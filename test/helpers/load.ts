@@ -1,5 +1,5 @@
 /**
- * Small, bounded load tools for the reliability tests (issue #5): a pool that runs N tasks with
+ * Small, bounded load tools for the reliability tests (docs/reliability.md): a pool that runs N tasks with
  * at most C in flight, a fetch that never throws (a network failure or timeout is status 0), a
  * load loop that runs until stopped, a raw node:http request for inputs fetch would normalise
  * (`..`, `%2e%2e`, odd methods, bodies on GET) and latency figures. Connections are kept alive:

@@ -1,5 +1,5 @@
 /**
- * What the Redis server itself saw (issue #16: round trips and commands counted by the server, not
+ * What the Redis server itself saw (docs/design.md §11: round trips and commands counted by the server, not
  * by the driver): a MONITOR connection recording every command whose arguments mention a marker
  * (a pet id prefix unique to the test), so tests sharing one Redis do not see each other's.
  */

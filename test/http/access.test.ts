@@ -1,5 +1,5 @@
 /**
- * Issue #5, access: a pet is open until claimed; a claim answers a secret once and stores only
+ * Access (docs/reliability.md): a pet is open until claimed; a claim answers a secret once and stores only
  * its SHA-256; a claimed pet's changes need `Authorization: Bearer <secret>` (its reads too with
  * READS_REQUIRE_AUTH); ADMIN_TOKEN opens every pet.
  */

@@ -1,5 +1,5 @@
 /**
- * POST /api/batch and GET /api/pets?ids= (issue #16): each operation answers what its single route
+ * POST /api/batch and GET /api/pets?ids= (docs/design.md §11): each operation answers what its single route
  * answers, errors per operation, and the storage round trips counted by the Redis server itself
  * (MONITOR) and by the Upstash fake (HTTP requests).
  */

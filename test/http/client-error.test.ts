@@ -1,4 +1,4 @@
-/** src/http/client-error.ts: what a request Node's parser refuses is answered with (issue #5). */
+/** src/http/client-error.ts: what a request Node's parser refuses is answered with (docs/design.md §14). */
 import { describe, expect, it } from 'vitest';
 import { clientErrorResponse } from '../../src/http/index.js';
 

@@ -1,5 +1,5 @@
 /**
- * Issue #5: CORS origins from CORS_ORIGINS (default any), and the security headers on every
+ * docs/reliability.md: CORS origins from CORS_ORIGINS (default any), and the security headers on every
  * answer the app gives — errors of every kind, 404s, /docs and its assets, preflights.
  */
 import { describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * Issue #17: `POST /api/pets`, `?timezone=` on a first GET, and newborns (created, first seen,
+ * docs/design.md §8: `POST /api/pets`, `?timezone=` on a first GET, and newborns (created, first seen,
  * reset, moved in their first hour) born entrained to their local time of birth.
  */
 import { describe, expect, it } from 'vitest';

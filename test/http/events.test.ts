@@ -1,5 +1,5 @@
 /**
- * Issue #12 delivery over app.request: GET /api/pet/{id}/events as JSON and as Server-Sent
+ * Event delivery (docs/design.md §9) over app.request: GET /api/pet/{id}/events as JSON and as Server-Sent
  * Events (framing, replay after Last-Event-ID / ?after=, live events, heartbeat, token, limits).
  */
 import { describe, expect, it } from 'vitest';

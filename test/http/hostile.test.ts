@@ -1,5 +1,5 @@
 /**
- * Hostile but valid requests (issue #10), through the app on file storage and on the real test
+ * Hostile but valid requests (docs/design.md §14), through the app on file storage and on the real test
  * Redis: each request passes validation, and none may grow memory or storage without bound, lock
  * an owner out, or tell a client about the server's insides. docs/reliability.md lists each
  * attack with its bound and the test here that proves it.

@@ -1,5 +1,5 @@
 /**
- * Issue #5, retries: POST interact, catchup, reset and the compatibility POSTs take an
+ * Retries (docs/reliability.md): POST interact, catchup, reset and the compatibility POSTs take an
  * Idempotency-Key; a repeat answers the first answer and applies nothing again.
  */
 import { createHash } from 'node:crypto';

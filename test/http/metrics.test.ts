@@ -1,5 +1,5 @@
 /**
- * Issue #15, item 1: GET /metrics (Prometheus text, one registry per app), its METRICS_TOKEN rule,
+ * docs/operations.md, "Metrics": GET /metrics (Prometheus text, one registry per app), its METRICS_TOKEN rule,
  * and Server-Timing on API answers. After known traffic the counters and the histogram counts
  * equal the requests made, with the expected labels.
  */

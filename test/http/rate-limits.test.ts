@@ -1,5 +1,5 @@
 /**
- * Issue #5, rate limits: fixed windows per pet and per client address, counted in the storage in
+ * Rate limits (docs/reliability.md): fixed windows per pet and per client address, counted in the storage in
  * the pet's one load; over a limit → 429 rate_limited with Retry-After and RateLimit headers,
  * before anything is applied or written. 0 disables a limit.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue #13 over HTTP: owners, several pets, family pets, friends and visits, and the access
+ * Owners and social (docs/design.md §8) over HTTP: owners, several pets, family pets, friends and visits, and the access
  * rules (401 without a secret, 403 with a wrong one) of every new route.
  */
 import { createHash } from 'node:crypto';

@@ -1,5 +1,5 @@
 /**
- * Issue #12: the event hub over a memory storage (watch) and over a driver without `watch`
+ * docs/design.md §9: the event hub over a memory storage (watch) and over a driver without `watch`
  * (polling): replay then live with no gap and no duplicate, reference counting per pet, one
  * watch per process, limits, and the life-event timer.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue #12, the service side: every save carries its events (life events of bringing the pet to
+ * Events (docs/design.md §9), the service side: every save carries its events (life events of bringing the pet to
  * now, bounded, then the operation's own), a compare-and-set retry does not duplicate them, and
  * the next life event's wall time is exact.
  */

@@ -1,4 +1,4 @@
-/** src/service/pets/pet-queue.ts: one request at a time per pet in a process (issue #5). */
+/** src/service/pets/pet-queue.ts: one request at a time per pet in a process (docs/reliability.md). */
 import { describe, expect, it } from 'vitest';
 import { StorageUnavailableError } from '../../src/errors.js';
 import { createManualClock, createPetQueue, createPetService } from '../../src/service/index.js';

@@ -1,5 +1,5 @@
 /**
- * StorageDriver.inspector (issue #15, the operator CLI): listPets, describePet, and on Redis the
+ * StorageDriver.inspector (docs/cli.md, the operator CLI): listPets, describePet, and on Redis the
  * server clock and the scripts, on memory, Redis TCP and Upstash REST (a local fake on a real Redis).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * `pet-life migrate-keys` round trip (issue #14): pets written by the plain Redis driver (systems,
+ * `pet-life migrate-keys` round trip (docs/design.md §10): pets written by the plain Redis driver (systems,
  * extras, event log, TTLs) and a global record are copied to a Redis Cluster of the test's own,
  * read back by the cluster driver exactly as stored, then copied back to an empty plain database;
  * idempotent (a second run skips every pet), resumable (a pet cut short is copied again), the

@@ -1,5 +1,5 @@
 /**
- * Snapshots (§11, issue #16): the store on its own (LRU by bytes, the ticket rule against the
+ * Snapshots (docs/design.md §11): the store on its own (LRU by bytes, the ticket rule against the
  * invalidation race), then on a Redis server of this file's own, so that `INFO commandstats`
  * counts only what these tests send: a warm read costs 0 commands, a warm change 1, a warm read
  * with rate limits 1 per counter; a change made through another driver is seen by the next read,

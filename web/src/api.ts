@@ -40,7 +40,7 @@ export interface PetView extends PetSummary {
   phaseDifference: number | null;
   sleepPressure: number | null;
   bond: number | null;
-  /** `visits`: visits made or received (issue #13; 0 before the first). */
+  /** `visits`: visits made or received (docs/design.md §8; 0 before the first). */
   stats: { feed: number; play: number; greet: number; visits: number };
   petTime: string | null;
   /** When this life began (ISO 8601), if the server says. */
@@ -372,7 +372,7 @@ export function createApiClient({ baseUrl = '', secret = () => null }: ApiClient
 
 export type ApiClient = ReturnType<typeof createApiClient>;
 
-/** Types of events the server sends on GET /api/pet/{id}/events (issue #12). */
+/** Types of events the server sends on GET /api/pet/{id}/events (docs/design.md §9). */
 export const EVENT_TYPES = [
   'interacted',
   'fell_asleep',
@@ -382,7 +382,7 @@ export const EVENT_TYPES = [
   'updated',
   'claimed',
   'created',
-  // Issue #13: friends and visits, shown in the page's "recent" list.
+  // Friends and visits (docs/design.md §8), shown in the page's "recent" list.
   'visited',
   'befriended',
   'unfriended',

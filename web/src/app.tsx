@@ -1,11 +1,11 @@
 /**
- * The pet page: loads the pet kept in this browser, follows its events (issue #12: the
+ * The pet page: loads the pet kept in this browser, follows its events (docs/design.md §9: the
  * client's watch of /api/pet/{id}/events; each event refetches the state, life events show a line
  * such as "小糖 fell asleep") while the tab is visible, with a slow refresh for the gauges' drift
  * and a poll every 5 s when the stream keeps failing, and sends care actions, catch-ups, renames and resets to the API. New pets are born
  * in the browser's timezone: "New pet" creates one (POST /api/pets), and every read carries the
  * zone, which the server uses only when that read is the first it sees of the pet.
- * Issue #13: an owner made here (its secret kept in the browser, sent as Bearer on every call)
+ * Owners and friends (docs/web.md): an owner made here (its secret kept in the browser, sent as Bearer on every call)
  * lists, switches and makes its pets (OwnerPanel); the pet's friends, invite codes and visits are
  * in FriendsPanel; `visited`/`befriended`/`unfriended` events show in a "recent" list.
  */
@@ -40,7 +40,7 @@ const FORECAST_HOURS = 24;
 type Pending = Action | 'catchup' | 'reset' | 'update' | 'create' | 'social' | null;
 /** Lines kept in the "recent" list of friends' events. */
 const RECENT_MAX = 6;
-/** Events of issue #13 that show as lines in the "recent" list. */
+/** Social events (docs/design.md §8) that show as lines in the "recent" list. */
 const SOCIAL_EVENTS = new Set(['visited', 'befriended', 'unfriended']);
 
 /** The plain-words cause of a refusal (401, 403, not_friends, 409, 429…), then the server's message. */
@@ -147,7 +147,7 @@ export function App({ api, initialDeviceId, initialLang, firstState, timezone }:
     return what === undefined ? null : t.lifeLine(pet?.name ?? '', what);
   };
 
-  // A friend's event (issue #13) as a line in the "recent" list and the status line: "豆豆来看小糖了".
+  // A friend's event (docs/design.md §8) as a line in the "recent" list and the status line: "豆豆来看小糖了".
   const socialEvent = useRef<(id: string, type: string, data: Record<string, unknown>) => Promise<void>>(async () => undefined);
   const shownId = useRef(deviceId);
   shownId.current = deviceId;

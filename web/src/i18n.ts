@@ -17,7 +17,7 @@ const zh = {
   greet: '打招呼',
   working: '…',
   did: { feed: '喂了', play: '陪玩了', greet: '问候了' },
-  /** A life event as it happens (issue #12): "小糖睡着了". */
+  /** A life event as it happens (docs/design.md §9): "小糖睡着了". */
   lifeEvent: { fell_asleep: '睡着了', woke_up: '醒了', got_hungry: '饿了' } as Record<string, string>,
   lifeLine: (name: string, what: string) => `${name}${what}`,
   clock: '生物钟',
@@ -81,7 +81,7 @@ const zh = {
     grumpy: '闹脾气',
   } as Record<string, string>,
   creature: (name: string, state: string, color: string) => `${name}，${state}，颜色${color}`,
-  // Owners, friends and visits (issue #13).
+  // Owners, friends and visits (docs/web.md).
   ownerTitle: '我的宠物们',
   ownerIntro: '成为主人后，可以养好几只宠物、交朋友、带它们去串门。',
   ownerCreate: '成为主人',
@@ -121,7 +121,7 @@ const zh = {
   } as Record<string, (visitor: string, friend: string) => string>,
   moodDelta: (who: string, delta: number) => `${who}心情 ${delta >= 0 ? '+' : ''}${Math.round(delta * 10) / 10}`,
   recent: '最近动态',
-  /** Lines for the events of issue #13 as they arrive: (this pet, the other pet). */
+  /** Lines for the social events (visited, befriended, unfriended) as they arrive: (this pet, the other pet). */
   socialLine: {
     visited_visitor: (a: string, b: string) => `${a}去${b}家串门了`,
     visited_host: (a: string, b: string) => `${b}来看${a}了`,

@@ -4,7 +4,7 @@ import { App } from './app.tsx';
 import { browserTimezone, loadDeviceId, loadLang, loadOwner } from './prefs.ts';
 import './styles.css';
 
-// Every call carries the stored owner secret (issue #13), so the owner's pets open and new ones are its.
+// Every call carries the stored owner secret (docs/web.md), so the owner's pets open and new ones are its.
 const api = createApiClient({ secret: () => loadOwner()?.secret ?? null });
 const { id: deviceId, fresh } = loadDeviceId();
 const lang = loadLang();

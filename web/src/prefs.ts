@@ -85,7 +85,7 @@ export interface StoredOwner {
 /** Also kept in memory, so that a browser refusing storage still acts as the owner for this visit. */
 let remembered: StoredOwner | null | undefined;
 
-/** The owner this browser acts as (issue #13): its id and secret, or null when none was made here. */
+/** The owner this browser acts as (docs/web.md): its id and secret, or null when none was made here. */
 export function loadOwner(): StoredOwner | null {
   if (remembered !== undefined) return remembered;
   const ownerId = read(OWNER_ID_KEY);

@@ -1,5 +1,5 @@
 /**
- * Many operations and many pets in one request (issue #16, docs/design.md §11):
+ * Many operations and many pets in one request (docs/design.md §11):
  * `POST /api/batch` runs up to 100 operations (state, interact, catchup, reset, update) on any
  * pets and `GET /api/pets?ids=` reads up to 100 stored pets, each through PetService.batch: two
  * storage round trips for a batch (one pipelined load, one pipelined compare-and-set write), one

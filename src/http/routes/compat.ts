@@ -2,7 +2,7 @@
  * The original server's routes (docs/design.md §5; docs/life-model.md, "What the original server did"), same behaviour on the same engine, in its
  * envelope `{success, data, timestamp}`; errors keep the envelope too
  * (`{success: false, error: {code, message}, timestamp}`) with the right status, unlike the
- * original (which answered 200 or 500 with a traceback). They share the API's guards (issue #5):
+ * original (which answered 200 or 500 with a traceback). They share the API's guards (docs/reliability.md):
  * rate limits, a claimed pet's Bearer secret, and Idempotency-Key on the POSTs.
  */
 import { createRoute, type DocumentedHono } from '../openapi.js';

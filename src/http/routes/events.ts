@@ -1,5 +1,5 @@
 /**
- * `GET /api/pet/{device_id}/events` (issue #12): the pet's events as Server-Sent Events — the
+ * `GET /api/pet/{device_id}/events` (docs/design.md §9): the pet's events as Server-Sent Events — the
  * retained ones after `Last-Event-ID` (or `?after=`), then live ones, each once, in id order —
  * or, with `?format=json`, the events after `after` as one JSON answer. `?token=` stands in for
  * the Authorization header, which a browser EventSource cannot send. A `: heartbeat` comment
@@ -20,7 +20,7 @@ import { ErrorBody, EventsJsonSchema, EventsQuery, PetParams } from '../schemas.
 
 export interface EventRouteDeps {
   service: Pick<PetService, 'events'>;
-  /** Finds the owner an owner secret proves (issue #13). */
+  /** Finds the owner an owner secret proves (docs/design.md §8). */
   owners: Pick<Owners, 'resolve'>;
   hub: EventHub;
   /** Counts reads and streams in the rate limits (docs/design.md §14). */

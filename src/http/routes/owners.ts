@@ -1,5 +1,5 @@
 /**
- * Owners (issue #13; docs/design.md §8): `POST /api/owners` makes one (its secret shown once);
+ * Owners (docs/design.md §8): `POST /api/owners` makes one (its secret shown once);
  * `GET /api/owners/me/pets` lists the pets of the owner whose secret is sent; `POST
  * /api/owners/me/pets` adopts a pet with its claim secret; `POST /api/pet/{id}/owners` offers a
  * pet to another owner (a family pet), who accepts with `POST /api/owners/me/offers` (owners by

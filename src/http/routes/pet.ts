@@ -1,6 +1,7 @@
 /**
  * The seed's routes: `/api/pet/{device_id}/…` (docs/design.md §5), plus PATCH, the forecast for the web
- * page, the claim (issue #5) and `POST /api/pets` (issue #17). Every one is served by servePetRoute (checked input, pet-route.ts)
+ * page, the claim (docs/reliability.md) and `POST /api/pets` (docs/design.md §8). Every one is served
+ * by servePetRoute (checked input, pet-route.ts)
  * and reaches the pet through answerPet (pet-call.ts): rate limits, the claim's access rule and,
  * on the POSTs, Idempotency-Key.
  */
@@ -201,7 +202,7 @@ export function registerPetRoutes(app: DocumentedHono<AppEnv>, deps: PetCallDeps
     const birth: { pet_name?: string; timezone?: string } = {};
     if (json.pet_name !== undefined) birth.pet_name = json.pet_name;
     if (json.timezone !== undefined) birth.timezone = json.timezone;
-    // With an owner secret (issue #13) the pet belongs to the owner; a wrong one is a 403, never an unowned pet.
+    // With an owner secret (docs/design.md §8) the pet belongs to the owner; a wrong one is a 403, never an unowned pet.
     const bearer = bearerOf(c);
     if (looksLikeOwnerSecret(bearer)) {
       const ownerId = await deps.owners.require(bearer);

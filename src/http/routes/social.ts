@@ -1,5 +1,5 @@
 /**
- * Friends and visits (issue #13; docs/design.md §8): invite codes, accepting one, the friends
+ * Friends and visits (docs/design.md §8): invite codes, accepting one, the friends
  * list with their simplified states, ending a friendship, and a visit to a friend (exactly once
  * on both pets: src/service/social/outbox.ts). The service work is in src/service/social/social.ts and visits.ts.
  */

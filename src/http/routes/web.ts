@@ -1,5 +1,5 @@
 /**
- * The web page (issue #6), built by `npm run build` into dist/web: `/` is its index.html and
+ * The web page (docs/web.md), built by `npm run build` into dist/web: `/` is its index.html and
  * `/assets/*` its files. Without a build, `/` answers a 404 saying how to make one.
  */
 import type { DocumentedHono } from '../openapi.js';

@@ -1,6 +1,6 @@
 // Realtime: one storage watch per pet per process, fanned out to SSE and WebSocket subscribers.
 /**
- * The process's event hub (issue #12, docs/design.md §9): subscribers of a pet's events — SSE
+ * The process's event hub (docs/design.md §9): subscribers of a pet's events — SSE
  * streams and WebSockets — share one watch of the storage per process (or, when the driver cannot
  * push, one poll of `readEvents` per subscribed pet every second), reference-counted per pet.
  *
@@ -49,7 +49,7 @@ export interface SubscribeOptions {
   after: string | null | 'now';
   /** The Bearer secret, for the read access check of the replay. */
   bearer?: string | null;
-  /** The owner id that secret was verified as (issue #13); null or absent when none. */
+  /** The owner id that secret was verified as (docs/design.md §8); null or absent when none. */
   owner?: string | null;
   /** Called when the hub ends the subscription itself (shutdown): end the stream. */
   onEnd?: () => void;

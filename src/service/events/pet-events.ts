@@ -1,6 +1,6 @@
 // Realtime: the events a save appends to the pet's event log.
 /**
- * The events a save appends to the pet's log (issue #12, docs/design.md §9): the life events of
+ * The events a save appends to the pet's log (docs/design.md §9): the life events of
  * an advance (sleep onsets, wakings, hunger crossings; at most the last MAX_LIFE_EVENTS_PER_ADVANCE,
  * the first kept one saying how many were dropped) and the operation's own. Built inside the plan,
  * so a compare-and-set retry builds them anew from the fresh pet and each exists once.

@@ -1,6 +1,6 @@
 // Request path: who may touch a pet (claim secrets, owners, access needs).
 /**
- * Who may touch a pet (issue #5). A pet is open until claimed; claiming it returns a secret once
+ * Who may touch a pet (docs/reliability.md). A pet is open until claimed; claiming it returns a secret once
  * (256 random bits, base64url) and stores only its SHA-256 in `meta.claim_hash`. From then on its
  * changes need `Authorization: Bearer <secret>` (its reads too when reads require auth); the
  * admin token opens every pet. Hashes are compared in constant time, and the check reads the meta
@@ -66,7 +66,7 @@ export function assertAccess(
   const sent = bearer === null ? null : hashSecret(bearer);
   if (sent !== null && policy.adminTokenHash !== null && timingSafeEqual(sent, policy.adminTokenHash)) return;
   const claim = meta.claim_hash;
-  // A pet with owners (issue #13) is protected as a claimed one; each owner's secret opens it.
+  // A pet with owners (docs/design.md §8) is protected as a claimed one; each owner's secret opens it.
   if (claim === undefined && !hasOwners(meta)) return;
   if (need === 'read' && !policy.readsRequireAuth) return;
   if (sent === null) {
@@ -78,7 +78,7 @@ export function assertAccess(
     throw new ForbiddenError('the Bearer secret does not open this pet');
 }
 
-/** The pet has at least one owner (issue #13). */
+/** The pet has at least one owner (docs/design.md §8). */
 export function hasOwners(meta: Pick<PetMeta, 'owners'>): boolean {
   return (meta.owners?.length ?? 0) > 0;
 }

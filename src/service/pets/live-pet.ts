@@ -18,7 +18,7 @@ export interface LivePet {
   readonly loadedVersion: number;
   /** Nothing at all was stored for this pet: it is created by this request. */
   readonly created: boolean;
-  /** What the raw load returned (extras included), for preconditions (issue #5). */
+  /** What the raw load returned (extras included), for preconditions (Idempotency-Key replays, the claim). */
   readonly record: PetRecord | null;
   /** What happened between its previous request and now; null when no tick passed. */
   away: AdvanceReport | null;

@@ -49,7 +49,7 @@ export const MAX_FORECAST_POINTS = 2_000;
  * past it is refused (400) rather than stored and failing later.
  */
 export const MAX_CLOCK_AHEAD_HOURS = 876_000;
-/** Simulated hours of catch-up that count as one more request in the rate limits (≈ 6 weeks, ~0.2 ms of engine work). */
+/** Simulated hours of catch-up that count as one more request in the rate limits (≈ 6 weeks, little engine work). */
 export const CATCHUP_HOURS_PER_UNIT = 1_000;
 /** Forecast points that count as one more request in the rate limits. */
 export const FORECAST_POINTS_PER_UNIT = 200;
@@ -79,7 +79,7 @@ export interface Applied<T> {
   changed: boolean;
   /** The answer, from the pet as it stands at `version` (call after the pet is final). */
   present: (version: number) => T;
-  /** Events of the operation itself (issue #12), saved with the change. */
+  /** Events of the operation itself (docs/design.md §9), saved with the change. */
   events?: readonly PetEventDraft[];
 }
 
@@ -247,7 +247,7 @@ export function createOperation(input: PetBirth = {}, lang: Lang = 'zh', owner: 
       if (!pet.created) throw new AlreadyExistsError(`a pet with the id ${pet.petId} already exists`);
     },
     apply: (pet, nowMs) => {
-      // Created by an owner (issue #13): it holds the pet from its first save.
+      // Created by an owner (docs/design.md §8): it holds the pet from its first save.
       if (owner !== null) pet.meta = { ...pet.meta, owners: [owner] };
       return {
         changed: true,

@@ -1,8 +1,8 @@
 // Request path: one request at a time per pet inside this process.
 /**
- * One request at a time per pet inside this process, first come first served (issue #5). Without
- * it every concurrent request for a pet loads the same version and races to compare-and-set; all
- * but one lose and retry, so under 64-way contention most attempts were wasted (45 % of feeds
+ * One request at a time per pet inside this process, first come first served (docs/reliability.md,
+ * "The per-pet queue"). Without it every concurrent request for a pet loads the same version and races to compare-and-set; all
+ * but one lose and retry, so under heavy contention most attempts were wasted (many feeds
  * answered 503 on files, docs/reliability.md). Queued, a request loads after the previous one has
  * saved and its compare-and-set only races other processes and instances, which CAS still covers.
  *
@@ -13,7 +13,8 @@
  * requests × a 2 s connect timeout = 8 s).
  *
  * A lane holds at most `maxDepth` tasks (running and waiting): one more is refused at once with
- * BusyError (503 `busy`, Retry-After) instead of growing the lane without bound (issue #10).
+ * BusyError (503 `busy`, Retry-After) instead of growing the lane without
+ * bound (docs/design.md §14).
  */
 import { BusyError } from '../../errors.js';
 import { createKeyedQueue } from '../../storage/index.js';

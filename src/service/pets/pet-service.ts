@@ -176,8 +176,8 @@ export function createPetService(options: PetServiceOptions): PetService {
   const resolveOwner = async (bearer: string | null): Promise<string | null> =>
     bearer === null || options.owners === undefined ? null : options.owners.resolve(bearer);
 
-  // Reads the entrained day newborns are made from now (from the engine's generated table, < 1 ms;
-  // other parameters are measured, ≈ 45 ms cold, once per process) rather than in the first request that creates a pet.
+  // Reads the entrained day newborns are made from now (from the engine's generated table;
+  // other parameters are measured, a cold cost paid once per process) rather than in the first request that creates a pet.
   entrainedDay(DEFAULT_PARAMS);
 
   // Every request waiting behind one that found the storage unreachable would find it so too.

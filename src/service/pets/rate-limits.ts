@@ -1,12 +1,12 @@
 // Request path: fixed-window rate limits per pet and per client, counted in storage.
 /**
- * Fixed-window rate limits per pet and per client address (issue #5), counted in the storage so
+ * Fixed-window rate limits per pet and per client address (docs/reliability.md), counted in the storage so
  * that they hold across processes and instances: the counters are hit in the same round trip as
  * the pet's load (StorageDriver.loadCounted), once per request (compare-and-set retries do not
  * count again). A request over a limit is refused with RateLimitedError before anything is
  * applied or written.
  *
- * Hardening (issue #10):
+ * Hardening (docs/design.md §14):
  * - The per-pet limit has two buckets: `life_~rl-pet:<petId>` counts everyone, and a request with
  *   a Bearer secret also counts in its own bucket `life_~rl-pet-key:<petId>:<hash of the secret>`.
  *   Which one is enforced is decided after the load: the owner's (or admin's) bucket when the

@@ -1,6 +1,6 @@
 // Request path: many plans on many pets in two storage round trips.
 /**
- * Many plans on many pets in two storage round trips (issue #16, docs/design.md §11): every pet
+ * Many plans on many pets in two storage round trips (docs/design.md §11): every pet
  * is loaded with ONE loadMany (the plans' rate-limit hits counted in it), each pet's plans run in
  * order on that one loaded pet, and every pet that needs it is saved with ONE saveMany of
  * compare-and-sets. Each pet is atomic (its plans are saved together or not at all); the batch is

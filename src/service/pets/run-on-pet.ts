@@ -6,7 +6,7 @@
  * the conflicting save answered, when the driver answers it: the Redis drivers do, so no read), up to
  * `maxAttempts` times with a small jittered backoff, then ConflictRetriesExhaustedError.
  *
- * Issue #5 builds on three seams: a plan may hit rate-limit counters and read extra records in
+ * Access, retries and rate limits (docs/reliability.md) build on three seams: a plan may hit rate-limit counters and read extra records in
  * the same load (`hits`, `extras`; StorageDriver.loadCounted), refuse or short-circuit before any
  * change (`checkHits`: over a limit; `precondition`: Bearer auth against meta.claim_hash, an
  * idempotent replay) and write extra records in the same save (`Change.extras`). Still one read
@@ -38,7 +38,7 @@ import type { Answer } from './types.js';
 export interface RunDeps {
   storage: StorageDriver;
   /**
-   * Time to live of a pet created by reads alone and never changed, ms (issue #10: strangers
+   * Time to live of a pet created by reads alone and never changed, ms (docs/design.md §14: strangers
    * reading random ids cannot fill the store); null = such pets are kept like any other.
    */
   newbornTtlMs: number | null;
@@ -57,10 +57,10 @@ export interface Change<R> {
   /** The plan changed the pet and it must be saved (new and advanced pets are saved anyway). */
   changed: boolean;
   result: R;
-  /** Extra records written in the same compare-and-set (issue #5: idempotency records). */
+  /** Extra records written in the same compare-and-set (idempotency records). */
   extras?: readonly ExtraRecord[];
   /**
-   * The operation's own events (issue #12), appended after the life events of bringing the pet to
+   * The operation's own events (docs/design.md §9), appended after the life events of bringing the pet to
    * now, in the same compare-and-set. Built by `apply`, so a retry builds them anew.
    */
   events?: readonly PetEventDraft[];
@@ -255,7 +255,7 @@ async function overwriteCorrupt<R>(
   plan.overwritesCorrupt?.(error);
   const pet = hydratePet(petId, null, nowMs, defaults);
   if (error.claimHash !== null) pet.meta = { ...pet.meta, claim_hash: error.claimHash };
-  // Its owners too (issue #13): a reset must not leave an owned pet open.
+  // Its owners too (docs/design.md §8): a reset must not leave an owned pet open.
   if (error.owners !== null && error.owners.length > 0) pet.meta = { ...pet.meta, owners: [...error.owners] };
   const change = plan.apply(pet, nowMs);
   // Above the stored version (when readable), so a save prepared against the corrupt pet conflicts.

@@ -2,7 +2,7 @@
 /**
  * ISO 8601 in a given IANA timezone, with its UTC offset (e.g. `2026-03-01T08:00:00.000+08:00`),
  * for `pet_time`. The offset comes from the engine's per-day cache (Intl is slow: formatting
- * through it cost ~4 % of a GET's CPU), then the local time is plain UTC arithmetic.
+ * through it showed in a GET's CPU profile), then the local time is plain UTC arithmetic.
  */
 import { utcOffsetMinutes } from '../../engine/index.js';
 

@@ -1,6 +1,6 @@
 // Social: two-pet changes as two per-pet writes tied by the outbox.
 /**
- * Changes that touch two pets (issue #13: a visit, a friendship made or ended) as two per-pet
+ * Changes that touch two pets (docs/design.md §8: a visit, a friendship made or ended) as two per-pet
  * compare-and-set writes, never one write over both (the pets may live on different Redis
  * Cluster shards; docs/design.md §8):
  *

@@ -1,6 +1,6 @@
 // Social: owner records, their secrets and the pets they hold.
 /**
- * Owners (issue #13): an owner is a record `life_~owner:<owner id>` holding the SHA-256 of its
+ * Owners (docs/design.md §8): an owner is a record `life_~owner:<owner id>` holding the SHA-256 of its
  * secret and the index of the pets it holds. The secret (`<owner id>.<256 random bits,
  * base64url>`) carries the owner id, so a request's Bearer secret finds its record in one read,
  * never a scan; only its hash is stored, compared in constant time.

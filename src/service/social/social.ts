@@ -1,6 +1,6 @@
 // Social: owners' pets, family pets and friends over the pet service.
 /**
- * Owners' pets, family pets and friends (issue #13; docs/design.md §8), over the pet service
+ * Owners' pets, family pets and friends (docs/design.md §8), over the pet service
  * (every pet write is an Operation run by perform: rate limits, access — the claim secret, an
  * owner's secret or the admin token —, idempotency, compare-and-set) and the owners' records
  * (owners.ts). Changes between two pets (a friendship made or ended) go through the sender's

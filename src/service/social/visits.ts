@@ -1,6 +1,6 @@
 // Social: a visit between two pets and its effect on both.
 /**
- * A visit (issue #13; docs/design.md §8): `POST /api/pet/{id}/visit {"friend_id"}`. The effect
+ * A visit (docs/design.md §8): `POST /api/pet/{id}/visit {"friend_id"}`. The effect
  * is the engine's (visitEffect, from both pets' states at the visit minute and the pair's
  * familiarity). The visitor's write applies its half, counts the visit and puts the friend's
  * half in its outbox, in one compare-and-set (with the Idempotency-Key's record when one is

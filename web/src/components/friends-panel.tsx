@@ -1,5 +1,5 @@
 /**
- * The current pet's friends (issue #13): their states (GET /api/pet/{id}/friends), an invite code
+ * The current pet's friends (docs/web.md): their states (GET /api/pet/{id}/friends), an invite code
  * to copy, a friend's code to enter, and per friend a visit (its outcome shown) and removal.
  */
 import { useEffect, useState } from 'preact/hooks';

@@ -1,5 +1,5 @@
 /**
- * The owner's pets (issue #13): become an owner (its secret shown once, with a copy button), the
+ * The owner's pets (docs/web.md): become an owner (its secret shown once, with a copy button), the
  * owner's pets with their states (GET /api/owners/me/pets) to switch between, a new pet (it
  * belongs to the owner: the Bearer goes with POST /api/pets), and adding the current pet.
  */

@@ -1,4 +1,4 @@
-/** Friends' events as they happen (issue #13): the last few `visited`, `befriended`, `unfriended` lines. */
+/** Friends' events as they happen (docs/web.md): the last few `visited`, `befriended`, `unfriended` lines. */
 import type { Lang } from '../api.ts';
 import type { Texts } from '../i18n.ts';
 
