@@ -150,7 +150,7 @@ export interface paths {
         };
         /**
          * The pet, brought to now (created on first sight)
-         * @description Advances the pet from its last stored instant to now. After more than an hour away the answer carries an `away` report.
+         * @description Advances the pet from its last stored instant to now. After more than an hour away the answer carries an `away` report. The answer carries an `ETag` (it changes with the stored version, the simulated minute, the language and the shape); send it back in `If-None-Match` to get a 304 without a body while nothing changed. `Cache-Control: private, no-cache`: keep it, revalidate every time.
          */
         get: {
             parameters: {
@@ -177,6 +177,13 @@ export interface paths {
                     content: {
                         "application/json": components["schemas"]["PetState"];
                     };
+                };
+                /** @description Not modified: If-None-Match names the current ETag (no body) */
+                304: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
                 };
                 /** @description Bad device id, action, hours, body, timezone or Idempotency-Key */
                 400: {
@@ -258,7 +265,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description One result per distinct id, in order */
+                /** @description One result per distinct id, in order (with an ETag, as GET state) */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -266,6 +273,13 @@ export interface paths {
                     content: {
                         "application/json": components["schemas"]["PetsResponse"];
                     };
+                };
+                /** @description Not modified: If-None-Match names the current ETag (no body) */
+                304: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
                 };
                 /** @description No ids, or more than 100 */
                 400: {

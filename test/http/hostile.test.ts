@@ -98,6 +98,9 @@ if (testRedisUrl) {
         const energy = JSON.parse((await client.get(`life_${id}:energy`)) ?? '{}') as Record<string, unknown>;
         await client.set(`life_${id}:energy`, JSON.stringify({ ...energy, energy: 'lots' }));
       }
+      // A raw write has no writer's barrier (docs/design.md §11): let the invalidation Redis pushed
+      // to a snapshot-holding driver arrive, as the real time between two requests does.
+      await new Promise((resolve) => setTimeout(resolve, 25));
     },
     ttlMs: async (id) => {
       await connected;

@@ -70,6 +70,10 @@ describeWithRedis('redis (TCP)', () => {
     pttl: async (id, name) => Number(await admin.sendCommand(['PTTL', `life_${id}:${name}`])),
     rawWrite: async (id, name, value) => {
       await admin.sendCommand(['SET', `life_${id}:${name}`, value]);
+      // A raw write has no writer's barrier (docs/design.md §11): the admin's reply can reach this
+      // process before the invalidation Redis pushed on the driver's own connection, so give that
+      // push time to arrive, as the real time between two requests does.
+      await new Promise((resolve) => setTimeout(resolve, 25));
     },
     advance: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   }));
