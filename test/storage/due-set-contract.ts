@@ -29,6 +29,10 @@ export function describeDueSetContract(
       expect(await due.hasten(a, base + 700)).toBe(false);
       expect(await due.hasten(a, base + 300)).toBe(true);
       expect(await due.instantOf(a)).toBe(base + 300);
+      // A pet whose instant is within the threshold (e.g. one being worked on under a lease) stays.
+      expect(await due.hasten(a, base + 100, base + 300)).toBe(false);
+      expect(await due.hasten(a, base + 100, base + 299)).toBe(true);
+      expect(await due.instantOf(a)).toBe(base + 100);
       expect(await due.hasten(b, base + 100)).toBe(false);
       expect(await due.instantOf(b)).toBeNull();
       const before = await due.size();

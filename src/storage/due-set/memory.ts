@@ -41,11 +41,11 @@ export function createMemoryDueSet(persist?: DueIndexPersistence): DueSet {
       instants.set(petId, atMs);
       await changed();
     },
-    async hasten(petId, atMs) {
+    async hasten(petId, atMs, ifLaterThanMs = atMs) {
       assertInstant('atMs', atMs);
       await ready();
       const current = instants.get(petId);
-      if (current === undefined || current <= atMs) return false;
+      if (current === undefined || current <= Math.max(atMs, ifLaterThanMs)) return false;
       instants.set(petId, atMs);
       await changed();
       return true;

@@ -24,6 +24,13 @@ if ARGV[3] == '' then redis.call('ZREM', KEYS[1], ARGV[1]) else redis.call('ZADD
 return 1
 `;
 
+/** KEYS[1] = the pet's bucket; ARGV = pet id, new instant, threshold. Moves the pet when its instant is above the threshold. */
+export const DUE_HASTEN_SCRIPT = `local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not score or tonumber(score) <= tonumber(ARGV[3]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+return 1
+`;
+
 export interface RedisDueSetOptions {
   layout: KeyLayout;
   /** One command, one round trip, failures mapped to the driver's errors. */
@@ -68,10 +75,11 @@ export function createRedisDueSet(options: RedisDueSetOptions): DueSet {
       const key = keyOf(petId);
       await call('due schedule', ['ZADD', key, String(atMs), petId], key);
     },
-    async hasten(petId, atMs) {
+    async hasten(petId, atMs, ifLaterThanMs = atMs) {
       assertInstant('atMs', atMs);
       const key = keyOf(petId);
-      return Number(await call('due hasten', ['ZADD', key, 'XX', 'LT', 'CH', String(atMs), petId], key)) === 1;
+      const threshold = String(Math.max(atMs, ifLaterThanMs));
+      return Number(await call('due hasten', evalArgs(DUE_HASTEN_SCRIPT, key, [petId, String(atMs), threshold]), key)) === 1;
     },
     async unschedule(petId) {
       const key = keyOf(petId);

@@ -20,10 +20,11 @@ export interface DueSet {
   /** Sets the pet's instant (adding it when absent). */
   schedule(petId: string, atMs: number): Promise<void>;
   /**
-   * Moves a pet that is in the set to `atMs` when that is earlier than its instant (a pet not in
-   * the set stays out). True when it moved.
+   * Moves a pet that is in the set to `atMs` when its instant is later than `ifLaterThanMs`
+   * (default `atMs`; a pet not in the set stays out). A claimed pet's instant is its lease's end,
+   * so `ifLaterThanMs = atMs + lease` leaves pets being worked on alone. True when it moved.
    */
-  hasten(petId: string, atMs: number): Promise<boolean>;
+  hasten(petId: string, atMs: number, ifLaterThanMs?: number): Promise<boolean>;
   /** Takes the pet out. */
   unschedule(petId: string): Promise<void>;
   /** Claims up to `limit` pets due at `nowMs` (earliest first): their instant becomes `nowMs + leaseMs`. */
