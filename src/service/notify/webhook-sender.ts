@@ -50,7 +50,12 @@ export function signedRequest(secret: string, message: WebhookMessage, nowMs: nu
   };
 }
 
-export async function sendWebhook(url: string, secret: string, message: WebhookMessage, options: WebhookSenderOptions = {}): Promise<WebhookOutcome> {
+export async function sendWebhook(
+  url: string,
+  secret: string,
+  message: WebhookMessage,
+  options: WebhookSenderOptions = {},
+): Promise<WebhookOutcome> {
   const { body, headers } = signedRequest(secret, message, (options.now ?? Date.now)());
   try {
     const response = await (options.fetch ?? fetch)(url, {
