@@ -19,6 +19,8 @@ const STORAGE_KINDS = ['memory', 'file', 'redis', 'upstash', 'redis-cluster'] as
 export interface NotifyConfig {
   /** SCHEDULER: this instance runs the schedule's loop. @default true (false on Vercel) */
   readonly scheduler: boolean;
+  /** SCHEDULER_LEASE_MS: how long a claimed pet is held before another instance may take it over. @default 60000 */
+  readonly leaseMs: number;
   /** WEBHOOK_ALLOW_PRIVATE: webhook URLs and push endpoints may be http and private addresses. @default false */
   readonly allowPrivate: boolean;
   /** NOTIFY_MAX_PER_DAY: deliveries per pet per target per day. @default 6 */
@@ -285,6 +287,9 @@ const envSchema = z.object({
     numberFrom('MAX_OWNERS_PER_PET', (n) => Number.isInteger(n) && n >= 1 && n <= 100, 'an integer from 1 to 100'),
   ),
   SCHEDULER: optional(booleanFrom('SCHEDULER')),
+  SCHEDULER_LEASE_MS: optional(
+    numberFrom('SCHEDULER_LEASE_MS', (n) => Number.isInteger(n) && n >= 1_000 && n <= 600_000, 'an integer of ms from 1000 to 600000'),
+  ),
   WEBHOOK_ALLOW_PRIVATE: optional(booleanFrom('WEBHOOK_ALLOW_PRIVATE')),
   NOTIFY_MAX_PER_DAY: optional(
     numberFrom('NOTIFY_MAX_PER_DAY', (n) => Number.isInteger(n) && n >= 1 && n <= 1000, 'an integer from 1 to 1000'),
@@ -424,6 +429,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     notify: Object.freeze({
       // On Vercel nothing runs between requests: the cron route drains the schedule instead.
       scheduler: parsed.SCHEDULER ?? !storageInput.onVercel,
+      leaseMs: parsed.SCHEDULER_LEASE_MS ?? 60_000,
       allowPrivate: parsed.WEBHOOK_ALLOW_PRIVATE ?? false,
       maxPerDay: parsed.NOTIFY_MAX_PER_DAY ?? 6,
       cronSecret: parsed.CRON_SECRET ?? null,

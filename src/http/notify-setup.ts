@@ -20,5 +20,6 @@ export function createNotifyFor(
     vapid: notify?.vapid ?? {},
     publicUrl: notify?.publicUrl ?? null,
     log: deps.log,
+    ...(notify === undefined ? {} : { leaseMs: notify.leaseMs }),
   });
 }
