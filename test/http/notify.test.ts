@@ -146,6 +146,35 @@ describe('Web Push delivery (a local push endpoint)', () => {
     expect(pushesOf(sub.id).length).toBeGreaterThan(0);
   });
 
+  it('drops a held got_hungry push once the pet has been fed, and sends the rest', async () => {
+    const { app, clock, scheduler, storage } = await setup();
+    const secret = await ownerWithPet(app, 'nt-stale');
+    const sub = await subscribe(app, secret, { quiet_hours: { from: '00:00', to: '23:59' }, timezone: 'UTC' });
+    clock.set(Date.UTC(2026, 2, 2, 0, 5));
+    for (let n = 0; n < 20; n++) {
+      clock.advance(HOUR);
+      await scheduler.drain(clock.nowMs() + 1);
+    }
+    const held = (await storage.readEvents('nt-stale')).filter((e) => ['got_hungry', 'woke_up', 'fell_asleep'].includes(e.type));
+    expect(held.some((e) => e.type === 'got_hungry')).toBe(true);
+    const fed = await app.request('/api/pet/nt-stale/interact', jsonRequest('POST', { action: 'feed' }, auth(secret)));
+    expect(fed.status).toBe(200);
+    clock.set(Date.UTC(2026, 2, 2, 23, 59, 30));
+    await scheduler.drain(clock.nowMs() + 1);
+    const sent = pushesOf(sub.id);
+    expect(sent.length).toBeGreaterThan(0);
+    expect(sent.some((p) => p.type === 'got_hungry')).toBe(false);
+    // Everything else is sent: what was held, and what happened since (not a got_hungry before the feeding).
+    const all = (await storage.readEvents('nt-stale')).filter((e) => ['got_hungry', 'woke_up', 'fell_asleep'].includes(e.type));
+    const heldHungry = new Set(held.filter((e) => e.type === 'got_hungry').map((e) => e.id));
+    expect(sent.map((p) => p.event_id).sort()).toEqual(
+      all
+        .filter((e) => !heldHungry.has(e.id))
+        .map((e) => e.id)
+        .sort(),
+    );
+  });
+
   it('caps pushes per pet per day (NOTIFY_MAX_PER_DAY)', async () => {
     const { app, clock, scheduler } = await setup({ NOTIFY_MAX_PER_DAY: '2' });
     const secret = await ownerWithPet(app, 'nt-cap');
