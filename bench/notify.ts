@@ -53,7 +53,11 @@ async function perPetDay(url: string, admin: Admin): Promise<void> {
   await owners.addPet(owner.owner_id, petId);
   const record = await storage.load(petId);
   if (record?.meta === null || record === null) throw new Error('no pet');
-  await storage.save(petId, { expectedVersion: record.version, meta: { ...record.meta, version: record.version + 1, owners: [owner.owner_id] }, systems: {} });
+  await storage.save(petId, {
+    expectedVersion: record.version,
+    meta: { ...record.meta, version: record.version + 1, owners: [owner.owner_id] },
+    systems: {},
+  });
   await notify.addWebhook(owner.owner_id, { url: hook, events: ['got_hungry', 'woke_up', 'fell_asleep'] });
   const due = storage.dueSet;
   if (due === undefined) throw new Error('no due set');

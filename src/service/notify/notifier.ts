@@ -129,7 +129,8 @@ export function createNotifier(options: NotifierOptions): Notifier {
     const sent = results.filter((r) => r.done && r.sent).length;
 
     // Save the cursor and what is still owed; on a conflict (a takeover), merge into the fresh state.
-    const unchanged = stored !== null && stored !== undefined && cursor === state.cursor && JSON.stringify(owed) === JSON.stringify(state.owed);
+    const unchanged =
+      stored !== null && stored !== undefined && cursor === state.cursor && JSON.stringify(owed) === JSON.stringify(state.owed);
     for (let attempt = 0; attempt < MAX_STATE_ATTEMPTS && !unchanged; attempt++) {
       const next: PetNotifyState = { cursor, owed };
       const saved = await storage.saveRecord(petStateRef(petId), { expectedVersion: version, value: JSON.stringify(next) });
