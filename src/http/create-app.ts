@@ -39,7 +39,7 @@ import { registerMetricsRoute } from './routes/metrics.js';
 import { createCronAuth } from '../service/notify/cron-auth.js';
 import type { Scheduler } from '../service/notify/scheduler.js';
 import { createNotifyFor } from './notify-setup.js';
-import { registerNotifyRoutes } from './routes/notify.js';
+import { enrollNewlyOwnedPets, registerNotifyRoutes } from './routes/notify.js';
 import { registerOwnerRoutes } from './routes/owners.js';
 import { registerPetRoutes } from './routes/pet.js';
 import { registerSocialRoutes } from './routes/social.js';
@@ -202,12 +202,13 @@ export function createApp(deps: AppDeps): App {
   const owners = createOwners({ storage, clock, maxPetsPerOwner: config.maxPetsPerOwner ?? 20 });
   const social = createSocial({ service, owners, storage, clock, maxOwnersPerPet: config.maxOwnersPerPet ?? 8 });
   const petCall = { service, trustProxy: config.trustProxy, countsClients: config.rateLimits.perClient > 0, metrics, owners };
+  const notify = createNotifyFor(config, { storage, service, owners, clock, log });
+  enrollNewlyOwnedPets(app, notify);
   registerPetRoutes(app, { ...petCall, social });
   registerBatchRoutes(app, { ...petCall, log });
   registerCompatRoutes(app, petCall);
   registerOwnerRoutes(app, { ...petCall, social });
   registerSocialRoutes(app, { ...petCall, social });
-  const notify = createNotifyFor(config, { storage, service, owners, clock, log });
   registerNotifyRoutes(app, {
     owners,
     notify,

@@ -175,6 +175,29 @@ describe('Web Push delivery (a local push endpoint)', () => {
     );
   });
 
+  it('puts a pet created after the subscription on the schedule too', async () => {
+    const { app, clock, scheduler, storage } = await setup();
+    const secret = await ownerWithPet(app, 'nt-first');
+    const sub = await subscribe(app, secret);
+    const later = await app.request('/api/pets', jsonRequest('POST', { device_id: 'nt-later' }, auth(secret)));
+    expect(later.status).toBe(201);
+    for (let n = 0; n < 20; n++) {
+      clock.advance(HOUR);
+      await scheduler.drain(clock.nowMs() + 1);
+    }
+    const logged = (await storage.readEvents('nt-later')).filter((e) => ['got_hungry', 'woke_up', 'fell_asleep'].includes(e.type));
+    expect(logged.length).toBeGreaterThan(0);
+    const sent = receiver.received
+      .filter((p) => p.subscriptionId === sub.id)
+      .map((p) => JSON.parse(p.text) as { device_id: string; event_id: string });
+    expect(
+      sent
+        .filter((p) => p.device_id === 'nt-later')
+        .map((p) => p.event_id)
+        .sort(),
+    ).toEqual(logged.map((e) => e.id).sort());
+  });
+
   it('caps pushes per pet per day (NOTIFY_MAX_PER_DAY)', async () => {
     const { app, clock, scheduler } = await setup({ NOTIFY_MAX_PER_DAY: '2' });
     const secret = await ownerWithPet(app, 'nt-cap');

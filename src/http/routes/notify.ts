@@ -4,6 +4,7 @@
  * (`GET /api/push/key`) and the cron route that drains the schedule on Vercel
  * (`GET /api/cron/tick`). The work is in src/service/notify/.
  */
+import type { Context, Next } from 'hono';
 import { z } from 'zod';
 import { UnauthorizedError } from '../../errors.js';
 import type { Owners } from '../../service/index.js';
@@ -225,4 +226,33 @@ export function registerNotifyRoutes(app: DocumentedHono<AppEnv>, deps: NotifyRo
     const report = await notify.scheduler.drain(Date.now() + deps.cronBudgetMs);
     return jsonResponse(c, report, 200);
   });
+}
+
+/**
+ * A pet that gets an owner after the owner registered its targets (created with the owner's
+ * secret, adopted, shared) is put on the schedule when the change answers: registered before the
+ * pet routes, it runs after them. Best effort: a failure here never changes the answer.
+ */
+export function enrollNewlyOwnedPets(app: DocumentedHono<AppEnv>, notify: Pick<NotifyService, 'petOwned'>): void {
+  const after = (pick: (c: Context<AppEnv>) => Promise<string | null>) => async (c: Context<AppEnv>, next: Next) => {
+    await next();
+    if (c.req.method !== 'POST' || c.res.status >= 300) return;
+    try {
+      const petId = await pick(c);
+      if (petId !== null) await notify.petOwned(petId);
+    } catch {
+      // The pet is enrolled the next time its owner registers a target.
+    }
+  };
+  const fromBody = async (c: Context<AppEnv>): Promise<string | null> => {
+    if (bearerOf(c) === null) return null;
+    const body = (await c.res.clone().json()) as { device_id?: unknown };
+    return typeof body.device_id === 'string' ? body.device_id : null;
+  };
+  app.use('/api/pets', after(fromBody));
+  app.use('/api/owners/me/pets', after(fromBody));
+  app.use(
+    '/api/pet/:device_id/owners',
+    after(async (c) => c.req.param('device_id') ?? null),
+  );
 }

@@ -49,6 +49,8 @@ export interface Notifier {
   process(petId: string): Promise<PassReport>;
   /** Puts the pet on the schedule (due at once) and starts its cursor at now, if it has none. */
   enroll(petId: string): Promise<void>;
+  /** Enrolls the pet when one of its owners has a target (a pet that just got an owner). */
+  enrollIfTargeted(petId: string): Promise<void>;
 }
 
 export function createNotifier(options: NotifierOptions): Notifier {
@@ -155,15 +157,23 @@ export function createNotifier(options: NotifierOptions): Notifier {
     return { sent, nextMs: candidates.length === 0 ? nowMs + HEARTBEAT_MS : Math.min(...candidates) };
   };
 
+  const enroll = async (petId: string): Promise<void> => {
+    const nowMs = clock.nowMs();
+    await startPetState(storage, petId, nowMs);
+    const due = storage.dueSet;
+    if (due === undefined) return;
+    const at = await due.instantOf(petId);
+    if (at === null) await due.schedule(petId, nowMs);
+  };
+
   return {
     process,
-    async enroll(petId) {
-      const nowMs = clock.nowMs();
-      await startPetState(storage, petId, nowMs);
-      const due = storage.dueSet;
-      if (due === undefined) return;
-      const at = await due.instantOf(petId);
-      if (at === null) await due.schedule(petId, nowMs);
+    enroll,
+    async enrollIfTargeted(petId) {
+      const owners = (await storage.load(petId))?.meta?.owners ?? [];
+      if (owners.length === 0) return;
+      const targetsOfOwners = await targets.ofMany(owners);
+      if ([...targetsOfOwners.values()].some((t) => t.push.length > 0 || t.webhooks.some((w) => w.disabled === null))) await enroll(petId);
     },
   };
 }

@@ -45,6 +45,8 @@ export type WebhookView = Omit<WebhookTarget, 'secret' | 'failing_since_ms'> & {
 export interface NotifyService {
   readonly targets: Targets;
   readonly scheduler: Scheduler;
+  /** A pet that just got an owner (created by one, adopted, shared): on the schedule if an owner has targets. */
+  petOwned(petId: string): Promise<void>;
   publicKey(): Promise<string>;
   addWebhook(ownerId: string, input: { url: string; events?: string[] | undefined; pets?: string[] | undefined }): Promise<WebhookTarget>;
   listWebhooks(ownerId: string): Promise<WebhookView[]>;
@@ -130,6 +132,7 @@ export function createNotifyService(options: NotifyServiceOptions): NotifyServic
   return {
     targets,
     scheduler,
+    petOwned: (petId) => notifier.enrollIfTargeted(petId),
     publicKey: async () => (await keys()).publicKey,
 
     async addWebhook(ownerId, input) {
