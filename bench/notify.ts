@@ -4,13 +4,15 @@
  * one pet with one webhook endpoint (a local receiver), brought from instant to instant by the
  * scheduler for one day, counted with INFO commandstats (commands inside scripts included);
  * (2) the due set at 100,000 scheduled pets: its memory (MEMORY USAGE) and the time of one claim
- * of 50 due pets, and of a claim when nothing is due.
+ * of 50 due pets, and of a claim when nothing is due; (3) lateness from a life event's instant to
+ * the end of its webhook delivery with two instances (two drivers, services and scheduler loops
+ * on one Redis, real clock, TIME_SCALE 3600, 40 pets in 8 zones, 30 s).
  * Run alone: `npx tsx bench/notify.ts`.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createClient } from '@redis/client';
-import { createManualClock } from '../src/service/clock.js';
+import { createManualClock, systemClock } from '../src/service/clock.js';
 import { createPetService } from '../src/service/index.js';
 import { createNotifyService } from '../src/service/notify/notify-service.js';
 import { createOwners } from '../src/service/owners.js';
@@ -131,12 +133,87 @@ async function dueSetAtScale(url: string, admin: Admin): Promise<void> {
   await storage.close();
 }
 
+const ZONES = [
+  'UTC',
+  'Asia/Shanghai',
+  'America/New_York',
+  'Europe/Berlin',
+  'Asia/Tokyo',
+  'America/Los_Angeles',
+  'Asia/Kolkata',
+  'Australia/Sydney',
+];
+
+async function lateness(url: string): Promise<void> {
+  const receiver = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(204).end());
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const hook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+  const late: number[][] = [[], []];
+  const instances = [0, 1].map((n) => {
+    const storage = createRedisStorage({ url, snapshotBytes: DEFAULT_SNAPSHOT_BYTES });
+    const service = createPetService({ storage, timeScale: 3600 });
+    const owners = createOwners({ storage, clock: systemClock, maxPetsPerOwner: 100 });
+    const notify = createNotifyService({
+      storage,
+      service,
+      owners,
+      clock: systemClock,
+      allowPrivate: true,
+      maxPerDay: 1000,
+      vapid: {},
+      publicUrl: null,
+      onPass: (pass) => {
+        if (pass.sent > 0) late[n]?.push(pass.doneMs - pass.dueMs);
+      },
+    });
+    return { storage, service, owners, notify };
+  });
+  const [first] = instances;
+  if (first === undefined) throw new Error('no instance');
+  const owner = await first.owners.create();
+  for (let n = 0; n < 40; n++) {
+    const petId = `late-${Date.now()}-${n}`;
+    await first.service.getState(petId);
+    await first.service.update(petId, { timezone: ZONES[n % ZONES.length] as string });
+    await first.owners.addPet(owner.owner_id, petId);
+    const record = await first.storage.load(petId);
+    if (record === null || record.meta === null) throw new Error('no pet');
+    await first.storage.save(petId, {
+      expectedVersion: record.version,
+      meta: { ...record.meta, version: record.version + 1, owners: [owner.owner_id] },
+      systems: {},
+    });
+  }
+  await first.notify.addWebhook(owner.owner_id, { url: hook, events: ['got_hungry', 'woke_up', 'fell_asleep'] });
+  await Promise.all(instances.map((i) => i.notify.scheduler.start()));
+  await new Promise((resolve) => setTimeout(resolve, 30_000));
+  await Promise.all(instances.map((i) => i.notify.scheduler.stop()));
+  const all = [...(late[0] ?? []), ...(late[1] ?? [])].sort((a, b) => a - b);
+  const at = (q: number) => all[Math.min(all.length - 1, Math.floor(q * all.length))] ?? Number.NaN;
+  console.log(
+    JSON.stringify({
+      what: 'lateness, event instant to webhook delivered, two instances (loop each second), 40 pets, 30 s at TIME_SCALE 3600',
+      passes_with_deliveries: all.length,
+      per_instance: late.map((l) => l.length),
+      p50_ms: at(0.5),
+      p99_ms: at(0.99),
+      max_ms: all.at(-1),
+    }),
+  );
+  await Promise.all(instances.map((i) => i.storage.close()));
+  receiver.close();
+}
+
 const redis = await startRedisServer();
 const admin: Admin = createClient({ url: redis.url, RESP: 2 });
 await admin.connect();
 try {
   await perPetDay(redis.url, admin);
   await dueSetAtScale(redis.url, admin);
+  await lateness(redis.url);
 } finally {
   await admin.quit();
   await redis.stop();

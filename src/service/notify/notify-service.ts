@@ -14,7 +14,7 @@ import { readDeliveryLog, appendDeliveryLog, type DeliveryAttempt } from './deli
 import { createNotifier } from './notifier.js';
 import { assertCallableUrl } from './public-address.js';
 import { createPushSender, type PushSender } from './push-sender.js';
-import { createScheduler, type Scheduler, type SchedulerLog } from './scheduler.js';
+import { createScheduler, type Scheduler, type SchedulerLog, type SchedulerOptions } from './scheduler.js';
 import { createTargets, DEFAULT_NOTIFY_EVENTS, type PushInput, type PushTarget, type Targets, type WebhookTarget } from './targets.js';
 import { loadVapidKeys, type VapidKeys } from './vapid-keys.js';
 import { sendWebhook } from './webhook-sender.js';
@@ -37,6 +37,7 @@ export interface NotifyServiceOptions {
   fetch?: typeof fetch;
   leaseMs?: number;
   tickMs?: number;
+  onPass?: SchedulerOptions['onPass'];
 }
 
 /** A webhook endpoint as listed (never its secret). */
@@ -102,6 +103,7 @@ export function createNotifyService(options: NotifyServiceOptions): NotifyServic
     ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }),
     ...(options.tickMs === undefined ? {} : { tickMs: options.tickMs }),
     ...(options.log === undefined ? {} : { log: options.log }),
+    ...(options.onPass === undefined ? {} : { onPass: options.onPass }),
   });
 
   /** Counts one registration change of the owner; RateLimitedError past NOTIFY_CHANGES_PER_HOUR. */

@@ -27,6 +27,8 @@ export interface SchedulerOptions {
   leaseMs?: number;
   tickMs?: number;
   log?: SchedulerLog;
+  /** Told of each finished pass: the instant the pet was due at and when its deliveries were done (benchmarks). */
+  onPass?: (pass: { petId: string; dueMs: number; doneMs: number; sent: number }) => void;
 }
 
 export interface DrainReport {
@@ -52,12 +54,13 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   let unwatch: (() => Promise<void>) | null = null;
   let stopped = false;
 
-  const work = async (petId: string, leaseUntilMs: number, report: DrainReport): Promise<void> => {
+  const work = async (petId: string, dueMs: number, leaseUntilMs: number, report: DrainReport): Promise<void> => {
     const due = storage.dueSet;
     if (due === undefined) return;
     try {
       const pass = await notifier.process(petId);
       report.sent += pass.sent;
+      options.onPass?.({ petId, dueMs, doneMs: clock.nowMs(), sent: pass.sent });
       await due.release(petId, leaseUntilMs, pass.nextMs);
     } catch (error) {
       // The lease runs out and the pet is tried again (by this instance or another).
@@ -78,7 +81,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       await Promise.all(
         Array.from({ length: Math.min(CONCURRENCY, queue.length) }, async () => {
           for (let claim = queue.shift(); claim !== undefined; claim = queue.shift()) {
-            await work(claim.petId, claim.leaseUntilMs, report);
+            await work(claim.petId, claim.dueMs, claim.leaseUntilMs, report);
           }
         }),
       );
