@@ -15,6 +15,7 @@ export const DEFAULT_TICK_MS = 1_000;
 const CLAIM_BATCH = 50;
 /** Pets worked on at once by one instance. */
 const CONCURRENCY = 8;
+const WATCH_RETRY_MS = 5_000;
 
 export interface SchedulerLog {
   warn(obj: object, msg: string): void;
@@ -52,7 +53,9 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<unknown> = Promise.resolve();
   let unwatch: (() => Promise<void>) | null = null;
+  let watchTimer: NodeJS.Timeout | null = null;
   let stopped = false;
+  let tickFailing = false;
 
   const work = async (petId: string, dueMs: number, leaseUntilMs: number, report: DrainReport): Promise<void> => {
     const due = storage.dueSet;
@@ -93,7 +96,16 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   const loop = (): void => {
     if (stopped) return;
     running = drain(clock.nowMs() + tickMs * 10)
-      .catch((error: unknown) => log?.warn({ err: error }, 'schedule tick failed; retried next tick'))
+      .then(
+        () => {
+          tickFailing = false;
+        },
+        (error: unknown) => {
+          // Once per outage, not once a second.
+          if (!tickFailing) log?.warn({ err: error }, 'schedule tick failed; retried each tick');
+          tickFailing = true;
+        },
+      )
       .finally(() => {
         if (!stopped) timer = setTimeout(loop, tickMs);
       });
@@ -103,18 +115,33 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     drain,
     async start() {
       stopped = false;
-      if (storage.watch !== undefined && storage.dueSet !== undefined) {
+      // Storage may be down at start: the loop retries each tick, and the watch is retried too.
+      const watchLater = (): void => {
+        if (stopped || storage.watch === undefined || storage.dueSet === undefined) return;
         const due = storage.dueSet;
-        unwatch = await storage.watch((petId) => {
-          const nowMs = clock.nowMs();
-          due.hasten(petId, nowMs, nowMs + leaseMs).catch(() => undefined);
-        });
-      }
+        storage
+          .watch((petId) => {
+            const nowMs = clock.nowMs();
+            due.hasten(petId, nowMs, nowMs + leaseMs).catch(() => undefined);
+          })
+          .then(
+            async (stop) => {
+              if (stopped) await stop();
+              else unwatch = stop;
+            },
+            (error: unknown) => {
+              log?.warn({ err: error }, 'schedule: cannot watch saved events yet; retrying');
+              watchTimer = setTimeout(watchLater, WATCH_RETRY_MS);
+            },
+          );
+      };
+      watchLater();
       timer = setTimeout(loop, 0);
     },
     async stop() {
       stopped = true;
       if (timer !== null) clearTimeout(timer);
+      if (watchTimer !== null) clearTimeout(watchTimer);
       await running;
       await unwatch?.();
     },
