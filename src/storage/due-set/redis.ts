@@ -90,7 +90,18 @@ export function createRedisDueSet(options: RedisDueSetOptions): DueSet {
       const leaseUntilMs = nowMs + leaseMs;
       const eachLimit = Math.max(1, Math.ceil(limit / keys.length));
       const args = [String(nowMs), String(leaseUntilMs), String(eachLimit)];
-      const replies = await perBucket('due claim', (key) => evalArgs(DUE_CLAIM_SCRIPT, key, args));
+      // A plain read first: an instance with nothing due (most ticks) runs no script at all.
+      const peeks = await perBucket('due peek', (key) => ['ZRANGEBYSCORE', key, '-inf', String(nowMs), 'LIMIT', '0', '1']);
+      const dueKeys = keys.filter((_, index) => Array.isArray(peeks[index]) && (peeks[index] as unknown[]).length > 0);
+      if (dueKeys.length === 0) return [];
+      const claimArgs = (key: string): string[] => evalArgs(DUE_CLAIM_SCRIPT, key, args);
+      const replies =
+        dueKeys.length === 1
+          ? [await call('due claim', claimArgs(dueKeys[0] as string), dueKeys[0] as string)]
+          : await pipeline(
+              'due claim',
+              dueKeys.map((key) => ({ args: claimArgs(key), keys: [key] })),
+            );
       const claims: DueClaim[] = [];
       for (const reply of replies) {
         if (reply instanceof Error) throw reply;
