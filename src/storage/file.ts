@@ -30,6 +30,7 @@ import { mkdir, readdir, rm, rmdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { writeAtomic } from './atomic-write.js';
 import { EVENT_LOG_MAX, assertEventLogMax, compareEventIds, readEventsOptions } from './events.js';
+import { createFileDueSet } from './due-set/file.js';
 import { createFileCounters } from './file-counters.js';
 import { readLog } from './file-events.js';
 import { EXTRAS_DIR, readExtras } from './file-extras.js';
@@ -310,6 +311,8 @@ export function createFileStorage(options: FileStorageOptions): StorageDriver {
         await unlink(probe);
       });
     },
+
+    dueSet: createFileDueSet(root),
 
     inspector: createFileInspector({
       root,

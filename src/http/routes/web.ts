@@ -1,7 +1,9 @@
 /**
  * The web page (docs/web.md), built by `npm run build` into dist/web: `/` is its index.html and
- * `/assets/*` its files. Without a build, `/` answers a 404 saying how to make one.
+ * `/assets/*` its files. Without a build, `/` answers a 404 saying how to make one. The PWA's
+ * files live at the root: the service worker must, to control the page's scope.
  */
+import type { Context } from 'hono';
 import type { DocumentedHono } from '../openapi.js';
 import type { AppEnv } from '../env.js';
 import { NotFoundError } from '../../errors.js';
@@ -24,4 +26,14 @@ export function registerWebRoutes(app: DocumentedHono<AppEnv>, webRoot: string):
     // Vite names built assets by content hash, so they never change under the same name.
     return c.body(file.body, 200, { 'Content-Type': file.contentType, 'Cache-Control': 'public, max-age=31536000, immutable' });
   });
+
+  // Fixed names that change with a build: revalidated on every use, never cached as immutable.
+  const pwaFile = (name: string, contentType?: string) => async (c: Context<AppEnv>) => {
+    const file = await readStaticFile(webRoot, name);
+    if (!file) return answerError(c, new NotFoundError(`no such file: /${name} (${NOT_BUILT})`));
+    return c.body(file.body, 200, { 'Content-Type': contentType ?? file.contentType, 'Cache-Control': 'no-cache' });
+  };
+  app.get('/sw.js', pwaFile('sw.js', 'text/javascript; charset=utf-8'));
+  app.get('/manifest.webmanifest', pwaFile('manifest.webmanifest', 'application/manifest+json'));
+  app.get('/icons/:name{[a-z0-9-]+\\.png}', (c) => pwaFile(`icons/${c.req.param('name')}`)(c));
 }
