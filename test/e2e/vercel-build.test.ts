@@ -184,6 +184,16 @@ describe('vercel build on a fresh clone', () => {
     for (const asset of assets) expect(await request(asset)).toMatchObject({ from: 'static', status: 200 });
   });
 
+  it('serves the PWA files (manifest, service worker, icons) from static files at the root', async () => {
+    const page = await request('/');
+    expect(page.body).toContain('<link rel="manifest" href="/manifest.webmanifest">');
+    const manifest = JSON.parse((await request('/manifest.webmanifest')).body) as { icons: Array<{ src: string }> };
+    expect(manifest.icons.length).toBeGreaterThan(0);
+    for (const file of ['/manifest.webmanifest', '/sw.js', ...manifest.icons.map((icon) => icon.src)]) {
+      expect(await request(file), file).toMatchObject({ from: 'static', status: 200 });
+    }
+  });
+
   it('serves /docs from the function and its assets from static files', async () => {
     const docs = await request('/docs');
     expect(docs).toMatchObject({ from: 'function', status: 200 });
