@@ -15,6 +15,26 @@ import { chooseStorage, DEFAULT_SNAPSHOT_BYTES, type StorageChoice, type Storage
 
 const STORAGE_KINDS = ['memory', 'file', 'redis', 'upstash', 'redis-cluster'] as const satisfies readonly StorageKind[];
 
+/** docs/design.md §13; docs/configuration.md. */
+export interface NotifyConfig {
+  /** SCHEDULER: this instance runs the schedule's loop. @default true (false on Vercel) */
+  readonly scheduler: boolean;
+  /** SCHEDULER_LEASE_MS: how long a claimed pet is held before another instance may take it over. @default 60000 */
+  readonly leaseMs: number;
+  /** WEBHOOK_ALLOW_PRIVATE: webhook URLs and push endpoints may be http and private addresses. @default false */
+  readonly allowPrivate: boolean;
+  /** NOTIFY_MAX_PER_DAY: deliveries per pet per target per day. @default 6 */
+  readonly maxPerDay: number;
+  /** CRON_SECRET: Vercel Cron's Bearer for GET /api/cron/tick. */
+  readonly cronSecret: string | null;
+  /** QSTASH_CURRENT_SIGNING_KEY / QSTASH_NEXT_SIGNING_KEY: Upstash QStash signatures for the cron route. */
+  readonly qstash: { current: string; next: string } | null;
+  /** VAPID_PUBLIC_KEY / VAPID_PRIVATE_KEY / VAPID_SUBJECT; absent keys are generated once and kept in storage. */
+  readonly vapid: { publicKey?: string; privateKey?: string; subject?: string };
+  /** PUBLIC_URL: where the page is, for a push's click (absent: the path alone). */
+  readonly publicUrl: string | null;
+}
+
 export interface Config {
   /** TCP port of the Node server. @default 8000 */
   readonly port: number;
@@ -94,6 +114,8 @@ export interface Config {
    * the second, so that a test can kill the process in between. 0 (the default) = off.
    */
   readonly faultPauseAfterFirstWriteMs: number;
+  /** Webhooks, Web Push and the schedule of life events (docs/design.md §13). */
+  readonly notify: NotifyConfig;
   /**
    * Snapshots of the pets served, kept fresh by Redis client-side tracking (§11, issue #16):
    * SNAPSHOT_CACHE_BYTES when on (SNAPSHOTS=on), 0 when off. Only Redis over TCP tracks keys:
@@ -264,6 +286,25 @@ const envSchema = z.object({
   MAX_OWNERS_PER_PET: optional(
     numberFrom('MAX_OWNERS_PER_PET', (n) => Number.isInteger(n) && n >= 1 && n <= 100, 'an integer from 1 to 100'),
   ),
+  SCHEDULER: optional(booleanFrom('SCHEDULER')),
+  SCHEDULER_LEASE_MS: optional(
+    numberFrom('SCHEDULER_LEASE_MS', (n) => Number.isInteger(n) && n >= 1_000 && n <= 600_000, 'an integer of ms from 1000 to 600000'),
+  ),
+  WEBHOOK_ALLOW_PRIVATE: optional(booleanFrom('WEBHOOK_ALLOW_PRIVATE')),
+  NOTIFY_MAX_PER_DAY: optional(
+    numberFrom('NOTIFY_MAX_PER_DAY', (n) => Number.isInteger(n) && n >= 1 && n <= 1000, 'an integer from 1 to 1000'),
+  ),
+  CRON_SECRET: optional(z.string().min(16, { message: 'CRON_SECRET must be at least 16 characters' })),
+  QSTASH_CURRENT_SIGNING_KEY: optional(z.string().min(1)),
+  QSTASH_NEXT_SIGNING_KEY: optional(z.string().min(1)),
+  VAPID_PUBLIC_KEY: optional(
+    z.string().regex(/^[A-Za-z0-9_-]{80,100}$/, { message: 'VAPID_PUBLIC_KEY must be a base64url P-256 public key' }),
+  ),
+  VAPID_PRIVATE_KEY: optional(
+    z.string().regex(/^[A-Za-z0-9_-]{40,50}$/, { message: 'VAPID_PRIVATE_KEY must be a base64url P-256 private key' }),
+  ),
+  VAPID_SUBJECT: optional(z.string().regex(/^(mailto:|https:\/\/)\S+$/, { message: 'VAPID_SUBJECT must be a mailto: or https: URL' })),
+  PUBLIC_URL: optional(z.string().regex(/^https?:\/\/\S+$/, { message: 'PUBLIC_URL must be an http(s) URL' })),
   FAULT_PAUSE_AFTER_FIRST_WRITE_MS: optional(
     numberFrom(
       'FAULT_PAUSE_AFTER_FIRST_WRITE_MS',
@@ -385,6 +426,24 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxPetsPerOwner: parsed.MAX_PETS_PER_OWNER ?? 20,
     maxOwnersPerPet: parsed.MAX_OWNERS_PER_PET ?? 8,
     faultPauseAfterFirstWriteMs: parsed.FAULT_PAUSE_AFTER_FIRST_WRITE_MS ?? 0,
+    notify: Object.freeze({
+      // On Vercel nothing runs between requests: the cron route drains the schedule instead.
+      scheduler: parsed.SCHEDULER ?? !storageInput.onVercel,
+      leaseMs: parsed.SCHEDULER_LEASE_MS ?? 60_000,
+      allowPrivate: parsed.WEBHOOK_ALLOW_PRIVATE ?? false,
+      maxPerDay: parsed.NOTIFY_MAX_PER_DAY ?? 6,
+      cronSecret: parsed.CRON_SECRET ?? null,
+      qstash:
+        parsed.QSTASH_CURRENT_SIGNING_KEY === undefined
+          ? null
+          : { current: parsed.QSTASH_CURRENT_SIGNING_KEY, next: parsed.QSTASH_NEXT_SIGNING_KEY ?? parsed.QSTASH_CURRENT_SIGNING_KEY },
+      vapid: {
+        ...(parsed.VAPID_PUBLIC_KEY === undefined ? {} : { publicKey: parsed.VAPID_PUBLIC_KEY }),
+        ...(parsed.VAPID_PRIVATE_KEY === undefined ? {} : { privateKey: parsed.VAPID_PRIVATE_KEY }),
+        ...(parsed.VAPID_SUBJECT === undefined ? {} : { subject: parsed.VAPID_SUBJECT }),
+      },
+      publicUrl: parsed.PUBLIC_URL ?? null,
+    }),
     snapshotBytes: snapshotsOn ? (parsed.SNAPSHOT_CACHE_BYTES ?? DEFAULT_SNAPSHOT_BYTES) : 0,
   });
 }

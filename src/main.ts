@@ -55,6 +55,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   // Issue #12: /api/pet/{id}/ws on this server (the SSE route works everywhere, Vercel included).
   const realtime = realtimeOf(app);
   const closeSockets = attachEventSockets(server as Server, realtime, log);
+  // docs/design.md §13: every instance works through the due schedule (SCHEDULER).
+  await realtime.scheduler?.start();
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
@@ -67,6 +69,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       const started = performance.now();
       // Event streams never finish by themselves: end them (SSE with `event: reconnect`).
       closeSockets();
+      await realtime.scheduler?.stop();
       await realtime.hub.close();
       await new Promise<void>((resolve) => {
         const force = setTimeout(() => {

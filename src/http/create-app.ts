@@ -36,6 +36,10 @@ import { BATCH_BODY_FACTOR, BATCH_PATH, registerBatchRoutes } from './routes/bat
 import { markCompatRoutes, registerCompatRoutes } from './routes/compat.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerMetricsRoute } from './routes/metrics.js';
+import { createCronAuth } from '../service/notify/cron-auth.js';
+import type { Scheduler } from '../service/notify/scheduler.js';
+import { createNotifyFor } from './notify-setup.js';
+import { registerNotifyRoutes } from './routes/notify.js';
 import { registerOwnerRoutes } from './routes/owners.js';
 import { registerPetRoutes } from './routes/pet.js';
 import { registerSocialRoutes } from './routes/social.js';
@@ -59,7 +63,7 @@ export type AppConfig = Pick<
   | 'petTtlDays'
 > &
   Partial<Pick<Config, 'maxPetsPerOwner' | 'maxOwnersPerPet' | 'faultPauseAfterFirstWriteMs'>> &
-  Partial<Pick<Config, 'events' | 'onVercel' | 'metricsToken'>>;
+  Partial<Pick<Config, 'events' | 'onVercel' | 'metricsToken' | 'notify' | 'timeScale'>>;
 
 export interface AppDeps {
   config: AppConfig;
@@ -76,6 +80,8 @@ export type App = DocumentedHono<AppEnv>;
 
 /** What the Node server's WebSocket route (websocket.ts) shares with the app it serves. */
 export interface Realtime {
+  /** The schedule's worker to start with the server (SCHEDULER); null: off. */
+  scheduler: Scheduler | null;
   service: PetService;
   /** Finds the owner an owner secret proves (issue #13). */
   owners: Pick<Owners, 'resolve'>;
@@ -201,6 +207,13 @@ export function createApp(deps: AppDeps): App {
   registerCompatRoutes(app, petCall);
   registerOwnerRoutes(app, { ...petCall, social });
   registerSocialRoutes(app, { ...petCall, social });
+  const notify = createNotifyFor(config, { storage, service, owners, clock, log });
+  registerNotifyRoutes(app, {
+    owners,
+    notify,
+    cronAuth: createCronAuth({ cronSecret: config.notify?.cronSecret ?? null, qstash: config.notify?.qstash ?? null }),
+    cronBudgetMs: Math.max(5, (config.events?.vercelMaxDurationS ?? 60) - 10) * 1000,
+  });
   const events = config.events ?? DEFAULT_EVENTS;
   const hub = createEventHub({
     storage,
@@ -220,6 +233,7 @@ export function createApp(deps: AppDeps): App {
     maxStreamMs: config.onVercel ? Math.max(1, events.vercelMaxDurationS - 5) * 1000 : null,
   });
   realtimes.set(app, {
+    scheduler: config.notify?.scheduler === true ? notify.scheduler : null,
     service,
     owners,
     hub,

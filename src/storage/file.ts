@@ -41,6 +41,7 @@ import {
   nextEventId,
   readEventsOptions,
 } from './events.js';
+import { createFileDueSet } from './due-set/file.js';
 import { createFileCounters } from './file-counters.js';
 import { createFileRecords } from './file-records.js';
 import { type ExtraFile, listExtras, promote, pruneExtras } from './file-extras.js';
@@ -630,6 +631,8 @@ export function createFileStorage(options: FileStorageOptions): StorageDriver {
         await unlink(probe);
       });
     },
+
+    dueSet: createFileDueSet(root),
 
     inspector: {
       async listPets(listOptions = {}): Promise<string[]> {

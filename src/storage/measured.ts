@@ -91,6 +91,7 @@ export function measureStorage(driver: StorageDriver, observer: StorageObserver)
     takeRecord: (ref) => timed('takeRecord', () => driver.takeRecord(ref)),
     roundTrips: () => driver.roundTrips(),
     close: () => driver.close(),
+    ...(driver.dueSet === undefined ? {} : { dueSet: driver.dueSet }),
   };
   if (driver.watch !== undefined) {
     const watch = driver.watch.bind(driver);

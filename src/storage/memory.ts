@@ -3,6 +3,8 @@
  * Redis drivers, held in a Map of key → compact JSON string. Every operation yields to the event
  * loop first, so concurrent callers interleave between load and save as they would over a network.
  */
+import { createMemoryDueSet } from './due-set/memory.js';
+import type { DueSet } from './due-set/types.js';
 import { SYSTEM_NAMES } from '../engine/types.js';
 import { casArguments, hitKeys, loadCountedArguments } from './cas-script.js';
 import {
@@ -66,6 +68,13 @@ export type MemoryStore = Map<string, { value: string; expiresAt: number | null;
 
 /** The watchers of each key space: drivers sharing a store hear each other's saves, as on one Redis. */
 const watchers = new WeakMap<MemoryStore, Set<EventsListener>>();
+/** The due set of each key space (drivers sharing a store share their schedule, as on one Redis). */
+const dueSets = new WeakMap<MemoryStore, DueSet>();
+const dueSetOf = (store: MemoryStore): DueSet => {
+  const known = dueSets.get(store) ?? createMemoryDueSet();
+  dueSets.set(store, known);
+  return known;
+};
 
 /** A memory driver with a way to look inside (tests). */
 export interface MemoryStorage extends StorageDriver {
@@ -315,6 +324,8 @@ export function createMemoryStorage(options: MemoryStorageOptions = {}): MemoryS
     async ping(): Promise<void> {
       await trip();
     },
+
+    dueSet: dueSetOf(data),
 
     inspector: {
       async listPets(listOptions = {}): Promise<string[]> {

@@ -14,6 +14,7 @@
  * SNAPSHOT_LOAD_SCRIPT; a counted load of a held pet only counts (one call per counter); every
  * write is followed by a PING barrier before it resolves (see `settled`).
  */
+import { createRedisDueSet } from './due-set/redis.js';
 import { createHash } from 'node:crypto';
 import { CorruptStateError, PetLifeError, StorageUnavailableError } from '../errors.js';
 import {
@@ -641,6 +642,12 @@ export function createScriptedStorage(commands: RedisCommands, options: Scripted
     },
 
     inspector,
+
+    dueSet: createRedisDueSet({
+      layout,
+      call: (what, args, key) => run(what, () => commands.call(args, key)),
+      pipeline: async (what, sent) => (await run(what, () => pipeline(sent))).map((reply) => failedReply(reply, what)),
+    }),
 
     roundTrips: () => commands.roundTrips(),
 

@@ -4,6 +4,7 @@
  */
 import type { SystemName } from '../engine/types.js';
 import type { CorruptStateError } from '../errors.js';
+import type { DueSet } from './due-set/types.js';
 
 /** A JSON object as stored for one system. */
 export type JsonObject = { [key: string]: unknown };
@@ -347,6 +348,8 @@ export interface StorageDriver {
   watch?(onEvents: (petId: string) => void): Promise<() => Promise<void>>;
   /** Operator tools (listing pets, key sizes and TTLs, clock, scripts); every driver here has it. */
   readonly inspector?: StorageInspector;
+  /** The durable schedule of life events (docs/design.md §13; due-set/types.ts); every driver here has it. */
+  readonly dueSet?: DueSet;
   /** Throws StorageUnavailableError when the backend cannot be reached. */
   ping(): Promise<void>;
   /** Round trips made so far (for logs, tests and benchmarks). */

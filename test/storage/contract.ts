@@ -3,6 +3,7 @@
  * calls describeStorageContract(name, setup) and adds its own cases.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeDueSetContract } from './due-set-contract.js';
 import { SYSTEM_NAMES, type SystemName } from '../../src/engine/types.js';
 import { CorruptStateError, InvalidInputError } from '../../src/errors.js';
 import {
@@ -1021,6 +1022,8 @@ export function describeStorageContract(name: string, setup: () => StorageHarnes
         await expect(driver.saveRecord(ref('bad'), { expectedVersion: 0, value: 'x', ttlMs: 0 })).rejects.toThrow(TypeError);
       });
     });
+
+    describeDueSetContract(() => ({ driver, create: () => create() }), petId);
 
     it('answers ping', async () => {
       await expect(driver.ping()).resolves.toBeUndefined();
