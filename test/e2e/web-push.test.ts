@@ -1,31 +1,30 @@
 /**
  * The page as a PWA and its Notifications card (docs/web.md, docs/design.md §13) in real headless
- * Chromium (playwright-core) against the built server. What is proven:
+ * Chromium (playwright-core) against the built server and its push routes. What is proven:
  * - the manifest is linked and served, its icons are real PNGs of the sizes it says, and the
  *   service worker (/sw.js) registers and activates at scope `/`;
  * - the card's flow up to the subscription: it needs an owner; "turn on" asks the permission
  *   (granted through the browser context), registers the worker, subscribes with the key from
  *   GET /api/push/key, and POSTs /api/owners/me/push with the subscription, the events chosen,
  *   the language and quiet hours, as the owner; "turn off" DELETEs it. A refused permission says so.
- * - a push reaches the worker and shows a notification: the sender encrypts and signs a push for
- *   the subscription the page registered, the local push endpoint decrypts it (as a push service
- *   would hand it to the browser), CDP `ServiceWorker.deliverPushMessage` gives those bytes to the
- *   worker, and `registration.getNotifications()` lists the notification it showed.
+ * - a push reaches the worker and shows a notification: CDP `ServiceWorker.deliverPushMessage`
+ *   hands the worker a payload and `registration.getNotifications()` lists what it showed;
+ * - the whole chain with a fast world (TIME_SCALE): the server's schedule brings the page's pet to
+ *   a life event, encrypts and signs the push for the subscription the page registered, the local
+ *   push endpoint verifies and decrypts it (as a push service would before handing it to the
+ *   browser), and those bytes, delivered to the worker, show the pet's notification.
  * Not provable here: a real push service subscription (headless Chromium has no FCM connection
  * offline, and none at all in an incognito context; `pushManager.subscribe` is replaced by one
  * that answers the local push endpoint's subscription and records the key it was given), and a
- * click on a system notification (the worker's notificationclick is not reachable headless). Until
- * the push routes exist on the server, the three calls are answered here per their contract.
+ * click on a system notification (the worker's notificationclick is not reachable headless).
  */
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { type Browser, chromium, type Page, type Route } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPushSender, type PushMessage } from '../../src/service/notify/push-sender.js';
+import type { PushMessage } from '../../src/service/notify/push-sender.js';
 import { pushText } from '../../src/service/notify/push-text.js';
-import { loadVapidKeys, type VapidKeys } from '../../src/service/notify/vapid-keys.js';
-import { createMemoryStorage } from '../../src/storage/index.js';
 import { type PushReceiver, startPushReceiver, type TestSubscription } from '../helpers/push-receiver.js';
 import { ensureServerBuilt, PROJECT_ROOT, type ServerProcess, startServerProcess } from '../helpers/server-process.js';
 
@@ -71,9 +70,8 @@ describe('web page: PWA and notifications', () => {
   let server: ServerProcess | undefined;
   let browser: Browser | undefined;
   let receiver: PushReceiver | undefined;
-  let vapid: VapidKeys;
-  /** Whether the server has the push routes (GET /api/push/key answers). */
-  let serverRoutes = false;
+  /** The server's VAPID public key (GET /api/push/key). */
+  let publicKey = '';
 
   beforeAll(async () => {
     await mkdir(ARTIFACTS, { recursive: true });
@@ -83,10 +81,8 @@ describe('web page: PWA and notifications', () => {
     // The server may send pushes to the local (http, loopback) push endpoint.
     server = await startServerProcess({ env: { STORAGE: 'memory', WEBHOOK_ALLOW_PRIVATE: 'true' } });
     const key = await fetch(`${server.url}/api/push/key`);
-    serverRoutes = key.status === 200;
-    vapid = serverRoutes
-      ? { ...(await loadVapidKeys(createMemoryStorage())), publicKey: ((await key.json()) as { public_key: string }).public_key }
-      : await loadVapidKeys(createMemoryStorage());
+    expect(key.status).toBe(200);
+    publicKey = ((await key.json()) as { public_key: string }).public_key;
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 });
   }, 240_000);
 
@@ -95,26 +91,6 @@ describe('web page: PWA and notifications', () => {
     await server?.stop();
     await receiver?.close();
   });
-
-  /** Answers the push routes per their contract when the server does not have them yet. */
-  async function contractRoutes(page: Page, ids: string[]): Promise<void> {
-    if (serverRoutes) return;
-    await page.route('**/api/push/key', (route) => route.fulfill({ status: 200, json: { public_key: vapid.publicKey } }));
-    await page.route('**/api/owners/me/push**', async (route: Route) => {
-      const request = route.request();
-      if (!/^Bearer own_/.test((await request.allHeaders())['authorization'] ?? '')) {
-        return route.fulfill({ status: 401, json: { error: { code: 'unauthorized', message: 'owner secret needed' } } });
-      }
-      if (request.method() === 'POST') {
-        const id = `psub_${ids.length + 1}`;
-        ids.push(id);
-        return route.fulfill({ status: 201, json: { id } });
-      }
-      if (request.method() === 'DELETE' && ids.some((id) => request.url().endsWith(`/api/owners/me/push/${id}`)))
-        return route.fulfill({ status: 204 });
-      return route.fulfill({ status: 404, json: { error: { code: 'not_found', message: 'no such subscription' } } });
-    });
-  }
 
   it('manifest, icons and service worker; the card subscribes and unsubscribes; a push shows a notification', async () => {
     if (!browser || !server || !receiver) throw new Error('not started');
@@ -127,8 +103,6 @@ describe('web page: PWA and notifications', () => {
     const page = await context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (err) => errors.push(err.message));
-    const ids: string[] = [];
-    await contractRoutes(page, ids);
     await page.goto(`${baseUrl}/?lang=en`);
     await eventually(() => text(page, 'feeling')).not.toBe('');
 
@@ -181,7 +155,7 @@ describe('web page: PWA and notifications', () => {
     await eventually(() => text(page, 'notify-on')).toContain('Notifications are on: hungry · woke up · fell asleep');
     expect(await text(page, 'notify-on')).toContain('Quiet hours 21:30–07:00');
     // Subscribed with the server's VAPID key, user-visible only, through the worker at /sw.js.
-    expect(await page.evaluate('window.__subscribedWith')).toBe(vapid.publicKey);
+    expect(await page.evaluate('window.__subscribedWith')).toBe(publicKey);
     expect(await page.evaluate('window.__subscribeOptions')).toEqual({ userVisibleOnly: true });
     expect(
       await page.evaluate(`navigator.serviceWorker.ready.then((r) => ({ scope: r.scope, script: r.active && r.active.scriptURL }))`),
@@ -192,8 +166,7 @@ describe('web page: PWA and notifications', () => {
     expect(stored.id).toMatch(/\S/);
     await page.screenshot({ path: join(ARTIFACTS, 'web-push-card-on.png'), fullPage: true });
 
-    // A push for this subscription: encrypted and signed by the sender, decrypted by the local
-    // push endpoint, delivered to the worker as the push service would.
+    // A push as the server words it, handed to the worker.
     const deviceId = (await page.evaluate<string | null>(`localStorage.getItem('pet-life.device-id')`)) ?? '';
     const petName = 'Mochi';
     const event = { id: '1765152000000-0', device_id: deviceId, type: 'got_hungry', pet_time: '', at: '', data: {} };
@@ -204,13 +177,7 @@ describe('web page: PWA and notifications', () => {
       event_id: event.id,
       url: `/?pet=${deviceId}`,
     };
-    if (!serverRoutes) {
-      const outcome = await createPushSender({ vapid }).send(sub, message);
-      expect(outcome.ok).toBe(true);
-    }
-    const delivered = receiver.received.filter((p) => p.subscriptionId === sub.id);
-    const bytes = serverRoutes ? JSON.stringify(message) : (delivered.at(-1)?.text ?? '');
-    if (!serverRoutes) expect(JSON.parse(bytes)).toEqual(message);
+    const bytes = JSON.stringify(message);
 
     const cdp = await context.newCDPSession(page);
     const registrations: Array<{ registrationId: string; scopeURL: string; isDeleted: boolean }> = [];
@@ -263,7 +230,6 @@ describe('web page: PWA and notifications', () => {
     page.on('request', (r) => {
       if (r.url().includes('/api/owners/me/push')) posts.push(r.url());
     });
-    await contractRoutes(page, []);
     await page.goto(`${server.url}/?lang=en`);
     await eventually(() => text(page, 'feeling')).not.toBe('');
     await page.getByTestId('owner-create').click();
@@ -274,4 +240,59 @@ describe('web page: PWA and notifications', () => {
     expect(await page.evaluate('window.__subscribedWith ?? null')).toBeNull();
     await context.close();
   }, 60_000);
+
+  it('the server schedule pushes a life event of the page pet to the subscription the page made, and the worker shows it', async () => {
+    if (!browser || !receiver) throw new Error('not started');
+    // A fast world: an hour of the pet's life each second, so a life event comes within seconds.
+    const fast = await startServerProcess({ env: { STORAGE: 'memory', WEBHOOK_ALLOW_PRIVATE: 'true', TIME_SCALE: '3600' } });
+    let context: BrowserContext | undefined;
+    try {
+      const baseUrl = fast.url;
+      context = await browser.newContext();
+      context.setDefaultTimeout(10_000);
+      await context.grantPermissions(['notifications'], { origin: baseUrl });
+      const sub = receiver.subscribe();
+      await context.addInitScript(fakePushManager(sub));
+      const page = await context.newPage();
+      await page.goto(`${baseUrl}/?lang=en`);
+      await eventually(() => text(page, 'feeling')).not.toBe('');
+      const deviceId = (await page.evaluate<string | null>(`localStorage.getItem('pet-life.device-id')`)) ?? '';
+      await page.getByTestId('owner-create').click();
+      await page.getByTestId('owner-secret-done').click();
+      await page.getByTestId('adopt').click();
+      await page.getByTestId(`owned-pet-${deviceId}`).waitFor();
+      await page.getByTestId('notify-event-fell_asleep').check();
+      await page.getByTestId('notify-on-button').click();
+      await eventually(() => text(page, 'notify-on')).toContain('Notifications are on:');
+
+      // The schedule does the rest: no request from here on.
+      await expect
+        .poll(() => receiver?.received.filter((p) => p.subscriptionId === sub.id).length, { timeout: 60_000, interval: 250 })
+        .toBeGreaterThan(0);
+      const push = receiver.received.find((p) => p.subscriptionId === sub.id);
+      const fastKey = ((await (await fetch(`${baseUrl}/api/push/key`)).json()) as { public_key: string }).public_key;
+      expect(push?.vapidKey).toBe(fastKey);
+      const payload = JSON.parse(push?.text ?? '{}') as PushMessage;
+      expect(payload.device_id).toBe(deviceId);
+      expect(['got_hungry', 'woke_up', 'fell_asleep', 'visited']).toContain(payload.type);
+      expect(payload.event_id).toMatch(/^\d+-\d+$/);
+
+      const cdp = await context.newCDPSession(page);
+      const registrations: Array<{ registrationId: string; scopeURL: string; isDeleted: boolean }> = [];
+      cdp.on('ServiceWorker.workerRegistrationUpdated', (e) => registrations.push(...e.registrations));
+      await cdp.send('ServiceWorker.enable');
+      await eventually(() => registrations.some((r) => r.scopeURL === `${baseUrl}/` && !r.isDeleted)).toBe(true);
+      const registrationId = registrations.find((r) => r.scopeURL === `${baseUrl}/` && !r.isDeleted)?.registrationId ?? '';
+      await cdp.send('ServiceWorker.deliverPushMessage', { origin: baseUrl, registrationId, data: push?.text ?? '' });
+      await eventually(() =>
+        page.evaluate(
+          `navigator.serviceWorker.ready.then((r) => r.getNotifications()).then((list) => list.map((n) => ({ title: n.title, body: n.body, tag: n.tag })))`,
+        ),
+      ).toEqual([{ title: payload.title, body: payload.body, tag: `${deviceId}:${payload.type}` }]);
+      expect(payload.title.length).toBeGreaterThan(0);
+    } finally {
+      await context?.close();
+      await fast.stop();
+    }
+  }, 120_000);
 });
