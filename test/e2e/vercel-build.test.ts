@@ -126,11 +126,15 @@ beforeAll(async () => {
   timings['function start'] = Math.round(performance.now() - started);
 }, BUILD_TIMEOUT_MS + 60_000);
 
+// Removing the clone's node_modules (tens of thousands of files) can outlast the default hook
+// timeout on a loaded machine.
 afterAll(() => {
   launcher?.kill();
+  const removing = performance.now();
   if (work) rmSync(work, { recursive: true, force: true });
+  timings['clean up'] = Math.round(performance.now() - removing);
   console.log(`vercel-build timings (ms): ${JSON.stringify(timings)}`);
-});
+}, 240_000);
 
 function routes(): Route[] {
   return (JSON.parse(readFileSync(path.join(output, 'config.json'), 'utf8')) as { routes: Route[] }).routes;
@@ -182,6 +186,16 @@ describe('vercel build on a fresh clone', () => {
     const assets = [...page.body.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((match) => match[1] as string);
     expect(assets.length).toBeGreaterThan(0);
     for (const asset of assets) expect(await request(asset)).toMatchObject({ from: 'static', status: 200 });
+  });
+
+  it('serves the PWA files (manifest, service worker, icons) from static files at the root', async () => {
+    const page = await request('/');
+    expect(page.body).toContain('<link rel="manifest" href="/manifest.webmanifest">');
+    const manifest = JSON.parse((await request('/manifest.webmanifest')).body) as { icons: Array<{ src: string }> };
+    expect(manifest.icons.length).toBeGreaterThan(0);
+    for (const file of ['/manifest.webmanifest', '/sw.js', ...manifest.icons.map((icon) => icon.src)]) {
+      expect(await request(file), file).toMatchObject({ from: 'static', status: 200 });
+    }
   });
 
   it('serves /docs from the function and its assets from static files', async () => {

@@ -367,7 +367,31 @@ export function createApiClient({ baseUrl = '', secret = () => null }: ApiClient
     watch: (id: string, options: WatchOptions) => client.watch(id, options),
     /** Any route by method and path (one this page's typed calls do not cover yet). */
     call,
+    // Web Push (docs/design.md §13): the VAPID key to subscribe with, and the owner's subscriptions.
+    pushKey: () =>
+      call('GET', '/api/push/key').then((raw) => {
+        const key = str(obj(raw)['public_key']);
+        if (key === null) throw new ApiError(502, 'bad_answer', 'the server answered no push key');
+        return key;
+      }),
+    /** Registers this browser's push subscription for the owner; answers its id. */
+    addPush: (request: PushRequest) =>
+      call('POST', '/api/owners/me/push', request).then((raw) => {
+        const id = str(obj(raw)['id']);
+        if (id === null) throw new ApiError(502, 'bad_answer', 'the server answered no subscription id');
+        return id;
+      }),
+    removePush: (id: string) => call('DELETE', `/api/owners/me/push/${encodeURIComponent(id)}`),
   };
+}
+
+/** POST /api/owners/me/push: a browser's PushSubscription and what it wants to hear about. */
+export interface PushRequest {
+  subscription: { endpoint: string; keys: { p256dh: string; auth: string } };
+  events?: string[];
+  lang?: Lang;
+  /** Local times "HH:MM" in the owner's timezone; pushes wait until `to`. */
+  quiet_hours?: { from: string; to: string };
 }
 
 export type ApiClient = ReturnType<typeof createApiClient>;

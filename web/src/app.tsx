@@ -8,6 +8,7 @@
  * Owners and friends (docs/web.md): an owner made here (its secret kept in the browser, sent as Bearer on every call)
  * lists, switches and makes its pets (OwnerPanel); the pet's friends, invite codes and visits are
  * in FriendsPanel; `visited`/`befriended`/`unfriended` events show in a "recent" list.
+ * NotifyPanel turns the owner's Web Push on and off on this browser (docs/web.md).
  */
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { type Action, type ApiClient, ApiError, type ForecastPoint, type Lang, type PetEvent, type PetView, type Report } from './api.ts';
@@ -17,6 +18,7 @@ import { Creature } from './components/creature.tsx';
 import { ForecastChart } from './components/forecast-chart.tsx';
 import { FriendsPanel } from './components/friends-panel.tsx';
 import { Gauges } from './components/gauges.tsx';
+import { NotifyPanel } from './components/notify-panel.tsx';
 import { OwnerPanel } from './components/owner-panel.tsx';
 import { RecentList, type RecentLine } from './components/recent.tsx';
 import { ReportPanel } from './components/report.tsx';
@@ -471,6 +473,7 @@ export function App({ api, initialDeviceId, initialLang, firstState, timezone }:
                 onNewPet={() => void onNewPet()}
                 onAdopted={() => setNotice(t.adoptDone(pet.name))}
               />
+              <NotifyPanel t={t} lang={lang} api={api} owner={owner} busy={pending !== null} run={runSocial} onChanged={setNotice} />
               <ClockDial pet={pet} t={t} />
               <ForecastChart points={forecast} t={t} timezone={pet.timezone} />
               <Stats pet={pet} t={t} lang={lang} />

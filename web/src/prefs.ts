@@ -110,3 +110,36 @@ export function forgetOwner(): void {
     // storage disabled: nothing was kept
   }
 }
+
+/** The push subscription this browser registered for an owner (docs/web.md): enough to show and turn it off. */
+export interface StoredPush {
+  id: string;
+  events: string[];
+  quietHours: { from: string; to: string } | null;
+}
+
+const pushKey = (ownerId: string) => `pet-life.push.${ownerId}`;
+
+export function loadPush(ownerId: string): StoredPush | null {
+  const raw = read(pushKey(ownerId));
+  if (raw === null) return null;
+  try {
+    const stored = JSON.parse(raw) as Partial<StoredPush>;
+    if (typeof stored.id !== 'string' || !Array.isArray(stored.events)) return null;
+    return { id: stored.id, events: stored.events.filter((e) => typeof e === 'string'), quietHours: stored.quietHours ?? null };
+  } catch {
+    return null;
+  }
+}
+
+export function savePush(ownerId: string, push: StoredPush | null): void {
+  if (push !== null) {
+    write(pushKey(ownerId), JSON.stringify(push));
+    return;
+  }
+  try {
+    localStorage.removeItem(pushKey(ownerId));
+  } catch {
+    // storage disabled: nothing was kept
+  }
+}

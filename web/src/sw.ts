@@ -100,9 +100,10 @@ worker.addEventListener('notificationclick', (event) => {
       const same = windows.find((client) => client.url === url);
       if (same) return same.focus();
       const page = windows[0];
-      // A tab of the page already open goes to the pet; otherwise a new one opens.
-      if (page) return (await page.navigate(url))?.focus() ?? worker.clients.openWindow(url);
-      return worker.clients.openWindow(url);
+      // A tab of the page already open goes to the pet (navigate works only on a tab this worker
+      // controls); otherwise a new one opens.
+      const moved = page ? await page.navigate(url).catch(() => null) : null;
+      return moved ? moved.focus() : worker.clients.openWindow(url);
     })(),
   );
 });

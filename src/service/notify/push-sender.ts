@@ -9,8 +9,12 @@
  * subscription; delete it), `retry` (429, 5xx, 408, a network error or the timeout: the push service
  * may take it later), or neither (another 4xx, or a subscription whose keys cannot encrypt:
  * trying again sends the same refused request).
+ *
+ * `web-push` (with its JWT and ASN.1 dependencies) is imported on the first send, not with this
+ * module: the Vercel bundle keeps it in a chunk of its own, so a cold function that sends no push
+ * never loads it (docs/benchmarks.md "Cold start").
  */
-import webpush from 'web-push';
+import type { RequestDetails } from 'web-push';
 import type { VapidKeys } from './vapid-keys.js';
 
 export interface PushSubscriptionKeys {
@@ -51,6 +55,13 @@ export const DEFAULT_PUSH_TIMEOUT_MS = 10_000;
 /** At most this much of a refusal's body goes into the outcome's error (push services explain 4xx there). */
 const ERROR_BODY_CHARS = 300;
 
+type WebPush = typeof import('web-push');
+let webPush: Promise<WebPush> | null = null;
+const loadWebPush = (): Promise<WebPush> => {
+  webPush ??= import('web-push').then((module) => ((module as { default?: WebPush }).default ?? module) as WebPush);
+  return webPush;
+};
+
 function outcomeOf(status: number, detail: string): PushOutcome {
   if (status >= 200 && status < 300) return { status, ok: true, gone: false, retry: false };
   const gone = status === 404 || status === 410;
@@ -75,7 +86,8 @@ export function createPushSender(options: { vapid: VapidKeys; fetch?: typeof fet
 
   return {
     async send(sub, message, sendOptions = {}) {
-      let details: webpush.RequestDetails;
+      const webpush = await loadWebPush();
+      let details: RequestDetails;
       try {
         details = webpush.generateRequestDetails(
           { endpoint: sub.endpoint, keys: { p256dh: sub.keys.p256dh, auth: sub.keys.auth } },
