@@ -1,19 +1,14 @@
 /**
  * The body both Redis drivers share (TCP in redis.ts, Upstash REST in upstash.ts), written over
- * the few commands it needs (RedisCommands), so each driver file is only its transport:
- * connection, timeouts, retries, URL redaction. A load is one MGET of every key of the pet, a
- * counted load one EVALSHA of LOAD_COUNTED_SCRIPT, a save or replace one EVALSHA of CAS_SCRIPT, a
- * hit one EVALSHA of HIT_SCRIPT (each EVAL once on NOSCRIPT), a remove SCANs and DELs (the event
- * log `life_<id>:events` included), readEvents one XRANGE, watch one SUBSCRIBE on a connection of
- * its own (TCP only); loadMany and saveMany one pipeline each (an MGET per pet and a HIT_SCRIPT
- * per hit; a CAS_SCRIPT per pet), EVAL re-sent for just the NOSCRIPT replies. Every
- * failure becomes StorageUnavailableError, or CorruptStateError for a corrupt stored meta.
- * Scripts run through script-runner.ts (one NOSCRIPT path); WAIT is replicas.ts; the snapshot
- * bookkeeping snapshot-io.ts; records redis-records.ts; the inspector redis-inspector.ts.
+ * the few commands it needs (RedisCommands), so each driver file is only its transport. A load is
+ * one MGET, a counted load, save, replace or hit one script call, readEvents one XRANGE, watch one
+ * SUBSCRIBE (TCP only), loadMany and saveMany one pipeline each. Every failure becomes
+ * StorageUnavailableError, or CorruptStateError for a corrupt stored meta. Scripts run through
+ * script-runner.ts (one NOSCRIPT path); WAIT is replicas.ts; snapshot bookkeeping snapshot-io.ts;
+ * records redis-records.ts; the inspector inspect/redis.ts; the due set due-set/redis.ts.
  *
- * With snapshots (a transport that tracks keys, `onInvalidate`, and `snapshotBytes` > 0; Redis TCP,
- * snapshots.ts): a load of a held pet costs nothing and one of a pet not held is one EVALSHA of
- * SNAPSHOT_LOAD_SCRIPT; a counted load of a held pet only counts (one call per counter); every
+ * With snapshots (docs/storage.md, snapshots.ts): a load of a held pet costs nothing, one of a pet
+ * not held is one SNAPSHOT_LOAD_SCRIPT call, a counted load of a held pet only counts, and every
  * write is followed by a PING barrier before it resolves (see `settled`).
  */
 import { createRedisDueSet } from './due-set/redis.js';
