@@ -92,6 +92,8 @@ export function measureStorage(driver: StorageDriver, observer: StorageObserver)
     roundTrips: () => driver.roundTrips(),
     close: () => driver.close(),
   };
+  // Not a round trip: passed through as it is.
+  if (driver.heldValues !== undefined) measured.heldValues = driver.heldValues.bind(driver);
   if (driver.watch !== undefined) {
     const watch = driver.watch.bind(driver);
     measured.watch = (onEvents) => watch(onEvents);

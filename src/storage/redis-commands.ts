@@ -108,6 +108,13 @@ export function createScriptedStorage(commands: RedisCommands, options: Scripted
     return snapshots.get(petId, Date.now());
   };
 
+  /** StorageDriver.heldValues: after the same turn as `held`, so that no invalidation already received is missed. */
+  const heldValues = async (petId: string): Promise<readonly (string | null)[] | undefined> => {
+    if (snapshots === null) return undefined;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    return snapshots.heldValues(petId, Date.now());
+  };
+
   const load = async (petId: string, loadOptions: LoadOptions = {}): Promise<PetRecord | null> => {
     const extras = loadOptions.extras ?? [];
     const keys = loadKeyList(petId, extras, layout);
@@ -234,6 +241,7 @@ export function createScriptedStorage(commands: RedisCommands, options: Scripted
     name,
     target,
     load,
+    ...(snapshots === null ? {} : { heldValues }),
 
     async loadCounted(
       petId: string,

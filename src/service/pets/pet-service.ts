@@ -41,6 +41,7 @@ import { createReadCache } from './read-cache.js';
 import { planRequest, type PlanDeps, type RequestContext, type Served } from './request-plan.js';
 import { jitteredBackoff, runOnPet, type Plan, type RunDeps, type RunResult } from './run-on-pet.js';
 import type { Answer, Forecast, StateDocument } from './types.js';
+import { mayBeWarm, warmFactsOf, warmRead, type WarmReadDeps } from './warm-read.js';
 
 export { MAX_BATCH_OPERATIONS } from './pet-batch.js';
 export type { BatchContext, BatchOperation, BatchResult } from './pet-batch.js';
@@ -192,8 +193,9 @@ export function createPetService(options: PetServiceOptions): PetService {
     const raw = pet.record.raw;
     const cached = readCache.get(petId, key, raw) as T | undefined;
     observer.readCache(cached !== undefined);
-    return cached ?? readCache.set(petId, key, raw, present(run.version));
+    return cached ?? readCache.set(petId, key, raw, present(run.version), warmFactsOf(pet.record, deps.timeScale));
   };
+  const warmDeps: WarmReadDeps = { storage: options.storage, clock: deps.clock, timeScale: deps.timeScale, access, rateLimits, readCache, observer };
   const queue = createPetQueue({
     sharesFailure: (error) => error instanceof StorageUnavailableError,
     maxDepth: options.queueDepth ?? DEFAULT_QUEUE_DEPTH,
@@ -230,6 +232,10 @@ export function createPetService(options: PetServiceOptions): PetService {
   const run = async <R>(petId: string, plan: Plan<R>) => finishOutbox(petId, await runQueued(petId, plan));
 
   const perform = async <T, B>(petId: string, operation: Operation<T>, request: RequestContext<T, B>): Promise<Answer<Served<B>>> => {
+    if (mayBeWarm(warmDeps, operation, request)) {
+      const warm = await warmRead(warmDeps, petId, operation, request);
+      if (warm !== undefined) return warm;
+    }
     const owner = request.owner !== undefined ? request.owner : await resolveOwner(request.bearer ?? null);
     const { plan, serve, stranger } = planRequest(planDeps, petId, operation, { ...request, owner });
     // A stranger's request is refused by its own load; it never waits in (or fills) the owner's queue.
