@@ -195,7 +195,15 @@ export function createPetService(options: PetServiceOptions): PetService {
     observer.readCache(cached !== undefined);
     return cached ?? readCache.set(petId, key, raw, present(run.version), warmFactsOf(pet.record, deps.timeScale));
   };
-  const warmDeps: WarmReadDeps = { storage: options.storage, clock: deps.clock, timeScale: deps.timeScale, access, rateLimits, readCache, observer };
+  const warmDeps: WarmReadDeps = {
+    storage: options.storage,
+    clock: deps.clock,
+    timeScale: deps.timeScale,
+    access,
+    rateLimits,
+    readCache,
+    observer,
+  };
   const queue = createPetQueue({
     sharesFailure: (error) => error instanceof StorageUnavailableError,
     maxDepth: options.queueDepth ?? DEFAULT_QUEUE_DEPTH,
