@@ -117,6 +117,12 @@ export interface PetService {
    */
   perform<T, B>(petId: string, operation: Operation<T>, request: RequestContext<T, B>): Promise<Answer<Served<B>>>;
   /**
+   * `perform`'s warm read alone (warm-read.ts, docs/design.md §15): the answer of a held pet
+   * already made for its stored values and minute, without a load; undefined when `perform`
+   * must run (the HTTP server's shortest path tries this first).
+   */
+  performWarm<T, B>(petId: string, operation: Operation<T>, request: RequestContext<T, B>): Promise<Answer<Served<B>> | undefined>;
+  /**
    * Runs up to MAX_BATCH_OPERATIONS operations, each as `perform` would (limits, access,
    * idempotency), in two storage round trips in all: one loadMany of every pet, one saveMany of
    * every changed pet (runBatch). Each pet's operations apply in order and are saved together
@@ -283,6 +289,8 @@ export function createPetService(options: PetServiceOptions): PetService {
     run,
     peek: (petIds) => peekPets(readDeps, petIds),
     perform,
+    performWarm: async (petId, operation, request) =>
+      mayBeWarm(warmDeps, operation, request) ? warmRead(warmDeps, petId, operation, request) : undefined,
     batch: (operations, context) => performBatch({ run: deps, plan: planDeps, resolveOwner, finishOutbox }, operations, context),
     events: (petId, eventsOptions) => readEvents(readDeps, petId, eventsOptions),
     nextLifeEventMs: (petId) => nextLifeEventMs(readDeps, petId),
