@@ -40,7 +40,7 @@ export interface WarmReadDeps {
 /**
  * What the stored `record` lets the warm read serve: until the wall instant its world clock
  * crosses the next tick (time-model.ts: world = world_ms + (now − wall_ms) × timeScale), a
- * millisecond early so that rounding can only make it shorter. Null when it may not be served
+ * millisecond early so that rounding can only make it shorter. Undefined when it may not be served
  * warm at all (no meta, or an outbox owed).
  */
 export function warmFactsOf(record: PetRecord, timeScale: number): WarmFacts | undefined {
