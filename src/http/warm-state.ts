@@ -43,7 +43,11 @@ export function warmFirst(warm: WarmState, listener: RequestListener): RequestLi
       (answered) => {
         if (!answered) listener(req, res);
       },
-      () => listener(req, res),
+      () => {
+        // Nothing written yet: the app answers (its error, if any); a half-written answer cannot be mended.
+        if (!res.headersSent) listener(req, res);
+        else res.destroy();
+      },
     );
   };
 }
