@@ -10,7 +10,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { loadConfig, type Config } from './config.js';
 import { ConfigError } from './errors.js';
 import type { Server } from 'node:http';
-import { answerClientError, createApp, realtimeOf } from './http/index.js';
+import { answerClientError, createApp, createServerWithWarmState, realtimeOf, warmStateOf } from './http/index.js';
 import { attachEventSockets } from './http/websocket.js';
 import { createLogger, type Logger } from './log.js';
 import { guardProcess } from './http/process-guard.js';
@@ -37,6 +37,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     const started = serve(
       {
         fetch: app.fetch,
+        // A warm GET state is answered before the app (http/warm-state.ts, docs/design.md §15).
+        createServer: createServerWithWarmState(warmStateOf(app)),
         port: config.port,
         hostname: config.host,
         serverOptions: {

@@ -36,7 +36,7 @@ import { answerError, errorResponse, toWireError } from './errors.js';
 import { createAppMetrics, type AppMetrics } from './metrics.js';
 import { DocumentedHono } from './openapi.js';
 import { findProjectRoot } from './project-root.js';
-import { requestFrame } from './request-frame.js';
+import { frameHeaders, requestFrame, type FrameOptions } from './request-frame.js';
 import { BATCH_BODY_FACTOR, BATCH_PATH, registerBatchRoutes } from './routes/batch.js';
 import { markCompatRoutes, registerCompatRoutes } from './routes/compat.js';
 import { registerEventRoutes } from './routes/events.js';
@@ -50,6 +50,7 @@ import { registerPetRoutes } from './routes/pet.js';
 import { registerSocialRoutes } from './routes/social.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerWebRoutes } from './routes/web.js';
+import { createWarmState, type WarmState } from './warm-state.js';
 
 export type AppConfig = Pick<
   Config,
@@ -102,6 +103,17 @@ export interface Realtime {
 
 const realtimes = new WeakMap<App, Realtime>();
 const appMetrics = new WeakMap<App, AppMetrics>();
+const warmStates = new WeakMap<App, WarmState>();
+
+/**
+ * The app's shortest path for the Node server (warm-state.ts): tried before the app for each
+ * request; it answers a warm GET state itself or resolves false.
+ */
+export function warmStateOf(app: App): WarmState {
+  const warm = warmStates.get(app);
+  if (warm === undefined) throw new Error('not an app made by createApp');
+  return warm;
+}
 
 /** The app's metrics (its own Prometheus registry, served at /metrics). */
 export function metricsOf(app: App): AppMetrics {
@@ -163,22 +175,21 @@ export function createApp(deps: AppDeps): App {
 
   const app = new DocumentedHono<AppEnv>();
 
-  app.use(
-    '*',
-    requestFrame({
-      clock,
-      log,
-      backend: storage.name,
-      cors: {
-        origins: config.corsOrigins,
-        allowMethods: ['GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
-        allowHeaders: ['Content-Type', 'Authorization', 'Idempotency-Key', 'Accept-Language', 'If-None-Match'],
-        exposeHeaders: ['X-Request-Id', 'Idempotent-Replayed', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'WWW-Authenticate', 'ETag'],
-        maxAgeS: 600,
-      },
-      metrics,
-    }),
-  );
+  const frameOptions: FrameOptions = {
+    clock,
+    log,
+    backend: storage.name,
+    cors: {
+      origins: config.corsOrigins,
+      allowMethods: ['GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
+      allowHeaders: ['Content-Type', 'Authorization', 'Idempotency-Key', 'Accept-Language', 'If-None-Match'],
+      exposeHeaders: ['X-Request-Id', 'Idempotent-Replayed', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'WWW-Authenticate', 'ETag'],
+      maxAgeS: 600,
+    },
+    metrics,
+  };
+  app.use('*', requestFrame(frameOptions));
+  warmStates.set(app, createWarmState({ service, frame: frameHeaders(frameOptions) }));
   markCompatRoutes(app);
   // A batch carries up to 100 operations: it may be BATCH_BODY_FACTOR times the limit of one request.
   const limitOf = (path: string) => (path === BATCH_PATH ? config.bodyLimitBytes * BATCH_BODY_FACTOR : config.bodyLimitBytes);

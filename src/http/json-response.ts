@@ -81,14 +81,20 @@ export function noneMatchHits(header: string | undefined, tag: string): boolean 
  */
 export function conditionalJsonResponse(c: Context<AppEnv>, body: unknown, status: number, text = jsonText(body)): Response {
   if (status !== 200) return jsonTextResponse(c, text, status);
+  const validators = validatorsOf(body, text);
+  const tag = validators.ETag;
+  if (noneMatchHits(c.req.header('if-none-match'), tag)) return framedResponse(c, null, 304, { ...c.get('headers'), ...validators });
+  return jsonTextResponse(c, text, 200, validators);
+}
+
+/** ETag (made once per frozen body) and Cache-Control of a 200 that may be revalidated; `text` is jsonText(body). */
+export function validatorsOf(body: unknown, text: string): { ETag: string; 'Cache-Control': string } {
   let tag = body !== null && typeof body === 'object' ? frozenTags.get(body) : undefined;
   if (tag === undefined) {
     tag = entityTag(text);
     if (body !== null && typeof body === 'object' && Object.isFrozen(body)) frozenTags.set(body, tag);
   }
-  const validators = { ETag: tag, 'Cache-Control': REVALIDATE };
-  if (noneMatchHits(c.req.header('if-none-match'), tag)) return framedResponse(c, null, 304, { ...c.get('headers'), ...validators });
-  return jsonTextResponse(c, text, 200, validators);
+  return { ETag: tag, 'Cache-Control': REVALIDATE };
 }
 
 /** The response already carries the frame's headers (made by jsonResponse). */

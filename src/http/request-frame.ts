@@ -68,28 +68,92 @@ function routeLabelOf(c: Context<AppEnv>, status: number, route: string | null):
 /** A client's X-Request-Id is kept when it is short and plain; otherwise a UUID is made. */
 const REQUEST_ID = /^[\w\-=]{1,255}$/;
 
-export function requestFrame(options: FrameOptions): MiddlewareHandler<AppEnv> {
-  const { clock, log, backend, cors, metrics } = options;
+/** The request id answered: the client's X-Request-Id when short and plain, else a new UUID. */
+export function requestIdOf(incoming: string | undefined): string {
+  return incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+}
+
+/** The frame's headers of an answer, shared by the middleware and the warm read (warm-state.ts). */
+export interface FrameHeaders {
+  /** The origin answered in Access-Control-Allow-Origin for this request's Origin; null: none. */
+  allowOriginOf(origin: string | undefined): string | null;
+  /** The headers every non-preflight answer carries (`api`: under /api/, which no cache may keep). */
+  headersOf(requestId: string, allowOrigin: string | null, api: boolean): Record<string, string>;
+  /** The line logged and the request counted once an answer is out. */
+  finish(entry: FinishedRequest): void;
+}
+
+export interface FinishedRequest {
+  method: string;
+  path: string;
+  /** The route answered (its pattern); null for a 404/405. */
+  route: string | null;
+  /** The metrics' route label. */
+  label: string;
+  device: string | null;
+  status: number;
+  durationMs: number;
+  roundTrips: number;
+  requestId: string;
+}
+
+export function frameHeaders(options: FrameOptions): FrameHeaders {
+  const { log, backend, cors, metrics } = options;
   const anyOrigin = cors.origins.includes('*');
   const allowed = new Set(cors.origins);
+  const expose = cors.exposeHeaders.join(', ');
+  const securityHeaders = Object.fromEntries(SECURITY_HEADERS);
+  return {
+    allowOriginOf: (origin) => (anyOrigin ? '*' : origin !== undefined && allowed.has(origin) ? origin : null),
+    headersOf(requestId, allowOrigin, api) {
+      const headers: Record<string, string> = { 'X-Request-Id': requestId, ...securityHeaders };
+      // API answers carry a pet's state or a claim secret: no cache, shared or private, may keep them.
+      if (api) headers['Cache-Control'] = 'no-store';
+      if (allowOrigin !== null) {
+        headers['Access-Control-Allow-Origin'] = allowOrigin;
+        headers['Access-Control-Expose-Headers'] = expose;
+      }
+      if (!anyOrigin) headers['Vary'] = 'Origin';
+      return headers;
+    },
+    finish(entry) {
+      metrics.request(entry.label, entry.method, entry.status, entry.durationMs / 1000);
+      const line = {
+        method: entry.method,
+        path: entry.path,
+        route: entry.route,
+        device: entry.device,
+        status: entry.status,
+        duration_ms: Math.round(entry.durationMs * 1000) / 1000,
+        backend,
+        round_trips: entry.roundTrips,
+        request_id: entry.requestId,
+      };
+      if (entry.status >= 500) log.warn(line, 'request');
+      else log.info(line, 'request');
+    },
+  };
+}
+
+export function requestFrame(options: FrameOptions): MiddlewareHandler<AppEnv> {
+  const { clock, cors } = options;
+  const anyOrigin = cors.origins.includes('*');
   const preflightHeaders: Record<string, string> = {
     'Access-Control-Allow-Methods': cors.allowMethods.join(', '),
     'Access-Control-Allow-Headers': cors.allowHeaders.join(', '),
     'Access-Control-Max-Age': String(cors.maxAgeS),
   };
-  const expose = cors.exposeHeaders.join(', ');
   const securityHeaders = Object.fromEntries(SECURITY_HEADERS);
+  const frame = frameHeaders(options);
 
   return async (c, next) => {
     const started = performance.now();
     c.set('clock', clock);
     c.set('errorStyle', 'api');
-    const incomingId = c.req.header('x-request-id');
-    const requestId = incomingId !== undefined && REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
+    const requestId = requestIdOf(c.req.header('x-request-id'));
     c.set('requestId', requestId);
 
-    const origin = c.req.header('origin');
-    const allowOrigin = anyOrigin ? '*' : origin !== undefined && allowed.has(origin) ? origin : null;
+    const allowOrigin = frame.allowOriginOf(c.req.header('origin'));
     if (c.req.method === 'OPTIONS' && c.req.header('access-control-request-method') !== undefined) {
       const headers: Record<string, string> = { ...preflightHeaders, 'X-Request-Id': requestId };
       if (allowOrigin !== null) headers['Access-Control-Allow-Origin'] = allowOrigin;
@@ -97,19 +161,10 @@ export function requestFrame(options: FrameOptions): MiddlewareHandler<AppEnv> {
       return c.body(null, 204, { ...headers, ...securityHeaders });
     }
 
-    const headers: Record<string, string> = { 'X-Request-Id': requestId, ...securityHeaders };
-    // API answers carry a pet's state or a claim secret: no cache, shared or private, may keep them.
-    // They also say where their time went (Server-Timing: the service fills in `timing`).
+    // API answers also say where their time went (Server-Timing: the service fills in `timing`).
     const api = c.req.path.startsWith('/api/');
-    if (api) {
-      headers['Cache-Control'] = 'no-store';
-      c.set('timing', { startedMs: started, storageMs: 0, serviceMs: 0 });
-    }
-    if (allowOrigin !== null) {
-      headers['Access-Control-Allow-Origin'] = allowOrigin;
-      headers['Access-Control-Expose-Headers'] = expose;
-    }
-    if (!anyOrigin) headers['Vary'] = 'Origin';
+    if (api) c.set('timing', { startedMs: started, storageMs: 0, serviceMs: 0 });
+    const headers = frame.headersOf(requestId, allowOrigin, api);
     c.set('headers', headers);
 
     await next();
@@ -123,21 +178,17 @@ export function requestFrame(options: FrameOptions): MiddlewareHandler<AppEnv> {
     }
     const status = response.status;
     const route = status === 404 || status === 405 ? null : routePath(c, -1) || null;
-    const durationMs = performance.now() - started;
-    metrics.request(routeLabelOf(c, status, route), c.req.method, status, durationMs / 1000);
-    const line = {
+    frame.finish({
       method: c.req.method,
       path: c.req.path,
       route,
+      label: routeLabelOf(c, status, route),
       device: c.get('device') ?? null,
       status,
-      duration_ms: Math.round(durationMs * 1000) / 1000,
-      backend,
-      round_trips: c.get('roundTrips') ?? 0,
-      request_id: requestId,
-    };
-    if (status >= 500) log.warn(line, 'request');
-    else log.info(line, 'request');
+      durationMs: performance.now() - started,
+      roundTrips: c.get('roundTrips') ?? 0,
+      requestId,
+    });
     return undefined;
   };
 }

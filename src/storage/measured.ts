@@ -93,6 +93,8 @@ export function measureStorage(driver: StorageDriver, observer: StorageObserver)
     close: () => driver.close(),
     ...(driver.dueSet === undefined ? {} : { dueSet: driver.dueSet }),
   };
+  // Not a round trip: passed through as it is.
+  if (driver.heldValues !== undefined) measured.heldValues = driver.heldValues.bind(driver);
   if (driver.watch !== undefined) {
     const watch = driver.watch.bind(driver);
     measured.watch = (onEvents) => watch(onEvents);

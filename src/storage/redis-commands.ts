@@ -38,7 +38,7 @@ import type { RedisCommands, ScriptedStorageOptions } from './redis-transport.js
 import { parseXrange, toStorageError } from './redis-replies.js';
 import { assertReplicaPolicy, assertReplicated, type ReplicaPolicy, waitCommand } from './replicas.js';
 import { createScriptRunner, luaScript, scriptCommand, type ScriptedCommand } from './script-runner.js';
-import { afterWrite, heldUntil, sharedBarrier } from './snapshot-io.js';
+import { afterWrite, heldReaders, heldUntil, sharedBarrier } from './snapshot-io.js';
 import { createSnapshotStore, type SnapshotStore } from './snapshots.js';
 import { SYSTEM_NAMES } from '../engine/types.js';
 import { assertDistinctPets, assertReplaced, loadResult, saveResult, saveTtl, type WriteRequest } from './requests.js';
@@ -93,16 +93,7 @@ export function createScriptedStorage(commands: RedisCommands, options: Scripted
     return reply;
   };
 
-  /**
-   * The pet's snapshot when one is held and no extra record is asked for (those are never held);
-   * undefined otherwise. Pending I/O is handled first (one turn of the event loop), so that an
-   * invalidation already received is applied before the snapshot is trusted.
-   */
-  const held = async (petId: string, extras: readonly string[]): Promise<PetRecord | null | undefined> => {
-    if (snapshots === null || extras.length > 0) return undefined;
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    return snapshots.get(petId, Date.now());
-  };
+  const { held, heldValues } = heldReaders(snapshots);
 
   const load = async (petId: string, loadOptions: LoadOptions = {}): Promise<PetRecord | null> => {
     const extras = loadOptions.extras ?? [];
@@ -230,6 +221,7 @@ export function createScriptedStorage(commands: RedisCommands, options: Scripted
     name,
     target,
     load,
+    ...(snapshots === null ? {} : { heldValues }),
 
     async loadCounted(
       petId: string,

@@ -6,6 +6,7 @@
 import { SYSTEM_NAMES } from '../engine/types.js';
 import { decodeLoad, encodeValue } from './keys.js';
 import type { WriteRequest } from './requests.js';
+import type { SnapshotStore } from './snapshots.js';
 import type { PetRecord } from './types.js';
 
 /** Until when a pet read or written at `sentMs` may be held: never past its expiry. */
@@ -48,4 +49,26 @@ export function afterWrite(petId: string, base: PetRecord | null | undefined, re
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Reads of what the snapshots hold. `held`: the pet's snapshot when one is held and no extra record
+ * is asked for (those are never held), undefined otherwise. `heldValues`: the stored values a held
+ * pet was read or written with. Both handle pending I/O first (one turn of the event loop), so that
+ * an invalidation already received is applied before the snapshot is trusted.
+ */
+export function heldReaders(snapshots: SnapshotStore | null) {
+  const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+  return {
+    held: async (petId: string, extras: readonly string[]): Promise<PetRecord | null | undefined> => {
+      if (snapshots === null || extras.length > 0) return undefined;
+      await turn();
+      return snapshots.get(petId, Date.now());
+    },
+    heldValues: async (petId: string): Promise<readonly (string | null)[] | undefined> => {
+      if (snapshots === null) return undefined;
+      await turn();
+      return snapshots.heldValues(petId, Date.now());
+    },
+  };
 }

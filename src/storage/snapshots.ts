@@ -68,6 +68,12 @@ export interface SnapshotStore {
   get(petId: string, nowMs: number): PetRecord | null | undefined;
   /** The held record itself (no copy, no LRU touch, not counted): the base of a partial save. */
   peek(petId: string): PetRecord | null | undefined;
+  /**
+   * The held pet's stored values themselves (frozen; the same array for as long as the same
+   * record is held), undefined when none is held, it is known absent, or it is past its expiry
+   * at `nowMs`. No copy, not counted: the warm read's freshness check (docs/design.md §15).
+   */
+  heldValues(petId: string, nowMs: number): readonly (string | null)[] | undefined;
   /** Takes a ticket; call synchronously right before sending the command. */
   begin(petId: string): SnapshotTicket;
   /** Redis says `key` changed (null: forget everything, e.g. a FLUSHDB, a lost connection). */
@@ -148,6 +154,12 @@ export function createSnapshotStore(maxBytes: number = DEFAULT_SNAPSHOT_BYTES): 
     },
 
     peek: (petId) => entries.get(petId)?.record,
+
+    heldValues(petId, nowMs) {
+      const entry = entries.get(petId);
+      if (entry === undefined || entry.record === null || nowMs >= entry.heldUntilMs) return undefined;
+      return entry.record.raw;
+    },
 
     begin(petId) {
       let flight = flights.get(petId);

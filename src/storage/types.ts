@@ -284,6 +284,13 @@ export interface StorageDriver {
    */
   load(petId: string, options?: LoadOptions): Promise<PetRecord | null>;
   /**
+   * Only drivers with snapshots (Redis TCP, docs/design.md §11): the stored values (PetRecord.raw)
+   * of a pet held in memory, once every invalidation already received is applied — the very array
+   * a load of the held pet returns, the same one for as long as nothing changed the pet; undefined
+   * when the pet is not held. No round trip, no copy (the warm read, docs/design.md §15).
+   */
+  heldValues?(petId: string): Promise<readonly (string | null)[] | undefined>;
+  /**
    * load() plus fixed-window hits on global counters, in the same single round trip. `record` is
    * exactly what load() returns; `hits[i]` answers `options.hits[i]` (as `hit` would, in order).
    * The hits count even when the pet is missing (record null) or its stored state is corrupt.

@@ -11,6 +11,7 @@ import {
   type StateDocument,
 } from '../../src/service/index.js';
 import { createReadCache } from '../../src/service/pets/read-cache.js';
+import { warmFactsOf } from '../../src/service/pets/warm-read.js';
 import { createMemoryStorage } from '../../src/storage/index.js';
 
 const T0 = Date.UTC(2026, 2, 1, 8, 0, 0);
@@ -130,5 +131,40 @@ describe('state reads from the read cache', () => {
       }),
       { numRuns: 100 },
     );
+  });
+});
+
+describe('the warm read’s entries (read-cache warm, warm-read warmFactsOf; docs/design.md §15)', () => {
+  const record = (meta: Record<string, unknown> | null) => ({ version: 1, meta, systems: {}, extras: {}, raw: [] }) as never;
+
+  it('serves an entry only for the very array of values it was cached (or last found) with, before its instant', () => {
+    const cache = createReadCache(10);
+    const held = Object.freeze(['m', 's']);
+    const value = { n: 1 };
+    cache.set('a', 'state:zh', held, value, { untilMs: 1000, guarded: false });
+    expect(cache.warm('a', 'state:zh', held, 999)).toEqual({ raw: held, value, untilMs: 1000, guarded: false });
+    expect(cache.warm('a', 'state:zh', held, 1000)).toBeUndefined();
+    // Equal values in another array (a load from Redis, not the snapshot): not warm, until `get` finds them.
+    const loaded = ['m', 's'];
+    expect(cache.warm('a', 'state:zh', loaded, 0)).toBeUndefined();
+    expect(cache.get('a', 'state:zh', loaded)).toBe(value);
+    expect(cache.warm('a', 'state:zh', loaded, 0)?.value).toBe(value);
+    expect(cache.warm('a', 'state:zh', held, 0)).toBeUndefined();
+    expect(cache.warm('a', 'state:en', loaded, 0)).toBeUndefined();
+    // Cached without facts: never warm.
+    cache.set('b', 'state:zh', held, value);
+    expect(cache.warm('b', 'state:zh', held, Number.NEGATIVE_INFINITY)).toBeUndefined();
+  });
+
+  it('an answer holds until the world clock crosses its next tick; never with an outbox owed', () => {
+    const meta = { version: 1, world_ms: T0 + 15_000, wall_ms: T0 + 45_000, pet_name: 'x', timezone: 'UTC', created_at: '' };
+    // 45 s of world time to the next tick: 45 s of wall time at scale 1, 0.45 s at scale 100.
+    expect(warmFactsOf(record(meta), 1)).toEqual({ untilMs: T0 + 45_000 + 45_000 - 1, guarded: false });
+    expect(warmFactsOf(record(meta), 100)?.untilMs).toBe(T0 + 45_000 + 450 - 1);
+    expect(warmFactsOf(record(meta), 0)?.untilMs).toBe(Number.POSITIVE_INFINITY);
+    expect(warmFactsOf(record({ ...meta, claim_hash: 'ab' }), 1)?.guarded).toBe(true);
+    expect(warmFactsOf(record({ ...meta, owners: ['o1'] }), 1)?.guarded).toBe(true);
+    expect(warmFactsOf(record({ ...meta, outbox: [{ seq: 1 }] }), 1)).toBeUndefined();
+    expect(warmFactsOf(record(null), 1)).toBeUndefined();
   });
 });

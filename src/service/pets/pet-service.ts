@@ -41,6 +41,7 @@ import { createReadCache } from './read-cache.js';
 import { planRequest, type PlanDeps, type RequestContext, type Served } from './request-plan.js';
 import { jitteredBackoff, runOnPet, type Plan, type RunDeps, type RunResult } from './run-on-pet.js';
 import type { Answer, Forecast, StateDocument } from './types.js';
+import { mayBeWarm, warmFactsOf, warmRead, type WarmReadDeps } from './warm-read.js';
 
 export { MAX_BATCH_OPERATIONS } from './pet-batch.js';
 export type { BatchContext, BatchOperation, BatchResult } from './pet-batch.js';
@@ -115,6 +116,12 @@ export interface PetService {
    * operation — still one load and one compare-and-set per attempt.
    */
   perform<T, B>(petId: string, operation: Operation<T>, request: RequestContext<T, B>): Promise<Answer<Served<B>>>;
+  /**
+   * `perform`'s warm read alone (warm-read.ts, docs/design.md §15): the answer of a held pet
+   * already made for its stored values and minute, without a load; undefined when `perform`
+   * must run (the HTTP server's shortest path tries this first).
+   */
+  performWarm<T, B>(petId: string, operation: Operation<T>, request: RequestContext<T, B>): Promise<Answer<Served<B>> | undefined>;
   /**
    * Runs up to MAX_BATCH_OPERATIONS operations, each as `perform` would (limits, access,
    * idempotency), in two storage round trips in all: one loadMany of every pet, one saveMany of
@@ -192,7 +199,16 @@ export function createPetService(options: PetServiceOptions): PetService {
     const raw = pet.record.raw;
     const cached = readCache.get(petId, key, raw) as T | undefined;
     observer.readCache(cached !== undefined);
-    return cached ?? readCache.set(petId, key, raw, present(run.version));
+    return cached ?? readCache.set(petId, key, raw, present(run.version), warmFactsOf(pet.record, deps.timeScale));
+  };
+  const warmDeps: WarmReadDeps = {
+    storage: options.storage,
+    clock: deps.clock,
+    timeScale: deps.timeScale,
+    access,
+    rateLimits,
+    readCache,
+    observer,
   };
   const queue = createPetQueue({
     sharesFailure: (error) => error instanceof StorageUnavailableError,
@@ -230,6 +246,10 @@ export function createPetService(options: PetServiceOptions): PetService {
   const run = async <R>(petId: string, plan: Plan<R>) => finishOutbox(petId, await runQueued(petId, plan));
 
   const perform = async <T, B>(petId: string, operation: Operation<T>, request: RequestContext<T, B>): Promise<Answer<Served<B>>> => {
+    if (mayBeWarm(warmDeps, operation, request)) {
+      const warm = await warmRead(warmDeps, petId, operation, request);
+      if (warm !== undefined) return warm;
+    }
     const owner = request.owner !== undefined ? request.owner : await resolveOwner(request.bearer ?? null);
     const { plan, serve, stranger } = planRequest(planDeps, petId, operation, { ...request, owner });
     // A stranger's request is refused by its own load; it never waits in (or fills) the owner's queue.
@@ -269,6 +289,8 @@ export function createPetService(options: PetServiceOptions): PetService {
     run,
     peek: (petIds) => peekPets(readDeps, petIds),
     perform,
+    performWarm: async (petId, operation, request) =>
+      mayBeWarm(warmDeps, operation, request) ? warmRead(warmDeps, petId, operation, request) : undefined,
     batch: (operations, context) => performBatch({ run: deps, plan: planDeps, resolveOwner, finishOutbox }, operations, context),
     events: (petId, eventsOptions) => readEvents(readDeps, petId, eventsOptions),
     nextLifeEventMs: (petId) => nextLifeEventMs(readDeps, petId),

@@ -8,11 +8,34 @@
  * shared answer cannot be changed by one of its readers (and the HTTP layer may keep its JSON).
  */
 
+/**
+ * What makes a cached answer servable without loading the pet (the warm read, docs/design.md
+ * §15), derived from the stored values it was cached with (so the same for equal values).
+ */
+export interface WarmFacts {
+  /** Wall ms (the service clock) from which a read would cross a tick: the answer is not the same past it. */
+  untilMs: number;
+  /** The pet is claimed or owned: whether a read is allowed depends on the request. */
+  guarded: boolean;
+}
+
+/** What `warm` answers. */
+export interface WarmEntry {
+  value: unknown;
+  guarded: boolean;
+}
+
 export interface ReadCache {
   /** The value cached for `petId` under `key` when `raw` is what it was cached with. */
   get(petId: string, key: string, raw: readonly (string | null)[]): unknown;
-  /** Caches `value` (deep-frozen here) and returns it. */
-  set<T>(petId: string, key: string, raw: readonly (string | null)[], value: T): T;
+  /** Caches `value` (deep-frozen here) and returns it; with `warm`, `warm()` may serve it. */
+  set<T>(petId: string, key: string, raw: readonly (string | null)[], value: T, warm?: WarmFacts): T;
+  /**
+   * The entry for `petId` under `key` when it was cached (or last found by `get`) with this very
+   * array of stored values (identity: a snapshot's frozen values, storage heldValues) and
+   * `nowMs` is before its `untilMs`; undefined otherwise (the normal path then runs).
+   */
+  warm(petId: string, key: string, raw: readonly (string | null)[], nowMs: number): WarmEntry | undefined;
   /** Entries held. */
   readonly size: number;
 }
@@ -20,6 +43,9 @@ export interface ReadCache {
 interface Entry {
   raw: readonly (string | null)[];
   value: unknown;
+  /** -Infinity: never served by `warm`. */
+  untilMs: number;
+  guarded: boolean;
 }
 
 function sameValues(a: readonly (string | null)[], b: readonly (string | null)[]): boolean {
@@ -50,20 +76,35 @@ export function createReadCache(maxEntries: number): ReadCache {
         entries.delete(id);
         return undefined;
       }
+      // Equal values: the newest array is the one a held snapshot answers (warm compares identity).
+      entry.raw = raw;
       entries.delete(id);
       entries.set(id, entry);
       return entry.value;
     },
-    set(petId, key, raw, value) {
+    set(petId, key, raw, value, warm) {
       if (maxEntries === 0) return value;
       const id = `${key} ${petId}`;
       entries.delete(id);
-      entries.set(id, { raw, value: deepFreeze(value) });
+      entries.set(id, {
+        raw,
+        value: deepFreeze(value),
+        untilMs: warm?.untilMs ?? Number.NEGATIVE_INFINITY,
+        guarded: warm?.guarded ?? true,
+      });
       if (entries.size > maxEntries) {
         const oldest = entries.keys().next();
         if (oldest.done !== true) entries.delete(oldest.value);
       }
       return value;
+    },
+    warm(petId, key, raw, nowMs) {
+      const id = `${key} ${petId}`;
+      const entry = entries.get(id);
+      if (entry === undefined || entry.raw !== raw || nowMs >= entry.untilMs) return undefined;
+      entries.delete(id);
+      entries.set(id, entry);
+      return entry;
     },
     get size() {
       return entries.size;
