@@ -27,6 +27,7 @@ export const EVENT_TYPES = [
   'unfriended',
   'owner_added',
   'owner_left',
+  'owner_removed',
 ] as const;
 
 export interface WatchOptions {

@@ -10,16 +10,7 @@ import path from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT, type ServerProcess, startServerProcess } from '../helpers/server-process.js';
-
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-];
+import { CHROMIUM, CHROMIUM_ARGS } from '../helpers/browser.js';
 
 const petId = (label: string) => `e2e-lang-${label}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
 const eventually = <T>(probe: () => Promise<T> | T) => expect.poll(probe, { timeout: 10_000, interval: 100 });

@@ -27,17 +27,9 @@ import type { PushMessage } from '../../src/service/notify/push-sender.js';
 import { pushText } from '../../src/service/notify/push-text.js';
 import { type PushReceiver, startPushReceiver, type TestSubscription } from '../helpers/push-receiver.js';
 import { ensureServerBuilt, PROJECT_ROOT, type ServerProcess, startServerProcess } from '../helpers/server-process.js';
+import { CHROMIUM, CHROMIUM_ARGS } from '../helpers/browser.js';
 
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const ARTIFACTS = resolve(PROJECT_ROOT, process.env['TEST_ARTIFACTS_DIR'] ?? 'test-results');
-const CHROMIUM_ARGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-];
 
 const eventually = <T>(probe: () => Promise<T> | T) => expect.poll(probe, { timeout: 10_000, interval: 100 });
 const text = async (page: Page, testId: string) => ((await page.getByTestId(testId).textContent()) ?? '').trim();

@@ -396,24 +396,8 @@ export interface PushRequest {
 
 export type ApiClient = ReturnType<typeof createApiClient>;
 
-/** Types of events the server sends on GET /api/pet/{id}/events (docs/design.md §9). */
-export const EVENT_TYPES = [
-  'interacted',
-  'fell_asleep',
-  'woke_up',
-  'got_hungry',
-  'reset',
-  'updated',
-  'claimed',
-  'created',
-  // Friends and visits (docs/design.md §8), shown in the page's "recent" list.
-  'visited',
-  'befriended',
-  'unfriended',
-  'owner_added',
-  'owner_left',
-  'owner_removed',
-] as const;
+/** Types of events the server sends on GET /api/pet/{id}/events (docs/design.md §9): the client's list. */
+export { EVENT_TYPES } from '../../src/client/index.ts';
 
 /** One event of the stream, reduced to what the page uses. */
 export interface PetEventView {
