@@ -15,20 +15,24 @@ import { createRedisDueSet } from './due-set/redis.js';
 import { CorruptStateError } from '../errors.js';
 import {
   CAS_SCRIPT,
+  COUNTED_CAS_SCRIPT,
   HIT_SCRIPT,
   LOAD_COUNTED_SCRIPT,
   SNAPSHOT_LOAD_SCRIPT,
   casArguments,
+  countedCasArguments,
   countedHitArguments,
   hitArguments,
   loadCountedArguments,
   weightedHitArguments,
   parseCasReply,
+  parseCountedCasReply,
   parseHitReply,
   parseLoadCountedReply,
   petTtlOf,
   snapshotLoadValues,
   type CountedLoadCall,
+  type SaveCounters,
 } from './scripts/index.js';
 import { EVENT_LOG_MAX, EVENTS_CHANNEL, assertEventLogMax, readEventsOptions } from './events.js';
 import { createRedisRecords } from './redis-records.js';
@@ -60,6 +64,7 @@ import type {
 } from './types.js';
 
 const CAS = luaScript(CAS_SCRIPT);
+const COUNTED_CAS = luaScript(COUNTED_CAS_SCRIPT);
 const HIT = luaScript(HIT_SCRIPT);
 const LOAD_COUNTED = luaScript(LOAD_COUNTED_SCRIPT);
 const SNAPSHOT_LOAD = luaScript(SNAPSHOT_LOAD_SCRIPT);
@@ -118,19 +123,28 @@ export function createScriptedStorage(commands: RedisCommands, options: Scripted
     }
   };
 
-  /** One EVALSHA of CAS_SCRIPT: a save, or a replace (`expectedVersion: 'any'`). */
-  const write = async (petId: string, request: WriteRequest): Promise<SaveResult> => {
-    const { keys, args } = casArguments(petId, request, ttlMs, Date.now(), eventLogMax, layout);
+  /**
+   * One EVALSHA of CAS_SCRIPT: a save, or a replace (`expectedVersion: 'any'`); with `counters`,
+   * of COUNTED_CAS_SCRIPT instead (the request's rate-limit counters in the same call; `result`
+   * null when a limit refused the write).
+   */
+  const write = async (
+    petId: string,
+    request: WriteRequest,
+    counters?: SaveCounters,
+  ): Promise<{ result: SaveResult | null; hits: HitResult[] }> => {
+    const plain = casArguments(petId, request, ttlMs, Date.now(), eventLogMax, layout);
+    const { keys, args } = counters === undefined ? plain : countedCasArguments(plain, counters, layout);
     const base = snapshots?.peek(petId);
     const ticket = snapshots?.begin(petId);
     const sentMs = Date.now();
     try {
-      const { reply, result } = await compareAndSet(petId, keys, args);
-      if (result.ok) {
+      const { reply, result, hits } = await compareAndSet(petId, keys, args, counters?.hits.length);
+      if (result?.ok === true) {
         ticket?.wrote(snapshots === null ? undefined : afterWrite(petId, base, request), heldUntil(sentMs, saveTtl(request, ttlMs)));
         await settled();
-      } else if (result.record !== undefined) ticket?.read(result.record, heldUntil(sentMs, petTtlOf(reply, 3)));
-      return result;
+      } else if (result?.record !== undefined) ticket?.read(result.record, heldUntil(sentMs, petTtlOf(reply, 3)));
+      return { result, hits };
     } catch (error) {
       // A failed or timed-out save may still have been applied: the snapshot cannot be trusted.
       ticket?.wrote();
@@ -139,6 +153,7 @@ export function createScriptedStorage(commands: RedisCommands, options: Scripted
       ticket?.abandon();
     }
   };
+  const saved = async (petId: string, request: WriteRequest): Promise<SaveResult> => (await write(petId, request)).result as SaveResult;
 
   /**
    * With snapshots, a write is acknowledged only after a PING sent once its reply was received has
@@ -151,16 +166,23 @@ export function createScriptedStorage(commands: RedisCommands, options: Scripted
    */
   const settled = snapshots === null ? async (): Promise<void> => undefined : sharedBarrier(() => run('save', () => commands.ping()));
 
+  /** A script reply as the compare-and-set's result (`counted`: how many counters it counted first). */
+  const casResult = (reply: unknown, petId: string, counted: number | undefined) =>
+    counted === undefined
+      ? { reply, result: parseCasReply(reply, petId) as SaveResult | null, hits: [] as HitResult[] }
+      : (({ casReply, result, hits }) => ({ reply: casReply, result, hits }))(parseCountedCasReply(reply, petId, counted));
+
   /** The compare-and-set and its WAIT in one pipeline on one connection (one round trip; replicas.ts). */
-  const writeAndWait = (petId: string, keys: string[], args: string[]): Promise<{ reply: unknown; result: SaveResult }> =>
+  const writeAndWait = (petId: string, keys: string[], args: string[], counted: number | undefined) =>
     run(
       'save',
       async () => {
-        const [reply, acked] = await scripts.pipeline([scriptCommand(CAS, keys, args), waitCommand(replicas, keys[0] as string)]);
+        const script = counted === undefined ? CAS : COUNTED_CAS;
+        const [reply, acked] = await scripts.pipeline([scriptCommand(script, keys, args), waitCommand(replicas, keys[0] as string)]);
         if (reply instanceof Error) throw reply;
-        const result = parseCasReply(reply, petId);
-        if (result.ok) assertReplicated(replicas, `${label} ${target}`, [petId], [acked]);
-        return { reply, result };
+        const parsed = casResult(reply, petId, counted);
+        if (parsed.result?.ok === true) assertReplicated(replicas, `${label} ${target}`, [petId], [acked]);
+        return parsed;
       },
       petId,
     );
@@ -177,10 +199,10 @@ export function createScriptedStorage(commands: RedisCommands, options: Scripted
   };
 
   /** One compare-and-set (with its WAIT when REDIS_WAIT_REPLICAS asks for one): the raw reply and its result. */
-  const compareAndSet = async (petId: string, keys: string[], args: string[]): Promise<{ reply: unknown; result: SaveResult }> => {
-    if (waitReplicas > 0) return writeAndWait(petId, keys, args);
-    const reply = await run('save', () => scripts.call(CAS, keys, args), petId);
-    return { reply, result: parseCasReply(reply, petId) };
+  const compareAndSet = async (petId: string, keys: string[], args: string[], counted: number | undefined) => {
+    if (waitReplicas > 0) return writeAndWait(petId, keys, args, counted);
+    const reply = await run('save', () => scripts.call(counted === undefined ? CAS : COUNTED_CAS, keys, args), petId);
+    return casResult(reply, petId, counted);
   };
 
   /**
@@ -287,7 +309,15 @@ export function createScriptedStorage(commands: RedisCommands, options: Scripted
       return { records, hits };
     },
 
-    save: (petId: string, request: SaveRequest): Promise<SaveResult> => write(petId, request),
+    save: saved,
+
+    // The counted save needs the counters' keys in the pet's script: not on a cluster (other slots).
+    ...(snapshots === null || splitCountedLoad
+      ? {}
+      : {
+          loadHeld: (petId: string) => held(petId, []),
+          saveCounted: (petId: string, request: SaveRequest, counters: SaveCounters) => write(petId, request, counters),
+        }),
 
     async saveMany(items: readonly SaveManyItem[]): Promise<SaveManyResult[]> {
       assertDistinctPets(items);
@@ -331,7 +361,7 @@ export function createScriptedStorage(commands: RedisCommands, options: Scripted
     },
 
     async replace(petId: string, request: ReplaceRequest): Promise<SaveResult & { ok: true }> {
-      return assertReplaced(await write(petId, { ...request, expectedVersion: 'any' }));
+      return assertReplaced(await saved(petId, { ...request, expectedVersion: 'any' }));
     },
 
     async remove(petId: string): Promise<void> {
