@@ -149,11 +149,14 @@ export async function runOnPet<R>(deps: RunDeps, petId: string, plan: Plan<R>): 
     plan.checkHits?.(hits);
     if (pet !== null) plan.checkLimits?.(pet);
   };
-  /** The deferred hits counted alone, when nothing is saved (one round trip). */
+  /**
+   * The deferred hits counted when nothing is saved: the counted load a held pet would have had
+   * (the counters only, one round trip; the pet it answers is not used).
+   */
   const countAlone = async (pet: LivePet | null): Promise<void> => {
     const started = timing === undefined ? 0 : performance.now();
     roundTrips += 1;
-    const counted = await deps.storage.loadMany([], { hits: plan.hits ?? [] }).finally(() => stored(started));
+    const counted = await deps.storage.loadCounted(petId, { hits: plan.hits ?? [] }).finally(() => stored(started));
     settle(counted.hits, pet);
   };
   for (let attempt = 1; ; attempt += 1) {
