@@ -15,7 +15,6 @@ import { createRedisDueSet } from './due-set/redis.js';
 import { CorruptStateError } from '../errors.js';
 import {
   CAS_SCRIPT,
-  COUNTED_CAS_SCRIPT,
   HIT_SCRIPT,
   LOAD_COUNTED_SCRIPT,
   SNAPSHOT_LOAD_SCRIPT,
@@ -26,7 +25,6 @@ import {
   loadCountedArguments,
   weightedHitArguments,
   parseCasReply,
-  parseCountedCasReply,
   parseHitReply,
   parseLoadCountedReply,
   petTtlOf,
@@ -42,6 +40,7 @@ import type { RedisCommands, ScriptedStorageOptions } from './redis-transport.js
 import { parseXrange, toStorageError } from './redis-replies.js';
 import { assertReplicaPolicy, assertReplicated, type ReplicaPolicy, waitCommand } from './replicas.js';
 import { createScriptRunner, luaScript, scriptCommand, type ScriptedCommand } from './script-runner.js';
+import { createCompareAndSet } from './redis-cas.js';
 import { afterWrite, heldReaders, heldUntil, sharedBarrier } from './snapshot-io.js';
 import { createSnapshotStore, type SnapshotStore } from './snapshots.js';
 import { SYSTEM_NAMES } from '../engine/types.js';
@@ -64,7 +63,6 @@ import type {
 } from './types.js';
 
 const CAS = luaScript(CAS_SCRIPT);
-const COUNTED_CAS = luaScript(COUNTED_CAS_SCRIPT);
 const HIT = luaScript(HIT_SCRIPT);
 const LOAD_COUNTED = luaScript(LOAD_COUNTED_SCRIPT);
 const SNAPSHOT_LOAD = luaScript(SNAPSHOT_LOAD_SCRIPT);
@@ -166,27 +164,6 @@ export function createScriptedStorage(commands: RedisCommands, options: Scripted
    */
   const settled = snapshots === null ? async (): Promise<void> => undefined : sharedBarrier(() => run('save', () => commands.ping()));
 
-  /** A script reply as the compare-and-set's result (`counted`: how many counters it counted first). */
-  const casResult = (reply: unknown, petId: string, counted: number | undefined) =>
-    counted === undefined
-      ? { reply, result: parseCasReply(reply, petId) as SaveResult | null, hits: [] as HitResult[] }
-      : (({ casReply, result, hits }) => ({ reply: casReply, result, hits }))(parseCountedCasReply(reply, petId, counted));
-
-  /** The compare-and-set and its WAIT in one pipeline on one connection (one round trip; replicas.ts). */
-  const writeAndWait = (petId: string, keys: string[], args: string[], counted: number | undefined) =>
-    run(
-      'save',
-      async () => {
-        const script = counted === undefined ? CAS : COUNTED_CAS;
-        const [reply, acked] = await scripts.pipeline([scriptCommand(script, keys, args), waitCommand(replicas, keys[0] as string)]);
-        if (reply instanceof Error) throw reply;
-        const parsed = casResult(reply, petId, counted);
-        if (parsed.result?.ok === true) assertReplicated(replicas, `${label} ${target}`, [petId], [acked]);
-        return parsed;
-      },
-      petId,
-    );
-
   /**
    * REDIS_WAIT_REPLICAS for a saveMany: one WAIT per saved pet, routed to the pet's node, in one
    * pipeline after the compare-and-sets (a second round trip; a single save puts its WAIT in its
@@ -198,12 +175,8 @@ export function createScriptedStorage(commands: RedisCommands, options: Scripted
     assertReplicated(replicas, `${label} ${target}`, petIds, acks);
   };
 
-  /** One compare-and-set (with its WAIT when REDIS_WAIT_REPLICAS asks for one): the raw reply and its result. */
-  const compareAndSet = async (petId: string, keys: string[], args: string[], counted: number | undefined) => {
-    if (waitReplicas > 0) return writeAndWait(petId, keys, args, counted);
-    const reply = await run('save', () => scripts.call(counted === undefined ? CAS : COUNTED_CAS, keys, args), petId);
-    return casResult(reply, petId, counted);
-  };
+  /** One compare-and-set (with its WAIT when REDIS_WAIT_REPLICAS asks for one; redis-cas.ts). */
+  const compareAndSet = createCompareAndSet({ scripts, replicas, run, name: `${label} ${target}` });
 
   /**
    * A counted load as one pipeline: the pet's MGET and one HIT_SCRIPT (by its weight) per
