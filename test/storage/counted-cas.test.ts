@@ -4,7 +4,10 @@
  */
 import { createClient } from '@redis/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StorageUnavailableError } from '../../src/errors.js';
+import { DEFAULT_SNAPSHOT_BYTES } from '../../src/storage/index.js';
 import { extraKey, petKeys } from '../../src/storage/keys.js';
+import { createRedisStorage } from '../../src/storage/redis.js';
 import { createScriptRunner, luaScript } from '../../src/storage/script-runner.js';
 import {
   CAS_SCRIPT,
@@ -121,5 +124,48 @@ describeWithRedis('COUNTED_CAS_SCRIPT on the test Redis', () => {
   it('the plain CAS_SCRIPT sees what the counted one wrote', async () => {
     const cas = casArguments(id, { expectedVersion: 3, meta: metaFor(4), systems: sampleSystems() }, undefined, Date.now());
     expect(parseCasReply(await runner.call(luaScript(CAS_SCRIPT), cas.keys, cas.args), id)).toMatchObject({ ok: true, version: 4 });
+  });
+});
+
+describeWithRedis('saveCounted and loadHeld of the Redis driver with snapshots', () => {
+  const url = testRedisUrl ?? 'redis://127.0.0.1:6379';
+  const id = uniqueId('save-counted');
+  const hits = [{ purpose: 'rl', subject: id, windowMs: 10_000 }];
+
+  it('holds what it wrote, holds nothing new when a limit refused, and WAITs in the same round trip', async () => {
+    const driver = createRedisStorage({ url, snapshotBytes: DEFAULT_SNAPSHOT_BYTES });
+    const waiting = createRedisStorage({ url, snapshotBytes: DEFAULT_SNAPSHOT_BYTES, waitReplicas: 1, waitTimeoutMs: 100 });
+    try {
+      expect(await driver.loadHeld?.(id)).toBeUndefined();
+      expect(await driver.load(id)).toBeNull();
+      expect(await driver.loadHeld?.(id)).toBeNull(); // held as absent
+      const first = await driver.saveCounted?.(
+        id,
+        { expectedVersion: 0, meta: metaFor(1), systems: sampleSystems() },
+        { hits, limits: [1] },
+      );
+      expect(first).toMatchObject({ result: { ok: true, version: 1 }, hits: [{ count: 1 }] });
+      expect((await driver.loadHeld?.(id))?.version).toBe(1);
+      const before = driver.roundTrips();
+      const refused = await driver.saveCounted?.(
+        id,
+        { expectedVersion: 1, meta: metaFor(2), systems: sampleSystems() },
+        { hits, limits: [1] },
+      );
+      expect(refused).toMatchObject({ result: null, hits: [{ count: 2 }] });
+      expect(driver.roundTrips() - before).toBe(1); // no barrier: nothing was written
+      expect((await driver.loadHeld?.(id))?.version).toBe(1);
+      // No replica acknowledges: a 503 that says the change may be applied, after one round trip.
+      const trips = waiting.roundTrips();
+      const saving = waiting.saveCounted?.(id, { expectedVersion: 1, meta: metaFor(2), systems: sampleSystems() }, { hits, limits: [0] });
+      await expect(saving).rejects.toBeInstanceOf(StorageUnavailableError);
+      expect(waiting.roundTrips() - trips).toBe(1);
+      await new Promise((resolve) => setTimeout(resolve, 20)); // the other connection's invalidation reaches us
+      expect((await driver.load(id))?.version).toBe(2);
+    } finally {
+      await driver.remove(id);
+      await driver.close();
+      await waiting.close();
+    }
   });
 });
