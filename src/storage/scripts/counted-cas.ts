@@ -2,8 +2,9 @@
  * The compare-and-set with the rate-limit counters of its request (docs/design.md §11, §15): one
  * script call that counts the request, as HIT_SCRIPT does, and runs CAS_SCRIPT only when no
  * enforced counter is over its limit. A change of a held pet then costs the call and the snapshot
- * barrier, not a separate call for the counters before. Plain Redis and Upstash only: the counters
- * are global keys, in other cluster slots than the pet's (the cluster counts in its load instead).
+ * barrier, not a separate call for the counters before. It needs one Redis (or Upstash): the
+ * counters are global keys, in other cluster slots than the pet's. The driver offers it only with
+ * snapshots (redis-commands.ts `saveCounted`), the one case where no load could count instead.
  */
 import { type KeyLayout, PLAIN_LAYOUT } from '../keys.js';
 import { weightOf } from '../requests.js';
