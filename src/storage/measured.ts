@@ -1,6 +1,6 @@
 /**
  * A measuring decorator over any StorageDriver: every round-trip call (load, loadCounted, loadMany,
- * save, saveMany, replace, remove, hit, readEvents, ping) is timed and handed to an observer with its operation
+ * save, saveCounted, saveMany, replace, remove, hit, readEvents, ping) is timed and handed to an observer with its operation
  * name and whether it failed, and the events each save or replace appended are counted. The
  * driver contract is kept: same name, target, results and errors; `roundTrips()`, `watch` and
  * `close` are the driver's own.
@@ -13,6 +13,7 @@ export const STORAGE_OPERATIONS = [
   'loadCounted',
   'loadMany',
   'save',
+  'saveCounted',
   'saveMany',
   'replace',
   'remove',
@@ -93,6 +94,16 @@ export function measureStorage(driver: StorageDriver, observer: StorageObserver)
     close: () => driver.close(),
     ...(driver.dueSet === undefined ? {} : { dueSet: driver.dueSet }),
   };
+  if (driver.saveCounted !== undefined) {
+    const saveCounted = driver.saveCounted.bind(driver);
+    measured.saveCounted = (petId, request, counters) =>
+      timed(
+        'saveCounted',
+        () => saveCounted(petId, request, counters),
+        ({ result }) => written(result ?? { ok: false }),
+      );
+  }
+  if (driver.loadHeld !== undefined) measured.loadHeld = driver.loadHeld.bind(driver);
   // Not a round trip: passed through as it is.
   if (driver.heldValues !== undefined) measured.heldValues = driver.heldValues.bind(driver);
   if (driver.watch !== undefined) {

@@ -19,6 +19,7 @@ import {
   LOAD_COUNTED_SCRIPT,
   SNAPSHOT_LOAD_SCRIPT,
   casArguments,
+  countedCasArguments,
   countedHitArguments,
   hitArguments,
   loadCountedArguments,
@@ -29,6 +30,7 @@ import {
   petTtlOf,
   snapshotLoadValues,
   type CountedLoadCall,
+  type SaveCounters,
 } from './scripts/index.js';
 import { EVENT_LOG_MAX, EVENTS_CHANNEL, assertEventLogMax, readEventsOptions } from './events.js';
 import { createRedisRecords } from './redis-records.js';
@@ -38,6 +40,7 @@ import type { RedisCommands, ScriptedStorageOptions } from './redis-transport.js
 import { parseXrange, toStorageError } from './redis-replies.js';
 import { assertReplicaPolicy, assertReplicated, type ReplicaPolicy, waitCommand } from './replicas.js';
 import { createScriptRunner, luaScript, scriptCommand, type ScriptedCommand } from './script-runner.js';
+import { createCompareAndSet } from './redis-cas.js';
 import { afterWrite, heldReaders, heldUntil, sharedBarrier } from './snapshot-io.js';
 import { createSnapshotStore, type SnapshotStore } from './snapshots.js';
 import { SYSTEM_NAMES } from '../engine/types.js';
@@ -118,19 +121,28 @@ export function createScriptedStorage(commands: RedisCommands, options: Scripted
     }
   };
 
-  /** One EVALSHA of CAS_SCRIPT: a save, or a replace (`expectedVersion: 'any'`). */
-  const write = async (petId: string, request: WriteRequest): Promise<SaveResult> => {
-    const { keys, args } = casArguments(petId, request, ttlMs, Date.now(), eventLogMax, layout);
+  /**
+   * One EVALSHA of CAS_SCRIPT: a save, or a replace (`expectedVersion: 'any'`); with `counters`,
+   * of COUNTED_CAS_SCRIPT instead (the request's rate-limit counters in the same call; `result`
+   * null when a limit refused the write).
+   */
+  const write = async (
+    petId: string,
+    request: WriteRequest,
+    counters?: SaveCounters,
+  ): Promise<{ result: SaveResult | null; hits: HitResult[] }> => {
+    const plain = casArguments(petId, request, ttlMs, Date.now(), eventLogMax, layout);
+    const { keys, args } = counters === undefined ? plain : countedCasArguments(plain, counters, layout);
     const base = snapshots?.peek(petId);
     const ticket = snapshots?.begin(petId);
     const sentMs = Date.now();
     try {
-      const { reply, result } = await compareAndSet(petId, keys, args);
-      if (result.ok) {
+      const { reply, result, hits } = await compareAndSet(petId, keys, args, counters?.hits.length);
+      if (result?.ok === true) {
         ticket?.wrote(snapshots === null ? undefined : afterWrite(petId, base, request), heldUntil(sentMs, saveTtl(request, ttlMs)));
         await settled();
-      } else if (result.record !== undefined) ticket?.read(result.record, heldUntil(sentMs, petTtlOf(reply, 3)));
-      return result;
+      } else if (result?.record !== undefined) ticket?.read(result.record, heldUntil(sentMs, petTtlOf(reply, 3)));
+      return { result, hits };
     } catch (error) {
       // A failed or timed-out save may still have been applied: the snapshot cannot be trusted.
       ticket?.wrote();
@@ -139,6 +151,7 @@ export function createScriptedStorage(commands: RedisCommands, options: Scripted
       ticket?.abandon();
     }
   };
+  const saved = async (petId: string, request: WriteRequest): Promise<SaveResult> => (await write(petId, request)).result as SaveResult;
 
   /**
    * With snapshots, a write is acknowledged only after a PING sent once its reply was received has
@@ -151,20 +164,6 @@ export function createScriptedStorage(commands: RedisCommands, options: Scripted
    */
   const settled = snapshots === null ? async (): Promise<void> => undefined : sharedBarrier(() => run('save', () => commands.ping()));
 
-  /** The compare-and-set and its WAIT in one pipeline on one connection (one round trip; replicas.ts). */
-  const writeAndWait = (petId: string, keys: string[], args: string[]): Promise<{ reply: unknown; result: SaveResult }> =>
-    run(
-      'save',
-      async () => {
-        const [reply, acked] = await scripts.pipeline([scriptCommand(CAS, keys, args), waitCommand(replicas, keys[0] as string)]);
-        if (reply instanceof Error) throw reply;
-        const result = parseCasReply(reply, petId);
-        if (result.ok) assertReplicated(replicas, `${label} ${target}`, [petId], [acked]);
-        return { reply, result };
-      },
-      petId,
-    );
-
   /**
    * REDIS_WAIT_REPLICAS for a saveMany: one WAIT per saved pet, routed to the pet's node, in one
    * pipeline after the compare-and-sets (a second round trip; a single save puts its WAIT in its
@@ -176,12 +175,8 @@ export function createScriptedStorage(commands: RedisCommands, options: Scripted
     assertReplicated(replicas, `${label} ${target}`, petIds, acks);
   };
 
-  /** One compare-and-set (with its WAIT when REDIS_WAIT_REPLICAS asks for one): the raw reply and its result. */
-  const compareAndSet = async (petId: string, keys: string[], args: string[]): Promise<{ reply: unknown; result: SaveResult }> => {
-    if (waitReplicas > 0) return writeAndWait(petId, keys, args);
-    const reply = await run('save', () => scripts.call(CAS, keys, args), petId);
-    return { reply, result: parseCasReply(reply, petId) };
-  };
+  /** One compare-and-set (with its WAIT when REDIS_WAIT_REPLICAS asks for one; redis-cas.ts). */
+  const compareAndSet = createCompareAndSet({ scripts, replicas, run, name: `${label} ${target}` });
 
   /**
    * A counted load as one pipeline: the pet's MGET and one HIT_SCRIPT (by its weight) per
@@ -287,7 +282,15 @@ export function createScriptedStorage(commands: RedisCommands, options: Scripted
       return { records, hits };
     },
 
-    save: (petId: string, request: SaveRequest): Promise<SaveResult> => write(petId, request),
+    save: saved,
+
+    // The counted save needs the counters' keys in the pet's script: not on a cluster (other slots).
+    ...(snapshots === null || splitCountedLoad
+      ? {}
+      : {
+          loadHeld: (petId: string) => held(petId, []),
+          saveCounted: (petId: string, request: SaveRequest, counters: SaveCounters) => write(petId, request, counters),
+        }),
 
     async saveMany(items: readonly SaveManyItem[]): Promise<SaveManyResult[]> {
       assertDistinctPets(items);
@@ -331,7 +334,7 @@ export function createScriptedStorage(commands: RedisCommands, options: Scripted
     },
 
     async replace(petId: string, request: ReplaceRequest): Promise<SaveResult & { ok: true }> {
-      return assertReplaced(await write(petId, { ...request, expectedVersion: 'any' }));
+      return assertReplaced(await saved(petId, { ...request, expectedVersion: 'any' }));
     },
 
     async remove(petId: string): Promise<void> {

@@ -291,6 +291,22 @@ export interface StorageDriver {
    */
   heldValues?(petId: string): Promise<readonly (string | null)[] | undefined>;
   /**
+   * Only drivers that offer saveCounted (Redis TCP and Upstash with snapshots, not the cluster):
+   * the pet as load() would return it when a snapshot holds it (no round trip), undefined when not.
+   */
+  loadHeld?(petId: string): Promise<PetRecord | null | undefined>;
+  /**
+   * save() with the request's rate-limit counters counted in the same round trip, before the
+   * compare-and-set (docs/design.md §15): `hits[i]` answers `counters.hits[i]` as loadCounted's
+   * would; when a count is over its `counters.limits[i]` (0 = not enforced) nothing is written and
+   * `result` is null. A change of a held pet then costs this call and the snapshot barrier.
+   */
+  saveCounted?(
+    petId: string,
+    request: SaveRequest,
+    counters: { hits: readonly HitRequest[]; limits: readonly number[] },
+  ): Promise<{ result: SaveResult | null; hits: HitResult[] }>;
+  /**
    * load() plus fixed-window hits on global counters, in the same single round trip. `record` is
    * exactly what load() returns; `hits[i]` answers `options.hits[i]` (as `hit` would, in order).
    * The hits count even when the pet is missing (record null) or its stored state is corrupt.

@@ -92,7 +92,7 @@ export function checkRateLimits(counters: RateLimitCounters, counts: readonly Hi
   let clientBlockedMs = 0;
   let sharedPetBlockedMs = 0;
   const over: string[] = [];
-  const enforced: Bucket = owner && counters.buckets.some(({ bucket }) => bucket === 'pet-key') ? 'pet-key' : 'pet';
+  const enforced = enforcedPetBucket(counters, owner);
   counters.buckets.forEach(({ bucket, limit }, index) => {
     const count = counts[index];
     if (count === undefined) return;
@@ -109,6 +109,21 @@ export function checkRateLimits(counters: RateLimitCounters, counts: readonly Hi
   });
   const exceeded = over.length > 0 ? rateLimited(over, retryAfterS, windowS, statuses) : null;
   return { statuses, exceeded, clientBlockedMs, sharedPetBlockedMs };
+}
+
+/** The pet bucket enforced: the owner's own when the secret opens the pet (and has a bucket), else the shared one. */
+function enforcedPetBucket(counters: RateLimitCounters, owner: boolean): Bucket {
+  return owner && counters.buckets.some(({ bucket }) => bucket === 'pet-key') ? 'pet-key' : 'pet';
+}
+
+/**
+ * The limit each counter may reach for the request to go ahead (0 = not enforced), as
+ * checkRateLimits enforces them: what a save that counts them itself refuses over
+ * (StorageDriver.saveCounted; docs/design.md §15).
+ */
+export function enforcedLimits(counters: RateLimitCounters, owner: boolean): number[] {
+  const enforced = enforcedPetBucket(counters, owner);
+  return counters.buckets.map(({ bucket, limit }) => (bucket === 'client' || bucket === enforced ? limit : 0));
 }
 
 /** What each policy's limit counts, as the refusal says it. */

@@ -19,7 +19,8 @@ import {
 } from './idempotency.js';
 import type { RequestTiming } from '../observer.js';
 import type { Operation } from './operations.js';
-import { checkRateLimits, rateLimitCounters, type RateLimitPolicy } from './rate-limits.js';
+import { checkRateLimits, enforcedLimits, rateLimitCounters, type RateLimitPolicy } from './rate-limits.js';
+import type { LivePet } from './live-pet.js';
 import type { Plan, RunResult } from './run-on-pet.js';
 
 /** What a request from outside brings to `perform`, besides the operation. */
@@ -97,6 +98,19 @@ export function planRequest<T, B>(deps: PlanDeps, petId: string, operation: Oper
   const idempotency = operation.savesNothing ? null : (request.idempotency ?? null);
   const recordName = idempotency === null ? null : idempotencyRecordName(idempotency.key);
 
+  /**
+   * The pet's limit: the owner's own bucket when the secret opens the pet, else the shared one.
+   * Checked before access, so that a 429 does not tell whether a secret was right. Nothing to
+   * check until the counts are known (counted in the save: run-on-pet.ts).
+   */
+  const checkPetLimit = (pet: LivePet): void => {
+    if (counters.hits.length === 0 || counts.length === 0) return;
+    const check = checkRateLimits(counters, counts, rateLimits.windowMs, isOwnerOrAdmin(pet.meta, bearerHash, access, owner));
+    limits = check.statuses;
+    if (check.sharedPetBlockedMs > 0) admission.block('pet', petId, check.sharedPetBlockedMs, startedMs);
+    if (check.exceeded !== null) throw check.exceeded;
+  };
+
   const plan: Plan<Step<T, B>> = {
     ...(request.timing === undefined ? {} : { timing: request.timing }),
     ...(recordName === null ? {} : { extras: [recordName] }),
@@ -114,6 +128,8 @@ export function planRequest<T, B>(deps: PlanDeps, petId: string, operation: Oper
               throw check.exceeded;
             }
           },
+          checkLimits: checkPetLimit,
+          hitLimits: (pet: LivePet) => enforcedLimits(counters, isOwnerOrAdmin(pet.meta, bearerHash, access, owner)),
         }),
     ...(operation.savesNothing ? { savesNothing: true } : {}),
     ...(operation.changesNothing ? { changesNothing: true } : {}),
@@ -126,14 +142,7 @@ export function planRequest<T, B>(deps: PlanDeps, petId: string, operation: Oper
       : {}),
     precondition: (pet) => {
       admission.rememberClaim(petId, pet.meta.claim_hash ?? null, startedMs);
-      if (counters.hits.length > 0) {
-        // The pet's limit: the owner's own bucket when the secret opens the pet, else the shared
-        // one. Checked before access, so that a 429 does not tell whether a secret was right.
-        const check = checkRateLimits(counters, counts, rateLimits.windowMs, isOwnerOrAdmin(pet.meta, bearerHash, access, owner));
-        limits = check.statuses;
-        if (check.sharedPetBlockedMs > 0) admission.block('pet', petId, check.sharedPetBlockedMs, startedMs);
-        if (check.exceeded !== null) throw check.exceeded;
-      }
+      checkPetLimit(pet);
       if (!trustedCaller) assertAccess(pet.meta, operation.access, bearer, access, owner);
       if (recordName !== null && idempotency !== null) {
         const stored = decodeStoredAnswer<B>(recordName, pet.record?.extras[recordName]);

@@ -24,6 +24,7 @@ import {
   type PetEventDraft,
   type PetMeta,
   type PetRecord,
+  type SaveRequest,
   type SaveResult,
   type StorageDriver,
 } from '../../storage/index.js';
@@ -76,6 +77,15 @@ export interface Plan<R> {
   hits?: readonly HitRequest[];
   /** Sees the counts (same order as `hits`) before anything else; throw to refuse (RateLimitedError). */
   checkHits?: (counts: readonly HitResult[]) => void;
+  /**
+   * With a driver that counts in its save (StorageDriver.saveCounted) and a pet it holds, the hits
+   * are not counted in a load but in the save, or alone when nothing is saved or a precondition
+   * refuses (one round trip either way; docs/design.md §15). `checkLimits` then sees the pet
+   * (the limits whose bucket depends on it) after `checkHits`, and `hitLimits` gives the limit
+   * each hit may reach for the save to write (0 = not enforced), as `checkLimits` enforces them.
+   */
+  checkLimits?: (pet: LivePet) => void;
+  hitLimits?: (pet: LivePet) => readonly number[];
   /**
    * Runs on the loaded pet (already brought to now) before `apply`. Throw to refuse (e.g.
    * UnauthorizedError); return `{ replay }` to answer without changing or saving anything.
@@ -130,6 +140,25 @@ export async function runOnPet<R>(deps: RunDeps, petId: string, plan: Plan<R>): 
   const extras = plan.extras ? { extras: plan.extras } : {};
   /** The pet as a conflicting save found it stored (§11): the next attempt starts from it, without a read. */
   let answered: PetRecord | null | undefined;
+  /** A held pet whose hits are not counted yet (attempt 1 only). */
+  let deferred: { record: PetRecord | null } | undefined;
+  /** The deferred hits, seen by the plan (the pet's limits when the pet is known). */
+  const settle = (counts: HitResult[], pet: LivePet | null): void => {
+    deferred = undefined;
+    hits = counts;
+    plan.checkHits?.(hits);
+    if (pet !== null) plan.checkLimits?.(pet);
+  };
+  /**
+   * The deferred hits counted when nothing is saved: the counted load a held pet would have had
+   * (the counters only, one round trip; the pet it answers is not used).
+   */
+  const countAlone = async (pet: LivePet | null): Promise<void> => {
+    const started = timing === undefined ? 0 : performance.now();
+    roundTrips += 1;
+    const counted = await deps.storage.loadCounted(petId, { hits: plan.hits ?? [] }).finally(() => stored(started));
+    settle(counted.hits, pet);
+  };
   for (let attempt = 1; ; attempt += 1) {
     const defaults = plan.birth ? { ...deps.defaults, ...plan.birth } : deps.defaults;
     let pet: LivePet;
@@ -138,9 +167,13 @@ export async function runOnPet<R>(deps: RunDeps, petId: string, plan: Plan<R>): 
     let loaded = false;
     try {
       let record: Awaited<ReturnType<StorageDriver['load']>>;
+      if (attempt === 1) deferred = await heldForCountedSave(deps, petId, plan);
       if (answered !== undefined) {
         record = answered;
         answered = undefined;
+        loaded = true;
+      } else if (deferred !== undefined) {
+        record = deferred.record;
         loaded = true;
       } else if (attempt === 1 && plan.hits !== undefined && plan.hits.length > 0) {
         roundTrips += 1;
@@ -160,6 +193,8 @@ export async function runOnPet<R>(deps: RunDeps, petId: string, plan: Plan<R>): 
       pet = hydratePet(petId, record, nowMs, defaults);
     } catch (error) {
       if (!loaded) stored(loadStarted);
+      // The held pet did not decode: its hits still count, as a counted load's would.
+      if (deferred !== undefined) await countAlone(null);
       // Unreadable, by the driver's checks or the engine's: only a plan that starts over may go on.
       if (!(error instanceof CorruptStateError) || plan.overwritesCorrupt === undefined) throw error;
       const replaceStarted = timing === undefined ? 0 : performance.now();
@@ -178,13 +213,27 @@ export async function runOnPet<R>(deps: RunDeps, petId: string, plan: Plan<R>): 
       attempts: attempt,
     });
 
-    const early = plan.precondition?.(pet);
+    let early: { replay: R } | undefined;
+    let refused = false;
+    try {
+      early = plan.precondition?.(pet);
+    } catch (error) {
+      if (deferred === undefined) throw error;
+      refused = true;
+    }
+    if (deferred !== undefined && (refused || early !== undefined)) {
+      // Refused or replayed: the hits count first (a limit refuses before access, as after a
+      // counted load), then the same precondition again, now with the counts.
+      await countAlone(pet);
+      early = plan.precondition?.(pet);
+    }
     if (early) return done(early.replay, pet.loadedVersion, false);
     const change = plan.apply(pet, nowMs);
     const events = [...lifeEvents, ...(change.events ?? [])];
     const mustSave =
       !plan.savesNothing && (change.changed || (change.extras?.length ?? 0) > 0 || events.length > 0 || pet.created || pet.away !== null);
     if (!mustSave) {
+      if (deferred !== undefined) await countAlone(pet);
       // No tick passed and nothing changed: answer what is stored (never ahead of it, never behind).
       if (pet.away === null) {
         pet.meta.world_ms = marks.worldMs;
@@ -196,16 +245,17 @@ export async function runOnPet<R>(deps: RunDeps, petId: string, plan: Plan<R>): 
     const version = pet.loadedVersion + 1;
     pet.meta = { ...markNewborn(pet, change.changed || (change.extras?.length ?? 0) > 0), version };
     const saveStarted = timing === undefined ? 0 : performance.now();
+    const request: SaveRequest = {
+      expectedVersion: pet.loadedVersion,
+      meta: pet.meta,
+      systems: systemsForSave(pet.state),
+      ...(change.extras ? { extras: change.extras } : {}),
+      ...(events.length > 0 ? { events } : {}),
+      ...ttlOf(deps, pet.meta),
+    };
     let saved: SaveResult;
     try {
-      saved = await deps.storage.save(petId, {
-        expectedVersion: pet.loadedVersion,
-        meta: pet.meta,
-        systems: systemsForSave(pet.state),
-        ...(change.extras ? { extras: change.extras } : {}),
-        ...(events.length > 0 ? { events } : {}),
-        ...ttlOf(deps, pet.meta),
-      });
+      saved = deferred === undefined ? await deps.storage.save(petId, request) : await countedSave(deps, petId, plan, pet, request, settle);
     } finally {
       stored(saveStarted);
     }
@@ -221,6 +271,39 @@ export async function runOnPet<R>(deps: RunDeps, petId: string, plan: Plan<R>): 
     }
     await sleep(deps.backoffMs(attempt));
   }
+}
+
+/**
+ * The held pet of a plan whose hits its save may count (StorageDriver.loadHeld, saveCounted), no
+ * round trip; undefined when the driver cannot, the plan reads extra records, or the pet is not held.
+ */
+async function heldForCountedSave<R>(deps: RunDeps, petId: string, plan: Plan<R>): Promise<{ record: PetRecord | null } | undefined> {
+  const { storage } = deps;
+  if (plan.hits === undefined || plan.hits.length === 0 || plan.hitLimits === undefined || (plan.extras?.length ?? 0) > 0) return undefined;
+  if (storage.saveCounted === undefined || storage.loadHeld === undefined) return undefined;
+  const record = await storage.loadHeld(petId);
+  return record === undefined ? undefined : { record };
+}
+
+/**
+ * The save with the plan's hits counted in it: the plan sees the counts (and refuses when over a
+ * limit, in which case the save wrote nothing).
+ */
+async function countedSave<R>(
+  deps: RunDeps,
+  petId: string,
+  plan: Plan<R>,
+  pet: LivePet,
+  request: SaveRequest,
+  settle: (counts: HitResult[], pet: LivePet) => void,
+): Promise<SaveResult> {
+  const hits = plan.hits ?? [];
+  const limits = plan.hitLimits?.(pet) ?? hits.map(() => 0);
+  const counted = await (deps.storage.saveCounted as NonNullable<StorageDriver['saveCounted']>)(petId, request, { hits, limits });
+  settle(counted.hits, pet);
+  // The plan enforces the limits the save was given: a refused save was refused by the plan too.
+  if (counted.result === null) throw new Error(`the save of pet ${petId} was refused by a rate limit the request is within`);
+  return counted.result;
 }
 
 /**

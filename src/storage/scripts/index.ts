@@ -14,3 +14,10 @@ export {
   parseLoadCountedReply,
 } from './load-counted.js';
 export { SNAPSHOT_LOAD_SCRIPT, SNAPSHOT_LOAD_SHA1, snapshotLoadValues } from './snapshot-load.js';
+export {
+  COUNTED_CAS_SCRIPT,
+  COUNTED_CAS_SHA1,
+  countedCasArguments,
+  parseCountedCasReply,
+  type SaveCounters,
+} from './counted-cas.js';
