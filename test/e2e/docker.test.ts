@@ -446,9 +446,9 @@ describe('.github/workflows/ci.yml', () => {
     const runs = steps.map((step) => step.run ?? '');
     expect(runs.some((run) => /apt-get install .*redis-server/.test(run))).toBe(true);
     expect(runs.some((run) => run.includes('CHROMIUM_PATH=') && run.includes('$GITHUB_ENV'))).toBe(true);
-    // scripts/test.sh and the browser test read CHROMIUM_PATH.
+    // scripts/test.sh and the browser tests (test/helpers/browser.ts) read CHROMIUM_PATH.
     expect(readFileSync(path.join(PROJECT_ROOT, 'scripts', 'test.sh'), 'utf8')).toContain('CHROMIUM_PATH');
-    expect(readFileSync(path.join(PROJECT_ROOT, 'test', 'e2e', 'web.test.ts'), 'utf8')).toContain("process.env['CHROMIUM_PATH']");
+    expect(readFileSync(path.join(PROJECT_ROOT, 'test', 'helpers', 'browser.ts'), 'utf8')).toContain("process.env['CHROMIUM_PATH']");
     // The test step is the last run step: .ci/run, which is `npm ci` then `npm test`, the README's.
     const testRun = runs.filter(Boolean).at(-1);
     expect(testRun).toBe('bash .ci/run');

@@ -60,12 +60,17 @@ function checkSubject(subject: string): string {
   return subject;
 }
 
+function padded32(key: Buffer): Buffer {
+  return key.length >= 32 ? key : Buffer.concat([Buffer.alloc(32 - key.length), key]);
+}
+
 function generatePair(): StoredPair {
   const ecdh = createECDH('prime256v1');
   ecdh.generateKeys();
   return {
     public_key: ecdh.getPublicKey().toString('base64url'),
-    private_key: ecdh.getPrivateKey().toString('base64url'),
+    // getPrivateKey drops leading zero bytes (1 pair in 256): a VAPID private key is always 32.
+    private_key: padded32(ecdh.getPrivateKey()).toString('base64url'),
     created_at: new Date().toISOString(),
   };
 }

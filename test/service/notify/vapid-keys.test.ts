@@ -17,7 +17,10 @@ const VAPID_TEST_DB = 13;
 function pair(): { publicKey: string; privateKey: string } {
   const ecdh = createECDH('prime256v1');
   ecdh.generateKeys();
-  return { publicKey: ecdh.getPublicKey().toString('base64url'), privateKey: ecdh.getPrivateKey().toString('base64url') };
+  // getPrivateKey drops leading zero bytes: pad to the 32 a VAPID private key always has.
+  const privateKey = ecdh.getPrivateKey();
+  const padded = Buffer.concat([Buffer.alloc(32 - privateKey.length), privateKey]);
+  return { publicKey: ecdh.getPublicKey().toString('base64url'), privateKey: padded.toString('base64url') };
 }
 
 async function raceOn(storages: StorageDriver[]): Promise<void> {
@@ -44,6 +47,13 @@ describe('loadVapidKeys', () => {
     const keys = await loadVapidKeys(storage, { ...env, subject: 'https://pets.example.com/contact' });
     expect(keys).toEqual({ ...env, subject: 'https://pets.example.com/contact' });
     expect(await storage.loadRecords([{ purpose: 'vapid', subject: 'keys' }])).toEqual([null]);
+  });
+
+  it('generates 32-byte private keys, also when the key has leading zero bytes', async () => {
+    for (let i = 0; i < 600; i += 1) {
+      const keys = await loadVapidKeys(createMemoryStorage());
+      expect(Buffer.from(keys.privateKey, 'base64url').length).toBe(32);
+    }
   });
 
   it('defaults the subject', async () => {
