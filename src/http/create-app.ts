@@ -256,7 +256,8 @@ export function createApp(deps: AppDeps): App {
   metrics.watchSubscribers(hub.stats);
   appMetrics.set(app, metrics);
   const slots = createStreamSlots();
-  registerEventRoutes(app, {
+  // What the event routes and the WebSocket (through `realtimes`) both need.
+  const streams = {
     service,
     owners,
     hub,
@@ -265,19 +266,12 @@ export function createApp(deps: AppDeps): App {
     trustProxy: config.trustProxy,
     countsClients: petCall.countsClients,
     heartbeatMs: events.heartbeatMs,
+  };
+  registerEventRoutes(app, {
+    ...streams,
     maxStreamMs: config.onVercel ? Math.max(1, events.vercelMaxDurationS - 5) * 1000 : null,
   });
-  realtimes.set(app, {
-    scheduler: config.notify?.scheduler === true ? notify.scheduler : null,
-    service,
-    owners,
-    hub,
-    gate,
-    slots,
-    trustProxy: config.trustProxy,
-    countsClients: petCall.countsClients,
-    heartbeatMs: events.heartbeatMs,
-  });
+  realtimes.set(app, { ...streams, scheduler: config.notify?.scheduler === true ? notify.scheduler : null });
   registerWebRoutes(app, deps.webRoot ?? join(root, 'dist', 'web'));
 
   const allowedMethods = allowedMethodsOf(app);

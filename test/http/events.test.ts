@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { createUpstashStorage } from '../../src/storage/upstash.js';
 import { describeWithRedis, testRedisUrl, uniqueId } from '../helpers/redis.js';
 import { startUpstashFake } from '../helpers/upstash-fake.js';
-import { createTestApp, jsonRequest, readJson, type ErrorJson } from './support.js';
+import { createTestApp, jsonRequest, readJson, type ErrorJson, readUntil } from './support.js';
 
 interface EventJson {
   id: string;
@@ -15,27 +15,6 @@ interface EventJson {
   pet_time: string;
   at: string;
   data: Record<string, unknown>;
-}
-
-/** Reads the stream until `done(text)` holds (or the deadline), then cancels it. */
-async function readUntil(response: Response, done: (text: string) => boolean, timeoutMs = 3000): Promise<string> {
-  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
-  const decoder = new TextDecoder();
-  let text = '';
-  const deadline = Date.now() + timeoutMs;
-  try {
-    while (!done(text) && Date.now() < deadline) {
-      const chunk = await Promise.race([
-        reader.read(),
-        new Promise<null>((resolve) => setTimeout(() => resolve(null), Math.max(1, deadline - Date.now()))),
-      ]);
-      if (chunk === null || chunk.done) break;
-      text += decoder.decode(chunk.value, { stream: true });
-    }
-  } finally {
-    await reader.cancel();
-  }
-  return text;
 }
 
 /** The `id:`/`event:`/`data:` frames of an SSE text (comments and retry skipped). */

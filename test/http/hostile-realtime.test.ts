@@ -13,7 +13,7 @@ import type { StorageDriver } from '../../src/storage/index.js';
 import { createRedisStorage } from '../../src/storage/redis.js';
 import { DEFAULT_STREAM_SLOT_LIMITS, MAX_FRIENDS_PER_PET } from '../../src/service/index.js';
 import { testRedisUrl, uniqueId } from '../helpers/redis.js';
-import { createTestApp, jsonRequest, readJson, type ErrorJson } from './support.js';
+import { createTestApp, jsonRequest, readJson, type ErrorJson, readUntil } from './support.js';
 
 const drivers: StorageDriver[] = [];
 afterAll(async () => {
@@ -26,27 +26,6 @@ else console.warn('hostile-realtime: TEST_REDIS_URL is not set; the Redis half i
 
 const auth = (secret: string) => ({ Authorization: `Bearer ${secret}` });
 const from = (address: string, headers: Record<string, string> = {}) => ({ headers: { 'X-Forwarded-For': address, ...headers } });
-
-/** Reads an SSE body until `done(text)` or the deadline, then cancels it. */
-async function readUntil(response: Response, done: (text: string) => boolean, timeoutMs = 3000): Promise<string> {
-  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
-  const decoder = new TextDecoder();
-  let text = '';
-  const deadline = Date.now() + timeoutMs;
-  try {
-    while (!done(text) && Date.now() < deadline) {
-      const chunk = await Promise.race([
-        reader.read(),
-        new Promise<null>((resolve) => setTimeout(() => resolve(null), Math.max(1, deadline - Date.now()))),
-      ]);
-      if (chunk === null || chunk.done) break;
-      text += decoder.decode(chunk.value, { stream: true });
-    }
-  } finally {
-    await reader.cancel().catch(() => undefined);
-  }
-  return text;
-}
 
 describe('the WebSocket upgrade parses every input without throwing', () => {
   it.each([

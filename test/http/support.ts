@@ -84,3 +84,24 @@ export interface CompatJson<T> {
   message?: string;
   error?: { code: string; message: string };
 }
+
+/** Reads an SSE body until `done(text)` holds or the deadline passes, then cancels it. */
+export async function readUntil(response: Response, done: (text: string) => boolean, timeoutMs = 3000): Promise<string> {
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  const deadline = Date.now() + timeoutMs;
+  try {
+    while (!done(text) && Date.now() < deadline) {
+      const chunk = await Promise.race([
+        reader.read(),
+        new Promise<null>((resolve) => setTimeout(() => resolve(null), Math.max(1, deadline - Date.now()))),
+      ]);
+      if (chunk === null || chunk.done) break;
+      text += decoder.decode(chunk.value, { stream: true });
+    }
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+  return text;
+}
